@@ -1,0 +1,17 @@
+//! The `--format` flag shared by every command.
+
+use clap::ValueEnum;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum Format {
+    /// A table for people (the default).
+    #[default]
+    Table,
+    /// Tidy CSV: one row per result, stable headers (see README).
+    Csv,
+    /// One JSON object (the contract in design §10).
+    Json,
+    /// Markdown tables.
+    Md,
+}

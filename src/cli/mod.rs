@@ -1,0 +1,100 @@
+//! The command line: clap definitions, validated into core types, one file per subcommand.
+//!
+//! `main` stays thin: [`main`] parses, dispatches, prints one line on error and returns the exit
+//! code (0 ok, 2 bad input or a crossed `--fail-if-*` threshold, 1 internal error).
+
+mod estimate;
+mod format;
+mod models;
+mod scenario;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+pub use format::Format;
+pub use scenario::ScenarioArgs;
+
+use crate::error::{Error, Result};
+
+/// Estimate what parameter-efficient fine-tuning and serving a model will cost.
+#[derive(Debug, Parser)]
+#[command(name = "peftcost", version, about, long_about = None)]
+pub struct Cli {
+    /// Directory with user profiles and pricing (models/*.toml, hardware.toml, pricing/*.toml);
+    /// default: $PEFTCOST_CONFIG_DIR or the XDG config dir.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub profiles: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Parameters, memory, time and cost of fine-tuning one model with one method.
+    Estimate(estimate::EstimateArgs),
+    /// List, show or import model profiles.
+    #[command(subcommand)]
+    Models(models::ModelsCommand),
+}
+
+/// Shared state for a command: where user data lives.
+pub struct Context {
+    pub config_dir: Option<PathBuf>,
+}
+
+impl Context {
+    fn new(cli: &Cli) -> Self {
+        Context {
+            config_dir: cli.profiles.clone().or_else(crate::data::config_dir),
+        }
+    }
+
+    pub fn models(&self) -> Result<crate::arch::ModelCatalog> {
+        crate::arch::ModelCatalog::load(self.config_dir.as_deref())
+    }
+}
+
+/// Print command output to stdout; a closed pipe is not an error.
+pub fn emit(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::Internal(format!("writing output: {e}"))),
+    }
+}
+
+/// Run a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    let ctx = Context::new(&cli);
+    match cli.command {
+        Command::Estimate(args) => estimate::run(&ctx, args),
+        Command::Models(cmd) => models::run(&ctx, cmd),
+    }
+}
+
+/// Parse `std::env::args`, run, and return the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match run(cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if e.is_user_error() {
+                2
+            } else {
+                1
+            }
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! `peftcost models list|show|import`.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+
+use super::{emit, Context, Format};
+use crate::arch::{import_hf_config, Inventory, ModelProfile, Shape};
+use crate::data;
+use crate::error::{Error, Result};
+use crate::estimate::Scenario;
+use crate::report::{self, fmt, Document, Table};
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Every known model profile.
+    List {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// One model: architecture, every Linear with its shape, totals, KV bytes per token.
+    Show {
+        id: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Convert a Hugging Face config.json into a profile TOML (printed, or written with --out).
+    Import {
+        config: PathBuf,
+        /// Profile id (default: the config's _name_or_path).
+        #[arg(long)]
+        id: Option<String>,
+        /// Write the TOML here instead of stdout (refuses to overwrite an existing file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(serde::Serialize)]
+struct ModelRow<'a> {
+    id: &'a str,
+    name: &'a str,
+    family: &'a str,
+    layers: u64,
+    hidden: u64,
+    heads: u64,
+    kv_heads: u64,
+    vocab: u64,
+    total_params: u64,
+    kv_bytes_per_token_fp16: u64,
+}
+
+fn row(p: &ModelProfile) -> Result<ModelRow<'_>> {
+    let inv = Inventory::build(p, Scenario::default_task(p), 2)?;
+    Ok(ModelRow {
+        id: &p.id,
+        name: &p.name,
+        family: p.family.as_str(),
+        layers: p.num_layers,
+        hidden: p.hidden_size,
+        heads: p.num_heads,
+        kv_heads: p.num_kv_heads,
+        vocab: p.vocab_size,
+        total_params: inv.total_params(),
+        kv_bytes_per_token_fp16: p.kv_bytes_per_token(2.0) as u64,
+    })
+}
+
+pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
+    match cmd {
+        ModelsCommand::List { format } => {
+            let cat = ctx.models()?;
+            let rows = cat.profiles().iter().map(row).collect::<Result<Vec<_>>>()?;
+            let text = match format {
+                Format::Json => report::to_json(&rows)?,
+                Format::Csv => report::to_csv(&rows)?,
+                Format::Table | Format::Md => {
+                    let mut t = Table::new(
+                        "",
+                        &[
+                            "id",
+                            "name",
+                            "family",
+                            "layers",
+                            "hidden",
+                            "heads/kv",
+                            "vocab",
+                            "params",
+                            "KV/token (fp16)",
+                        ],
+                    );
+                    for r in &rows {
+                        t.push(vec![
+                            r.id.into(),
+                            r.name.into(),
+                            r.family.into(),
+                            r.layers.to_string(),
+                            r.hidden.to_string(),
+                            format!("{}/{}", r.heads, r.kv_heads),
+                            r.vocab.to_string(),
+                            fmt::count(r.total_params),
+                            fmt::bytes(r.kv_bytes_per_token_fp16 as f64),
+                        ]);
+                    }
+                    let doc = Document {
+                        title: "Known models".into(),
+                        tables: vec![t],
+                        notes: vec!["add your own with `peftcost models import config.json --out DIR/models/NAME.toml`".into()],
+                    };
+                    if format == Format::Md {
+                        doc.to_markdown()
+                    } else {
+                        doc.to_text()
+                    }
+                }
+            };
+            emit(&text)
+        }
+        ModelsCommand::Show { id, format } => {
+            let cat = ctx.models()?;
+            let p = cat.get(&id)?;
+            show(p, format)
+        }
+        ModelsCommand::Import { config, id, out } => {
+            let f = data::read_file(&config)?;
+            let p = import_hf_config(&f.path, &f.text, id.as_deref())?;
+            let text = toml::to_string(&p).map_err(|e| Error::Internal(format!("TOML: {e}")))?;
+            let inv = Inventory::build(&p, Scenario::default_task(&p), 2)?;
+            let text = format!(
+                "# Imported by peftcost from {}; {} parameters.\n{text}",
+                f.path,
+                fmt::count(inv.total_params())
+            );
+            match out {
+                None => emit(&text),
+                Some(path) => {
+                    if path.exists() {
+                        return Err(Error::input(format!(
+                            "{}: already exists; choose another --out or remove it first",
+                            path.display()
+                        )));
+                    }
+                    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+                    eprintln!("wrote {}", path.display());
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct ModuleRow {
+    name: String,
+    role: String,
+    kind: &'static str,
+    shape: String,
+    bias: bool,
+    count: u64,
+    params_each: u64,
+}
+
+fn show(p: &ModelProfile, format: Format) -> Result<()> {
+    let inv = Inventory::build(p, Scenario::default_task(p), 2)?;
+    let mut modules = Vec::new();
+    for (m, n, name) in inv
+        .layer
+        .iter()
+        .map(|m| {
+            (
+                m,
+                inv.num_layers,
+                format!("{}.N.{}", inv.layer_prefix, m.name),
+            )
+        })
+        .chain(inv.global.iter().map(|m| (m, 1, m.name.clone())))
+    {
+        let (kind, shape, bias) = match m.shape {
+            Shape::Linear { inp, out, bias } => ("linear", format!("{inp} -> {out}"), bias),
+            Shape::Embedding { num, dim } => ("embedding", format!("{num} x {dim}"), false),
+            Shape::Norm { dim, bias } => ("norm", format!("{dim}"), bias),
+        };
+        modules.push(ModuleRow {
+            name,
+            role: format!("{:?}", m.role).to_lowercase(),
+            kind,
+            shape,
+            bias,
+            count: n,
+            params_each: m.params(),
+        });
+    }
+    let total = inv.total_params();
+    match format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "profile": p,
+                "total_params": total,
+                "kv_bytes_per_token_fp16": p.kv_bytes_per_token(2.0) as u64,
+                "modules": modules,
+            });
+            emit(&report::to_json(&v)?)
+        }
+        Format::Csv => emit(&report::to_csv(&modules)?),
+        Format::Table | Format::Md => {
+            let mut arch = Table::new("Architecture", &["field", "value"]);
+            let fields: Vec<(&str, String)> = vec![
+                ("id", p.id.clone()),
+                ("name", p.name.clone()),
+                ("family (model_type)", p.family.as_str().into()),
+                ("Hugging Face repo", p.hf_repo.clone()),
+                (
+                    "hidden / layers",
+                    format!("{} / {}", p.hidden_size, p.num_layers),
+                ),
+                (
+                    "heads / kv heads / head dim",
+                    format!("{} / {} / {}", p.num_heads, p.num_kv_heads, p.head_dim),
+                ),
+                ("MLP width", p.intermediate_size.to_string()),
+                (
+                    "vocab / max positions",
+                    format!("{} / {}", p.vocab_size, p.max_position),
+                ),
+                ("tied embeddings", p.tie_word_embeddings.to_string()),
+                ("norm", format!("{:?}", p.norm).to_lowercase()),
+                ("total parameters", fmt::count(total)),
+                (
+                    "published total",
+                    p.published_total.map_or("-".into(), fmt::count),
+                ),
+                (
+                    "KV cache per token (fp16)",
+                    fmt::bytes(p.kv_bytes_per_token(2.0)),
+                ),
+                ("source", p.source.clone()),
+            ];
+            for (k, v) in fields {
+                arch.push(vec![k.into(), v]);
+            }
+            let mut t = Table::new(
+                "Modules",
+                &["name", "role", "shape", "bias", "x", "params each"],
+            );
+            for m in &modules {
+                t.push(vec![
+                    m.name.clone(),
+                    m.role.clone(),
+                    m.shape.clone(),
+                    if m.bias { "yes".into() } else { "no".into() },
+                    m.count.to_string(),
+                    fmt::count(m.params_each),
+                ]);
+            }
+            let doc = Document {
+                title: format!("Model {}", p.id),
+                tables: vec![arch, t],
+                notes: p.notes.iter().cloned().collect(),
+            };
+            emit(&if format == Format::Md {
+                doc.to_markdown()
+            } else {
+                doc.to_text()
+            })
+        }
+    }
+}

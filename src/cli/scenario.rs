@@ -1,0 +1,216 @@
+//! The flags that describe a scenario (model, method, workload), shared by `estimate`, `plan`
+//! and `tui`, and their validation into a core [`Scenario`].
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Context;
+use crate::arch::{import_hf_config, ModelProfile, Task};
+use crate::data;
+use crate::error::{Error, Result};
+use crate::estimate::{Attention, Dtype, Optimizer, Scenario, WeightsDtype, Workload};
+use crate::peft::{split_list, AdapterStyle, LoraBias, MethodConfig, MethodKind};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TaskArg {
+    CausalLm,
+    SeqCls,
+    FeatureExtraction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LoraBiasArg {
+    None,
+    All,
+    #[value(name = "lora_only", alias = "lora-only")]
+    LoraOnly,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AdapterStyleArg {
+    Pfeiffer,
+    Houlsby,
+}
+
+/// Model, method and workload flags.
+#[derive(Debug, Clone, Args)]
+pub struct ScenarioArgs {
+    /// Model id or alias (see `peftcost models list`).
+    #[arg(
+        long,
+        short = 'm',
+        default_value = "qwen-7b",
+        conflicts_with = "model_config"
+    )]
+    pub model: String,
+    /// A Hugging Face config.json to use instead of --model.
+    #[arg(long, value_name = "FILE")]
+    pub model_config: Option<PathBuf>,
+    /// lora | dora | qlora | adapter | prompt | prefix | ptuning | ia3 | full.
+    #[arg(long, default_value = "lora")]
+    pub method: String,
+    /// LoRA rank.
+    #[arg(long, short = 'r', default_value_t = 8)]
+    pub rank: u64,
+    /// LoRA alpha (does not change cost; echoed in the output).
+    #[arg(long, default_value_t = 16.0)]
+    pub alpha: f64,
+    /// Target modules: names (suffix match, as peft), role aliases q,k,v,o,gate,up,down,attn,mlp, or all-linear.
+    #[arg(long)]
+    pub targets: Option<String>,
+    /// LoRA bias mode.
+    #[arg(long, value_enum, default_value = "none")]
+    pub lora_bias: LoraBiasArg,
+    /// Modules trained in full next to the adapter (peft modules_to_save), e.g. wte,lm_head.
+    #[arg(long)]
+    pub modules_to_save: Option<String>,
+    /// Bottleneck adapter placement.
+    #[arg(long, value_enum, default_value = "pfeiffer")]
+    pub adapter_style: AdapterStyleArg,
+    /// Adapter reduction factor (bottleneck = hidden / factor); default 16.
+    #[arg(long, conflicts_with = "bottleneck")]
+    pub reduction_factor: Option<u64>,
+    /// Adapter bottleneck size.
+    #[arg(long)]
+    pub bottleneck: Option<u64>,
+    /// Virtual tokens for prompt, prefix and P-tuning.
+    #[arg(long, default_value_t = 20)]
+    pub virtual_tokens: u64,
+    /// Prefix tuning with the reparametrisation MLP.
+    #[arg(long)]
+    pub prefix_projection: bool,
+    /// P-tuning / prefix projection hidden size (default: the token dimension).
+    #[arg(long)]
+    pub encoder_hidden: Option<u64>,
+    /// IA3 feedforward modules (their input is scaled), default peft's.
+    #[arg(long)]
+    pub feedforward_modules: Option<String>,
+    /// What the model is loaded as.
+    #[arg(long, value_enum)]
+    pub task: Option<TaskArg>,
+    /// Labels for --task seq-cls.
+    #[arg(long, default_value_t = 2)]
+    pub num_labels: u64,
+
+    /// Training samples (sequences) per epoch.
+    #[arg(long, default_value_t = 10_000)]
+    pub samples: u64,
+    /// Tokens per sample (sequences are padded to this length).
+    #[arg(long, default_value_t = 512)]
+    pub seq_len: u64,
+    #[arg(long, default_value_t = 3)]
+    pub epochs: u64,
+    /// Sequences per device per forward pass.
+    #[arg(long, default_value_t = 4)]
+    pub micro_batch: u64,
+    #[arg(long, default_value_t = 1)]
+    pub grad_accum: u64,
+    /// Compute dtype (autocast).
+    #[arg(long, value_enum, default_value = "bf16")]
+    pub dtype: Dtype,
+    /// Dtype the base weights are loaded in (default: --dtype; nf4 for qlora).
+    #[arg(long, value_enum)]
+    pub weights_dtype: Option<WeightsDtype>,
+    #[arg(long, value_enum, default_value = "adamw")]
+    pub optimizer: Optimizer,
+    #[arg(long)]
+    pub grad_checkpointing: bool,
+    #[arg(long, value_enum, default_value = "sdpa")]
+    pub attention: Attention,
+    /// Data-parallel devices.
+    #[arg(long, default_value_t = 1)]
+    pub gpus: u64,
+    /// DeepSpeed ZeRO stage (0-3) for --gpus > 1.
+    #[arg(long, default_value_t = 0)]
+    pub zero: u8,
+}
+
+impl ScenarioArgs {
+    /// The model profile from --model or --model-config.
+    pub fn profile(&self, ctx: &Context) -> Result<ModelProfile> {
+        match &self.model_config {
+            Some(path) => {
+                let f = data::read_file(path)?;
+                import_hf_config(&f.path, &f.text, None)
+            }
+            None => Ok(ctx.models()?.get(&self.model)?.clone()),
+        }
+    }
+
+    /// Validate the flags into a scenario.
+    pub fn scenario(&self, ctx: &Context) -> Result<Scenario> {
+        let profile = self.profile(ctx)?;
+        let kind = MethodKind::parse(&self.method)?;
+        if !self.alpha.is_finite() || self.alpha <= 0.0 {
+            return Err(Error::input(format!(
+                "--alpha must be a positive number (got {})",
+                self.alpha
+            )));
+        }
+        let method = MethodConfig {
+            kind,
+            rank: self.rank,
+            alpha: self.alpha,
+            targets: self.targets.as_deref().map(split_list),
+            lora_bias: match self.lora_bias {
+                LoraBiasArg::None => LoraBias::None,
+                LoraBiasArg::All => LoraBias::All,
+                LoraBiasArg::LoraOnly => LoraBias::LoraOnly,
+            },
+            adapter_style: match self.adapter_style {
+                AdapterStyleArg::Pfeiffer => AdapterStyle::Pfeiffer,
+                AdapterStyleArg::Houlsby => AdapterStyle::Houlsby,
+            },
+            reduction_factor: self.reduction_factor,
+            bottleneck: self.bottleneck,
+            virtual_tokens: self.virtual_tokens,
+            prefix_projection: self.prefix_projection,
+            encoder_hidden: self.encoder_hidden,
+            feedforward_modules: self.feedforward_modules.as_deref().map(split_list),
+            modules_to_save: self
+                .modules_to_save
+                .as_deref()
+                .map(split_list)
+                .unwrap_or_default(),
+        };
+        let task = match self.task {
+            Some(TaskArg::CausalLm) => Task::CausalLm,
+            Some(TaskArg::SeqCls) => Task::SeqCls,
+            Some(TaskArg::FeatureExtraction) => Task::FeatureExtraction,
+            None => Scenario::default_task(&profile),
+        };
+        let weights_dtype = self.weights_dtype.unwrap_or(match (kind, self.dtype) {
+            (MethodKind::Qlora, _) => WeightsDtype::Nf4,
+            (_, Dtype::Bf16) => WeightsDtype::Bf16,
+            (_, Dtype::Fp16) => WeightsDtype::Fp16,
+            (_, Dtype::Fp32) => WeightsDtype::Fp32,
+        });
+        if kind == MethodKind::Full && weights_dtype.is_quantized() {
+            return Err(Error::input(
+                "full fine-tuning cannot train quantized weights: use --weights-dtype bf16 or fp32, or --method qlora",
+            ));
+        }
+        let workload = Workload {
+            samples: self.samples,
+            seq_len: self.seq_len,
+            epochs: self.epochs,
+            micro_batch: self.micro_batch,
+            grad_accum: self.grad_accum,
+            dtype: self.dtype,
+            weights_dtype,
+            optimizer: self.optimizer,
+            grad_checkpointing: self.grad_checkpointing,
+            attention: self.attention,
+            gpus: self.gpus,
+            zero: self.zero,
+        };
+        Ok(Scenario {
+            profile,
+            task,
+            num_labels: self.num_labels,
+            method,
+            workload,
+        })
+    }
+}

@@ -1,0 +1,81 @@
+//! Number formatting with explicit units: GiB vs GB, hours, currency.
+
+/// 1 GiB in bytes.
+pub const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+
+/// Thousands separators: 6,243,584,000.
+pub fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Short form of a count: 7.72B, 17.9M, 81.9K.
+pub fn short(n: u64) -> String {
+    let f = n as f64;
+    if f >= 1e9 {
+        format!("{:.2}B", f / 1e9)
+    } else if f >= 1e6 {
+        format!("{:.1}M", f / 1e6)
+    } else if f >= 1e3 {
+        format!("{:.1}K", f / 1e3)
+    } else {
+        n.to_string()
+    }
+}
+
+/// Bytes in binary units: "23.81 GiB", "33.6 MiB".
+pub fn bytes(b: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < units.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{v:.0} B")
+    } else {
+        format!("{v:.2} {}", units[i])
+    }
+}
+
+/// GiB with two decimals and the unit.
+pub fn gib(b: f64) -> String {
+    format!("{:.2} GiB", b / GIB)
+}
+
+/// Hours, with minutes for short jobs.
+pub fn hours(h: f64) -> String {
+    if h < 1.0 {
+        format!("{:.1} min", h * 60.0)
+    } else {
+        format!("{h:.2} h")
+    }
+}
+
+/// Money with its currency code.
+pub fn money(amount: f64, currency: &str) -> String {
+    format!("{amount:.2} {currency}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_counts_and_bytes() {
+        assert_eq!(count(6_243_584_000), "6,243,584,000");
+        assert_eq!(count(999), "999");
+        assert_eq!(short(17_891_328), "17.9M");
+        assert_eq!(bytes(1536.0), "1.50 KiB");
+        assert_eq!(gib(GIB * 23.8), "23.80 GiB");
+        assert_eq!(hours(0.5), "30.0 min");
+    }
+}
