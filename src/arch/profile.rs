@@ -163,7 +163,7 @@ impl ModelProfile {
                 )));
             }
         }
-        if self.num_heads % self.num_kv_heads != 0 {
+        if !self.num_heads.is_multiple_of(self.num_kv_heads) {
             return Err(Error::input(format!(
                 "model profile '{}': num_heads ({}) must be a multiple of num_kv_heads ({})",
                 self.id, self.num_heads, self.num_kv_heads

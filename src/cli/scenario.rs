@@ -54,7 +54,7 @@ pub struct ScenarioArgs {
     #[arg(long, short = 'r', default_value_t = 8)]
     pub rank: u64,
     /// LoRA alpha (does not change cost; echoed in the output).
-    #[arg(long, default_value_t = 16.0)]
+    #[arg(long, default_value_t = 16.0, allow_negative_numbers = true)]
     pub alpha: f64,
     /// Target modules: names (suffix match, as peft), role aliases q,k,v,o,gate,up,down,attn,mlp, or all-linear.
     #[arg(long)]

@@ -1,0 +1,261 @@
+//! The command line as a user runs it: outputs, and one clear line with exit code 2 for every
+//! class of bad input.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+/// The binary with an empty, private config dir so the user's own files never leak in.
+fn peftcost(config: &std::path::Path) -> Command {
+    let mut c = Command::cargo_bin("peftcost").unwrap();
+    c.env("PEFTCOST_CONFIG_DIR", config)
+        .env("PEFTCOST_DATA_DIR", config.join("data"))
+        .env("NO_COLOR", "1");
+    c
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn json_of(args: &[&str]) -> serde_json::Value {
+    let dir = tmp();
+    let out = peftcost(dir.path()).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A failing run: exit code 2, one line on stderr, no panic or backtrace.
+fn fails(args: &[&str], config: &std::path::Path) -> String {
+    let out = peftcost(config).args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(2), "args {args:?}: {err}");
+    assert!(
+        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
+        "{err}"
+    );
+    err
+}
+
+#[test]
+fn chatglm3_lora_json_matches_peft_printout() {
+    // THUDM/ChatGLM3 lora_finetune.ipynb: trainable 1,949,696 || all 6,245,533,696.
+    let v = json_of(&[
+        "estimate",
+        "--model",
+        "chatglm3-6b",
+        "--method",
+        "lora",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["params"]["trainable"], 1_949_696);
+    assert_eq!(v["params"]["total"], 6_243_584_000u64);
+    assert_eq!(v["params"]["all"], 6_245_533_696u64);
+    assert_eq!(v["model"], "chatglm3-6b");
+    assert_eq!(v["method"]["kind"], "lora");
+    assert_eq!(v["method"]["targets"][0], "query_key_value");
+}
+
+#[test]
+fn default_estimate_is_qwen_lora_with_percent() {
+    // trainable% = 17,891,328 / 7,739,215,872 * 100 = 0.2312 (peft prints 4 decimals).
+    let v = json_of(&["estimate", "--format", "json"]);
+    assert_eq!(v["model"], "qwen-7b");
+    assert_eq!(v["params"]["trainable_percent"], 0.2312);
+}
+
+#[test]
+fn csv_has_stable_headers() {
+    let dir = tmp();
+    let out = peftcost(dir.path())
+        .args(["estimate", "--model", "mistral-7b", "--format", "csv"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers = rdr.headers().unwrap().clone();
+    assert_eq!(&headers[0], "model");
+    let row = rdr.records().next().unwrap().unwrap();
+    let col = |name: &str| row[headers.iter().position(|h| h == name).unwrap()].to_string();
+    assert_eq!(col("trainable_params"), "3407872");
+}
+
+#[test]
+fn markdown_and_table_print_the_counts() {
+    let dir = tmp();
+    peftcost(dir.path())
+        .args(["estimate", "--model", "mistral-7b", "--format", "md"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("| trainable | 3,407,872 |"));
+    peftcost(dir.path())
+        .args(["estimate", "--model", "mistral-7b"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("3,407,872"));
+}
+
+#[test]
+fn unknown_model_suggests_the_nearest_id() {
+    let err = fails(&["estimate", "--model", "qwen7b"], tmp().path());
+    assert!(
+        err.contains("unknown model 'qwen7b'") && err.contains("did you mean 'qwen-7b'"),
+        "{err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1);
+}
+
+#[test]
+fn unknown_method_lists_methods() {
+    let err = fails(&["estimate", "--method", "lorax"], tmp().path());
+    assert!(
+        err.contains("unknown method 'lorax'") && err.contains("qlora"),
+        "{err}"
+    );
+}
+
+#[test]
+fn unknown_target_lists_the_model_modules() {
+    let err = fails(
+        &["estimate", "--model", "mistral-7b", "--targets", "c_attn"],
+        tmp().path(),
+    );
+    assert!(
+        err.contains("target 'c_attn'") && err.contains("self_attn.q_proj"),
+        "{err}"
+    );
+}
+
+#[test]
+fn rank_zero_and_absurd_numbers_are_rejected() {
+    let err = fails(&["estimate", "--rank", "0"], tmp().path());
+    assert!(err.contains("--rank must be at least 1"), "{err}");
+    let err = fails(&["estimate", "--samples", "1000000000000"], tmp().path());
+    assert!(err.contains("--samples") && err.contains("absurd"), "{err}");
+    let err = fails(&["estimate", "--seq-len", "0"], tmp().path());
+    assert!(err.contains("--seq-len must be at least 1"), "{err}");
+    // A negative number is not a count: clap refuses it before we run.
+    fails(&["estimate", "--samples", "-5"], tmp().path());
+    let err = fails(&["estimate", "--alpha", "-1"], tmp().path());
+    assert!(err.contains("--alpha"), "{err}");
+}
+
+#[test]
+fn malformed_user_profile_reports_file_line_column() {
+    let dir = tmp();
+    std::fs::create_dir_all(dir.path().join("models")).unwrap();
+    std::fs::write(
+        dir.path().join("models/broken.toml"),
+        "id = \"x\"\nname = \"x\"\nhidden_size = \"big\"\n",
+    )
+    .unwrap();
+    let err = fails(&["estimate"], dir.path());
+    assert!(err.contains("broken.toml:3:15"), "{err}");
+}
+
+#[test]
+fn user_profile_adds_a_model() {
+    let dir = tmp();
+    std::fs::create_dir_all(dir.path().join("models")).unwrap();
+    let out = peftcost(dir.path())
+        .args([
+            "models",
+            "import",
+            "tests/data/llama-2-7b.json",
+            "--id",
+            "llama-2-7b",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    std::fs::write(dir.path().join("models/llama-2-7b.toml"), &out.stdout).unwrap();
+    // Llama-2-7b r=8 q,v: 4,194,304 (models.md §7 row 16).
+    let o = peftcost(dir.path())
+        .args(["estimate", "--model", "llama-2-7b", "--format", "json"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["params"]["trainable"], 4_194_304);
+    assert_eq!(v["params"]["total"], 6_738_415_616u64);
+}
+
+#[test]
+fn model_config_json_errors_name_file_and_field() {
+    let dir = tmp();
+    let bad = dir.path().join("config.json");
+    std::fs::write(
+        &bad,
+        "{\n  \"model_type\": \"llama\",\n  \"hidden_size\": 4096,\n}",
+    )
+    .unwrap();
+    let err = fails(
+        &["estimate", "--model-config", bad.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(err.contains("config.json:4:1"), "{err}");
+    std::fs::write(&bad, r#"{"model_type": "llama", "hidden_size": 4096}"#).unwrap();
+    let err = fails(
+        &["estimate", "--model-config", bad.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(err.contains("missing field 'num_hidden_layers'"), "{err}");
+    std::fs::write(&bad, r#"{"model_type": "gpt2", "hidden_size": 768}"#).unwrap();
+    let err = fails(
+        &["estimate", "--model-config", bad.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(err.contains("unsupported model_type 'gpt2'"), "{err}");
+}
+
+#[test]
+fn model_config_json_is_used_directly() {
+    // Llama-2-7b r=8 q,v = 4,194,304 (models.md §7 row 16).
+    let v = json_of(&[
+        "estimate",
+        "--model-config",
+        "tests/data/llama-2-7b.json",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["params"]["trainable"], 4_194_304);
+}
+
+#[test]
+fn models_show_lists_linears_and_kv_bytes() {
+    // ChatGLM3: KV cache 2 * 28 * 2 * 128 * 2 B = 28 KiB per token (design §7).
+    let dir = tmp();
+    peftcost(dir.path())
+        .args(["models", "show", "chatglm3-6b"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("self_attention.query_key_value"))
+        .stdout(predicate::str::contains("4096 -> 4608"))
+        .stdout(predicate::str::contains("28.00 KiB"));
+    let v = json_of(&["models", "show", "mistral-7b", "--format", "json"]);
+    assert_eq!(v["kv_bytes_per_token_fp16"], 131_072);
+    let list = json_of(&["models", "list", "--format", "json"]);
+    assert_eq!(list.as_array().unwrap().len(), 6);
+}
+
+#[test]
+fn import_refuses_to_overwrite() {
+    let dir = tmp();
+    let out = dir.path().join("x.toml");
+    std::fs::write(&out, "keep me").unwrap();
+    let err = fails(
+        &[
+            "models",
+            "import",
+            "tests/data/llama-2-7b.json",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(err.contains("already exists"), "{err}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
+}
