@@ -5,8 +5,10 @@
 //! computes a number, and no core function reads a file or the clock.
 
 pub mod arch;
+pub mod bench;
 pub mod data;
 pub mod error;
+pub mod hardware;
 pub mod peft;
 
 pub use error::{Error, Result};

@@ -3,10 +3,12 @@
 //! `main` stays thin: [`main`] parses, dispatches, prints one line on error and returns the exit
 //! code (0 ok, 2 bad input or a crossed `--fail-if-*` threshold, 1 internal error).
 
+mod bench;
 mod estimate;
 mod format;
 mod models;
 mod scenario;
+mod validate;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -37,9 +39,13 @@ pub struct Cli {
 pub enum Command {
     /// Parameters, memory, time and cost of fine-tuning one model with one method.
     Estimate(estimate::EstimateArgs),
+    /// Predictions next to published measurements, with the error.
+    Validate(validate::ValidateArgs),
     /// List, show or import model profiles.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Measure this machine (matmul, memory bandwidth, training steps) and write a calibration.
+    Bench(bench::BenchArgs),
 }
 
 /// Shared state for a command: where user data lives.
@@ -56,6 +62,10 @@ impl Context {
 
     pub fn models(&self) -> Result<crate::arch::ModelCatalog> {
         crate::arch::ModelCatalog::load(self.config_dir.as_deref())
+    }
+
+    pub fn hardware(&self) -> Result<crate::hardware::HardwareCatalog> {
+        crate::hardware::HardwareCatalog::load(self.config_dir.as_deref())
     }
 }
 
@@ -75,6 +85,8 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Estimate(args) => estimate::run(&ctx, args),
         Command::Models(cmd) => models::run(&ctx, cmd),
+        Command::Validate(args) => validate::run(&ctx, args),
+        Command::Bench(args) => bench::run(&ctx, args),
     }
 }
 

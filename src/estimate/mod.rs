@@ -2,12 +2,16 @@
 //!
 //! Pure functions of (architecture, method, workload, hardware): no I/O, no clock.
 
+mod fit;
 pub mod params;
+pub mod physics;
 mod result;
+pub mod validate;
 pub mod workload;
 
 pub use params::{Artifact, ArtifactKind, ParamsSection};
-pub use result::{Estimate, EstimateCsvRow, MethodSummary};
+pub use physics::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};
+pub use result::{DeviceResult, Estimate, EstimateCsvRow, FlopsSection, MethodSummary};
 pub use workload::{Attention, Dtype, Optimizer, WeightsDtype, Workload};
 
 use crate::arch::{Inventory, ModelProfile, Task};

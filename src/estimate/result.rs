@@ -2,8 +2,10 @@
 
 use serde::Serialize;
 
-use super::{ParamsSection, Prepared, Workload};
+use super::physics::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};
+use super::{Dtype, ParamsSection, Prepared, Workload};
 use crate::arch::Task;
+use crate::hardware::HardwareProfile;
 use crate::peft::{AdapterStyle, MethodKind};
 
 /// `method` in the JSON contract.
@@ -72,6 +74,81 @@ impl MethodSummary {
     }
 }
 
+/// `flops` in the JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FlopsSection {
+    /// FLOPs per processed token (forward + backward + recompute).
+    pub per_token: f64,
+    /// FLOPs of the whole job.
+    pub total: f64,
+    /// Processed tokens of the whole job (with prompt tuning's virtual tokens).
+    pub tokens: f64,
+    pub breakdown: FlopsPerToken,
+}
+
+/// One hardware profile's answer: `devices[]` in the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeviceResult {
+    pub hardware: String,
+    pub name: String,
+    /// The dtype training runs in on this device (after any fallback).
+    pub dtype: Dtype,
+    pub fits: bool,
+    pub memory: MemoryBreakdown,
+    pub capacity_bytes: u64,
+    /// Capacity minus total (negative when it does not fit).
+    pub headroom_bytes: i64,
+    pub max_micro_batch: u64,
+    /// One optimizer step (micro_batch x grad_accum sequences per device); `null` where the
+    /// profile has no peak for the dtype.
+    pub step_seconds: Option<f64>,
+    pub tokens_per_second: Option<f64>,
+    /// The whole job.
+    pub hours: Option<f64>,
+    /// Fraction of dense peak used for the time estimate.
+    pub mfu: f64,
+    /// Whether `mfu` comes from a `peftcost bench` calibration rather than the default.
+    pub calibrated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl DeviceResult {
+    /// Physics of one scenario on one device.
+    pub fn new(shapes: &Shapes, w: &Workload, hw: &HardwareProfile, a: &Assumptions) -> Self {
+        let (dtype, note) = hw.effective_dtype(w.dtype);
+        let memory = shapes.memory(w, dtype, hw, a, w.micro_batch);
+        let cap = hw.memory_bytes();
+        let fits = (memory.total as f64) <= cap;
+        let step = shapes.step_seconds(w, dtype, hw, a, hw.train_mfu, &memory);
+        let seq_tokens = w.global_batch() as f64 * shapes.seq_tokens(w.seq_len);
+        DeviceResult {
+            hardware: hw.id.clone(),
+            name: hw.name.clone(),
+            dtype,
+            fits,
+            memory,
+            capacity_bytes: cap as u64,
+            headroom_bytes: cap as i64 - memory.total as i64,
+            max_micro_batch: shapes.max_micro_batch(w, dtype, hw, a),
+            step_seconds: step,
+            tokens_per_second: step.map(|s| seq_tokens / s),
+            hours: step.map(|s| s * w.steps() as f64 / 3600.0),
+            mfu: hw.train_mfu,
+            calibrated: hw.calibrated,
+            note: note.or_else(|| {
+                step.is_none().then(|| {
+                    format!(
+                        "{} has no {} peak in its profile: time unknown",
+                        hw.id,
+                        dtype.as_str()
+                    )
+                })
+            }),
+        }
+    }
+}
+
 /// One estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Estimate {
@@ -79,6 +156,12 @@ pub struct Estimate {
     pub method: MethodSummary,
     pub params: ParamsSection,
     pub workload: Workload,
+    pub flops: FlopsSection,
+    pub devices: Vec<DeviceResult>,
+    pub assumptions: Assumptions,
+    /// What would make it fit, when it fits nowhere.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<String>,
     pub notes: Vec<String>,
 }
 
@@ -94,30 +177,99 @@ pub struct EstimateCsvRow {
     pub all_params: u64,
     pub trainable_percent: f64,
     pub export_bytes: u64,
+    pub samples: u64,
+    pub seq_len: u64,
+    pub epochs: u64,
+    pub micro_batch: u64,
+    pub grad_accum: u64,
+    pub gpus: u64,
+    pub grad_checkpointing: bool,
+    pub hardware: String,
+    pub dtype: String,
+    pub fits: bool,
+    pub memory_total_bytes: u64,
+    pub memory_weights_bytes: u64,
+    pub memory_trainable_state_bytes: u64,
+    pub memory_activations_bytes: u64,
+    pub memory_logits_bytes: u64,
+    pub memory_overhead_bytes: u64,
+    pub capacity_bytes: u64,
+    pub max_micro_batch: u64,
+    pub step_seconds: Option<f64>,
+    pub tokens_per_second: Option<f64>,
+    pub hours: Option<f64>,
 }
 
 impl Estimate {
-    pub fn new(p: &Prepared) -> Self {
+    /// The whole estimate of a prepared scenario on each hardware profile.
+    pub fn new(p: &Prepared, hardware: &[HardwareProfile], a: &Assumptions) -> Self {
+        let w = &p.scenario.workload;
+        let shapes = Shapes::new(p);
+        let f = shapes.flops_per_token(w);
+        let tokens = w.samples as f64 * w.epochs as f64 * shapes.seq_tokens(w.seq_len);
+        let devices: Vec<DeviceResult> = hardware
+            .iter()
+            .map(|hw| DeviceResult::new(&shapes, w, hw, a))
+            .collect();
+        let suggestions = if !devices.is_empty() && devices.iter().all(|d| !d.fits) {
+            super::fit::suggestions(p, hardware, a)
+        } else {
+            Vec::new()
+        };
         Estimate {
             model: p.scenario.profile.id.clone(),
             method: MethodSummary::new(p),
             params: ParamsSection::new(&p.inventory, &p.method),
-            workload: p.scenario.workload,
+            workload: *w,
+            flops: FlopsSection {
+                per_token: f.total,
+                total: f.total * tokens,
+                tokens,
+                breakdown: f,
+            },
+            devices,
+            assumptions: *a,
+            suggestions,
             notes: p.method.notes.clone(),
         }
     }
 
+    /// One tidy row per device (headers documented in the README).
     pub fn csv_rows(&self) -> Vec<EstimateCsvRow> {
-        vec![EstimateCsvRow {
-            model: self.model.clone(),
-            method: self.method.kind.as_str().into(),
-            rank: self.method.rank,
-            targets: self.method.targets.join(";"),
-            total_params: self.params.total,
-            trainable_params: self.params.trainable,
-            all_params: self.params.all,
-            trainable_percent: self.params.trainable_percent,
-            export_bytes: self.params.artifact.export_bytes,
-        }]
+        self.devices
+            .iter()
+            .map(|d| EstimateCsvRow {
+                model: self.model.clone(),
+                method: self.method.kind.as_str().into(),
+                rank: self.method.rank,
+                targets: self.method.targets.join(";"),
+                total_params: self.params.total,
+                trainable_params: self.params.trainable,
+                all_params: self.params.all,
+                trainable_percent: self.params.trainable_percent,
+                export_bytes: self.params.artifact.export_bytes,
+                samples: self.workload.samples,
+                seq_len: self.workload.seq_len,
+                epochs: self.workload.epochs,
+                micro_batch: self.workload.micro_batch,
+                grad_accum: self.workload.grad_accum,
+                gpus: self.workload.gpus,
+                grad_checkpointing: self.workload.grad_checkpointing,
+                hardware: d.hardware.clone(),
+                dtype: d.dtype.as_str().into(),
+                fits: d.fits,
+                memory_total_bytes: d.memory.total,
+                memory_weights_bytes: d.memory.weights,
+                memory_trainable_state_bytes: d.memory.trainable_state,
+                memory_activations_bytes: d.memory.activations,
+                memory_logits_bytes: d.memory.logits,
+                memory_overhead_bytes: d.memory.overhead,
+                capacity_bytes: d.capacity_bytes,
+                max_micro_batch: d.max_micro_batch,
+                step_seconds: d.step_seconds,
+                tokens_per_second: d.tokens_per_second,
+                hours: d.hours,
+            })
+            .collect()
     }
 }

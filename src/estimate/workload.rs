@@ -59,11 +59,12 @@ impl WeightsDtype {
     }
 
     /// Bytes per parameter of everything that is not quantized (embeddings, norms, head).
-    pub fn other_bytes(self, compute: Dtype) -> f64 {
+    /// With quantized Linears, peft's `prepare_model_for_kbit_training` upcasts every other
+    /// parameter to fp32.
+    pub fn other_bytes(self) -> f64 {
         match self {
-            WeightsDtype::Fp32 => 4.0,
+            WeightsDtype::Fp32 | WeightsDtype::Int8 | WeightsDtype::Nf4 => 4.0,
             WeightsDtype::Bf16 | WeightsDtype::Fp16 => 2.0,
-            WeightsDtype::Int8 | WeightsDtype::Nf4 => compute.bytes(),
         }
     }
 

@@ -1,0 +1,718 @@
+//! `peftcost bench`: what this device achieves, measured with candle-core in seconds.
+//!
+//! Three parts, each warmed up and repeated (the median is the result, min and max its spread):
+//!
+//! 1. matmul GFLOP/s at the model's real Linear shapes (`[m, in] x [in, out]`, m tokens scaled
+//!    to fit the time budget) in f32, f16 and bf16 where the device runs them ([`matmul`]);
+//! 2. memory bandwidth: an in-place copy and a sum of a large buffer ([`bandwidth`]);
+//! 3. real training steps (forward, backward with candle's autograd, SGD update) of a reduced
+//!    stack of the model's blocks with LoRA, an adapter, prompt tuning and full fine-tuning,
+//!    against the analytic FLOPs of the same step ([`training`]).
+//!
+//! The results become a [`Calibration`] that `estimate`/`plan`/`deploy` use for this device.
+
+pub mod bandwidth;
+pub mod calibration;
+pub mod matmul;
+pub mod training;
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use candle_core::Device;
+use serde::Serialize;
+
+pub use bandwidth::BandwidthResult;
+pub use calibration::{
+    default_calibration_path, load_calibration, save_calibration, Calibration,
+    CALIBRATION_FORMAT_VERSION,
+};
+pub use matmul::MatmulResult;
+pub use training::{step_flops, Method, StepFlops, TrainDims};
+
+use crate::arch::{Inventory, Layout, ModelProfile, Shape};
+use crate::error::{Error, Result};
+
+/// The message for `--device cuda:N` in a build without the `cuda` feature.
+pub const NO_CUDA: &str = "built without the cuda feature: cargo build --release --features cuda";
+
+/// Where the benchmark runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BenchDevice {
+    Cpu,
+    /// A CUDA device by ordinal (needs the `cuda` feature).
+    Cuda(usize),
+}
+
+impl FromStr for BenchDevice {
+    type Err = Error;
+
+    /// `cpu`, `cuda` (= `cuda:0`) or `cuda:N`.
+    fn from_str(s: &str) -> Result<Self> {
+        let t = s.trim().to_ascii_lowercase();
+        if t == "cpu" {
+            return Ok(BenchDevice::Cpu);
+        }
+        if t == "cuda" {
+            return Ok(BenchDevice::Cuda(0));
+        }
+        if let Some(n) = t.strip_prefix("cuda:") {
+            if let Ok(n) = n.parse() {
+                return Ok(BenchDevice::Cuda(n));
+            }
+        }
+        Err(Error::Input(format!(
+            "unknown device '{s}': use cpu or cuda:N"
+        )))
+    }
+}
+
+impl BenchDevice {
+    /// `cpu` or `cuda`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            BenchDevice::Cpu => "cpu",
+            BenchDevice::Cuda(_) => "cuda",
+        }
+    }
+
+    /// Open the candle device. Without the `cuda` feature a CUDA device is an input error that
+    /// says how to build with it.
+    pub fn open(self) -> Result<Device> {
+        match self {
+            BenchDevice::Cpu => Ok(Device::Cpu),
+            BenchDevice::Cuda(n) => open_cuda(n),
+        }
+    }
+}
+
+#[cfg(feature = "cuda")]
+fn open_cuda(n: usize) -> Result<Device> {
+    Device::new_cuda(n).map_err(|e| Error::Input(format!("cuda:{n}: {e}")))
+}
+
+#[cfg(not(feature = "cuda"))]
+fn open_cuda(_n: usize) -> Result<Device> {
+    Err(Error::input(NO_CUDA))
+}
+
+/// The block dimensions of a model, from its profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct BlockDims {
+    pub hidden: u64,
+    pub heads: u64,
+    pub kv_heads: u64,
+    pub head_dim: u64,
+    pub intermediate: u64,
+    /// SwiGLU MLP (decoders) rather than a GELU MLP (BERT).
+    pub gated: bool,
+}
+
+impl BlockDims {
+    pub fn from_profile(p: &ModelProfile) -> Self {
+        BlockDims {
+            hidden: p.hidden_size,
+            heads: p.num_heads,
+            kv_heads: p.num_kv_heads,
+            head_dim: p.head_dim,
+            intermediate: p.intermediate_size,
+            gated: p.family.layout() != Layout::Bert,
+        }
+    }
+
+    /// The same block at about `target_hidden` width: heads scale with the width (head_dim
+    /// stays), kv heads in proportion (at least 1, dividing the heads), the MLP in proportion.
+    /// A block no wider than the target stays as it is.
+    pub fn reduce(&self, target_hidden: u64) -> BlockDims {
+        if self.hidden <= target_hidden || self.heads == 0 {
+            return *self;
+        }
+        let ratio = target_hidden as f64 / self.hidden as f64;
+        let heads = ((self.heads as f64 * ratio).round() as u64).max(1);
+        let mut kv = ((self.kv_heads as f64 * ratio).round() as u64).clamp(1, heads);
+        while heads % kv != 0 {
+            kv -= 1;
+        }
+        let scale = heads as f64 / self.heads as f64;
+        let round8 = |v: f64| ((v / 8.0).round() as u64).max(1) * 8;
+        BlockDims {
+            hidden: round8(self.hidden as f64 * scale),
+            heads,
+            kv_heads: kv,
+            head_dim: self.head_dim,
+            intermediate: round8(self.intermediate as f64 * scale),
+            gated: self.gated,
+        }
+    }
+}
+
+/// How big and how often: chosen so that `--quick` takes seconds and a full run under a minute
+/// on a 2-core CPU.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchSizes {
+    /// Tokens (m) of every matmul.
+    pub matmul_tokens: u64,
+    pub matmul_warmup: usize,
+    pub matmul_reps: usize,
+    pub bandwidth_bytes: u64,
+    pub bandwidth_warmup: usize,
+    pub bandwidth_reps: usize,
+    /// Width the training block is reduced to.
+    pub train_hidden: u64,
+    pub train_layers: u64,
+    pub train_tokens: u64,
+    pub train_warmup: usize,
+    pub train_reps: usize,
+    pub lora_rank: u64,
+    pub adapter_bottleneck: u64,
+    pub prompt_tokens: u64,
+}
+
+impl BenchSizes {
+    /// `--quick`: under 15 s on a 2-core CPU.
+    pub fn quick() -> Self {
+        BenchSizes {
+            matmul_tokens: 256,
+            matmul_warmup: 1,
+            matmul_reps: 3,
+            bandwidth_bytes: 128 << 20,
+            bandwidth_warmup: 1,
+            bandwidth_reps: 5,
+            train_hidden: 1024,
+            train_layers: 1,
+            train_tokens: 256,
+            train_warmup: 1,
+            train_reps: 3,
+            lora_rank: 16,
+            adapter_bottleneck: 64,
+            prompt_tokens: 20,
+        }
+    }
+
+    /// A full run: under a minute on a 2-core CPU.
+    pub fn full() -> Self {
+        BenchSizes {
+            matmul_tokens: 512,
+            matmul_reps: 5,
+            bandwidth_bytes: 256 << 20,
+            bandwidth_reps: 7,
+            train_layers: 2,
+            train_tokens: 512,
+            train_reps: 5,
+            ..Self::quick()
+        }
+    }
+
+    /// The sizes for a device: a GPU gets more tokens so that its runs are not launch-bound.
+    pub fn for_device(quick: bool, device: BenchDevice) -> Self {
+        let s = if quick { Self::quick() } else { Self::full() };
+        match device {
+            BenchDevice::Cpu => s,
+            BenchDevice::Cuda(_) => BenchSizes {
+                matmul_tokens: s.matmul_tokens * 8,
+                matmul_warmup: 3,
+                matmul_reps: s.matmul_reps * 2,
+                bandwidth_bytes: s.bandwidth_bytes * 8,
+                train_hidden: 2048,
+                train_tokens: s.train_tokens * 4,
+                train_warmup: 2,
+                train_reps: s.train_reps * 2,
+                ..s
+            },
+        }
+    }
+}
+
+/// What to measure.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchConfig {
+    pub quick: bool,
+    pub device: BenchDevice,
+    /// Model id whose shapes these are.
+    pub model: String,
+    /// The model's distinct Linear shapes of one block as (module names, in, out).
+    pub shapes: Vec<(String, u64, u64)>,
+    pub block: BlockDims,
+    pub sizes: BenchSizes,
+}
+
+impl BenchConfig {
+    /// The shapes and block of `profile`, at the sizes for `quick` and `device`.
+    pub fn from_profile(profile: &ModelProfile, quick: bool, device: BenchDevice) -> Result<Self> {
+        let inv = Inventory::build(profile, crate::estimate::Scenario::default_task(profile), 2)?;
+        let mut shapes: Vec<(String, u64, u64)> = Vec::new();
+        for m in &inv.layer {
+            if let Shape::Linear { inp, out, .. } = m.shape {
+                match shapes.iter_mut().find(|s| s.1 == inp && s.2 == out) {
+                    Some(s) => {
+                        s.0.push(',');
+                        s.0.push_str(&m.name);
+                    }
+                    None => shapes.push((m.name.clone(), inp, out)),
+                }
+            }
+        }
+        if shapes.is_empty() {
+            return Err(Error::Input(format!(
+                "model {} has no Linear layers to measure",
+                profile.id
+            )));
+        }
+        Ok(BenchConfig {
+            quick,
+            device,
+            model: profile.id.clone(),
+            shapes,
+            block: BlockDims::from_profile(profile),
+            sizes: BenchSizes::for_device(quick, device),
+        })
+    }
+
+    /// The reduced stack the training steps run.
+    pub fn train_dims(&self) -> TrainDims {
+        let b = self.block.reduce(self.sizes.train_hidden);
+        TrainDims {
+            hidden: b.hidden,
+            heads: b.heads,
+            kv_heads: b.kv_heads,
+            head_dim: b.head_dim,
+            intermediate: b.intermediate,
+            gated: b.gated,
+            layers: self.sizes.train_layers,
+            tokens: self.sizes.train_tokens,
+            lora_rank: self.sizes.lora_rank,
+            adapter_bottleneck: self.sizes.adapter_bottleneck,
+            prompt_tokens: self.sizes.prompt_tokens,
+        }
+    }
+}
+
+/// One training method, measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TrainResult {
+    pub method: Method,
+    /// The reduced stack the step ran.
+    pub dims: TrainDims,
+    pub trainable_params: u64,
+    pub step_s_median: f64,
+    pub step_s_min: f64,
+    pub step_s_max: f64,
+    /// Median seconds of the forward pass and of backward + update.
+    pub forward_s: f64,
+    pub backward_s: f64,
+    /// Analytic FLOPs of one step ([`step_flops`]).
+    pub flops_per_step: f64,
+    /// `flops_per_step / step_s_median`, in GFLOP/s.
+    pub gflops: f64,
+    /// `gflops` over the median f32 matmul GFLOP/s.
+    pub efficiency: f64,
+    pub reps: usize,
+}
+
+/// Everything `bench` measured.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchReport {
+    pub tool_version: String,
+    pub model: String,
+    pub device: String,
+    pub device_kind: String,
+    /// Threads candle uses on the CPU (0 on a GPU).
+    pub threads: usize,
+    pub memory_gib: f64,
+    pub quick: bool,
+    pub sizes: BenchSizes,
+    pub matmul: Vec<MatmulResult>,
+    /// dtype -> median over shapes of the per-shape median GFLOP/s.
+    pub matmul_gflops: BTreeMap<String, f64>,
+    pub bandwidth: Vec<BandwidthResult>,
+    /// The fastest probe's median, GB/s.
+    pub bandwidth_gbs: f64,
+    pub training: Vec<TrainResult>,
+    pub notes: Vec<String>,
+}
+
+impl BenchReport {
+    /// The calibration this report gives; `created_unix` and `hardware_id` come from the caller.
+    pub fn to_calibration(&self, created_unix: u64, hardware_id: Option<String>) -> Calibration {
+        Calibration {
+            format_version: CALIBRATION_FORMAT_VERSION,
+            tool_version: self.tool_version.clone(),
+            created_unix,
+            device: self.device.clone(),
+            device_kind: self.device_kind.clone(),
+            hardware_id,
+            model: self.model.clone(),
+            memory_gib: self.memory_gib,
+            matmul_gflops: self.matmul_gflops.clone(),
+            bandwidth_gbs: self.bandwidth_gbs,
+            train_gflops: self
+                .training
+                .iter()
+                .map(|t| (t.method.as_str().to_string(), t.gflops))
+                .collect(),
+            train_efficiency: self
+                .training
+                .iter()
+                .map(|t| (t.method.as_str().to_string(), t.efficiency))
+                .collect(),
+        }
+    }
+}
+
+/// Median, min and max of a sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Stats {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Stats {
+    pub fn of(xs: &[f64]) -> Stats {
+        let mut v: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return Stats {
+                median: 0.0,
+                min: 0.0,
+                max: 0.0,
+            };
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Stats {
+            median,
+            min: v[0],
+            max: v[n - 1],
+        }
+    }
+}
+
+fn candle_err(what: &str) -> impl Fn(candle_core::Error) -> Error + '_ {
+    move |e| Error::Internal(format!("{what}: {e}"))
+}
+
+/// A human name for the device and its memory in GiB (0 if unknown).
+pub fn describe_device(device: BenchDevice) -> (String, f64) {
+    match device {
+        BenchDevice::Cpu => {
+            let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+            let name = cpuinfo
+                .lines()
+                .find_map(|l| {
+                    let (k, v) = l.split_once(':')?;
+                    (k.trim() == "model name").then(|| v.trim().to_string())
+                })
+                .unwrap_or_else(|| std::env::consts::ARCH.to_string());
+            let threads = candle_core::utils::get_num_threads();
+            let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+            let kib = meminfo
+                .lines()
+                .find_map(|l| {
+                    let rest = l.strip_prefix("MemTotal:")?;
+                    rest.split_whitespace().next()?.parse::<f64>().ok()
+                })
+                .unwrap_or(0.0);
+            (
+                format!("cpu: {name} ({threads} threads)"),
+                kib / (1024.0 * 1024.0),
+            )
+        }
+        BenchDevice::Cuda(n) => cuda_info(n),
+    }
+}
+
+/// `cuda:N (name)` and memory from `nvidia-smi` when it is there.
+fn cuda_info(n: usize) -> (String, f64) {
+    let out = std::process::Command::new("nvidia-smi")
+        .args([
+            "--query-gpu=name,memory.total",
+            "--format=csv,noheader,nounits",
+            "-i",
+            &n.to_string(),
+        ])
+        .output();
+    let line = out
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    match line.rsplit_once(',') {
+        Some((name, mib)) => (
+            format!("cuda:{n} ({})", name.trim()),
+            mib.trim().parse::<f64>().unwrap_or(0.0) / 1024.0,
+        ),
+        None => (format!("cuda:{n}"), 0.0),
+    }
+}
+
+/// Run the benchmark. `progress(label, done, total)` is called as work completes.
+pub fn run_bench(
+    cfg: &BenchConfig,
+    progress: &mut dyn FnMut(&str, u64, u64),
+) -> Result<BenchReport> {
+    let device = cfg.device.open()?;
+    let sz = &cfg.sizes;
+    let dtypes = matmul::supported_dtypes(&device);
+    let methods = Method::ALL;
+    let total = (cfg.shapes.len() * dtypes.len() * (sz.matmul_warmup + sz.matmul_reps)
+        + 2 * (sz.bandwidth_warmup + sz.bandwidth_reps)
+        + methods.len() * (sz.train_warmup + sz.train_reps)) as u64;
+    let mut done = 0u64;
+    let (device_name, memory_gib) = describe_device(cfg.device);
+    let mut notes = Vec::new();
+
+    // 1. Matmul at the model's shapes.
+    let mut results = Vec::new();
+    for (name, k, n) in &cfg.shapes {
+        for &dt in &dtypes {
+            let label = format!("matmul {} {k}x{n}", matmul::dtype_name(dt));
+            progress(&label, done, total);
+            let r = matmul::measure(
+                &device,
+                name,
+                (sz.matmul_tokens, *k, *n),
+                dt,
+                sz.matmul_warmup,
+                sz.matmul_reps,
+                &mut || {
+                    done += 1;
+                    progress(&label, done, total);
+                },
+            )
+            .map_err(candle_err("matmul"))?;
+            results.push(r);
+        }
+    }
+    let mut matmul_gflops = BTreeMap::new();
+    for &dt in &dtypes {
+        let name = matmul::dtype_name(dt);
+        let per_shape: Vec<f64> = results
+            .iter()
+            .filter(|r| r.dtype == name)
+            .map(|r| r.gflops_median)
+            .collect();
+        matmul_gflops.insert(name.to_string(), Stats::of(&per_shape).median);
+    }
+    let f32_gflops = matmul_gflops.get("f32").copied().unwrap_or(0.0);
+    if cfg.device == BenchDevice::Cpu && dtypes.contains(&candle_core::DType::BF16) {
+        notes.push(
+            "candle has no bf16 CPU kernel: bf16 matmuls are widened to f32 and narrowed back"
+                .to_string(),
+        );
+    }
+
+    // 2. Memory bandwidth.
+    let label = "memory bandwidth".to_string();
+    progress(&label, done, total);
+    let bandwidth = bandwidth::measure(
+        &device,
+        sz.bandwidth_bytes,
+        sz.bandwidth_warmup,
+        sz.bandwidth_reps,
+        &mut || {
+            done += 1;
+            progress(&label, done, total);
+        },
+    )
+    .map_err(candle_err("bandwidth"))?;
+    let bandwidth_gbs = bandwidth.iter().map(|b| b.gbs_median).fold(0.0, f64::max);
+
+    // 3. Training steps.
+    let dims = cfg.train_dims();
+    let base = training::BaseWeights::new(dims, &device).map_err(candle_err("training setup"))?;
+    let mut training = Vec::new();
+    for method in methods {
+        let label = format!("train {}", method.as_str());
+        progress(&label, done, total);
+        let step = training::TrainStep::new(&base, method).map_err(candle_err("training setup"))?;
+        let (mut fwd, mut bwd, mut tot) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..sz.train_warmup + sz.train_reps {
+            let (f, b) = step
+                .step()
+                .map_err(candle_err(&format!("{} training step", method.as_str())))?;
+            if i >= sz.train_warmup {
+                fwd.push(f);
+                bwd.push(b);
+                tot.push(f + b);
+            }
+            done += 1;
+            progress(&label, done, total);
+        }
+        let s = Stats::of(&tot);
+        let flops = step_flops(&dims, method).total();
+        let gflops = flops / s.median.max(1e-12) / 1e9;
+        training.push(TrainResult {
+            method,
+            dims,
+            trainable_params: dims.trainable_params(method),
+            step_s_median: s.median,
+            step_s_min: s.min,
+            step_s_max: s.max,
+            forward_s: Stats::of(&fwd).median,
+            backward_s: Stats::of(&bwd).median,
+            flops_per_step: flops,
+            gflops,
+            efficiency: if f32_gflops > 0.0 {
+                gflops / f32_gflops
+            } else {
+                0.0
+            },
+            reps: sz.train_reps,
+        });
+    }
+    progress("done", total, total);
+
+    Ok(BenchReport {
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        model: cfg.model.clone(),
+        device: device_name,
+        device_kind: cfg.device.kind().to_string(),
+        threads: match cfg.device {
+            BenchDevice::Cpu => candle_core::utils::get_num_threads(),
+            BenchDevice::Cuda(_) => 0,
+        },
+        memory_gib,
+        quick: cfg.quick,
+        sizes: cfg.sizes.clone(),
+        matmul: results,
+        matmul_gflops,
+        bandwidth,
+        bandwidth_gbs,
+        training,
+        notes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny_config() -> BenchConfig {
+        BenchConfig {
+            quick: true,
+            device: BenchDevice::Cpu,
+            model: "tiny".into(),
+            shapes: vec![("q".into(), 32, 48), ("down".into(), 48, 32)],
+            block: BlockDims {
+                hidden: 64,
+                heads: 8,
+                kv_heads: 4,
+                head_dim: 8,
+                intermediate: 96,
+                gated: true,
+            },
+            sizes: BenchSizes {
+                matmul_tokens: 16,
+                matmul_warmup: 1,
+                matmul_reps: 2,
+                bandwidth_bytes: 1 << 16,
+                bandwidth_warmup: 0,
+                bandwidth_reps: 2,
+                train_hidden: 32,
+                train_layers: 1,
+                train_tokens: 8,
+                train_warmup: 0,
+                train_reps: 2,
+                lora_rank: 2,
+                adapter_bottleneck: 4,
+                prompt_tokens: 2,
+            },
+        }
+    }
+
+    #[test]
+    fn bench_runs_end_to_end_on_tiny_shapes() {
+        let cfg = tiny_config();
+        let mut last = (0, 0);
+        let report = run_bench(&cfg, &mut |_, done, total| {
+            assert!(done <= total && done >= last.0);
+            last = (done, total);
+        })
+        .unwrap();
+        assert_eq!(last.0, last.1);
+        assert_eq!(report.matmul.len() % 2, 0);
+        assert!(report.matmul_gflops["f32"] > 0.0);
+        assert_eq!(report.bandwidth.len(), 2);
+        assert_eq!(report.training.len(), 4);
+        let dims = cfg.train_dims();
+        assert_eq!((dims.hidden, dims.heads, dims.kv_heads), (32, 4, 2));
+        let cal = report.to_calibration(42, Some("a10".into()));
+        cal.validate("mem").unwrap();
+        assert_eq!(cal.train_efficiency.len(), 4);
+        assert_eq!(cal.hardware_id.as_deref(), Some("a10"));
+        assert!(serde_json::to_string(&report).is_ok());
+    }
+
+    #[test]
+    fn devices_parse_and_cuda_needs_the_feature() {
+        assert_eq!("cpu".parse::<BenchDevice>().unwrap(), BenchDevice::Cpu);
+        assert_eq!(
+            "cuda:1".parse::<BenchDevice>().unwrap(),
+            BenchDevice::Cuda(1)
+        );
+        assert_eq!("CUDA".parse::<BenchDevice>().unwrap(), BenchDevice::Cuda(0));
+        assert!("gpu".parse::<BenchDevice>().is_err());
+        assert!("cuda:x".parse::<BenchDevice>().is_err());
+        #[cfg(not(feature = "cuda"))]
+        assert_eq!(
+            BenchDevice::Cuda(0).open().unwrap_err().to_string(),
+            NO_CUDA
+        );
+    }
+
+    #[test]
+    fn blocks_reduce_in_proportion() {
+        let qwen = BlockDims {
+            hidden: 4096,
+            heads: 32,
+            kv_heads: 32,
+            head_dim: 128,
+            intermediate: 11008,
+            gated: true,
+        };
+        let r = qwen.reduce(1024);
+        assert_eq!(
+            (r.hidden, r.heads, r.kv_heads, r.intermediate),
+            (1024, 8, 8, 2752)
+        );
+        let glm = BlockDims {
+            hidden: 4096,
+            heads: 32,
+            kv_heads: 2,
+            head_dim: 128,
+            intermediate: 13696,
+            gated: true,
+        };
+        let r = glm.reduce(1024);
+        assert_eq!((r.heads, r.kv_heads), (8, 1));
+        let bert = BlockDims {
+            hidden: 1024,
+            heads: 16,
+            kv_heads: 16,
+            head_dim: 64,
+            intermediate: 4096,
+            gated: false,
+        };
+        assert_eq!(bert.reduce(1024), bert);
+    }
+
+    #[test]
+    fn config_from_a_profile_dedupes_shapes() {
+        let cat = crate::arch::ModelCatalog::embedded().unwrap();
+        let p = cat.get("qwen-7b").unwrap();
+        let cfg = BenchConfig::from_profile(p, true, BenchDevice::Cpu).unwrap();
+        let shapes: Vec<(u64, u64)> = cfg.shapes.iter().map(|s| (s.1, s.2)).collect();
+        assert_eq!(
+            shapes,
+            [(4096, 12288), (4096, 4096), (4096, 11008), (11008, 4096)]
+        );
+        assert!(cfg.shapes[2].0.contains(','));
+        assert!(cfg.block.gated);
+    }
+}

@@ -1,0 +1,74 @@
+//! `peftcost validate`: predictions next to published measurements, with the error.
+
+use clap::Args;
+
+use super::{emit, Context, Format};
+use crate::error::Result;
+use crate::estimate::validate::{validation_rows, MEMORY_TOLERANCE, TIME_TOLERANCE};
+use crate::report::{self, Document, Table};
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
+    let rows = validation_rows(&ctx.models()?, &ctx.hardware()?)?;
+    let text = match args.format {
+        Format::Json => report::to_json(&rows)?,
+        Format::Csv => report::to_csv(&rows)?,
+        Format::Table | Format::Md => {
+            let mut t = Table::new(
+                "Training: predicted vs published (memory per device in GiB, seconds per optimizer step)",
+                &["setup", "hw", "mem measured", "mem predicted", "error", "step measured", "step predicted", "error", "targets"],
+            );
+            let pct = |e: f64| format!("{:+.1}%", e * 100.0);
+            for r in &rows {
+                t.push(vec![
+                    r.name.clone(),
+                    r.hardware.into(),
+                    format!("{:.2}", r.measured_memory_gib),
+                    format!("{:.2}", r.predicted_memory_gib),
+                    pct(r.memory_error),
+                    r.measured_step_seconds
+                        .map_or("-".into(), |s| format!("{s:.2}")),
+                    r.predicted_step_seconds
+                        .map_or("-".into(), |s| format!("{s:.2}")),
+                    r.time_error.map_or("-".into(), pct),
+                    if r.asserted {
+                        "asserted".into()
+                    } else {
+                        "shown".into()
+                    },
+                ]);
+            }
+            let mut notes = vec![format!(
+                "asserted rows must stay within {:.0}% memory and {:.0}% step time (tests/physics.rs)",
+                MEMORY_TOLERANCE * 100.0,
+                TIME_TOLERANCE * 100.0
+            )];
+            let mut seen = Vec::new();
+            for r in &rows {
+                if !seen.contains(&r.source) {
+                    seen.push(r.source);
+                    notes.push(format!("source: {}", r.source));
+                }
+                if !r.note.is_empty() && !r.asserted {
+                    notes.push(format!("{}: {}", r.name, r.note));
+                }
+            }
+            let doc = Document {
+                title: "peftcost validate".into(),
+                tables: vec![t],
+                notes,
+            };
+            if args.format == Format::Md {
+                doc.to_markdown()
+            } else {
+                doc.to_text()
+            }
+        }
+    };
+    emit(&text)
+}
