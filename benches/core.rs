@@ -1,1 +1,66 @@
-fn main() {}
+//! Criterion benches of the analytic core (not of the device: that is `peftcost bench`).
+//!
+//! - `trainable_count`: profile -> inventory -> trainable count, every model x method.
+//! - `estimate_all_hardware`: one full estimate (params, FLOPs, memory, time) on every profile.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use peftcost::arch::ModelCatalog;
+use peftcost::estimate::{trainable_params, Assumptions, Estimate, Scenario, Workload};
+use peftcost::hardware::HardwareCatalog;
+use peftcost::peft::{MethodConfig, MethodKind};
+
+fn scenarios() -> Vec<Scenario> {
+    let models = ModelCatalog::embedded().expect("embedded models");
+    let mut out = Vec::new();
+    for p in models.profiles() {
+        for &kind in MethodKind::ALL {
+            out.push(Scenario {
+                task: Scenario::default_task(p),
+                num_labels: 2,
+                profile: p.clone(),
+                method: MethodConfig::new(kind),
+                workload: Workload::default(),
+            });
+        }
+    }
+    out
+}
+
+fn bench_trainable(c: &mut Criterion) {
+    let all = scenarios();
+    c.bench_function(&format!("trainable_count/{}_cases", all.len()), |b| {
+        b.iter(|| {
+            for s in &all {
+                black_box(trainable_params(black_box(s)).expect("valid scenario"));
+            }
+        })
+    });
+}
+
+fn bench_estimate(c: &mut Criterion) {
+    let hw = HardwareCatalog::embedded().expect("embedded hardware");
+    let profiles = hw.select(&[]).expect("all profiles");
+    let models = ModelCatalog::embedded().expect("embedded models");
+    let s = Scenario {
+        task: peftcost::arch::Task::CausalLm,
+        num_labels: 2,
+        profile: models.get("qwen-7b").expect("qwen").clone(),
+        method: MethodConfig::new(MethodKind::Lora),
+        workload: Workload::default(),
+    };
+    let a = Assumptions::default();
+    c.bench_function(
+        &format!("estimate_all_hardware/{}_profiles", profiles.len()),
+        |b| {
+            b.iter(|| {
+                let p = black_box(&s).prepare().expect("valid");
+                black_box(Estimate::new(&p, &profiles, &a))
+            })
+        },
+    );
+}
+
+criterion_group!(benches, bench_trainable, bench_estimate);
+criterion_main!(benches);

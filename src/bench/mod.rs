@@ -147,35 +147,43 @@ impl BlockDims {
     }
 }
 
-/// How big and how often: chosen so that `--quick` takes seconds and a full run under a minute
-/// on a 2-core CPU.
+/// How big and how often. The token counts are maxima: [`run_bench`] first times one f32 matmul
+/// and scales the matmul and training tokens down (in steps of 32, to at least 64) so that each
+/// part fits its time budget on slower devices.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BenchSizes {
-    /// Tokens (m) of every matmul.
+    /// Most tokens (m) of every matmul.
     pub matmul_tokens: u64,
+    /// Untimed runs per shape and dtype (one probe run always warms the device up first).
     pub matmul_warmup: usize,
     pub matmul_reps: usize,
+    /// Seconds all matmul runs together may take.
+    pub matmul_budget_s: f64,
     pub bandwidth_bytes: u64,
     pub bandwidth_warmup: usize,
     pub bandwidth_reps: usize,
     /// Width the training block is reduced to.
     pub train_hidden: u64,
     pub train_layers: u64,
+    /// Most tokens of a training step.
     pub train_tokens: u64,
     pub train_warmup: usize,
     pub train_reps: usize,
+    /// Seconds all training steps together may take.
+    pub train_budget_s: f64,
     pub lora_rank: u64,
     pub adapter_bottleneck: u64,
     pub prompt_tokens: u64,
 }
 
 impl BenchSizes {
-    /// `--quick`: under 15 s on a 2-core CPU.
+    /// `--quick`: about 10 s on a 2-core CPU.
     pub fn quick() -> Self {
         BenchSizes {
             matmul_tokens: 256,
-            matmul_warmup: 1,
+            matmul_warmup: 0,
             matmul_reps: 3,
+            matmul_budget_s: 5.0,
             bandwidth_bytes: 128 << 20,
             bandwidth_warmup: 1,
             bandwidth_reps: 5,
@@ -183,37 +191,42 @@ impl BenchSizes {
             train_layers: 1,
             train_tokens: 256,
             train_warmup: 1,
-            train_reps: 3,
+            train_reps: 4,
+            train_budget_s: 4.5,
             lora_rank: 16,
             adapter_bottleneck: 64,
             prompt_tokens: 20,
         }
     }
 
-    /// A full run: under a minute on a 2-core CPU.
+    /// A full run: about 45 s on a 2-core CPU.
     pub fn full() -> Self {
         BenchSizes {
             matmul_tokens: 512,
+            matmul_warmup: 1,
             matmul_reps: 5,
+            matmul_budget_s: 20.0,
             bandwidth_bytes: 256 << 20,
             bandwidth_reps: 7,
             train_layers: 2,
             train_tokens: 512,
-            train_reps: 5,
+            train_reps: 6,
+            train_budget_s: 22.0,
             ..Self::quick()
         }
     }
 
-    /// The sizes for a device: a GPU gets more tokens so that its runs are not launch-bound.
+    /// The sizes for a device: a GPU gets more tokens and runs so that it is not launch-bound.
     pub fn for_device(quick: bool, device: BenchDevice) -> Self {
         let s = if quick { Self::quick() } else { Self::full() };
         match device {
             BenchDevice::Cpu => s,
             BenchDevice::Cuda(_) => BenchSizes {
-                matmul_tokens: s.matmul_tokens * 8,
-                matmul_warmup: 3,
+                matmul_tokens: s.matmul_tokens * 16,
+                matmul_warmup: 2,
                 matmul_reps: s.matmul_reps * 2,
                 bandwidth_bytes: s.bandwidth_bytes * 8,
+                bandwidth_reps: s.bandwidth_reps * 2,
                 train_hidden: 2048,
                 train_tokens: s.train_tokens * 4,
                 train_warmup: 2,
@@ -222,6 +235,28 @@ impl BenchSizes {
             },
         }
     }
+}
+
+/// Throughput of `dtype` relative to f32 assumed when sizing the runs (measured on a Zen 3 CPU;
+/// on a GPU half precision is at least as fast as f32).
+fn assumed_speed(device: BenchDevice, dtype: candle_core::DType) -> f64 {
+    match (device, dtype) {
+        (BenchDevice::Cpu, candle_core::DType::F16) => 0.8,
+        (BenchDevice::Cpu, candle_core::DType::BF16) => 0.55,
+        _ => 1.0,
+    }
+}
+
+/// Training GFLOP/s as a fraction of f32 matmul GFLOP/s assumed when sizing the steps.
+const ASSUMED_TRAIN_EFFICIENCY: f64 = 0.35;
+
+/// `max` scaled by `budget / predicted` (when over budget), in steps of 32, at least 64.
+fn fit_tokens(max: u64, predicted_s: f64, budget_s: f64) -> u64 {
+    if !(predicted_s > budget_s) {
+        return max;
+    }
+    let t = (max as f64 * budget_s / predicted_s / 32.0).floor() as u64 * 32;
+    t.clamp(64.min(max), max)
 }
 
 /// What to measure.

@@ -279,7 +279,7 @@ pub fn job_cost(
             train,
             export,
         },
-        display_currency: display.to_string(),
+        display_currency: display.to_ascii_uppercase(),
         cost_display,
         as_of: offer.as_of_in(table).to_string(),
         source: offer.source_in(table).to_string(),
