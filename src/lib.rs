@@ -7,11 +7,14 @@
 pub mod arch;
 pub mod bench;
 pub mod data;
+pub mod deploy;
 pub mod error;
 pub mod hardware;
 pub mod peft;
+pub mod pricing;
 
 pub use error::{Error, Result};
 pub mod cli;
 pub mod estimate;
 pub mod report;
+pub mod tui;

@@ -259,3 +259,72 @@ fn import_refuses_to_overwrite() {
     assert!(err.contains("already exists"), "{err}");
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
 }
+
+#[test]
+fn default_estimate_ends_with_ranked_offers_in_cny_and_usd() {
+    let v = json_of(&[
+        "estimate", "--model", "qwen-7b", "--method", "lora", "--format", "json",
+    ]);
+    let offers = v["offers"].as_array().unwrap();
+    assert!(offers.len() > 10);
+    let providers: std::collections::BTreeSet<&str> = offers
+        .iter()
+        .map(|o| o["provider"].as_str().unwrap())
+        .collect();
+    assert!(
+        providers.contains("alibaba") && providers.contains("aws"),
+        "{providers:?}"
+    );
+    // Ranked by cost (compared in USD), each with a source and a date.
+    let usd: Vec<f64> = offers
+        .iter()
+        .map(|o| o["cost_usd"].as_f64().unwrap())
+        .collect();
+    assert!(usd.windows(2).all(|w| w[0] <= w[1]));
+    for o in offers {
+        assert!(
+            !o["source"].as_str().unwrap().is_empty() && !o["as_of"].as_str().unwrap().is_empty()
+        );
+        let b = &o["cost_breakdown"];
+        let sum = b["setup"].as_f64().unwrap()
+            + b["data"].as_f64().unwrap()
+            + b["train"].as_f64().unwrap()
+            + b["export"].as_f64().unwrap();
+        assert!((sum - o["cost"].as_f64().unwrap()).abs() < 1e-6 * sum.max(1.0));
+        // Only hardware that fits is offered.
+        let hw = o["hardware"].as_str().unwrap();
+        let dev = v["devices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["hardware"] == hw)
+            .unwrap();
+        assert_eq!(dev["fits"], true);
+    }
+}
+
+#[test]
+fn offer_filters_apply() {
+    let v = json_of(&[
+        "estimate",
+        "--provider",
+        "alibaba",
+        "--billing",
+        "on-demand",
+        "--max-price",
+        "20",
+        "--currency",
+        "CNY",
+        "--format",
+        "json",
+    ]);
+    for o in v["offers"].as_array().unwrap() {
+        assert_eq!(o["provider"], "alibaba");
+        assert_eq!(o["billing"], "on-demand");
+        assert!(o["price_per_hour"].as_f64().unwrap() <= 20.0);
+    }
+    let err = fails(&["estimate", "--provider", "alibab"], tmp().path());
+    assert!(err.contains("did you mean 'alibaba'"), "{err}");
+    let err = fails(&["estimate", "--max-price", "-3"], tmp().path());
+    assert!(err.contains("--max-price"), "{err}");
+}

@@ -183,7 +183,7 @@ impl BenchSizes {
             matmul_tokens: 256,
             matmul_warmup: 0,
             matmul_reps: 3,
-            matmul_budget_s: 5.0,
+            matmul_budget_s: 6.0,
             bandwidth_bytes: 128 << 20,
             bandwidth_warmup: 1,
             bandwidth_reps: 5,
@@ -192,7 +192,7 @@ impl BenchSizes {
             train_tokens: 256,
             train_warmup: 1,
             train_reps: 4,
-            train_budget_s: 4.5,
+            train_budget_s: 5.0,
             lora_rank: 16,
             adapter_bottleneck: 64,
             prompt_tokens: 20,
@@ -205,12 +205,12 @@ impl BenchSizes {
             matmul_tokens: 512,
             matmul_warmup: 1,
             matmul_reps: 5,
-            matmul_budget_s: 20.0,
+            matmul_budget_s: 24.0,
             bandwidth_bytes: 256 << 20,
             bandwidth_reps: 7,
             train_layers: 2,
             train_tokens: 512,
-            train_reps: 6,
+            train_reps: 5,
             train_budget_s: 22.0,
             ..Self::quick()
         }
@@ -304,8 +304,8 @@ impl BenchConfig {
         })
     }
 
-    /// The reduced stack the training steps run.
-    pub fn train_dims(&self) -> TrainDims {
+    /// The reduced stack the training steps run, at `tokens` tokens.
+    pub fn train_dims(&self, tokens: u64) -> TrainDims {
         let b = self.block.reduce(self.sizes.train_hidden);
         TrainDims {
             hidden: b.hidden,
@@ -315,7 +315,7 @@ impl BenchConfig {
             intermediate: b.intermediate,
             gated: b.gated,
             layers: self.sizes.train_layers,
-            tokens: self.sizes.train_tokens,
+            tokens,
             lora_rank: self.sizes.lora_rank,
             adapter_bottleneck: self.sizes.adapter_bottleneck,
             prompt_tokens: self.sizes.prompt_tokens,
@@ -357,6 +357,10 @@ pub struct BenchReport {
     pub memory_gib: f64,
     pub quick: bool,
     pub sizes: BenchSizes,
+    /// f32 GFLOP/s of the warm-up probe that sized the runs.
+    pub probe_gflops: f64,
+    /// Tokens (m) the matmuls ran at.
+    pub matmul_tokens: u64,
     pub matmul: Vec<MatmulResult>,
     /// dtype -> median over shapes of the per-shape median GFLOP/s.
     pub matmul_gflops: BTreeMap<String, f64>,
@@ -486,6 +490,27 @@ fn cuda_info(n: usize) -> (String, f64) {
     }
 }
 
+/// Share of all CPUs that other processes kept busy over `window`, from `/proc/stat` (None when
+/// it cannot be read).
+fn cpu_busy(window: std::time::Duration) -> Option<f64> {
+    let sample = || -> Option<(f64, f64)> {
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let v: Vec<f64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        let idle = v.get(3)? + v.get(4).unwrap_or(&0.0);
+        Some((v.iter().sum(), idle))
+    };
+    let (t0, i0) = sample()?;
+    std::thread::sleep(window);
+    let (t1, i1) = sample()?;
+    (t1 > t0).then(|| 1.0 - (i1 - i0) / (t1 - t0))
+}
+
 /// Run the benchmark. `progress(label, done, total)` is called as work completes.
 pub fn run_bench(
     cfg: &BenchConfig,
@@ -493,16 +518,58 @@ pub fn run_bench(
 ) -> Result<BenchReport> {
     let device = cfg.device.open()?;
     let sz = &cfg.sizes;
+    let mut notes = Vec::new();
+    if cfg.device == BenchDevice::Cpu {
+        if let Some(busy) = cpu_busy(std::time::Duration::from_millis(200)) {
+            if busy > 0.15 {
+                notes.push(format!(
+                    "other processes kept {:.0}% of the CPUs busy when the benchmark started: the results may be low",
+                    100.0 * busy
+                ));
+            }
+        }
+    }
     let dtypes = matmul::supported_dtypes(&device);
     let methods = Method::ALL;
     let total = (cfg.shapes.len() * dtypes.len() * (sz.matmul_warmup + sz.matmul_reps)
         + 2 * (sz.bandwidth_warmup + sz.bandwidth_reps)
-        + methods.len() * (sz.train_warmup + sz.train_reps)) as u64;
+        + methods.len() * (sz.train_warmup + sz.train_reps)
+        + 2) as u64;
     let mut done = 0u64;
     let (device_name, memory_gib) = describe_device(cfg.device);
-    let mut notes = Vec::new();
+
+    // 0. Probe: warm the device up and see how fast it is, to size the runs.
+    let (_, k0, n0) = &cfg.shapes[0];
+    let label = "warm-up".to_string();
+    progress(&label, done, total);
+    let probe = matmul::measure(
+        &device,
+        "probe",
+        (sz.matmul_tokens, *k0, *n0),
+        candle_core::DType::F32,
+        1,
+        1,
+        &mut || {
+            done += 1;
+            progress(&label, done, total);
+        },
+    )
+    .map_err(candle_err("matmul"))?;
+    let probe_gflops = probe.gflops_median.max(1e-3);
 
     // 1. Matmul at the model's shapes.
+    let runs = (sz.matmul_warmup + sz.matmul_reps) as f64;
+    let predicted: f64 = cfg
+        .shapes
+        .iter()
+        .flat_map(|(_, k, n)| {
+            dtypes.iter().map(move |&dt| {
+                runs * 2.0 * sz.matmul_tokens as f64 * *k as f64 * *n as f64
+                    / (probe_gflops * 1e9 * assumed_speed(cfg.device, dt))
+            })
+        })
+        .sum();
+    let m = fit_tokens(sz.matmul_tokens, predicted, sz.matmul_budget_s);
     let mut results = Vec::new();
     for (name, k, n) in &cfg.shapes {
         for &dt in &dtypes {
@@ -511,7 +578,7 @@ pub fn run_bench(
             let r = matmul::measure(
                 &device,
                 name,
-                (sz.matmul_tokens, *k, *n),
+                (m, *k, *n),
                 dt,
                 sz.matmul_warmup,
                 sz.matmul_reps,
@@ -558,8 +625,17 @@ pub fn run_bench(
     .map_err(candle_err("bandwidth"))?;
     let bandwidth_gbs = bandwidth.iter().map(|b| b.gbs_median).fold(0.0, f64::max);
 
-    // 3. Training steps.
-    let dims = cfg.train_dims();
+    // 3. Training steps, at as many tokens as fit the budget.
+    let max_dims = cfg.train_dims(sz.train_tokens);
+    let runs = (sz.train_warmup + sz.train_reps) as f64;
+    let predicted: f64 = methods
+        .iter()
+        .map(|&me| {
+            runs * step_flops(&max_dims, me).total()
+                / (f32_gflops.max(1e-3) * 1e9 * ASSUMED_TRAIN_EFFICIENCY)
+        })
+        .sum();
+    let dims = cfg.train_dims(fit_tokens(sz.train_tokens, predicted, sz.train_budget_s));
     let base = training::BaseWeights::new(dims, &device).map_err(candle_err("training setup"))?;
     let mut training = Vec::new();
     for method in methods {
@@ -615,6 +691,8 @@ pub fn run_bench(
         memory_gib,
         quick: cfg.quick,
         sizes: cfg.sizes.clone(),
+        probe_gflops,
+        matmul_tokens: m,
         matmul: results,
         matmul_gflops,
         bandwidth,
@@ -646,6 +724,7 @@ mod tests {
                 matmul_tokens: 16,
                 matmul_warmup: 1,
                 matmul_reps: 2,
+                matmul_budget_s: 100.0,
                 bandwidth_bytes: 1 << 16,
                 bandwidth_warmup: 0,
                 bandwidth_reps: 2,
@@ -654,6 +733,7 @@ mod tests {
                 train_tokens: 8,
                 train_warmup: 0,
                 train_reps: 2,
+                train_budget_s: 100.0,
                 lora_rank: 2,
                 adapter_bottleneck: 4,
                 prompt_tokens: 2,
@@ -675,7 +755,7 @@ mod tests {
         assert!(report.matmul_gflops["f32"] > 0.0);
         assert_eq!(report.bandwidth.len(), 2);
         assert_eq!(report.training.len(), 4);
-        let dims = cfg.train_dims();
+        let dims = cfg.train_dims(8);
         assert_eq!((dims.hidden, dims.heads, dims.kv_heads), (32, 4, 2));
         let cal = report.to_calibration(42, Some("a10".into()));
         cal.validate("mem").unwrap();
@@ -699,6 +779,16 @@ mod tests {
             BenchDevice::Cuda(0).open().unwrap_err().to_string(),
             NO_CUDA
         );
+    }
+
+    #[test]
+    fn tokens_shrink_to_fit_the_budget() {
+        assert_eq!(fit_tokens(256, 4.0, 5.0), 256);
+        assert_eq!(fit_tokens(256, 10.0, 5.0), 128);
+        assert_eq!(fit_tokens(256, 6.0, 5.0), 192);
+        assert_eq!(fit_tokens(256, 1000.0, 5.0), 64);
+        assert_eq!(fit_tokens(8, 1000.0, 5.0), 8);
+        assert_eq!(fit_tokens(512, f64::NAN, 5.0), 512);
     }
 
     #[test]

@@ -209,7 +209,7 @@ fn document(r: &BenchReport) -> Document {
     let mut t = Table::new(
         format!(
             "Matmul [m, in] x [in, out], m = {} tokens, median of {}",
-            r.sizes.matmul_tokens, r.sizes.matmul_reps
+            r.matmul_tokens, r.sizes.matmul_reps
         ),
         &[
             "modules", "in x out", "dtype", "GFLOP/s", "min", "max", "spread",

@@ -4,7 +4,8 @@ use clap::Args;
 
 use super::{emit, Context, Format, ScenarioArgs};
 use crate::error::Result;
-use crate::estimate::{Assumptions, Estimate, Prepared};
+use crate::estimate::{Assumptions, Estimate, OfferQuery, Prepared};
+use crate::pricing::{self, Billing};
 use crate::report::{self, fmt, Document, Table};
 
 #[derive(Debug, Args)]
@@ -14,26 +15,93 @@ pub struct EstimateArgs {
     /// Hardware profiles to estimate on (repeatable or comma-separated; default: every profile).
     #[arg(long, visible_alias = "gpu", value_name = "ID")]
     pub hardware: Vec<String>,
+    #[command(flatten)]
+    pub offers: OfferArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+}
+
+/// Which offers to cost.
+#[derive(Debug, Clone, Args)]
+pub struct OfferArgs {
+    /// Only these providers (repeatable or comma-separated), e.g. alibaba,aws.
+    #[arg(long, value_name = "P")]
+    pub provider: Vec<String>,
+    /// Only these regions.
+    #[arg(long)]
+    pub region: Vec<String>,
+    /// Billing modes to cost (default: on-demand and spot).
+    #[arg(long, value_enum)]
+    pub billing: Vec<Billing>,
+    /// Highest price per instance-hour, in --currency (USD if not given).
+    #[arg(long, allow_negative_numbers = true)]
+    pub max_price: Option<f64>,
+    /// Display currency for costs (default: CNY for providers billing in CNY, else USD).
+    #[arg(long, value_name = "CNY|USD")]
+    pub currency: Option<String>,
+    /// Offers listed in the table (JSON and CSV carry all).
+    #[arg(long, default_value_t = 12)]
+    pub top: usize,
+}
+
+impl OfferArgs {
+    /// Validate into a core query.
+    pub fn query(&self, fx: &pricing::Fx) -> Result<OfferQuery> {
+        let split = |v: &[String]| -> Vec<String> {
+            v.iter()
+                .flat_map(|s| s.split(','))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        if let Some(m) = self.max_price {
+            if !(m.is_finite() && m > 0.0) {
+                return Err(crate::Error::input(format!(
+                    "--max-price must be a positive price per hour (got {m})"
+                )));
+            }
+        }
+        let currency = match &self.currency {
+            Some(c) => Some(fx.known(c)?),
+            None => None,
+        };
+        Ok(OfferQuery {
+            providers: split(&self.provider),
+            regions: split(&self.region),
+            billing: self.billing.clone(),
+            max_price_per_hour: self.max_price,
+            currency,
+            ..OfferQuery::default()
+        })
+    }
 }
 
 pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     let scenario = args.scenario.scenario(ctx)?;
     let prepared = scenario.prepare()?;
     let hardware = ctx.hardware()?.select(&args.hardware)?;
-    let est = Estimate::new(&prepared, &hardware, &Assumptions::default());
+    let pricing = ctx.pricing()?;
+    let query = args.offers.query(&pricing.fx)?;
+    let mut est = Estimate::new(&prepared, &hardware, &Assumptions::default())
+        .with_offers(&prepared, &pricing, &query)?;
+    let today = super::pricing::today();
+    for (provider, as_of) in pricing.stale_tables(&today, pricing::STALE_AFTER_DAYS) {
+        if est.offers.iter().any(|o| o.job.provider == provider) {
+            est.notes
+                .push(pricing::stale_warning(&provider, &as_of, &today));
+        }
+    }
     let text = match args.format {
         Format::Json => report::to_json(&est)?,
         Format::Csv => report::to_csv(&est.csv_rows())?,
-        Format::Table => document(&prepared, &est).to_text(),
-        Format::Md => document(&prepared, &est).to_markdown(),
+        Format::Table => document(&prepared, &est, args.offers.top).to_text(),
+        Format::Md => document(&prepared, &est, args.offers.top).to_markdown(),
     };
     emit(&text)
 }
 
 /// The tables people read; every number comes from `est`.
-pub fn document(p: &Prepared, est: &Estimate) -> Document {
+pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
     let c = &est.params;
     let mut params = Table::new("Parameters", &["quantity", "value"]);
     let kv = |k: &str, v: String| vec![k.to_string(), v];
@@ -137,7 +205,52 @@ pub fn document(p: &Prepared, est: &Estimate) -> Document {
             ),
         ]);
     }
+    let mut offers = Table::new(
+        "Offers whose hardware fits, cheapest job first (rent + setup + data + train + export)",
+        &[
+            "#", "provider", "region", "instance", "hw", "GPUs", "billing", "price/h", "billed h",
+            "setup", "data", "train", "export", "job cost", "USD", "CNY", "as of",
+        ],
+    );
+    for (i, o) in est.offers.iter().take(top).enumerate() {
+        let j = &o.job;
+        let b = &j.cost_breakdown;
+        offers.push(vec![
+            (i + 1).to_string(),
+            j.provider.clone(),
+            j.region.clone(),
+            j.instance.clone(),
+            j.hardware.clone(),
+            format!("{}x{}", j.instances, j.gpus),
+            j.billing.as_str().into(),
+            fmt::money(j.price_per_hour, &j.currency),
+            format!("{:.2}", j.hours),
+            format!("{:.2}", b.setup),
+            format!("{:.2}", b.data),
+            format!("{:.2}", b.train),
+            format!("{:.2}", b.export),
+            fmt::money(j.cost, &j.currency),
+            format!("{:.2}", o.cost_usd),
+            format!("{:.2}", o.cost_cny),
+            j.as_of.clone(),
+        ]);
+    }
     let mut notes = est.notes.clone();
+    if est.offers.len() > top {
+        notes.push(format!(
+            "{} more offers: --top N, or --format json|csv",
+            est.offers.len() - top
+        ));
+    }
+    if est.offers.iter().any(|o| o.job.caveat.is_some()) {
+        notes.push(format!("spot: {}", pricing::SPOT_CAVEAT));
+    }
+    if est.offers.is_empty() {
+        notes.push(
+            "no offer matches: the hardware does not fit, or the filters exclude every offer"
+                .into(),
+        );
+    }
     notes.extend(est.devices.iter().filter_map(|d| d.note.clone()));
     if !est.suggestions.is_empty() {
         notes.push("fits on no device; what would make it fit:".into());
@@ -149,7 +262,7 @@ pub fn document(p: &Prepared, est: &Estimate) -> Document {
             est.model,
             est.method.kind.as_str()
         ),
-        tables: vec![params, job, dev],
+        tables: vec![params, job, dev, offers],
         notes,
     }
 }

@@ -4,10 +4,13 @@
 //! code (0 ok, 2 bad input or a crossed `--fail-if-*` threshold, 1 internal error).
 
 mod bench;
+mod deploy;
 mod estimate;
 mod format;
 mod models;
+mod pricing;
 mod scenario;
+mod tui;
 mod validate;
 
 use std::io::Write;
@@ -41,11 +44,18 @@ pub enum Command {
     Estimate(estimate::EstimateArgs),
     /// Predictions next to published measurements, with the error.
     Validate(validate::ValidateArgs),
+    /// What serving a model costs per month: fit, throughput, instances and cost on each device.
+    Deploy(deploy::DeployArgs),
     /// List, show or import model profiles.
     #[command(subcommand)]
     Models(models::ModelsCommand),
+    /// Cloud offers and prices: list, show one provider, validate a table, update from a URL.
+    #[command(subcommand)]
+    Pricing(pricing::PricingCommand),
     /// Measure this machine (matmul, memory bandwidth, training steps) and write a calibration.
     Bench(bench::BenchArgs),
+    /// The interactive planner
+    Tui(tui::TuiArgs),
 }
 
 /// Shared state for a command: where user data lives.
@@ -62,6 +72,11 @@ impl Context {
 
     pub fn models(&self) -> Result<crate::arch::ModelCatalog> {
         crate::arch::ModelCatalog::load(self.config_dir.as_deref())
+    }
+
+    /// Embedded price tables overlaid by `<config dir>/pricing/*.toml`.
+    pub fn pricing(&self) -> Result<crate::pricing::PricingCatalog> {
+        crate::pricing::PricingCatalog::load(self.config_dir.as_deref())
     }
 
     pub fn hardware(&self) -> Result<crate::hardware::HardwareCatalog> {
@@ -84,9 +99,12 @@ pub fn run(cli: Cli) -> Result<()> {
     let ctx = Context::new(&cli);
     match cli.command {
         Command::Estimate(args) => estimate::run(&ctx, args),
+        Command::Deploy(args) => deploy::run(&ctx, args),
         Command::Models(cmd) => models::run(&ctx, cmd),
+        Command::Pricing(cmd) => pricing::run(&ctx, cmd),
         Command::Validate(args) => validate::run(&ctx, args),
         Command::Bench(args) => bench::run(&ctx, args),
+        Command::Tui(args) => tui::run(&ctx, args),
     }
 }
 

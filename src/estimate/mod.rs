@@ -3,12 +3,14 @@
 //! Pure functions of (architecture, method, workload, hardware): no I/O, no clock.
 
 mod fit;
+pub mod offers;
 pub mod params;
 pub mod physics;
 mod result;
 pub mod validate;
 pub mod workload;
 
+pub use offers::{rank_offers, OfferQuery, OfferResult};
 pub use params::{Artifact, ArtifactKind, ParamsSection};
 pub use physics::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};
 pub use result::{DeviceResult, Estimate, EstimateCsvRow, FlopsSection, MethodSummary};

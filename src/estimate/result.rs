@@ -159,6 +159,8 @@ pub struct Estimate {
     pub flops: FlopsSection,
     pub devices: Vec<DeviceResult>,
     pub assumptions: Assumptions,
+    /// Offers whose hardware fits, cheapest first (empty until [`Estimate::with_offers`]).
+    pub offers: Vec<super::OfferResult>,
     /// What would make it fit, when it fits nowhere.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<String>,
@@ -198,6 +200,14 @@ pub struct EstimateCsvRow {
     pub step_seconds: Option<f64>,
     pub tokens_per_second: Option<f64>,
     pub hours: Option<f64>,
+    pub cheapest_provider: Option<String>,
+    pub cheapest_instance: Option<String>,
+    pub cheapest_billing: Option<String>,
+    pub cheapest_cost: Option<f64>,
+    pub cheapest_currency: Option<String>,
+    pub cheapest_cost_usd: Option<f64>,
+    pub cheapest_cost_cny: Option<f64>,
+    pub pricing_as_of: Option<String>,
 }
 
 impl Estimate {
@@ -229,9 +239,26 @@ impl Estimate {
             },
             devices,
             assumptions: *a,
+            offers: Vec::new(),
             suggestions,
             notes: p.method.notes.clone(),
         }
+    }
+
+    /// Cost the job on every matching offer (see [`super::rank_offers`]).
+    pub fn with_offers(
+        mut self,
+        p: &Prepared,
+        pricing: &crate::pricing::PricingCatalog,
+        q: &super::OfferQuery,
+    ) -> crate::Result<Self> {
+        self.offers = super::rank_offers(p, &self, pricing, q)?;
+        Ok(self)
+    }
+
+    /// The cheapest offer on a hardware profile.
+    pub fn cheapest_on(&self, hardware: &str) -> Option<&super::OfferResult> {
+        self.offers.iter().find(|o| o.job.hardware == hardware)
     }
 
     /// One tidy row per device (headers documented in the README).
@@ -269,6 +296,22 @@ impl Estimate {
                 step_seconds: d.step_seconds,
                 tokens_per_second: d.tokens_per_second,
                 hours: d.hours,
+                cheapest_provider: self
+                    .cheapest_on(&d.hardware)
+                    .map(|o| o.job.provider.clone()),
+                cheapest_instance: self
+                    .cheapest_on(&d.hardware)
+                    .map(|o| o.job.instance.clone()),
+                cheapest_billing: self
+                    .cheapest_on(&d.hardware)
+                    .map(|o| o.job.billing.as_str().into()),
+                cheapest_cost: self.cheapest_on(&d.hardware).map(|o| o.job.cost),
+                cheapest_currency: self
+                    .cheapest_on(&d.hardware)
+                    .map(|o| o.job.currency.clone()),
+                cheapest_cost_usd: self.cheapest_on(&d.hardware).map(|o| o.cost_usd),
+                cheapest_cost_cny: self.cheapest_on(&d.hardware).map(|o| o.cost_cny),
+                pricing_as_of: self.cheapest_on(&d.hardware).map(|o| o.job.as_of.clone()),
             })
             .collect()
     }

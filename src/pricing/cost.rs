@@ -60,13 +60,22 @@ impl CostAssumptions {
     /// One line per assumption, for the notes under a report.
     pub fn describe(&self) -> Vec<String> {
         vec![
-            format!("setup: {} h of billed instance time before training", self.setup_hours),
+            format!(
+                "setup: {} h of billed instance time before training",
+                self.setup_hours
+            ),
             format!(
                 "network: {} Gbit/s to download the base model and data and to upload the export",
                 self.download_gbps
             ),
-            format!("evaluation: {}% of training time", self.eval_fraction * 100.0),
-            format!("object storage: data and export kept {} month(s), export downloaded once", self.storage_months),
+            format!(
+                "evaluation: {}% of training time",
+                self.eval_fraction * 100.0
+            ),
+            format!(
+                "object storage: data and export kept {} month(s), export downloaded once",
+                self.storage_months
+            ),
         ]
     }
 
@@ -197,7 +206,8 @@ pub fn job_cost(
     let n = instances as f64;
 
     let bits_per_hour = a.download_gbps * 1e9 * 3600.0;
-    let setup_h = a.setup_hours + (job.base_model_bytes + job.data_bytes) as f64 * 8.0 / bits_per_hour;
+    let setup_h =
+        a.setup_hours + (job.base_model_bytes + job.data_bytes) as f64 * 8.0 / bits_per_hour;
     let train_h = job.train_hours;
     let eval_h = job.train_hours * a.eval_fraction;
     let export_h = job.export_bytes as f64 * 8.0 / bits_per_hour;
@@ -207,7 +217,12 @@ pub fn job_cost(
     let (billed_h, compute, hourly, per_month) = match billing {
         Billing::Monthly => {
             let months = (wall_h / HOURS_PER_MONTH - 1e-9).ceil().max(1.0);
-            (months * HOURS_PER_MONTH, months * price, price / HOURS_PER_MONTH, Some(price))
+            (
+                months * HOURS_PER_MONTH,
+                months * price,
+                price / HOURS_PER_MONTH,
+                Some(price),
+            )
         }
         Billing::OnDemand | Billing::Spot => {
             let secs = (wall_h * 3600.0).max(table.minimum_billed_seconds.unwrap_or(0) as f64);
@@ -247,7 +262,9 @@ pub fn job_cost(
     }
     let storage_cost = |bytes: u64| gb(bytes) * month_price.unwrap_or(0.0) * a.storage_months;
     let data = gb(job.data_bytes) * ingress.unwrap_or(0.0) + storage_cost(job.data_bytes);
-    let export = export_compute + storage_cost(job.export_bytes) + gb(job.export_bytes) * egress.unwrap_or(0.0);
+    let export = export_compute
+        + storage_cost(job.export_bytes)
+        + gb(job.export_bytes) * egress.unwrap_or(0.0);
 
     let cost = setup + data + train + export;
     let display = display_currency.unwrap_or_else(|| default_display_currency(table));

@@ -60,7 +60,10 @@ impl Fx {
             ));
         }
         if raw.source.get_ref().trim().is_empty() {
-            errs.push(at(raw.source.span().start, "source is empty: say where the rates come from".into()));
+            errs.push(at(
+                raw.source.span().start,
+                "source is empty: say where the rates come from".into(),
+            ));
         }
         let mut rates = BTreeMap::new();
         for (code, rate) in raw.rates.get_ref() {
@@ -71,16 +74,25 @@ impl Fx {
                     format!("'{code}' is not a currency code (three capitals such as CNY)"),
                 ));
             } else if !(v.is_finite() && v > 0.0) {
-                errs.push(at(rate.span().start, format!("rate of {code} must be a positive number, not {v}")));
+                errs.push(at(
+                    rate.span().start,
+                    format!("rate of {code} must be a positive number, not {v}"),
+                ));
             } else if code == raw.base.get_ref() && v != 1.0 {
-                errs.push(at(rate.span().start, format!("the base currency {code} must have rate 1.0, not {v}")));
+                errs.push(at(
+                    rate.span().start,
+                    format!("the base currency {code} must have rate 1.0, not {v}"),
+                ));
             }
             rates.insert(code.clone(), v);
         }
         if !rates.contains_key(raw.base.get_ref()) {
             errs.push(at(
                 raw.rates.span().start,
-                format!("rates has no entry for the base currency {0} (add `{0} = 1.0`)", raw.base.get_ref()),
+                format!(
+                    "rates has no entry for the base currency {0} (add `{0} = 1.0`)",
+                    raw.base.get_ref()
+                ),
             ));
         }
         if !errs.is_empty() {
@@ -156,17 +168,29 @@ mod tests {
         assert!((fx.convert(67.686, "CNY", "USD").unwrap() - 10.0).abs() < 1e-9);
         // 6.7686 CNY = 1 USD = 0.9 EUR.
         assert!((fx.convert(6.7686, "CNY", "EUR").unwrap() - 0.9).abs() < 1e-9);
-        assert!(fx.convert(1.0, "USD", "JPY").unwrap_err().to_string().contains("JPY"));
+        assert!(fx
+            .convert(1.0, "USD", "JPY")
+            .unwrap_err()
+            .to_string()
+            .contains("JPY"));
         assert_eq!(fx.known("cny").unwrap(), "CNY");
     }
 
     #[test]
     fn rejects_bad_rates_with_positions() {
-        let text = FX.replace("CNY = 6.7686", "CNY = -6.7").replace("2026-06-19", "2026-06-31");
+        let text = FX
+            .replace("CNY = 6.7686", "CNY = -6.7")
+            .replace("2026-06-19", "2026-06-31");
         let errs = Fx::check("fx.toml", &text).unwrap_err();
         let msgs: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
         assert_eq!(msgs.len(), 2, "{msgs:?}");
-        assert!(msgs[0].starts_with("fx.toml:2:9:") && msgs[0].contains("not a date"), "{msgs:?}");
-        assert!(msgs[1].starts_with("fx.toml:6:7:") && msgs[1].contains("positive"), "{msgs:?}");
+        assert!(
+            msgs[0].starts_with("fx.toml:2:9:") && msgs[0].contains("not a date"),
+            "{msgs:?}"
+        );
+        assert!(
+            msgs[1].starts_with("fx.toml:6:7:") && msgs[1].contains("positive"),
+            "{msgs:?}"
+        );
     }
 }

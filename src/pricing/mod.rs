@@ -33,20 +33,48 @@ pub const FX_FILE: &str = "fx.toml";
 
 /// Every table shipped in the binary (path relative to the repository, text).
 pub const EMBEDDED: &[(&str, &str)] = &[
-    ("pricing/alibaba.toml", include_str!("../../pricing/alibaba.toml")),
-    ("pricing/autodl.toml", include_str!("../../pricing/autodl.toml")),
+    (
+        "pricing/alibaba.toml",
+        include_str!("../../pricing/alibaba.toml"),
+    ),
+    (
+        "pricing/autodl.toml",
+        include_str!("../../pricing/autodl.toml"),
+    ),
     ("pricing/aws.toml", include_str!("../../pricing/aws.toml")),
-    ("pricing/azure.toml", include_str!("../../pricing/azure.toml")),
-    ("pricing/cn-rental.toml", include_str!("../../pricing/cn-rental.toml")),
+    (
+        "pricing/azure.toml",
+        include_str!("../../pricing/azure.toml"),
+    ),
+    (
+        "pricing/cn-rental.toml",
+        include_str!("../../pricing/cn-rental.toml"),
+    ),
     ("pricing/fx.toml", include_str!("../../pricing/fx.toml")),
     ("pricing/gcp.toml", include_str!("../../pricing/gcp.toml")),
-    ("pricing/lambda.toml", include_str!("../../pricing/lambda.toml")),
-    ("pricing/runpod.toml", include_str!("../../pricing/runpod.toml")),
+    (
+        "pricing/lambda.toml",
+        include_str!("../../pricing/lambda.toml"),
+    ),
+    (
+        "pricing/runpod.toml",
+        include_str!("../../pricing/runpod.toml"),
+    ),
 ];
 
 /// How an offer is billed.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    clap::ValueEnum,
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Billing {
@@ -233,7 +261,10 @@ mod tests {
             .iter()
             .map(|(p, _)| p.trim_start_matches("pricing/").to_string())
             .collect();
-        assert_eq!(on_disk, embedded, "add new pricing files to pricing::EMBEDDED");
+        assert_eq!(
+            on_disk, embedded,
+            "add new pricing files to pricing::EMBEDDED"
+        );
         assert_eq!(c.tables.len(), EMBEDDED.len() - 1);
         assert_eq!(c.fx.rate("CNY"), Some(6.7686));
         // Spot-check the design §10 example offer.
@@ -243,9 +274,16 @@ mod tests {
             .iter()
             .find(|o| o.instance == "ecs.gn7e-c16g1.4xlarge")
             .unwrap();
-        assert_eq!((o.on_demand, o.hardware.as_str(), o.gpus), (34.83, "a100-80g", 1));
+        assert_eq!(
+            (o.on_demand, o.hardware.as_str(), o.gpus),
+            (34.83, "a100-80g", 1)
+        );
         assert_eq!(ali.currency, "CNY");
-        assert!(c.table("alibab").unwrap_err().to_string().contains("did you mean 'alibaba'"));
+        assert!(c
+            .table("alibab")
+            .unwrap_err()
+            .to_string()
+            .contains("did you mean 'alibaba'"));
     }
 
     #[test]

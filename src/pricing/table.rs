@@ -73,7 +73,9 @@ impl Offer {
 
     /// The billing modes this offer has a price for.
     pub fn billings(&self) -> impl Iterator<Item = Billing> + '_ {
-        Billing::ALL.into_iter().filter(|b| self.price(*b).is_some())
+        Billing::ALL
+            .into_iter()
+            .filter(|b| self.price(*b).is_some())
     }
 
     pub fn source_in<'a>(&'a self, table: &'a PriceTable) -> &'a str {
@@ -174,7 +176,9 @@ struct RawOffer {
 pub fn is_provider_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && name != "fx"
 }
@@ -188,7 +192,8 @@ struct Problems<'a> {
 
 impl Problems<'_> {
     fn at(&mut self, pos: usize, msg: impl Into<String>) {
-        self.errs.push(Error::parse_at(self.path, self.text, Some(pos), msg));
+        self.errs
+            .push(Error::parse_at(self.path, self.text, Some(pos), msg));
     }
 
     fn date(&mut self, v: &Spanned<String>, what: &str) {
@@ -225,14 +230,22 @@ impl Problems<'_> {
         let ok = x.is_finite() && (x > 0.0 || (zero_ok && x == 0.0));
         if !ok {
             let need = if zero_ok { ">= 0" } else { "> 0" };
-            self.at(v.span().start, format!("{what} must be a number {need}, not {x}"));
+            self.at(
+                v.span().start,
+                format!("{what} must be a number {need}, not {x}"),
+            );
         }
     }
 }
 
 impl PriceTable {
     /// Parse and validate a table; the first problem as `path:line:col: message`.
-    pub fn parse(path: &str, text: &str, hardware: &HardwareCatalog, fx: Option<&Fx>) -> Result<Self> {
+    pub fn parse(
+        path: &str,
+        text: &str,
+        hardware: &HardwareCatalog,
+        fx: Option<&Fx>,
+    ) -> Result<Self> {
         Self::check(path, text, hardware, fx).map_err(|mut e| e.remove(0))
     }
 
@@ -290,12 +303,17 @@ impl PriceTable {
         if inc < 1 {
             p.at(
                 raw.billing_increment_seconds.span().start,
-                format!("billing_increment_seconds must be >= 1 (1 = per-second billing), not {inc}"),
+                format!(
+                    "billing_increment_seconds must be >= 1 (1 = per-second billing), not {inc}"
+                ),
             );
         }
         if let Some(m) = &raw.minimum_billed_seconds {
             if *m.get_ref() < 0 {
-                p.at(m.span().start, format!("minimum_billed_seconds must be >= 0, not {}", m.get_ref()));
+                p.at(
+                    m.span().start,
+                    format!("minimum_billed_seconds must be >= 0, not {}", m.get_ref()),
+                );
             }
         }
         p.date(&raw.as_of, "as_of");
@@ -329,7 +347,10 @@ impl PriceTable {
         let raw_offers = match raw.offers {
             Some(o) if !o.get_ref().is_empty() => o.into_inner(),
             Some(o) => {
-                p.at(o.span().start, "offers is empty: add at least one [[offers]] entry");
+                p.at(
+                    o.span().start,
+                    "offers is empty: add at least one [[offers]] entry",
+                );
                 Vec::new()
             }
             None => {
@@ -377,11 +398,17 @@ impl PriceTable {
                 }
             };
             if *o.gpus.get_ref() < 0 {
-                p.at(o.gpus.span().start, format!("gpus must be >= 0, not {}", o.gpus.get_ref()));
+                p.at(
+                    o.gpus.span().start,
+                    format!("gpus must be >= 0, not {}", o.gpus.get_ref()),
+                );
             }
             if let Some(v) = &o.vcpu {
                 if *v.get_ref() < 1 {
-                    p.at(v.span().start, format!("vcpu must be >= 1, not {}", v.get_ref()));
+                    p.at(
+                        v.span().start,
+                        format!("vcpu must be >= 1, not {}", v.get_ref()),
+                    );
                 }
             }
             if let Some(r) = &o.ram_gib {

@@ -1,0 +1,551 @@
+//! `peftcost deploy`: what serving a model costs per month on each target class.
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::{emit, Context, Format};
+use crate::deploy::{
+    self, Assumptions, Int4Format, Precision, Quote, Request, TargetResult, Workload,
+};
+use crate::error::{Error, Result};
+use crate::report::{self, fmt, Document, Table};
+
+/// The target classes of the deployment table (design §1 question 5).
+pub const DEFAULT_TARGETS: [&str; 4] = ["t4", "a10", "a100-40g", "cpu-16c"];
+/// The models of the deployment table.
+pub const TABLE_MODELS: [&str; 5] = [
+    "chatglm3-6b",
+    "qwen-7b",
+    "bge-large-zh-v1.5",
+    "mistral-7b",
+    "minicpm-2b",
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrecisionArg {
+    Fp16,
+    Bf16,
+    Int8,
+    Int4,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Int4FormatArg {
+    Gptq,
+    Awq,
+    #[value(name = "gguf-q4km", alias = "q4_k_m", alias = "gguf")]
+    GgufQ4km,
+}
+
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// Model id or alias (see `peftcost models list`).
+    #[arg(long, short = 'm', required_unless_present = "all_models")]
+    pub model: Option<String>,
+    /// The deployment table: every model of the table x every target, at the best precision that fits.
+    #[arg(long, conflicts_with = "model")]
+    pub all_models: bool,
+    /// Weights precision (int4 takes --int4-format).
+    #[arg(long, value_enum, default_value = "bf16")]
+    pub precision: PrecisionArg,
+    /// How int4 weights are stored: GPTQ/AWQ group-128 (4.25 bits/weight) or GGUF Q4_K_M (4.85).
+    #[arg(long, value_enum, default_value = "gptq")]
+    pub int4_format: Int4FormatArg,
+    /// Maximum tokens per request the server reserves KV cache for (default: input + output).
+    #[arg(long)]
+    pub context: Option<u64>,
+    /// Requests per second (all adapters together).
+    #[arg(long, conflicts_with = "requests_per_day")]
+    pub qps: Option<f64>,
+    /// Requests per day, instead of --qps.
+    #[arg(long)]
+    pub requests_per_day: Option<f64>,
+    /// Prompt tokens per request (encoders: tokens per sequence embedded).
+    #[arg(long, default_value_t = 512)]
+    pub input_tokens: u64,
+    /// Generated tokens per request (ignored for encoders).
+    #[arg(long, default_value_t = 256)]
+    pub output_tokens: u64,
+    /// Time-to-first-token target in seconds.
+    #[arg(long)]
+    pub max_ttft: Option<f64>,
+    /// Time-per-output-token target in seconds; limits the batch.
+    #[arg(long)]
+    pub max_tpot: Option<f64>,
+    /// LoRA tasks served on one base model (compared with as many merged models).
+    #[arg(long, default_value_t = 0)]
+    pub adapters: u64,
+    /// Hardware profiles (repeatable or comma-separated; default: t4, a10, a100-40g, cpu-16c).
+    #[arg(long, visible_alias = "gpu", value_name = "ID")]
+    pub hardware: Vec<String>,
+    /// Only offers of these providers (repeatable or comma-separated).
+    #[arg(long, value_name = "NAME")]
+    pub provider: Vec<String>,
+    /// Currency of every price shown.
+    #[arg(long, default_value = "USD")]
+    pub currency: String,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+}
+
+impl DeployArgs {
+    fn request(&self, encoder: bool) -> Result<Request> {
+        let qps = match (self.qps, self.requests_per_day) {
+            (Some(q), _) => q,
+            (None, Some(d)) => d / 86_400.0,
+            (None, None) => 1.0,
+        };
+        let needed = self.input_tokens + if encoder { 0 } else { self.output_tokens };
+        Ok(Request {
+            precision: match self.precision {
+                PrecisionArg::Fp16 => Precision::Fp16,
+                PrecisionArg::Bf16 => Precision::Bf16,
+                PrecisionArg::Int8 => Precision::Int8,
+                PrecisionArg::Int4 => Precision::Int4,
+            },
+            int4_format: match self.int4_format {
+                Int4FormatArg::Gptq => Int4Format::Gptq,
+                Int4FormatArg::Awq => Int4Format::Awq,
+                Int4FormatArg::GgufQ4km => Int4Format::GgufQ4km,
+            },
+            workload: Workload {
+                qps,
+                input_tokens: self.input_tokens,
+                output_tokens: if encoder { 0 } else { self.output_tokens },
+                context: self.context.unwrap_or(needed),
+                max_ttft: self.max_ttft,
+                max_tpot: self.max_tpot,
+            },
+            adapters: self.adapters,
+        })
+    }
+}
+
+/// Every offer in the display currency, filtered by provider.
+fn quotes(ctx: &Context, providers: &[String], currency: &str) -> Result<(Vec<Quote>, String)> {
+    let pricing = ctx.pricing()?;
+    let cur = pricing.fx.known(currency)?;
+    let wanted: Vec<String> = providers
+        .iter()
+        .flat_map(|p| p.split(','))
+        .map(|p| p.trim().to_ascii_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect();
+    for w in &wanted {
+        pricing.table(w)?;
+    }
+    let mut out = Vec::new();
+    for (t, o) in pricing.offers() {
+        if !wanted.is_empty() && !wanted.contains(&t.provider.to_ascii_lowercase()) {
+            continue;
+        }
+        out.push(Quote {
+            provider: t.provider.clone(),
+            instance: o.instance.clone(),
+            region: o.region.clone(),
+            hardware: o.hardware.clone(),
+            gpus: o.gpus.max(1),
+            hourly: pricing.fx.convert(o.on_demand, &t.currency, &cur)?,
+            monthly: match o.monthly {
+                Some(m) => Some(pricing.fx.convert(m, &t.currency, &cur)?),
+                None => None,
+            },
+            currency: cur.clone(),
+        });
+    }
+    Ok((out, cur))
+}
+
+pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
+    let models = ctx.models()?;
+    let catalog = ctx.hardware()?;
+    let names: Vec<String> = if args.hardware.is_empty() {
+        DEFAULT_TARGETS.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.hardware.clone()
+    };
+    let targets = catalog.select(&names)?;
+    let (quotes, currency) = quotes(ctx, &args.provider, &args.currency)?;
+    let a = Assumptions::default();
+
+    if args.all_models {
+        return all_models(&args, &models, &targets, &quotes, &currency, &a);
+    }
+    let name = args
+        .model
+        .as_deref()
+        .ok_or_else(|| Error::input("--model is required (or --all-models)"))?;
+    let profile = models.get(name)?;
+    let req = args.request(profile.family.is_encoder())?;
+    let d = deploy::deploy(
+        profile,
+        &targets,
+        catalog.profiles(),
+        &quotes,
+        &req,
+        &currency,
+        &a,
+    )?;
+    let text = match args.format {
+        Format::Json => report::to_json(&d)?,
+        Format::Csv => report::to_csv(&d.csv_rows())?,
+        Format::Table => document(&d).to_text(),
+        Format::Md => document(&d).to_markdown(),
+    };
+    emit(&text)
+}
+
+fn secs(s: Option<f64>) -> String {
+    match s {
+        None => "-".into(),
+        Some(s) if s < 1.0 => format!("{:.1} ms", s * 1000.0),
+        Some(s) => format!("{s:.2} s"),
+    }
+}
+
+fn opt(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or("-".into(), f)
+}
+
+fn target_label(t: &TargetResult) -> String {
+    if (t.linear_bits_per_weight - t.bits_per_weight).abs() < 0.005 {
+        format!(
+            "{} ({} bits/w)",
+            t.weights_format,
+            fmt_bits(t.bits_per_weight)
+        )
+    } else {
+        format!(
+            "{} ({} bits/w Linears, {} avg)",
+            t.weights_format,
+            fmt_bits(t.linear_bits_per_weight),
+            fmt_bits(t.bits_per_weight)
+        )
+    }
+}
+
+fn fmt_bits(b: f64) -> String {
+    format!("{b:.2}")
+}
+
+/// The tables people read; every number comes from `d`.
+pub fn document(d: &deploy::Deployment) -> Document {
+    let w = &d.request.workload;
+    let cur = &d.currency;
+    let mut setup = Table::new("Request", &["setting", "value"]);
+    let kv = |k: &str, v: String| vec![k.to_string(), v];
+    setup.push(kv(
+        "model",
+        format!("{} ({} params)", d.model, fmt::count(d.params)),
+    ));
+    setup.push(kv(
+        "precision",
+        if d.request.precision == Precision::Int4 {
+            format!("int4 ({})", d.request.int4_format.as_str())
+        } else {
+            d.request.precision.as_str().to_string()
+        },
+    ));
+    setup.push(kv(
+        "traffic",
+        format!("{:.4} requests/s ({:.0} per day)", w.qps, w.qps * 86_400.0),
+    ));
+    if d.encoder {
+        setup.push(kv("tokens per sequence", w.input_tokens.to_string()));
+    } else {
+        setup.push(kv(
+            "input / output tokens",
+            format!("{} / {}", w.input_tokens, w.output_tokens),
+        ));
+        setup.push(kv(
+            "context reserved per sequence",
+            format!("{} tokens", w.context),
+        ));
+    }
+    setup.push(kv(
+        "TTFT / TPOT targets",
+        format!("{} / {}", secs(w.max_ttft), secs(w.max_tpot)),
+    ));
+    setup.push(kv(
+        "LoRA adapters on one base",
+        d.request.adapters.to_string(),
+    ));
+
+    let unit = if d.encoder {
+        "embeddings/s"
+    } else {
+        "tokens/s"
+    };
+    let per_m = if d.encoder {
+        "per M embeddings"
+    } else {
+        "per M tokens"
+    };
+    let mut main = Table::new(
+        format!(
+            "Serving, cheapest first ({cur}; per instance; tokens/s include the prefill share)"
+        ),
+        &[
+            "hardware",
+            "fits",
+            "weights",
+            "instances",
+            "batch",
+            unit,
+            "TTFT",
+            "TPOT",
+            "monthly",
+            per_m,
+            "util",
+            "offer",
+        ],
+    );
+    for t in &d.targets {
+        main.push(vec![
+            t.hardware.clone(),
+            if t.fits { "yes".into() } else { "NO".into() },
+            target_label(t),
+            if t.fits {
+                t.instances.to_string()
+            } else {
+                "-".into()
+            },
+            if t.fits {
+                t.batch.to_string()
+            } else {
+                "-".into()
+            },
+            opt(
+                t.output_tokens_per_second.or(t.embeddings_per_second),
+                |x| format!("{x:.1}"),
+            ),
+            secs(t.ttft_seconds),
+            secs(t.tpot_seconds),
+            opt(t.monthly_cost, |c| fmt::money(c, cur)),
+            opt(t.cost_per_million, |c| fmt::money(c, cur)),
+            opt(t.utilisation, |u| format!("{:.0}%", u * 100.0)),
+            t.offer.as_ref().map_or("-".into(), |o| {
+                format!(
+                    "{} {} x{} ({})",
+                    o.provider, o.instance, o.machines, o.billing
+                )
+            }),
+        ]);
+    }
+
+    let mut mem = Table::new(
+        "Memory per instance (GiB = 2^30 bytes)",
+        &[
+            "hardware",
+            "usable",
+            "weights",
+            "adapters",
+            "overhead",
+            "KV / token",
+            "KV / sequence",
+            "max sequences",
+            "decode tokens/s at batch",
+        ],
+    );
+    for t in &d.targets {
+        mem.push(vec![
+            t.hardware.clone(),
+            fmt::gib(t.usable_memory_bytes),
+            fmt::gib(t.weights_bytes),
+            fmt::bytes(t.adapters_bytes),
+            fmt::gib(t.overhead_bytes),
+            fmt::bytes(t.kv_bytes_per_token),
+            fmt::bytes(t.kv_bytes_per_sequence),
+            t.max_sequences.to_string(),
+            opt(t.decode_tokens_per_second, |x| format!("{x:.0}")),
+        ]);
+    }
+    let mut tables = vec![setup, main, mem];
+
+    if d.request.adapters > 0 {
+        let mut ad = Table::new(
+            format!(
+                "{} LoRA adapters on one base vs {} merged models ({cur})",
+                d.request.adapters, d.request.adapters
+            ),
+            &[
+                "hardware",
+                "adapter",
+                "memory shared / merged",
+                "instances shared / merged",
+                "monthly shared",
+                "monthly merged",
+                "saving",
+            ],
+        );
+        for t in d.targets.iter().filter(|t| t.fits) {
+            if let Some(s) = &t.adapters {
+                ad.push(vec![
+                    t.hardware.clone(),
+                    format!(
+                        "{} ({} params)",
+                        fmt::bytes(s.adapter_bytes),
+                        fmt::short(s.adapter_trainable_params)
+                    ),
+                    format!(
+                        "{} / {}",
+                        fmt::gib(s.shared_memory_bytes),
+                        fmt::gib(s.merged_memory_bytes)
+                    ),
+                    format!("{} / {}", s.shared_instances, s.merged_instances),
+                    opt(s.shared_monthly_cost, |c| fmt::money(c, cur)),
+                    opt(s.merged_monthly_cost, |c| fmt::money(c, cur)),
+                    match (s.saving, s.saving_fraction) {
+                        (Some(v), Some(f)) => format!("{} ({:.0}%)", fmt::money(v, cur), f * 100.0),
+                        (Some(v), None) => fmt::money(v, cur),
+                        _ => "-".into(),
+                    },
+                ]);
+            }
+        }
+        tables.push(ad);
+    }
+
+    let mut notes = d.notes.clone();
+    if d.request.adapters > 0 {
+        notes.push(format!(
+            "adapters: default LoRA of the model (rank 8, fp16) each; unmerged LoRA adds {:.0}% per-token compute; merged models each take their own instances",
+            d.assumptions.lora_unmerged_overhead * 100.0
+        ));
+    }
+    // The same note on several targets is printed once, naming them all.
+    let mut grouped: Vec<(String, Vec<&str>)> = Vec::new();
+    for t in &d.targets {
+        for n in &t.notes {
+            match grouped.iter_mut().find(|(m, _)| m == n) {
+                Some((_, hs)) => hs.push(&t.hardware),
+                None => grouped.push((n.clone(), vec![&t.hardware])),
+            }
+        }
+    }
+    notes.extend(
+        grouped
+            .into_iter()
+            .map(|(n, hs)| format!("{}: {n}", hs.join(", "))),
+    );
+    if !d.suggestions.is_empty() {
+        notes.push(format!(
+            "fits nowhere at {}; what would fit:",
+            d.request.precision.as_str()
+        ));
+        notes.extend(d.suggestions.iter().map(|s| format!("  {s}")));
+    }
+    Document {
+        title: format!("peftcost deploy: {}", d.model),
+        tables,
+        notes,
+    }
+}
+
+/// One row of the deployment table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TableRow {
+    pub model: String,
+    pub hardware: String,
+    pub fits: bool,
+    pub precision: Option<String>,
+    pub weights_format: Option<String>,
+    pub bits_per_weight: Option<f64>,
+    pub tokens_per_second: Option<f64>,
+    pub embeddings_per_second: Option<f64>,
+    pub instances: u64,
+    pub monthly_cost: Option<f64>,
+    pub currency: String,
+    pub provider: Option<String>,
+    pub instance: Option<String>,
+}
+
+fn all_models(
+    args: &DeployArgs,
+    models: &crate::arch::ModelCatalog,
+    targets: &[crate::hardware::HardwareProfile],
+    quotes: &[Quote],
+    currency: &str,
+    a: &Assumptions,
+) -> Result<()> {
+    let mut rows = Vec::new();
+    for id in TABLE_MODELS {
+        let profile = models.get(id)?;
+        let req = args.request(profile.family.is_encoder())?;
+        req.workload.validate(profile.family.is_encoder())?;
+        for hw in targets {
+            let t = deploy::best_fit(profile, hw, quotes, &req, a)?;
+            rows.push(TableRow {
+                model: profile.id.clone(),
+                hardware: hw.id.clone(),
+                fits: t.fits,
+                precision: t.fits.then(|| t.precision.as_str().to_string()),
+                weights_format: t.fits.then(|| t.weights_format.clone()),
+                bits_per_weight: t.fits.then_some(t.bits_per_weight),
+                tokens_per_second: t.output_tokens_per_second,
+                embeddings_per_second: t.embeddings_per_second,
+                instances: t.instances,
+                monthly_cost: t.monthly_cost,
+                currency: currency.to_string(),
+                provider: t.offer.as_ref().map(|o| o.provider.clone()),
+                instance: t.offer.as_ref().map(|o| o.instance.clone()),
+            });
+        }
+    }
+    let text = match args.format {
+        Format::Json => report::to_json(&rows)?,
+        Format::Csv => report::to_csv(&rows)?,
+        Format::Table | Format::Md => {
+            let mut t = Table::new(
+                format!("Deployment table: best precision that fits, per instance, cheapest offer ({currency})"),
+                &["model", "hardware", "fits at", "bits/w", "tokens/s (embeddings/s)", "instances", "monthly", "offer"],
+            );
+            for r in &rows {
+                t.push(vec![
+                    r.model.clone(),
+                    r.hardware.clone(),
+                    r.weights_format
+                        .clone()
+                        .unwrap_or_else(|| "does not fit".into()),
+                    opt(r.bits_per_weight, fmt_bits),
+                    match (r.tokens_per_second, r.embeddings_per_second) {
+                        (Some(x), _) => format!("{x:.1}"),
+                        (None, Some(e)) => format!("({e:.1})"),
+                        _ => "-".into(),
+                    },
+                    if r.fits {
+                        r.instances.to_string()
+                    } else {
+                        "-".into()
+                    },
+                    opt(r.monthly_cost, |c| fmt::money(c, currency)),
+                    match (&r.provider, &r.instance) {
+                        (Some(p), Some(i)) => format!("{p} {i}"),
+                        _ => "-".into(),
+                    },
+                ]);
+            }
+            let w = args.request(false)?.workload;
+            let mut notes = vec![format!(
+                "workload: {:.4} requests/s, {} input / {} output tokens (encoders: {} tokens per sequence); order tried: bf16 (fp16 where no bf16), int8, int4 ({})",
+                w.qps,
+                w.input_tokens,
+                w.output_tokens,
+                w.input_tokens,
+                args.request(false)?.int4_format.as_str()
+            )];
+            notes.extend(a.describe());
+            let doc = Document {
+                title: "peftcost deploy --all-models".into(),
+                tables: vec![t],
+                notes,
+            };
+            if args.format == Format::Md {
+                doc.to_markdown()
+            } else {
+                doc.to_text()
+            }
+        }
+    };
+    emit(&text)
+}

@@ -1,0 +1,680 @@
+//! `peftcost pricing list|show|validate|update`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use serde::Serialize;
+
+use super::{emit, Context, Format};
+use crate::data;
+use crate::error::{Error, Result};
+use crate::pricing::{
+    self, date, default_display_currency, update, Billing, Fx, PriceTable, PricingCatalog,
+    SPOT_CAVEAT, STALE_AFTER_DAYS,
+};
+use crate::report::{self, Document, Table};
+
+#[derive(Debug, Subcommand)]
+pub enum PricingCommand {
+    /// Cloud offers of every provider, one row per offer and billing mode.
+    List(ListArgs),
+    /// One provider: billing rules, storage prices, every offer with its source, date and confidence.
+    Show {
+        /// Provider, e.g. alibaba, aws, autodl (see `pricing list`).
+        provider: String,
+        /// Date to judge staleness against, YYYY-MM-DD (default: today, from the system clock).
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Check a pricing table (or fx.toml); every problem is printed as file:line:col: message.
+    Validate {
+        file: PathBuf,
+        /// Date to judge staleness against, YYYY-MM-DD (default: today).
+        #[arg(long, value_name = "DATE")]
+        today: Option<String>,
+    },
+    /// Fetch a table over HTTPS, validate it completely, then replace
+    /// <config dir>/pricing/<provider>.toml atomically (the old one is kept as .bak).
+    Update(UpdateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only these providers (repeatable or comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    provider: Vec<String>,
+    /// Only these regions (repeatable or comma-separated), e.g. cn-hangzhou, us-east-1.
+    #[arg(long, value_delimiter = ',')]
+    region: Vec<String>,
+    /// Only offers of these hardware profiles (ids or aliases, e.g. a100, t4).
+    #[arg(long, alias = "gpu", value_delimiter = ',')]
+    hardware: Vec<String>,
+    /// Only this billing mode (default: every mode an offer has).
+    #[arg(long, value_enum)]
+    billing: Option<Billing>,
+    /// Only offers at most this price per instance-hour (per month for monthly billing), in
+    /// --currency (default: each offer's own currency).
+    #[arg(long, value_name = "PRICE")]
+    max_price: Option<f64>,
+    /// Also show prices converted to this currency (CNY, USD; default: CNY for offers billed in
+    /// CNY, else USD).
+    #[arg(long, value_name = "CODE")]
+    currency: Option<String>,
+    /// Date to judge staleness against, YYYY-MM-DD (default: today).
+    #[arg(long, value_name = "DATE")]
+    today: Option<String>,
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// Where to fetch the table: an https:// URL (http:// only for 127.0.0.1, ::1, localhost).
+    #[arg(long, value_name = "URL")]
+    from: String,
+    /// The provider the table must be for (its file name); `fx` for the exchange-rate table.
+    /// Default: the table's own `provider`.
+    #[arg(long)]
+    provider: Option<String>,
+    /// Seconds allowed to connect.
+    #[arg(long, default_value_t = 10.0, value_name = "SECS")]
+    connect_timeout_secs: f64,
+    /// Seconds allowed for the whole download.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    timeout_secs: f64,
+    /// Largest table accepted, in bytes.
+    #[arg(long, default_value_t = update::MAX_TABLE_BYTES, value_name = "BYTES")]
+    max_bytes: u64,
+}
+
+/// Today's date (UTC) from the system clock, as YYYY-MM-DD.
+pub(crate) fn today() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    date::date_from_unix_days((secs / 86_400) as i64)
+}
+
+fn today_or(arg: Option<String>) -> Result<String> {
+    match arg {
+        None => Ok(today()),
+        Some(d) if date::parse_date(&d).is_some() => Ok(d),
+        Some(d) => Err(Error::input(format!(
+            "--today '{d}' is not a date: write YYYY-MM-DD"
+        ))),
+    }
+}
+
+pub fn run(ctx: &Context, cmd: PricingCommand) -> Result<()> {
+    match cmd {
+        PricingCommand::List(args) => list(ctx, args),
+        PricingCommand::Show {
+            provider,
+            today,
+            format,
+        } => {
+            let cat = ctx.pricing()?;
+            let t = cat.table(&provider)?;
+            show(&cat, t, &today_or(today)?, format)
+        }
+        PricingCommand::Validate { file, today } => validate(ctx, &file, &today_or(today)?),
+        PricingCommand::Update(args) => run_update(ctx, args),
+    }
+}
+
+#[derive(Serialize)]
+struct OfferRow<'a> {
+    provider: &'a str,
+    region: &'a str,
+    instance: &'a str,
+    hardware: &'a str,
+    gpus: u64,
+    vcpu: Option<u64>,
+    ram_gib: Option<f64>,
+    billing: Billing,
+    price: f64,
+    /// "hour" or "month".
+    per: &'static str,
+    currency: &'a str,
+    price_display: f64,
+    display_currency: String,
+    as_of: &'a str,
+    confidence: &'a str,
+    source: &'a str,
+}
+
+fn per(billing: Billing) -> &'static str {
+    if billing == Billing::Monthly {
+        "month"
+    } else {
+        "hour"
+    }
+}
+
+fn short_unit(billing: Billing) -> &'static str {
+    if billing == Billing::Monthly {
+        "mo"
+    } else {
+        "h"
+    }
+}
+
+fn render(doc: &Document, format: Format) -> String {
+    if format == Format::Md {
+        doc.to_markdown()
+    } else {
+        doc.to_text()
+    }
+}
+
+fn fx_note(fx: &Fx) -> String {
+    let pairs: Vec<String> = fx
+        .rates
+        .iter()
+        .filter(|(c, _)| **c != fx.base)
+        .map(|(c, r)| format!("1 {} = {r} {c}", fx.base))
+        .collect();
+    format!(
+        "converted at {} (fx.toml, as of {}; {})",
+        pairs.join(", "),
+        fx.as_of,
+        fx.source
+    )
+}
+
+fn list(ctx: &Context, a: ListArgs) -> Result<()> {
+    let cat = ctx.pricing()?;
+    let today = today_or(a.today)?;
+    let display = a.currency.as_deref().map(|c| cat.fx.known(c)).transpose()?;
+    if let Some(p) = a.max_price {
+        if !(p.is_finite() && p > 0.0) {
+            return Err(Error::input(format!("--max-price must be > 0, not {p}")));
+        }
+    }
+    let providers: Vec<String> = a
+        .provider
+        .iter()
+        .map(|p| cat.table(p).map(|t| t.provider.clone()))
+        .collect::<Result<_>>()?;
+    let hardware: Vec<String> = if a.hardware.is_empty() {
+        Vec::new()
+    } else {
+        let hw = ctx.hardware()?;
+        a.hardware
+            .iter()
+            .map(|h| hw.get(h).map(|p| p.id.clone()))
+            .collect::<Result<_>>()?
+    };
+    let regions: Vec<String> = a.region.iter().map(|r| data::normalise(r)).collect();
+    for r in &regions {
+        if !cat.offers().any(|(_, o)| data::normalise(&o.region) == *r) {
+            let mut known: Vec<&str> = cat.offers().map(|(_, o)| o.region.as_str()).collect();
+            known.sort();
+            known.dedup();
+            return Err(Error::input(format!(
+                "unknown region '{r}': known: {}",
+                known.join(", ")
+            )));
+        }
+    }
+
+    let mut rows: Vec<OfferRow> = Vec::new();
+    for (t, o) in cat.offers() {
+        if (!providers.is_empty() && !providers.contains(&t.provider))
+            || (!hardware.is_empty() && !hardware.contains(&o.hardware))
+            || (!regions.is_empty() && !regions.contains(&data::normalise(&o.region)))
+        {
+            continue;
+        }
+        for billing in o.billings() {
+            if a.billing.is_some_and(|b| b != billing) {
+                continue;
+            }
+            let price = o.price(billing).unwrap_or_default();
+            let disp = display
+                .clone()
+                .unwrap_or_else(|| default_display_currency(t).to_string());
+            let price_display = cat.fx.convert(price, &t.currency, &disp)?;
+            if a.max_price.is_some_and(|m| price_display > m) {
+                continue;
+            }
+            rows.push(OfferRow {
+                provider: &t.provider,
+                region: &o.region,
+                instance: &o.instance,
+                hardware: &o.hardware,
+                gpus: o.gpus,
+                vcpu: o.vcpu,
+                ram_gib: o.ram_gib,
+                billing,
+                price,
+                per: per(billing),
+                currency: &t.currency,
+                price_display,
+                display_currency: disp,
+                as_of: o.as_of_in(t),
+                confidence: o.confidence_in(t),
+                source: o.source_in(t),
+            });
+        }
+    }
+
+    let mut shown: Vec<&str> = rows.iter().map(|r| r.provider).collect();
+    shown.dedup();
+    let mut warnings: Vec<String> = cat
+        .stale_tables(&today, STALE_AFTER_DAYS)
+        .into_iter()
+        .filter(|(p, _)| shown.contains(&p.as_str()))
+        .map(|(p, d)| pricing::stale_warning(&p, &d, &today))
+        .collect();
+    let stale_offers = cat
+        .stale_offers(&today, STALE_AFTER_DAYS)
+        .into_iter()
+        .filter(|s| {
+            rows.iter()
+                .any(|r| r.instance == s.instance && r.provider == s.provider)
+        })
+        .count();
+    if stale_offers > 0 {
+        warnings.push(format!(
+            "{stale_offers} offer(s) carry their own as_of older than {STALE_AFTER_DAYS} days (see the as_of column)"
+        ));
+    }
+
+    match a.format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                today: &'a str,
+                offers: &'a [OfferRow<'a>],
+                fx: &'a Fx,
+                warnings: &'a [String],
+            }
+            emit(&report::to_json(&Out {
+                today: &today,
+                offers: &rows,
+                fx: &cat.fx,
+                warnings: &warnings,
+            })?)?;
+        }
+        Format::Csv => emit(&report::to_csv(&rows)?)?,
+        Format::Table | Format::Md => {
+            let converted = rows.iter().any(|r| r.display_currency != r.currency);
+            let mut headers = vec![
+                "provider", "region", "instance", "hardware", "GPUs", "vCPU", "RAM GiB", "billing",
+                "price",
+            ];
+            if converted {
+                headers.push("converted");
+            }
+            headers.extend(["as_of", "confidence"]);
+            let mut t = Table::new("", &headers);
+            for r in &rows {
+                let mut cells = vec![
+                    r.provider.to_string(),
+                    r.region.to_string(),
+                    r.instance.to_string(),
+                    r.hardware.to_string(),
+                    r.gpus.to_string(),
+                    opt(r.vcpu),
+                    opt(r.ram_gib),
+                    r.billing.to_string(),
+                    format!("{} {}/{}", r.price, r.currency, short_unit(r.billing)),
+                ];
+                if converted {
+                    cells.push(if r.display_currency == r.currency {
+                        String::new()
+                    } else {
+                        format!(
+                            "{:.2} {}/{}",
+                            r.price_display,
+                            r.display_currency,
+                            short_unit(r.billing)
+                        )
+                    });
+                }
+                cells.extend([r.as_of.to_string(), r.confidence.to_string()]);
+                t.push(cells);
+            }
+            let mut notes: Vec<String> = warnings.iter().map(|w| format!("WARNING: {w}")).collect();
+            if rows.is_empty() {
+                notes.push("no offer matches the filters".into());
+            }
+            notes.push("prices are per instance (all its GPUs); sources and storage prices: `peftcost pricing show PROVIDER`".into());
+            if converted {
+                notes.push(fx_note(&cat.fx));
+            }
+            if rows.iter().any(|r| r.billing == Billing::Spot) {
+                notes.push(format!("spot: {SPOT_CAVEAT}"));
+            }
+            let doc = Document {
+                title: format!("{} offers", rows.len()),
+                tables: vec![t],
+                notes,
+            };
+            emit(&render(&doc, a.format))?;
+        }
+    }
+    if matches!(a.format, Format::Csv) {
+        for w in &warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(())
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "-".to_string(), |v| v.to_string())
+}
+
+#[derive(Serialize)]
+struct ShownOffer<'a> {
+    instance: &'a str,
+    region: &'a str,
+    hardware: &'a str,
+    gpus: u64,
+    vcpu: Option<u64>,
+    ram_gib: Option<f64>,
+    on_demand: f64,
+    spot: Option<f64>,
+    monthly: Option<f64>,
+    currency: &'a str,
+    as_of: &'a str,
+    confidence: &'a str,
+    source: &'a str,
+    notes: Option<&'a str>,
+}
+
+fn show(cat: &PricingCatalog, t: &PriceTable, today: &str, format: Format) -> Result<()> {
+    let offers: Vec<ShownOffer> = t
+        .offers
+        .iter()
+        .map(|o| ShownOffer {
+            instance: &o.instance,
+            region: &o.region,
+            hardware: &o.hardware,
+            gpus: o.gpus,
+            vcpu: o.vcpu,
+            ram_gib: o.ram_gib,
+            on_demand: o.on_demand,
+            spot: o.spot,
+            monthly: o.monthly,
+            currency: &t.currency,
+            as_of: o.as_of_in(t),
+            confidence: o.confidence_in(t),
+            source: o.source_in(t),
+            notes: o.notes.as_deref(),
+        })
+        .collect();
+    let mut warnings = Vec::new();
+    if pricing::is_stale(&t.as_of, today, STALE_AFTER_DAYS) {
+        warnings.push(pricing::stale_warning(&t.provider, &t.as_of, today));
+    }
+    for s in cat
+        .stale_offers(today, STALE_AFTER_DAYS)
+        .into_iter()
+        .filter(|s| s.provider == t.provider)
+    {
+        warnings.push(format!(
+            "{} ({}) is priced as of {}, over {STALE_AFTER_DAYS} days old",
+            s.instance, s.region, s.as_of
+        ));
+    }
+    match format {
+        Format::Json => {
+            #[derive(Serialize)]
+            struct Out<'a> {
+                provider: &'a str,
+                display_name: &'a str,
+                currency: &'a str,
+                billing_increment_seconds: u64,
+                minimum_billed_seconds: Option<u64>,
+                as_of: &'a str,
+                source: &'a str,
+                confidence: &'a str,
+                notes: Option<&'a str>,
+                storage: Option<&'a pricing::Storage>,
+                offers: &'a [ShownOffer<'a>],
+                warnings: &'a [String],
+            }
+            emit(&report::to_json(&Out {
+                provider: &t.provider,
+                display_name: &t.display_name,
+                currency: &t.currency,
+                billing_increment_seconds: t.billing_increment_seconds,
+                minimum_billed_seconds: t.minimum_billed_seconds,
+                as_of: &t.as_of,
+                source: &t.source,
+                confidence: &t.confidence,
+                notes: t.notes.as_deref(),
+                storage: t.storage.as_ref(),
+                offers: &offers,
+                warnings: &warnings,
+            })?)
+        }
+        Format::Csv => {
+            for w in &warnings {
+                eprintln!("warning: {w}");
+            }
+            emit(&report::to_csv(&offers)?)
+        }
+        Format::Table | Format::Md => {
+            let mut head = Table::new("Provider", &["field", "value"]);
+            let age = date::days_between(&t.as_of, today)
+                .map(|d| format!(" ({d} days before {today})"))
+                .unwrap_or_default();
+            let billing = format!(
+                "per {} s{}",
+                t.billing_increment_seconds,
+                t.minimum_billed_seconds
+                    .map(|m| format!(", minimum {m} s"))
+                    .unwrap_or_default()
+            );
+            for (k, v) in [
+                ("provider", t.provider.clone()),
+                ("name", t.display_name.clone()),
+                ("currency", t.currency.clone()),
+                ("billing increment", billing),
+                ("as_of", format!("{}{age}", t.as_of)),
+                ("source", t.source.clone()),
+                ("confidence", t.confidence.clone()),
+                ("offers", t.offers.len().to_string()),
+            ] {
+                head.push(vec![k.into(), v]);
+            }
+            let mut storage = Table::new(
+                "Storage and transfer",
+                &[
+                    "item",
+                    "per GB-month",
+                    "ingress per GB",
+                    "egress per GB",
+                    "as_of",
+                    "confidence",
+                    "source",
+                ],
+            );
+            let money = |v: Option<f64>| {
+                v.map_or_else(
+                    || "not known".to_string(),
+                    |v| format!("{v} {}", t.currency),
+                )
+            };
+            match &t.storage {
+                Some(s) => storage.push(vec![
+                    s.name.clone(),
+                    money(s.price_per_gb_month),
+                    money(s.ingress_per_gb),
+                    money(s.egress_per_gb),
+                    s.as_of.clone(),
+                    s.confidence.clone(),
+                    s.source.clone(),
+                ]),
+                None => storage.push(vec![
+                    "no storage prices in this table (counted as 0)".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                ]),
+            }
+            let unit = format!("{}/h", t.currency);
+            let mut ot = Table::new(
+                "Offers (per instance)",
+                &[
+                    "instance",
+                    "region",
+                    "hardware",
+                    "GPUs",
+                    "vCPU",
+                    "RAM GiB",
+                    &format!("on-demand {unit}"),
+                    &format!("spot {unit}"),
+                    &format!("monthly {}", t.currency),
+                    "as_of",
+                    "confidence",
+                    "source",
+                ],
+            );
+            for o in &offers {
+                ot.push(vec![
+                    o.instance.into(),
+                    o.region.into(),
+                    o.hardware.into(),
+                    o.gpus.to_string(),
+                    opt(o.vcpu),
+                    opt(o.ram_gib),
+                    o.on_demand.to_string(),
+                    opt(o.spot),
+                    opt(o.monthly),
+                    o.as_of.into(),
+                    o.confidence.into(),
+                    o.source.into(),
+                ]);
+            }
+            let mut notes: Vec<String> = warnings.iter().map(|w| format!("WARNING: {w}")).collect();
+            notes.extend(t.notes.iter().map(|n| format!("{}: {n}", t.provider)));
+            notes.extend(offers.iter().filter_map(|o| {
+                o.notes
+                    .map(|n| format!("{} ({}): {n}", o.instance, o.region))
+            }));
+            if offers.iter().any(|o| o.spot.is_some()) {
+                notes.push(format!("spot: {SPOT_CAVEAT}"));
+            }
+            notes.push(fx_note(&cat.fx));
+            let doc = Document {
+                title: format!("Pricing: {}", t.display_name),
+                tables: vec![head, storage, ot],
+                notes,
+            };
+            emit(&render(&doc, format))
+        }
+    }
+}
+
+fn validate(ctx: &Context, file: &std::path::Path, today: &str) -> Result<()> {
+    let f = data::read_file(file)?;
+    let is_fx = f.name == pricing::FX_FILE
+        || toml::from_str::<toml::Table>(&f.text).is_ok_and(|t| t.contains_key("rates"));
+    let result = if is_fx {
+        Fx::check(&f.path, &f.text).map(|fx| {
+            format!(
+                "{}: ok: exchange rates against {} for {}, as_of {}",
+                f.path,
+                fx.base,
+                fx.currencies().collect::<Vec<_>>().join(", "),
+                fx.as_of
+            )
+        })
+    } else {
+        let hardware = ctx.hardware()?;
+        let fx = match ctx.pricing() {
+            Ok(c) => c.fx,
+            Err(_) => PricingCatalog::embedded()?.fx,
+        };
+        PriceTable::check(&f.path, &f.text, &hardware, Some(&fx)).map(|t| {
+            let mut s = format!(
+                "{}: ok: {} ({}), {} offers in {}, as_of {}",
+                f.path,
+                t.provider,
+                t.display_name,
+                t.offers.len(),
+                t.currency,
+                t.as_of
+            );
+            if pricing::is_stale(&t.as_of, today, STALE_AFTER_DAYS) {
+                s.push_str(&format!(
+                    "\nwarning: {}",
+                    pricing::stale_warning(&t.provider, &t.as_of, today)
+                ));
+            }
+            s
+        })
+    };
+    match result {
+        Ok(msg) => emit(&format!("{msg}\n")),
+        Err(mut errs) if errs.len() == 1 => Err(errs.remove(0)),
+        Err(errs) => {
+            for e in &errs {
+                eprintln!("{e}");
+            }
+            Err(Error::input(format!(
+                "{}: {} problems (listed above)",
+                f.path,
+                errs.len()
+            )))
+        }
+    }
+}
+
+fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {
+    let dir = ctx.config_dir.as_deref().ok_or_else(|| {
+        Error::input("no config directory to install the table in: pass --profiles DIR or set PEFTCOST_CONFIG_DIR")
+    })?;
+    let secs = |v: f64, flag: &str| {
+        if v.is_finite() && v > 0.0 && v <= 3600.0 {
+            Ok(Duration::from_secs_f64(v))
+        } else {
+            Err(Error::input(format!(
+                "{flag} must be between 0 and 3600 seconds, not {v}"
+            )))
+        }
+    };
+    let opts = update::FetchOptions {
+        connect_timeout: secs(a.connect_timeout_secs, "--connect-timeout-secs")?,
+        timeout: secs(a.timeout_secs, "--timeout-secs")?,
+        max_bytes: a.max_bytes,
+    };
+    let out = update::update(dir, &a.from, a.provider.as_deref(), &opts)?;
+    let mut msg = format!(
+        "installed {} ({}{}, as_of {}) from {}",
+        out.path.display(),
+        out.provider,
+        if out.provider == "fx" {
+            String::new()
+        } else {
+            format!(": {} offers", out.offers)
+        },
+        out.as_of,
+        a.from
+    );
+    match &out.backup {
+        Some(b) => msg.push_str(&format!("; previous version kept as {}", b.display())),
+        None => msg.push_str("; it replaces the embedded table"),
+    }
+    emit(&format!("{msg}\n"))?;
+    let today = today();
+    if pricing::is_stale(&out.as_of, &today, STALE_AFTER_DAYS) {
+        eprintln!(
+            "warning: {}",
+            pricing::stale_warning(&out.provider, &out.as_of, &today)
+        );
+    }
+    Ok(())
+}

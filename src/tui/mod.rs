@@ -1,0 +1,111 @@
+//! `peftcost tui`: the interactive planner.
+//!
+//! Three parts, as in gitui/bottom: [`state`] (inputs, focus, cached results; key events ->
+//! state; calls the core after every change), [`view`] (drawing only: formats what the core
+//! computed) and this module (terminal setup and teardown, the event loop, the panic hook).
+//!
+//! The terminal is always restored: on a normal exit, on an error (a guard's `Drop`), on a
+//! panic (a hook that restores before the panic message prints) and on Ctrl-C (in raw mode it
+//! arrives as a key event and quits).
+//!
+//! Setting `PEFTCOST_TUI_TIMING=<file>` appends, for every key, the microseconds from reading the
+//! key to the end of the frame it caused (state update + recompute + draw + flush).
+
+pub mod state;
+pub mod view;
+
+#[cfg(test)]
+mod tests;
+
+use std::io::{self, Write};
+use std::time::Instant;
+
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
+use ratatui::Terminal;
+
+pub use state::{Action, App};
+
+use crate::error::{Error, Result};
+
+/// Whether `NO_COLOR` asks for no colour (an empty value counts as unset, per no-color.org).
+pub fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
+}
+
+/// Leave raw mode and the alternate screen; never panics.
+fn restore() {
+    let _ = disable_raw_mode();
+    let _ = execute!(
+        io::stdout(),
+        LeaveAlternateScreen,
+        ratatui::crossterm::cursor::Show
+    );
+}
+
+/// Restores the terminal when dropped (normal return, `?` errors).
+struct Guard;
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        restore();
+    }
+}
+
+/// Restore the terminal before the previous hook prints the panic message.
+fn install_panic_hook() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        restore();
+        previous(info);
+    }));
+}
+
+fn io_err(e: io::Error) -> Error {
+    Error::Internal(format!("terminal: {e}"))
+}
+
+/// Run the planner on the real terminal until the user quits.
+pub fn run(mut app: App) -> Result<()> {
+    install_panic_hook();
+    enable_raw_mode().map_err(io_err)?;
+    let _guard = Guard;
+    execute!(io::stdout(), EnterAlternateScreen).map_err(io_err)?;
+    let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(io_err)?;
+    terminal.clear().map_err(io_err)?;
+
+    let mut timing = std::env::var_os("PEFTCOST_TUI_TIMING").and_then(|p| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .ok()
+    });
+
+    terminal.draw(|f| view::draw(f, &app)).map_err(io_err)?;
+    loop {
+        let ev = event::read().map_err(io_err)?;
+        let started = Instant::now();
+        let action = match ev {
+            Event::Key(key) => app.handle_key(key),
+            // Draw again at the new size.
+            Event::Resize(_, _) => Action::Redraw,
+            _ => Action::None,
+        };
+        match action {
+            Action::Quit => break,
+            Action::None => continue,
+            Action::Redraw => {
+                terminal.draw(|f| view::draw(f, &app)).map_err(io_err)?;
+                if let (Some(out), Event::Key(_)) = (timing.as_mut(), &ev) {
+                    let _ = writeln!(out, "{}", started.elapsed().as_micros());
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,742 @@
+//! The planner's state: inputs, focus, tab, pinned scenario and the cached results of the core.
+//!
+//! Everything here is free of the terminal: [`App::handle_key`] turns a key event into a state
+//! change and an [`Action`], and [`App::recompute`] calls the core (`ScenarioArgs::scenario` ->
+//! `Scenario::prepare` -> `Estimate::new`) after every change. The drawing code in
+//! [`super::view`] only reads this state and formats the numbers the core produced.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use clap::ValueEnum;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use serde::Serialize;
+
+use crate::cli::{Context, ScenarioArgs};
+use crate::error::Result;
+use crate::estimate::{Assumptions, Estimate};
+use crate::hardware::HardwareProfile;
+use crate::peft::MethodKind;
+use crate::pricing::{Billing, JobCost, PricingCatalog};
+use crate::report;
+
+/// What the event loop does after a key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Nothing changed: no redraw needed.
+    None,
+    /// The state changed: redraw.
+    Redraw,
+    Quit,
+}
+
+/// The tabs on the right. (A Plan tab comes with the planner.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Memory,
+    Cost,
+    Deploy,
+    Compare,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Memory, Tab::Cost, Tab::Deploy, Tab::Compare];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Memory => "Memory",
+            Tab::Cost => "Cost",
+            Tab::Deploy => "Deploy",
+            Tab::Compare => "Compare",
+        }
+    }
+
+    /// The name used in export file names.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Tab::Memory => "memory",
+            Tab::Cost => "cost",
+            Tab::Deploy => "deploy",
+            Tab::Compare => "compare",
+        }
+    }
+
+    fn index(self) -> usize {
+        Tab::ALL.iter().position(|t| *t == self).unwrap_or(0)
+    }
+
+    fn step(self, d: isize) -> Tab {
+        let n = Tab::ALL.len() as isize;
+        Tab::ALL[(self.index() as isize + d).rem_euclid(n) as usize]
+    }
+}
+
+/// Which panel receives the arrow keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Inputs,
+    Results,
+}
+
+/// One editable input in the left panel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Model,
+    Method,
+    Rank,
+    Targets,
+    AdapterStyle,
+    VirtualTokens,
+    Samples,
+    SeqLen,
+    Epochs,
+    MicroBatch,
+    GradAccum,
+    Dtype,
+    Checkpointing,
+    Gpus,
+    Provider,
+    Currency,
+    Billing,
+}
+
+impl Field {
+    pub const ALL: [Field; 17] = [
+        Field::Model,
+        Field::Method,
+        Field::Rank,
+        Field::Targets,
+        Field::AdapterStyle,
+        Field::VirtualTokens,
+        Field::Samples,
+        Field::SeqLen,
+        Field::Epochs,
+        Field::MicroBatch,
+        Field::GradAccum,
+        Field::Dtype,
+        Field::Checkpointing,
+        Field::Gpus,
+        Field::Provider,
+        Field::Currency,
+        Field::Billing,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Model => "model",
+            Field::Method => "method",
+            Field::Rank => "rank",
+            Field::Targets => "targets",
+            Field::AdapterStyle => "adapter style",
+            Field::VirtualTokens => "virtual tokens",
+            Field::Samples => "samples",
+            Field::SeqLen => "seq len",
+            Field::Epochs => "epochs",
+            Field::MicroBatch => "micro-batch",
+            Field::GradAccum => "grad-accum",
+            Field::Dtype => "dtype",
+            Field::Checkpointing => "checkpointing",
+            Field::Gpus => "gpus",
+            Field::Provider => "provider",
+            Field::Currency => "currency",
+            Field::Billing => "billing",
+        }
+    }
+
+    /// Whether Enter lets the user type a number.
+    pub fn is_numeric(self) -> bool {
+        matches!(
+            self,
+            Field::Rank
+                | Field::VirtualTokens
+                | Field::Samples
+                | Field::SeqLen
+                | Field::Epochs
+                | Field::MicroBatch
+                | Field::GradAccum
+                | Field::Gpus
+        )
+    }
+
+    /// A blank line is drawn before these fields (groups: model+method, workload, pricing).
+    pub fn starts_group(self) -> bool {
+        matches!(self, Field::Samples | Field::Provider)
+    }
+}
+
+/// One key binding: the single table behind dispatch documentation, the help popup and the hints.
+pub struct KeyHelp {
+    pub keys: &'static str,
+    pub what: &'static str,
+    /// Short keys and label in the bottom hint line, if shown there.
+    pub hint: Option<(&'static str, &'static str)>,
+}
+
+/// Every key the planner understands (the `?` popup lists all of them).
+pub const KEYS: &[KeyHelp] = &[
+    KeyHelp { keys: "↑/↓ k/j", what: "move between inputs (or scroll results)", hint: Some(("↑↓", "move")) },
+    KeyHelp { keys: "←/→ h/l -/+", what: "change the input (results panel: switch tab)", hint: Some(("←→", "change")) },
+    KeyHelp { keys: "Space", what: "toggle / next value", hint: None },
+    KeyHelp { keys: "Enter", what: "type a number; Enter confirms, Esc cancels", hint: Some(("Enter", "type")) },
+    KeyHelp { keys: "Tab / Shift-Tab", what: "switch panel (inputs <-> results)", hint: Some(("Tab", "panel")) },
+    KeyHelp { keys: "1-4", what: "tab Memory / Cost / Deploy / Compare", hint: Some(("1-4", "tabs")) },
+    KeyHelp { keys: "[ ]", what: "previous / next tab", hint: None },
+    KeyHelp { keys: "PgUp/PgDn", what: "scroll the results", hint: None },
+    KeyHelp { keys: "b", what: "billing: on-demand <-> spot", hint: None },
+    KeyHelp { keys: "p", what: "pin this scenario for Compare", hint: Some(("p", "pin")) },
+    KeyHelp { keys: "u", what: "unpin", hint: None },
+    KeyHelp { keys: "e", what: "export this tab to ./peftcost-export-<tab>.csv", hint: Some(("e", "export")) },
+    KeyHelp { keys: "?", what: "this help (any key closes it)", hint: Some(("?", "help")) },
+    KeyHelp { keys: "q Esc Ctrl-C", what: "quit", hint: Some(("q", "quit")) },
+];
+
+/// Presets the left/right keys step through; Enter types any value.
+const RANKS: &[u64] = &[1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+const SEQ_LENS: &[u64] = &[
+    64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072,
+];
+const ONE_TWO_FIVE: &[u64] = &[
+    1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000,
+    200_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000,
+];
+const VIRTUAL_TOKENS: &[u64] = &[1, 5, 10, 20, 30, 50, 100, 128, 200, 256, 512];
+/// `None`: the default targets of the method and model.
+const TARGET_PRESETS: &[Option<&str>] = &[
+    None,
+    Some("q,v"),
+    Some("q,k,v,o"),
+    Some("attn"),
+    Some("mlp"),
+    Some("all-linear"),
+];
+
+/// The last computed estimate of the pinned scenario.
+#[derive(Debug, Clone)]
+pub struct Pinned {
+    pub label: String,
+    pub estimate: Estimate,
+}
+
+/// One row of the Compare tab: raw numbers, formatted by the view according to `unit`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompareRow {
+    pub quantity: String,
+    pub unit: Unit,
+    pub pinned: Option<f64>,
+    pub current: Option<f64>,
+    /// current - pinned.
+    pub change: Option<f64>,
+    /// 100 * change / pinned.
+    pub change_percent: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Count,
+    Bytes,
+    Hours,
+    Money,
+}
+
+/// A number being typed into a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Editing {
+    pub field: Field,
+    pub buffer: String,
+}
+
+/// The whole planner state.
+pub struct App {
+    ctx: Context,
+    /// The inputs, kept as the same flags `estimate` takes.
+    pub args: ScenarioArgs,
+    pub hardware: Vec<HardwareProfile>,
+    pub model_ids: Vec<String>,
+    pub provider: Option<String>,
+    pub providers: Vec<String>,
+    pub currency: Option<String>,
+    pub currencies: Vec<String>,
+    pub billing: Billing,
+    pub pricing_loaded: bool,
+
+    pub focus: Focus,
+    pub field: Field,
+    pub tab: Tab,
+    pub editing: Option<Editing>,
+    pub show_help: bool,
+    /// Scroll offset of the results panel (rows).
+    pub scroll: u16,
+    pub status: String,
+    /// Whether the theme may use colours (false when `NO_COLOR` is set).
+    pub color: bool,
+
+    pub estimate: Option<Estimate>,
+    pub error: Option<String>,
+    pub pinned: Option<Pinned>,
+}
+
+/// Start-up choices besides the scenario flags.
+#[derive(Debug, Clone, Default)]
+pub struct StartOptions {
+    pub hardware: Vec<String>,
+    pub provider: Option<String>,
+    pub currency: Option<String>,
+    pub billing: Option<Billing>,
+    pub color: bool,
+}
+
+impl App {
+    /// Load the catalogs once, then compute the first estimate.
+    pub fn new(ctx: Context, args: ScenarioArgs, opts: StartOptions) -> Result<Self> {
+        let models = ctx.models()?;
+        let hardware = ctx.hardware()?.select(&opts.hardware)?;
+        // Validate the flags up front so a typo is reported before the screen switches.
+        args.scenario(&ctx)?.prepare()?;
+        let (providers, currencies, pricing_loaded) = match PricingCatalog::load(ctx.config_dir.as_deref()) {
+            Ok(p) => {
+                let providers = p.tables.iter().map(|t| t.provider.clone()).collect();
+                let currencies = p.fx.currencies().map(str::to_string).collect();
+                (providers, currencies, true)
+            }
+            Err(_) => (Vec::new(), Vec::new(), false),
+        };
+        let mut app = App {
+            model_ids: models.profiles().iter().map(|p| p.id.clone()).collect(),
+            ctx,
+            args,
+            hardware,
+            provider: opts.provider,
+            providers,
+            currency: opts.currency.map(|c| c.to_uppercase()),
+            currencies,
+            billing: opts.billing.unwrap_or(Billing::OnDemand),
+            pricing_loaded,
+            focus: Focus::Inputs,
+            field: Field::Model,
+            tab: Tab::Memory,
+            editing: None,
+            show_help: false,
+            scroll: 0,
+            status: "? for help · q to quit".into(),
+            color: opts.color,
+            estimate: None,
+            error: None,
+            pinned: None,
+        };
+        app.recompute();
+        Ok(app)
+    }
+
+    /// Call the core with the current inputs.
+    pub fn recompute(&mut self) {
+        let result = self
+            .args
+            .scenario(&self.ctx)
+            .and_then(|s| s.prepare())
+            .map(|p| Estimate::new(&p, &self.hardware, &Assumptions::default()));
+        match result {
+            Ok(e) => {
+                self.estimate = Some(e);
+                self.error = None;
+            }
+            Err(e) => {
+                self.estimate = None;
+                self.error = Some(e.to_string());
+            }
+        }
+    }
+
+    pub fn method(&self) -> Option<MethodKind> {
+        MethodKind::parse(&self.args.method).ok()
+    }
+
+    /// Whether a field means something for the current method.
+    pub fn applies(&self, f: Field) -> bool {
+        let m = self.method().unwrap_or_default();
+        match f {
+            Field::Rank => m.is_lora(),
+            Field::Targets => m.is_lora() || m == MethodKind::Ia3,
+            Field::AdapterStyle => m == MethodKind::Adapter,
+            Field::VirtualTokens => m.is_prompt_learning(),
+            _ => true,
+        }
+    }
+
+    /// The fields shown in the left panel, in order.
+    pub fn visible_fields(&self) -> Vec<Field> {
+        Field::ALL.into_iter().filter(|f| self.applies(*f)).collect()
+    }
+
+    /// The current value of a field, as shown.
+    pub fn value(&self, f: Field) -> String {
+        let a = &self.args;
+        match f {
+            Field::Model => match &a.model_config {
+                Some(p) => p.display().to_string(),
+                None => a.model.clone(),
+            },
+            Field::Method => a.method.clone(),
+            Field::Rank => a.rank.to_string(),
+            Field::Targets => a.targets.clone().unwrap_or_else(|| "default".into()),
+            Field::AdapterStyle => value_name(&a.adapter_style),
+            Field::VirtualTokens => a.virtual_tokens.to_string(),
+            Field::Samples => a.samples.to_string(),
+            Field::SeqLen => a.seq_len.to_string(),
+            Field::Epochs => a.epochs.to_string(),
+            Field::MicroBatch => a.micro_batch.to_string(),
+            Field::GradAccum => a.grad_accum.to_string(),
+            Field::Dtype => a.dtype.as_str().into(),
+            Field::Checkpointing => if a.grad_checkpointing { "on" } else { "off" }.into(),
+            Field::Gpus => a.gpus.to_string(),
+            Field::Provider => self.provider.clone().unwrap_or_else(|| "all".into()),
+            Field::Currency => self.currency.clone().unwrap_or_else(|| "auto".into()),
+            Field::Billing => self.billing.as_str().into(),
+        }
+    }
+
+    /// Handle one key event.
+    pub fn handle_key(&mut self, key: KeyEvent) -> Action {
+        if key.kind == KeyEventKind::Release {
+            return Action::None;
+        }
+        // In raw mode Ctrl-C is a key, not a signal.
+        if key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c')) {
+            return Action::Quit;
+        }
+        if self.show_help {
+            self.show_help = false;
+            return Action::Redraw;
+        }
+        if self.editing.is_some() {
+            return self.handle_edit_key(key);
+        }
+        match key.code {
+            KeyCode::Char('q') | KeyCode::Esc => return Action::Quit,
+            KeyCode::Char('?') => self.show_help = true,
+            KeyCode::Tab | KeyCode::BackTab => {
+                self.focus = match self.focus {
+                    Focus::Inputs => Focus::Results,
+                    Focus::Results => Focus::Inputs,
+                }
+            }
+            KeyCode::Char(c @ '1'..='4') => self.set_tab(Tab::ALL[c as usize - '1' as usize]),
+            KeyCode::Char('[') => self.set_tab(self.tab.step(-1)),
+            KeyCode::Char(']') => self.set_tab(self.tab.step(1)),
+            KeyCode::PageDown => self.scroll = self.scroll.saturating_add(10),
+            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(10),
+            KeyCode::Char('b') => {
+                self.billing = match self.billing {
+                    Billing::Spot => Billing::OnDemand,
+                    _ => Billing::Spot,
+                };
+                self.recompute();
+            }
+            KeyCode::Char('p') => self.pin(),
+            KeyCode::Char('u') => {
+                self.pinned = None;
+                self.status = "unpinned".into();
+            }
+            KeyCode::Char('e') => {
+                let dir = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                self.status = match self.export(&dir) {
+                    Ok((path, rows)) => format!("exported {rows} rows to {}", path.display()),
+                    Err(e) => format!("export failed: {e}"),
+                };
+            }
+            KeyCode::Up | KeyCode::Char('k') => match self.focus {
+                Focus::Inputs => self.move_field(-1),
+                Focus::Results => self.scroll = self.scroll.saturating_sub(1),
+            },
+            KeyCode::Down | KeyCode::Char('j') => match self.focus {
+                Focus::Inputs => self.move_field(1),
+                Focus::Results => self.scroll = self.scroll.saturating_add(1),
+            },
+            KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('-') => match self.focus {
+                Focus::Inputs => self.change(-1),
+                Focus::Results => self.set_tab(self.tab.step(-1)),
+            },
+            KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('+') | KeyCode::Char(' ') => {
+                match self.focus {
+                    Focus::Inputs => self.change(1),
+                    Focus::Results => self.set_tab(self.tab.step(1)),
+                }
+            }
+            KeyCode::Enter if self.focus == Focus::Inputs && self.field.is_numeric() => {
+                self.editing = Some(Editing {
+                    field: self.field,
+                    buffer: String::new(),
+                });
+                self.status = format!("type {} and press Enter (Esc cancels)", self.field.label());
+            }
+            _ => return Action::None,
+        }
+        Action::Redraw
+    }
+
+    fn handle_edit_key(&mut self, key: KeyEvent) -> Action {
+        let Some(ed) = self.editing.as_mut() else {
+            return Action::None;
+        };
+        match key.code {
+            KeyCode::Char(c) if c.is_ascii_digit() && ed.buffer.len() < 12 => ed.buffer.push(c),
+            KeyCode::Backspace => {
+                ed.buffer.pop();
+            }
+            KeyCode::Esc => {
+                self.editing = None;
+                self.status = "cancelled".into();
+            }
+            KeyCode::Enter => {
+                let ed = self.editing.take().expect("editing");
+                match ed.buffer.parse::<u64>() {
+                    Ok(v) if v > 0 => {
+                        self.set_number(ed.field, v);
+                        self.status = format!("{} = {v}", ed.field.label());
+                        self.recompute();
+                    }
+                    _ => self.status = format!("{} needs a whole number > 0", ed.field.label()),
+                }
+            }
+            _ => return Action::None,
+        }
+        Action::Redraw
+    }
+
+    fn set_tab(&mut self, t: Tab) {
+        if self.tab != t {
+            self.tab = t;
+            self.scroll = 0;
+        }
+    }
+
+    fn move_field(&mut self, d: isize) {
+        let fields = self.visible_fields();
+        let i = fields.iter().position(|f| *f == self.field).unwrap_or(0) as isize;
+        let n = fields.len() as isize;
+        self.field = fields[(i + d).clamp(0, n - 1) as usize];
+    }
+
+    fn set_number(&mut self, f: Field, v: u64) {
+        let a = &mut self.args;
+        match f {
+            Field::Rank => a.rank = v,
+            Field::VirtualTokens => a.virtual_tokens = v,
+            Field::Samples => a.samples = v,
+            Field::SeqLen => a.seq_len = v,
+            Field::Epochs => a.epochs = v,
+            Field::MicroBatch => a.micro_batch = v,
+            Field::GradAccum => a.grad_accum = v,
+            Field::Gpus => a.gpus = v,
+            _ => {}
+        }
+    }
+
+    /// Step the focused field by `d` (-1 or +1) and recompute.
+    fn change(&mut self, d: isize) {
+        let a = &mut self.args;
+        match self.field {
+            Field::Model => {
+                let cur = a.model.clone();
+                a.model = cycle(&self.model_ids, Some(&cur), d).unwrap_or(cur);
+                a.model_config = None;
+            }
+            Field::Method => {
+                let names: Vec<String> = MethodKind::ALL.iter().map(|m| m.as_str().to_string()).collect();
+                let cur = MethodKind::parse(&a.method).map(|m| m.as_str().to_string()).ok();
+                a.method = cycle(&names, cur.as_ref(), d).unwrap_or_else(|| names[0].clone());
+                // A quantized load only goes with QLoRA; let the defaults follow the method.
+                a.weights_dtype = None;
+            }
+            Field::Rank => a.rank = step_preset(RANKS, a.rank, d),
+            Field::Targets => {
+                let i = TARGET_PRESETS
+                    .iter()
+                    .position(|p| p.map(str::to_string) == a.targets)
+                    .map_or(0, |i| i as isize + d);
+                let n = TARGET_PRESETS.len() as isize;
+                a.targets = TARGET_PRESETS[i.rem_euclid(n) as usize].map(str::to_string);
+            }
+            Field::AdapterStyle => cycle_value(&mut a.adapter_style, d),
+            Field::VirtualTokens => a.virtual_tokens = step_preset(VIRTUAL_TOKENS, a.virtual_tokens, d),
+            Field::Samples => a.samples = step_preset(ONE_TWO_FIVE, a.samples, d),
+            Field::SeqLen => a.seq_len = step_preset(SEQ_LENS, a.seq_len, d),
+            Field::Epochs => a.epochs = step_by(a.epochs, d),
+            Field::MicroBatch => a.micro_batch = step_by(a.micro_batch, d),
+            Field::GradAccum => a.grad_accum = step_by(a.grad_accum, d),
+            Field::Gpus => a.gpus = step_by(a.gpus, d),
+            Field::Dtype => cycle_value(&mut a.dtype, d),
+            Field::Checkpointing => a.grad_checkpointing = !a.grad_checkpointing,
+            Field::Provider => self.provider = cycle_optional(&self.providers, self.provider.as_ref(), d),
+            Field::Currency => self.currency = cycle_optional(&self.currencies, self.currency.as_ref(), d),
+            Field::Billing => cycle_value(&mut self.billing, d),
+        }
+        // The method may have hidden the focused field.
+        if !self.applies(self.field) {
+            self.field = Field::Method;
+        }
+        self.recompute();
+    }
+
+    /// Pin the current scenario for the Compare tab.
+    pub fn pin(&mut self) {
+        match &self.estimate {
+            Some(e) => {
+                let label = format!("{} {}", e.model, e.method.describe());
+                self.status = format!("pinned: {label}");
+                self.pinned = Some(Pinned {
+                    label,
+                    estimate: e.clone(),
+                });
+            }
+            None => self.status = "nothing to pin: the current inputs have an error".into(),
+        }
+    }
+
+    /// The Compare tab's rows: pinned vs current.
+    pub fn comparison(&self) -> Option<Vec<CompareRow>> {
+        let p = &self.pinned.as_ref()?.estimate;
+        let c = self.estimate.as_ref()?;
+        let row = |q: String, unit, a: Option<f64>, b: Option<f64>| {
+            let change = a.zip(b).map(|(a, b)| b - a);
+            CompareRow {
+                quantity: q,
+                unit,
+                pinned: a,
+                current: b,
+                change,
+                change_percent: change.zip(a).and_then(|(d, a)| (a != 0.0).then(|| 100.0 * d / a)),
+            }
+        };
+        let mut rows = vec![
+            row("trainable params".into(), Unit::Count, Some(p.params.trainable as f64), Some(c.params.trainable as f64)),
+            row("all params".into(), Unit::Count, Some(p.params.all as f64), Some(c.params.all as f64)),
+            row(
+                "exported artifact".into(),
+                Unit::Bytes,
+                Some(p.params.artifact.export_bytes as f64),
+                Some(c.params.artifact.export_bytes as f64),
+            ),
+        ];
+        let cheapest = |e: &Estimate| offers(e).and_then(|o| o.first()).map(|o| o.cost_display);
+        rows.push(row("cheapest job cost".into(), Unit::Money, cheapest(p), cheapest(c)));
+        for d in &c.devices {
+            let pd = p.devices.iter().find(|x| x.hardware == d.hardware);
+            rows.push(row(
+                format!("{} memory", d.hardware),
+                Unit::Bytes,
+                pd.map(|x| x.memory.total as f64),
+                Some(d.memory.total as f64),
+            ));
+            rows.push(row(format!("{} hours", d.hardware), Unit::Hours, pd.and_then(|x| x.hours), d.hours));
+        }
+        Some(rows)
+    }
+
+    /// Currency of the money rows in the comparison (from the offers, when there are any).
+    pub fn money_currency(&self) -> Option<String> {
+        let e = self.estimate.as_ref()?;
+        offers(e)?.first().map(|o| o.display_currency.clone())
+    }
+
+    /// The rows of the current tab as CSV, written by the same writer as the CLI.
+    pub fn export_csv(&self) -> std::result::Result<(String, usize), String> {
+        let est = self.estimate.as_ref().ok_or("the current inputs have an error")?;
+        let r = match self.tab {
+            Tab::Memory => {
+                let rows = est.csv_rows();
+                report::to_csv(&rows).map(|t| (t, rows.len()))
+            }
+            Tab::Cost => {
+                let o = offers(est).ok_or("pricing not loaded: nothing to export")?;
+                report::to_csv(o).map(|t| (t, o.len()))
+            }
+            Tab::Deploy => return Err("deploy model not available: nothing to export".into()),
+            Tab::Compare => {
+                let rows = self.comparison().ok_or("nothing pinned: press p first")?;
+                report::to_csv(&rows).map(|t| (t, rows.len()))
+            }
+        };
+        r.map_err(|e| e.to_string())
+    }
+
+    /// Write the current tab to `dir/peftcost-export-<tab>[-N].csv`, never overwriting a file.
+    pub fn export(&self, dir: &Path) -> std::result::Result<(PathBuf, usize), String> {
+        let (text, rows) = self.export_csv()?;
+        for n in 0..1000 {
+            let name = match n {
+                0 => format!("peftcost-export-{}.csv", self.tab.slug()),
+                n => format!("peftcost-export-{}-{n}.csv", self.tab.slug()),
+            };
+            let path = dir.join(name);
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(mut f) => {
+                    f.write_all(text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+                    return Ok((path, rows));
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(format!("{}: {e}", path.display())),
+            }
+        }
+        Err("too many export files in this directory".into())
+    }
+}
+
+/// The ranked job costs of an estimate, once the core attaches them (`Estimate::offers`).
+/// `None` means pricing is not part of the estimate yet: the Cost tab says so.
+pub fn offers(_est: &Estimate) -> Option<&[JobCost]> {
+    None
+}
+
+/// The serving model is not part of the library yet: the Deploy tab says so.
+pub fn deploy_available() -> bool {
+    false
+}
+
+/// The next value of a closed set (a clap `ValueEnum`, as on the command line).
+fn cycle_value<T: ValueEnum + PartialEq + Clone>(v: &mut T, d: isize) {
+    let all = T::value_variants();
+    let n = all.len() as isize;
+    let i = all.iter().position(|x| x == v).unwrap_or(0) as isize;
+    *v = all[(i + d).rem_euclid(n) as usize].clone();
+}
+
+/// The command-line name of a value.
+fn value_name<T: ValueEnum>(v: &T) -> String {
+    v.to_possible_value().map_or_else(String::new, |p| p.get_name().to_string())
+}
+
+fn step_by(v: u64, d: isize) -> u64 {
+    if d < 0 {
+        v.saturating_sub(1).max(1)
+    } else {
+        v.saturating_add(1)
+    }
+}
+
+/// The next preset above / below `v` (a typed value between presets steps to its neighbour).
+fn step_preset(presets: &[u64], v: u64, d: isize) -> u64 {
+    if d > 0 {
+        presets.iter().copied().find(|p| *p > v).unwrap_or(v)
+    } else {
+        presets.iter().rev().copied().find(|p| *p < v).unwrap_or(v)
+    }
+}
+
+fn cycle(items: &[String], cur: Option<&String>, d: isize) -> Option<String> {
+    if items.is_empty() {
+        return None;
+    }
+    let n = items.len() as isize;
+    let i = cur.and_then(|c| items.iter().position(|x| x == c)).map_or(0, |i| (i as isize + d).rem_euclid(n));
+    Some(items[i as usize].clone())
+}
+
+/// Cycle through `None` ("all"/"auto") and the items.
+fn cycle_optional(items: &[String], cur: Option<&String>, d: isize) -> Option<String> {
+    let n = items.len() as isize + 1;
+    let i = cur.and_then(|c| items.iter().position(|x| x == c)).map_or(0, |i| i as isize + 1);
+    let j = (i + d).rem_euclid(n);
+    (j > 0).then(|| items[j as usize - 1].clone())
+}

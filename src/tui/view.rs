@@ -1,0 +1,516 @@
+//! Drawing only: reads [`App`] and formats the numbers the core produced (with `report::fmt`).
+//! The only arithmetic here is layout (how many cells a bar segment gets).
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Tabs, Wrap};
+use ratatui::Frame;
+
+use super::state::{offers, App, CompareRow, Focus, Tab, Unit, KEYS};
+use crate::estimate::DeviceResult;
+use crate::report::fmt;
+
+/// Smallest terminal the layout is drawn for.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Width of the inputs panel.
+const INPUTS_WIDTH: u16 = 32;
+
+/// Styles; without colour (`NO_COLOR`) only bold / reverse / underline / dim are used.
+#[derive(Clone, Copy)]
+struct Theme {
+    color: bool,
+}
+
+impl Theme {
+    fn fg(self, c: Color) -> Style {
+        if self.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
+    }
+    fn accent(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    fn selected(self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+    fn dim(self) -> Style {
+        Style::default().add_modifier(Modifier::DIM)
+    }
+    fn good(self) -> Style {
+        self.fg(Color::Green)
+    }
+    fn bad(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    fn border(self, focused: bool) -> Style {
+        if focused {
+            self.accent()
+        } else {
+            Style::default()
+        }
+    }
+    /// Memory segments: weights, trainable state, activations, logits, overhead.
+    fn segment(self, i: usize) -> Style {
+        const C: [Color; 5] = [Color::Blue, Color::Magenta, Color::Yellow, Color::Cyan, Color::Gray];
+        self.fg(C[i])
+    }
+}
+
+/// Glyphs of the memory segments, so the bar reads without colour too.
+const SEGMENTS: [(&str, &str); 5] = [
+    ("█", "weights"),
+    ("▓", "train state"),
+    ("▒", "activations"),
+    ("░", "logits"),
+    ("▪", "overhead"),
+];
+
+/// Draw the whole screen.
+pub fn draw(f: &mut Frame, app: &App) {
+    let t = Theme { color: app.color };
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(f, area);
+        return;
+    }
+    let [main, status, hints] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(INPUTS_WIDTH), Constraint::Min(1)]).areas(main);
+    draw_inputs(f, app, t, left);
+    draw_results(f, app, t, right);
+    draw_status(f, app, t, status);
+    draw_hints(f, t, hints);
+    if app.show_help {
+        draw_help(f, t, area);
+    }
+}
+
+fn draw_too_small(f: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::from("peftcost tui: terminal too small"),
+        Line::from(format!(
+            "{}x{} now, needs at least {MIN_WIDTH}x{MIN_HEIGHT}",
+            area.width, area.height
+        )),
+        Line::from("enlarge the window, or press q to quit"),
+    ];
+    let h = (text.len() as u16).min(area.height);
+    let y = area.y + area.height.saturating_sub(h) / 2;
+    let r = Rect::new(area.x, y, area.width, h);
+    f.render_widget(
+        Paragraph::new(text)
+            .alignment(ratatui::layout::Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        r,
+    );
+}
+
+fn draw_inputs(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let focused = app.focus == Focus::Inputs;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Inputs ")
+        .border_style(t.border(focused));
+    let mut lines = Vec::new();
+    for field in app.visible_fields() {
+        if field.starts_group() {
+            lines.push(Line::from(""));
+        }
+        let value = match &app.editing {
+            Some(ed) if ed.field == field => format!("{}_", ed.buffer),
+            _ => app.value(field),
+        };
+        let style = if field == app.field && focused {
+            t.selected()
+        } else if field == app.field {
+            Style::default().add_modifier(Modifier::UNDERLINED)
+        } else {
+            Style::default()
+        };
+        let inner = INPUTS_WIDTH.saturating_sub(2) as usize;
+        let label = format!(" {:<14} ", field.label());
+        let room = inner.saturating_sub(label.chars().count() + 1);
+        lines.push(Line::from(vec![
+            Span::styled(label, style),
+            Span::styled(format!("{:<room$} ", clip(&value, room)), style),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let focused = app.focus == Focus::Results;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Results ")
+        .border_style(t.border(focused));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [tabs, summary, body] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    let titles: Vec<String> = Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{} {}", i + 1, t.title()))
+        .collect();
+    let idx = Tab::ALL.iter().position(|x| *x == app.tab).unwrap_or(0);
+    f.render_widget(
+        Tabs::new(titles)
+            .select(idx)
+            .highlight_style(t.accent().add_modifier(Modifier::REVERSED)),
+        tabs,
+    );
+    f.render_widget(Paragraph::new(summary_lines(app, t)), summary);
+    let lines = match (&app.estimate, app.tab) {
+        (None, _) => vec![
+            Line::styled("These inputs cannot be estimated:", t.bad()),
+            Line::from(app.error.clone().unwrap_or_default()),
+        ],
+        (Some(_), Tab::Memory) => memory_lines(app, t, body.width),
+        (Some(_), Tab::Cost) => return draw_cost(f, app, t, body),
+        (Some(_), Tab::Deploy) => vec![
+            Line::styled("deploy model not available", t.bad()),
+            Line::from("The serving model (fit, tokens/s, monthly cost per target class) is not"),
+            Line::from("part of the library yet; this tab shows it once `deploy` lands."),
+        ],
+        (Some(_), Tab::Compare) => return draw_compare(f, app, t, body),
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll, 0)),
+        body,
+    );
+}
+
+fn summary_lines(app: &App, t: Theme) -> Vec<Line<'static>> {
+    let Some(e) = &app.estimate else {
+        return vec![Line::styled("error", t.bad())];
+    };
+    let p = &e.params;
+    let w = &e.workload;
+    vec![
+        Line::from(vec![
+            Span::styled(e.model.clone(), t.accent()),
+            Span::raw(format!(" · {}", e.method.describe())),
+        ]),
+        Line::from(format!(
+            "trainable {} of {} ({:.4}%) · export {} · {} steps",
+            fmt::short(p.trainable),
+            fmt::short(p.all),
+            p.trainable_percent,
+            fmt::bytes(p.artifact.export_bytes as f64),
+            fmt::count(w.steps()),
+        )),
+    ]
+}
+
+fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
+    let Some(e) = &app.estimate else {
+        return Vec::new();
+    };
+    let mut legend: Vec<Span> = vec![Span::raw(" ")];
+    for (i, (g, name)) in SEGMENTS.iter().enumerate() {
+        legend.push(Span::styled(*g, t.segment(i)));
+        legend.push(Span::raw(format!(" {name}  ")));
+    }
+    legend.push(Span::raw("│ capacity"));
+    let mut lines = vec![Line::from(legend)];
+    let id_w = e.devices.iter().map(|d| d.hardware.chars().count()).max().unwrap_or(8);
+    // hardware, bar, "23.81/80.00 GiB", fits, max micro-batch, hours
+    let fixed = id_w + 1 + 2 + 1 + 16 + 1 + 4 + 1 + 6 + 1 + 9;
+    let bar_w = (width as usize).saturating_sub(fixed).max(4);
+    for d in &e.devices {
+        let mut spans = vec![Span::raw(format!("{:<id_w$} [", d.hardware))];
+        spans.extend(bar(d, bar_w, t));
+        spans.push(Span::raw("] "));
+        spans.push(Span::raw(format!(
+            "{:>16} ",
+            format!(
+                "{:.2}/{}",
+                d.memory.total as f64 / fmt::GIB,
+                fmt::gib(d.capacity_bytes as f64)
+            )
+        )));
+        spans.push(if d.fits {
+            Span::styled("fits", t.good())
+        } else {
+            Span::styled("NO  ", t.bad())
+        });
+        spans.push(Span::raw(format!(" mb≤{:<3}", d.max_micro_batch)));
+        spans.push(Span::raw(format!(
+            " {:>9}",
+            d.hours.map_or("-".into(), fmt::hours)
+        )));
+        lines.push(Line::from(spans));
+    }
+    let mut notes: Vec<String> = e.notes.clone();
+    notes.extend(e.devices.iter().filter_map(|d| d.note.clone()));
+    if !e.suggestions.is_empty() {
+        notes.push("fits on no device; what would make it fit:".into());
+        notes.extend(e.suggestions.iter().map(|s| format!("  {s}")));
+    }
+    if !notes.is_empty() {
+        lines.push(Line::from(""));
+        lines.extend(notes.into_iter().map(|n| Line::styled(n, t.dim())));
+    }
+    lines
+}
+
+/// A stacked bar of the memory segments against the device's capacity. The bar spans
+/// max(total, capacity); when the total exceeds the capacity, `│` marks where the card ends.
+fn bar(d: &DeviceResult, width: usize, t: Theme) -> Vec<Span<'static>> {
+    let m = &d.memory;
+    let parts = [m.weights, m.trainable_state, m.activations, m.logits, m.overhead];
+    let scale = (m.total.max(d.capacity_bytes)).max(1) as f64;
+    let cells = |b: u64| ((b as f64 / scale) * width as f64).round() as usize;
+    let mut glyphs: Vec<(usize, char)> = Vec::with_capacity(width);
+    let mut used = 0;
+    for (i, b) in parts.iter().enumerate() {
+        let n = cells(*b).min(width - used);
+        glyphs.extend(std::iter::repeat_n((i, SEGMENTS[i].0.chars().next().unwrap_or('#')), n));
+        used += n;
+    }
+    glyphs.extend(std::iter::repeat_n((usize::MAX, ' '), width - used));
+    if !d.fits {
+        let cap = cells(d.capacity_bytes).min(width.saturating_sub(1));
+        glyphs[cap] = (usize::MAX - 1, '│');
+    }
+    // Group runs of the same segment into spans.
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < glyphs.len() {
+        let (seg, c) = glyphs[i];
+        let mut j = i;
+        while j < glyphs.len() && glyphs[j].0 == seg {
+            j += 1;
+        }
+        let text: String = std::iter::repeat_n(c, j - i).collect();
+        let style = match seg {
+            s if s < SEGMENTS.len() => t.segment(s),
+            s if s == usize::MAX - 1 => t.bad(),
+            _ => Style::default(),
+        };
+        spans.push(Span::styled(text, style));
+        i = j;
+    }
+    spans
+}
+
+fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let e = app.estimate.as_ref().expect("checked by the caller");
+    let filters = format!(
+        "provider {} · currency {} · billing {} (b toggles spot)",
+        app.value(super::state::Field::Provider),
+        app.value(super::state::Field::Currency),
+        app.value(super::state::Field::Billing),
+    );
+    let Some(offers) = offers(e) else {
+        let lines = vec![
+            Line::from(filters),
+            Line::from(""),
+            Line::styled("pricing not loaded", t.bad()),
+            Line::from(if app.pricing_loaded {
+                format!(
+                    "{} price tables are installed, but the estimate does not carry job costs yet.",
+                    app.providers.len()
+                )
+            } else {
+                "the price tables could not be loaded (see `peftcost pricing validate`).".into()
+            }),
+        ];
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        return;
+    };
+    let [head, body] =
+        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    f.render_widget(Paragraph::new(filters), head);
+    let header = Row::new([
+        "#", "provider", "instance", "hw×n", "billing", "price/h", "hours", "setup", "data",
+        "train", "export", "total",
+    ])
+    .style(t.accent());
+    let rows = offers.iter().enumerate().skip(app.scroll as usize).map(|(i, o)| {
+        let b = &o.cost_breakdown;
+        Row::new(vec![
+            (i + 1).to_string(),
+            o.provider.clone(),
+            o.instance.clone(),
+            format!("{}×{}", o.hardware, o.gpus),
+            o.billing.as_str().to_string(),
+            fmt::money(o.price_per_hour, &o.currency),
+            fmt::hours(o.hours),
+            format!("{:.2}", b.setup),
+            format!("{:.2}", b.data),
+            format!("{:.2}", b.train),
+            format!("{:.2}", b.export),
+            fmt::money(o.cost_display, &o.display_currency),
+        ])
+    });
+    let widths = [
+        Constraint::Length(3),
+        Constraint::Length(9),
+        Constraint::Min(10),
+        Constraint::Length(12),
+        Constraint::Length(9),
+        Constraint::Length(11),
+        Constraint::Length(9),
+        Constraint::Length(7),
+        Constraint::Length(7),
+        Constraint::Length(8),
+        Constraint::Length(7),
+        Constraint::Length(13),
+    ];
+    f.render_widget(Table::new(rows, widths).header(header), body);
+}
+
+fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let (Some(pin), Some(rows)) = (&app.pinned, app.comparison()) else {
+        let lines = vec![
+            Line::from("Nothing pinned yet."),
+            Line::from(""),
+            Line::from("Press p to pin the current scenario, change the inputs, and this tab"),
+            Line::from("compares the two side by side: parameters, memory, hours, cheapest cost."),
+        ];
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        return;
+    };
+    let [head, body] =
+        Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+    let cur = app
+        .estimate
+        .as_ref()
+        .map(|e| format!("{} {}", e.model, e.method.describe()))
+        .unwrap_or_default();
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::from(vec![Span::styled("pinned  ", t.accent()), Span::raw(pin.label.clone())]),
+            Line::from(vec![Span::styled("current ", t.accent()), Span::raw(cur)]),
+        ]),
+        head,
+    );
+    let currency = app.money_currency().unwrap_or_default();
+    let header = Row::new(["quantity", "pinned", "current", "change"]).style(t.accent());
+    let table_rows = rows.iter().skip(app.scroll as usize).map(|r| {
+        let change_style = match r.change {
+            Some(c) if c > 0.0 => t.fg(Color::Yellow),
+            Some(c) if c < 0.0 => t.good(),
+            _ => Style::default(),
+        };
+        Row::new(vec![
+            Span::raw(r.quantity.clone()),
+            Span::raw(value(r, r.pinned, &currency)),
+            Span::raw(value(r, r.current, &currency)),
+            Span::styled(change(r, &currency), change_style),
+        ])
+    });
+    let widths = [
+        Constraint::Length(22),
+        Constraint::Length(14),
+        Constraint::Length(14),
+        Constraint::Min(10),
+    ];
+    f.render_widget(Table::new(table_rows, widths).header(header), body);
+}
+
+fn value(r: &CompareRow, v: Option<f64>, currency: &str) -> String {
+    match (v, r.unit) {
+        (None, Unit::Money) => "pricing n/a".into(),
+        (None, _) => "-".into(),
+        (Some(v), Unit::Count) => fmt::short(v as u64),
+        (Some(v), Unit::Bytes) => fmt::bytes(v),
+        (Some(v), Unit::Hours) => fmt::hours(v),
+        (Some(v), Unit::Money) => fmt::money(v, currency),
+    }
+}
+
+fn change(r: &CompareRow, currency: &str) -> String {
+    let Some(c) = r.change else {
+        return String::new();
+    };
+    if c == 0.0 {
+        return "=".into();
+    }
+    let sign = if c > 0.0 { "+" } else { "-" };
+    let abs = value(r, Some(c.abs()), currency);
+    match r.change_percent {
+        Some(p) => format!("{sign}{abs} ({p:+.1}%)"),
+        None => format!("{sign}{abs}"),
+    }
+}
+
+fn draw_status(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let line = match &app.error {
+        Some(e) => Line::styled(format!(" error: {e}"), t.bad()),
+        None => Line::from(format!(" {}", app.status)),
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_hints(f: &mut Frame, t: Theme, area: Rect) {
+    let mut spans = vec![Span::raw(" ")];
+    for k in KEYS {
+        if let Some((keys, label)) = k.hint {
+            spans.push(Span::styled(keys, t.accent()));
+            spans.push(Span::styled(format!(" {label}  "), t.dim()));
+        }
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_help(f: &mut Frame, t: Theme, area: Rect) {
+    let w = 70.min(area.width.saturating_sub(4));
+    let h = (KEYS.len() as u16 + 4).min(area.height.saturating_sub(2));
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    let mut lines: Vec<Line> = KEYS
+        .iter()
+        .map(|k| {
+            Line::from(vec![
+                Span::styled(format!(" {:<16}", k.keys), t.accent()),
+                Span::raw(k.what),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::styled(" any key closes this help", t.dim()));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Keys ")
+                .border_style(t.accent()),
+        ),
+        r,
+    );
+}
+
+/// Cut a value to `n` characters, marking the cut with `…`.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}

@@ -1,0 +1,373 @@
+//! `peftcost deploy`: the command line, the serving model's invariants (property tests) and the
+//! published inference rows it must reproduce.
+
+use assert_cmd::Command;
+use proptest::prelude::*;
+
+use peftcost::arch::ModelCatalog;
+use peftcost::deploy::{
+    self, validate, Assumptions, Int4Format, Precision, Quote, Request, Workload,
+};
+use peftcost::hardware::HardwareCatalog;
+
+fn peftcost(config: &std::path::Path) -> Command {
+    let mut c = Command::cargo_bin("peftcost").unwrap();
+    c.env("PEFTCOST_CONFIG_DIR", config)
+        .env("PEFTCOST_DATA_DIR", config.join("data"))
+        .env("NO_COLOR", "1");
+    c
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = peftcost(dir.path()).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+const TARGETS: [&str; 4] = ["t4", "a10", "a100-40g", "cpu-16c"];
+
+#[test]
+fn qwen_int4_prints_every_target_cheapest_first() {
+    let args = [
+        "deploy",
+        "--model",
+        "qwen-7b",
+        "--precision",
+        "int4",
+        "--qps",
+        "2",
+        "--input-tokens",
+        "512",
+        "--output-tokens",
+        "256",
+    ];
+    let text = run_ok(&args);
+    for h in TARGETS {
+        assert!(text.contains(h), "{h} missing:\n{text}");
+    }
+    for col in [
+        "fits",
+        "instances",
+        "tokens/s",
+        "TTFT",
+        "TPOT",
+        "monthly",
+        "per M tokens",
+    ] {
+        assert!(text.contains(col), "{col} missing:\n{text}");
+    }
+    assert!(text.contains("4.25"), "bits per weight stated:\n{text}");
+
+    let mut json_args = args.to_vec();
+    json_args.extend(["--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&json_args)).unwrap();
+    let targets = v["targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 4);
+    let costs: Vec<f64> = targets
+        .iter()
+        .filter_map(|t| t["monthly_cost"].as_f64())
+        .collect();
+    assert!(!costs.is_empty(), "some target has an offer");
+    assert!(
+        costs.windows(2).all(|w| w[0] <= w[1]),
+        "cheapest first: {costs:?}"
+    );
+    for t in targets {
+        assert_eq!(t["fits"], true, "{t}");
+        assert!(t["instances"].as_u64().unwrap() >= 1);
+        assert!(t["ttft_seconds"].as_f64().unwrap() > 0.0);
+        assert!(t["tpot_seconds"].as_f64().unwrap() > 0.0);
+    }
+
+    let mut csv_args = args.to_vec();
+    csv_args.extend(["--format", "csv"]);
+    let csv = run_ok(&csv_args);
+    assert!(csv.starts_with("model,hardware,precision"), "{csv}");
+    assert_eq!(csv.lines().count(), 5);
+}
+
+#[test]
+fn a_model_that_fits_nowhere_says_what_would() {
+    // Qwen-7B in bf16 (14.4 GiB of weights) fits neither a T4 nor, at a long context, a small box.
+    let text = run_ok(&[
+        "deploy",
+        "--model",
+        "qwen-7b",
+        "--precision",
+        "bf16",
+        "--hardware",
+        "t4",
+    ]);
+    assert!(text.contains("fits nowhere"), "{text}");
+    assert!(
+        text.contains("--precision int8") || text.contains("--precision int4"),
+        "{text}"
+    );
+}
+
+#[test]
+fn adapters_show_the_saving_and_encoders_cost_per_embedding() {
+    let text = run_ok(&[
+        "deploy",
+        "--model",
+        "chatglm3-6b",
+        "--precision",
+        "int8",
+        "--adapters",
+        "8",
+        "--qps",
+        "1",
+    ]);
+    assert!(
+        text.contains("LoRA adapters on one base vs 8 merged models"),
+        "{text}"
+    );
+    assert!(text.contains("saving"), "{text}");
+
+    let text = run_ok(&[
+        "deploy",
+        "--model",
+        "bge-large-zh-v1.5",
+        "--input-tokens",
+        "256",
+        "--qps",
+        "50",
+    ]);
+    assert!(text.contains("embeddings/s"), "{text}");
+    assert!(text.contains("per M embeddings"), "{text}");
+}
+
+#[test]
+fn all_models_prints_the_deployment_table() {
+    let text = run_ok(&["deploy", "--all-models"]);
+    for m in [
+        "chatglm3-6b",
+        "qwen-7b",
+        "bge-large-zh-v1.5",
+        "mistral-7b",
+        "minicpm-2b",
+    ] {
+        assert!(text.contains(m), "{m} missing:\n{text}");
+    }
+    let v: serde_json::Value =
+        serde_json::from_str(&run_ok(&["deploy", "--all-models", "--format", "json"])).unwrap();
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 20);
+    // A 2B model fits a T4 in 16-bit; Qwen-7B does not (14.4 GiB of weights in 14.4 GiB usable).
+    let find = |m: &str, h: &str| {
+        rows.iter()
+            .find(|r| r["model"] == m && r["hardware"] == h)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(find("minicpm-2b", "t4")["precision"], "fp16");
+    assert_eq!(find("qwen-7b", "t4")["precision"], "int8");
+    assert_eq!(find("qwen-7b", "a100-40g")["precision"], "bf16");
+}
+
+#[test]
+fn bad_input_is_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["deploy", "--model", "qwen-7b", "--qps", "0"],
+        vec!["deploy", "--model", "qwen-7b", "--context", "100"],
+        vec!["deploy", "--model", "qwen-7b", "--currency", "XXX"],
+        vec!["deploy", "--model", "nope"],
+    ] {
+        let out = peftcost(dir.path()).args(&args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+    }
+}
+
+// ---- the core: property tests ----
+
+fn catalogs() -> (ModelCatalog, HardwareCatalog) {
+    (
+        ModelCatalog::embedded().unwrap(),
+        HardwareCatalog::embedded().unwrap(),
+    )
+}
+
+fn quotes() -> Vec<Quote> {
+    TARGETS
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Quote {
+            provider: "test".into(),
+            instance: format!("{h}-box"),
+            region: "r".into(),
+            hardware: h.to_string(),
+            gpus: 1 + (i as u64 % 2),
+            hourly: 0.5 + i as f64,
+            monthly: if i == 2 { Some(900.0) } else { None },
+            currency: "USD".into(),
+        })
+        .collect()
+}
+
+const MODELS: [&str; 5] = [
+    "chatglm3-6b",
+    "qwen-7b",
+    "bge-large-zh-v1.5",
+    "mistral-7b",
+    "minicpm-2b",
+];
+const PRECISIONS: [Precision; 4] = [
+    Precision::Fp16,
+    Precision::Bf16,
+    Precision::Int8,
+    Precision::Int4,
+];
+
+fn request(
+    p: Precision,
+    qps: f64,
+    input: u64,
+    output: u64,
+    context: u64,
+    adapters: u64,
+) -> Request {
+    Request {
+        precision: p,
+        int4_format: Int4Format::Gptq,
+        workload: Workload {
+            qps,
+            input_tokens: input,
+            output_tokens: output,
+            context,
+            max_ttft: None,
+            max_tpot: None,
+        },
+        adapters,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn more_traffic_never_needs_fewer_instances(
+        m in 0usize..5, p in 0usize..4, qps in 0.01f64..50.0, more in 1.0f64..20.0,
+        input in 16u64..2048, output in 1u64..1024, adapters in 0u64..4,
+    ) {
+        let (models, hw) = catalogs();
+        let profile = models.get(MODELS[m]).unwrap();
+        let targets = hw.select(&TARGETS.map(String::from)).unwrap();
+        let ctx = input + output;
+        let a = Assumptions::default();
+        let lo = deploy::deploy(profile, &targets, hw.profiles(), &quotes(), &request(PRECISIONS[p], qps, input, output, ctx, adapters), "USD", &a).unwrap();
+        let hi = deploy::deploy(profile, &targets, hw.profiles(), &quotes(), &request(PRECISIONS[p], qps * more, input, output, ctx, adapters), "USD", &a).unwrap();
+        for t in &lo.targets {
+            let u = hi.targets.iter().find(|x| x.hardware == t.hardware).unwrap();
+            prop_assert!(u.instances >= t.instances, "{}: {} -> {}", t.hardware, t.instances, u.instances);
+            if let (Some(c1), Some(c2)) = (t.monthly_cost, u.monthly_cost) {
+                prop_assert!(c2 >= c1 - 1e-9);
+            }
+        }
+    }
+
+    #[test]
+    fn a_longer_context_never_fits_more_sequences(
+        m in 0usize..5, p in 0usize..4, ctx in 64u64..8192, extra in 1u64..8192,
+    ) {
+        let (models, hw) = catalogs();
+        let profile = models.get(MODELS[m]).unwrap();
+        let targets = hw.select(&TARGETS.map(String::from)).unwrap();
+        let a = Assumptions::default();
+        let r1 = deploy::deploy(profile, &targets, hw.profiles(), &quotes(), &request(PRECISIONS[p], 1.0, 32, 16, ctx, 0), "USD", &a).unwrap();
+        let r2 = deploy::deploy(profile, &targets, hw.profiles(), &quotes(), &request(PRECISIONS[p], 1.0, 32, 16, ctx + extra, 0), "USD", &a).unwrap();
+        for t in &r1.targets {
+            let u = r2.targets.iter().find(|x| x.hardware == t.hardware).unwrap();
+            prop_assert!(u.max_sequences <= t.max_sequences, "{}: {} -> {}", t.hardware, t.max_sequences, u.max_sequences);
+            prop_assert!(!u.fits || t.fits);
+        }
+    }
+
+    #[test]
+    fn costs_are_finite_and_non_negative(
+        m in 0usize..5, p in 0usize..4, qps in 0.001f64..500.0,
+        input in 1u64..4096, output in 1u64..2048, adapters in 0u64..16,
+        tpot in proptest::option::of(0.001f64..2.0), ttft in proptest::option::of(0.01f64..10.0),
+    ) {
+        let (models, hw) = catalogs();
+        let profile = models.get(MODELS[m]).unwrap();
+        let a = Assumptions::default();
+        let mut req = request(PRECISIONS[p], qps, input, output, input + output, adapters);
+        req.workload.max_tpot = tpot;
+        req.workload.max_ttft = ttft;
+        let d = deploy::deploy(profile, hw.profiles(), hw.profiles(), &quotes(), &req, "USD", &a).unwrap();
+        for t in &d.targets {
+            for x in [t.monthly_cost, t.cost_per_million, t.ttft_seconds, t.tpot_seconds,
+                      t.output_tokens_per_second, t.embeddings_per_second, t.utilisation].into_iter().flatten() {
+                prop_assert!(x.is_finite() && x >= 0.0, "{}: {x}", t.hardware);
+            }
+            if t.fits {
+                prop_assert!(t.instances >= 1 && t.batch >= 1);
+                let u = t.utilisation.unwrap();
+                prop_assert!(u > 0.0 && u <= 1.0 + 1e-9, "utilisation {u}");
+            }
+            if let Some(s) = &t.adapters {
+                for x in [s.shared_monthly_cost, s.merged_monthly_cost].into_iter().flatten() {
+                    prop_assert!(x.is_finite() && x >= 0.0);
+                }
+            }
+        }
+    }
+}
+
+// ---- validation against published rows ----
+
+#[test]
+fn published_inference_rows_within_tolerance() {
+    let rows = validate::validation_rows();
+    let mut report = String::new();
+    for r in &rows {
+        report.push_str(&format!(
+            "{:<70} measured {:>9.3} predicted {:>9.3} {:<16} error {:>+6.1}% (tol {:.0}%){}\n",
+            r.name,
+            r.measured,
+            r.predicted,
+            r.unit,
+            r.error * 100.0,
+            r.tolerance * 100.0,
+            if r.asserted { "" } else { "  NOT ASSERTED" }
+        ));
+    }
+    println!("{report}");
+    assert!(rows.len() >= 15, "{report}");
+    for r in &rows {
+        assert!(r.predicted.is_finite() && r.predicted > 0.0, "{report}");
+        assert!(
+            r.tolerance == validate::MEMORY_TOLERANCE || r.tolerance == validate::SPEED_TOLERANCE
+        );
+        if r.asserted {
+            assert!(r.within_tolerance(), "{}\n{report}", r.name);
+        } else {
+            assert!(r.note.is_some(), "an unasserted row says why: {}", r.name);
+        }
+    }
+    // The rows the brief names must be asserted (within tolerance), not merely listed.
+    for must in [
+        "Qwen-7B BF16 decode",
+        "Qwen-7B Int8 (GPTQ) decode",
+        "Qwen-7B Int4 (GPTQ) decode",
+        "Qwen-7B BF16 peak memory",
+        "Qwen-7B Int8 (GPTQ) peak memory",
+        "Qwen-7B Int4 (GPTQ) peak memory",
+        "ChatGLM3-6B F16 decode, Xeon",
+        "ChatGLM3-6B Q4_0 decode, V100",
+        "Mistral-7B AWQ int4 decode, T4",
+        "Mistral-7B fp16 decode (HF), A10G",
+    ] {
+        let r = rows
+            .iter()
+            .find(|r| r.name.starts_with(must))
+            .unwrap_or_else(|| panic!("{must}"));
+        assert!(r.asserted, "{must} should be within tolerance\n{report}");
+    }
+}
