@@ -62,5 +62,41 @@ fn bench_estimate(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, bench_trainable, bench_estimate);
+fn bench_plan(c: &mut Criterion) {
+    let hw = HardwareCatalog::embedded().expect("embedded hardware");
+    let profiles = hw.select(&[]).expect("all profiles");
+    let pricing = peftcost::pricing::PricingCatalog::embedded().expect("embedded pricing");
+    let models = ModelCatalog::embedded().expect("embedded models");
+    // The example, with a global batch of 16 and QLoRA allowed: a larger search space.
+    let s = Scenario {
+        task: peftcost::arch::Task::CausalLm,
+        num_labels: 2,
+        profile: models.get("mistral-7b").expect("mistral").clone(),
+        method: MethodConfig::new(MethodKind::Lora),
+        workload: Workload {
+            samples: 50_000,
+            seq_len: 1024,
+            micro_batch: 4,
+            grad_accum: 4,
+            ..Workload::default()
+        },
+    };
+    let q = peftcost::plan::PlanQuery {
+        allow_quantization: true,
+        deadline_hours: Some(12.0),
+        budget: Some(300.0),
+        budget_currency: "CNY".into(),
+        ..Default::default()
+    };
+    let a = Assumptions::default();
+    c.bench_function("plan_all_offers/mistral_global_batch_16", |b| {
+        b.iter(|| {
+            black_box(
+                peftcost::plan::plan(black_box(&s), &profiles, &pricing, &q, &a).expect("plan"),
+            )
+        })
+    });
+}
+
+criterion_group!(benches, bench_trainable, bench_estimate, bench_plan);
 criterion_main!(benches);

@@ -11,6 +11,7 @@ pub mod deploy;
 pub mod error;
 pub mod hardware;
 pub mod peft;
+pub mod plan;
 pub mod pricing;
 
 pub use error::{Error, Result};

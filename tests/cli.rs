@@ -328,3 +328,100 @@ fn offer_filters_apply() {
     let err = fails(&["estimate", "--max-price", "-3"], tmp().path());
     assert!(err.contains("--max-price"), "{err}");
 }
+
+#[test]
+fn fail_if_thresholds_exit_2_with_a_reason() {
+    let dir = tmp();
+    // Qwen-7B LoRA (default workload) needs ~30 GiB: it does not fit a 24 GiB A10.
+    let out = peftcost(dir.path())
+        .args([
+            "estimate",
+            "--fail-if-not-fits",
+            "a10",
+            "--hardware",
+            "a10",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--fail-if-not-fits a10: needs") && err.contains("a10 has 24.00 GiB"),
+        "{err}"
+    );
+    // The output is still printed for the script to read.
+    assert!(serde_json::from_slice::<serde_json::Value>(&out.stdout).is_ok());
+    peftcost(dir.path())
+        .args([
+            "estimate",
+            "--fail-if-not-fits",
+            "a100-80g",
+            "--hardware",
+            "a100-80g",
+        ])
+        .assert()
+        .success();
+    let err = fails(
+        &[
+            "estimate",
+            "--fail-if-cost-over",
+            "0.01",
+            "--currency",
+            "USD",
+        ],
+        dir.path(),
+    );
+    assert!(err.contains("the cheapest job costs"), "{err}");
+    peftcost(dir.path())
+        .args(["estimate", "--fail-if-cost-over", "100000"])
+        .assert()
+        .success();
+}
+
+#[test]
+fn plan_issue_example_and_infeasible_budget() {
+    let v = json_of(&[
+        "plan",
+        "--model",
+        "mistral-7b",
+        "--method",
+        "lora",
+        "--samples",
+        "50000",
+        "--seq-len",
+        "1024",
+        "--deadline",
+        "12",
+        "--budget",
+        "300",
+        "--currency",
+        "CNY",
+        "--format",
+        "json",
+    ]);
+    let cheapest = &v["cheapest"];
+    assert!(cheapest["cost"].as_f64().unwrap() <= 300.0);
+    assert!(cheapest["wall_hours"].as_f64().unwrap() <= 12.0);
+    assert_eq!(cheapest["device"]["fits"], true);
+    assert!(v["plans"].as_array().unwrap().len() >= 2);
+    let err = fails(
+        &[
+            "plan",
+            "--model",
+            "mistral-7b",
+            "--samples",
+            "50000",
+            "--budget",
+            "1",
+            "--currency",
+            "CNY",
+        ],
+        tmp().path(),
+    );
+    assert!(
+        err.contains("cannot meet the budget") && err.contains("over 1 CNY"),
+        "{err}"
+    );
+}

@@ -910,6 +910,8 @@ fn handle(mut s: TcpStream) {
         "/good2" => ok(&good2()),
         "/malformed" => ok("provider = \"aws\"\n[[offers]\ninstance = "),
         "/negative" => ok(&GOOD.replace("0.5", "-0.5")),
+        "/fx" => ok(&format!("{FX}EUR = 0.9\n")),
+        "/fx-without-cny" => ok(&FX.replace("CNY = 6.7686\n", "")),
         "/wrong-provider" => ok(&GOOD.replace("\"aws\"", "\"gcp\"")),
         "/truncated" => {
             // Promise 1000 bytes (under the limit), send 100, hang up.
@@ -942,8 +944,8 @@ fn handle(mut s: TcpStream) {
 
 fn opts() -> FetchOptions {
     FetchOptions {
-        connect_timeout: Duration::from_millis(2000),
-        timeout: Duration::from_millis(1500),
+        connect_timeout: Duration::from_secs(5),
+        timeout: Duration::from_secs(5),
         max_bytes: 4096,
     }
 }
@@ -1010,9 +1012,13 @@ fn update_without_a_previous_user_copy_creates_it() {
 
 /// Every failure leaves the previous table byte-identical and no other file behind.
 fn refused(path: &str, says: &str) {
+    refused_with(path, says, &opts())
+}
+
+fn refused_with(path: &str, says: &str, opts: &FetchOptions) {
     let base = serve();
     let (dir, table, prev) = config_with_previous();
-    let err = update::update(dir.path(), &format!("{base}{path}"), Some("aws"), &opts())
+    let err = update::update(dir.path(), &format!("{base}{path}"), Some("aws"), opts)
         .unwrap_err()
         .to_string();
     eprintln!("{path}: {err}");
@@ -1048,7 +1054,11 @@ fn update_refuses_a_truncated_body() {
 
 #[test]
 fn update_gives_up_on_a_slow_server() {
-    refused("/slow", "timed out");
+    let short = FetchOptions {
+        timeout: Duration::from_millis(300),
+        ..opts()
+    };
+    refused_with("/slow", "timed out", &short);
 }
 
 #[test]
@@ -1138,4 +1148,28 @@ fn cli_update_installs_and_reports_failures_in_one_line() {
             predicate::str::contains("installed").and(predicate::str::contains("aws.toml.bak")),
         );
     assert_eq!(std::fs::read(&table).unwrap(), GOOD.as_bytes());
+}
+
+#[test]
+fn update_of_the_exchange_rates_is_checked_against_every_table() {
+    let base = serve();
+    let dir = tempfile::tempdir().unwrap();
+    // Embedded tables bill in CNY: rates without CNY would break them, so they are refused.
+    let e = update::update(
+        dir.path(),
+        &format!("{base}/fx-without-cny"),
+        Some("fx"),
+        &opts(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("CNY") && e.contains("nothing was changed"),
+        "{e}"
+    );
+    assert!(!dir.path().join("pricing/fx.toml").exists());
+    let out = update::update(dir.path(), &format!("{base}/fx"), Some("fx"), &opts()).unwrap();
+    assert_eq!(out.path, dir.path().join("pricing/fx.toml"));
+    let cat = PricingCatalog::load(Some(dir.path())).unwrap();
+    assert_eq!(cat.fx.rate("EUR"), Some(0.9));
 }

@@ -131,7 +131,7 @@ impl BlockDims {
         let ratio = target_hidden as f64 / self.hidden as f64;
         let heads = ((self.heads as f64 * ratio).round() as u64).max(1);
         let mut kv = ((self.kv_heads as f64 * ratio).round() as u64).clamp(1, heads);
-        while heads % kv != 0 {
+        while !heads.is_multiple_of(kv) {
             kv -= 1;
         }
         let scale = heads as f64 / self.heads as f64;
@@ -252,7 +252,8 @@ const ASSUMED_TRAIN_EFFICIENCY: f64 = 0.35;
 
 /// `max` scaled by `budget / predicted` (when over budget), in steps of 32, at least 64.
 fn fit_tokens(max: u64, predicted_s: f64, budget_s: f64) -> u64 {
-    if !(predicted_s > budget_s) {
+    // NaN (no estimate) keeps the maximum.
+    if predicted_s.partial_cmp(&budget_s) != Some(std::cmp::Ordering::Greater) {
         return max;
     }
     let t = (max as f64 * budget_s / predicted_s / 32.0).floor() as u64 * 32;

@@ -17,6 +17,8 @@ pub struct EstimateArgs {
     pub hardware: Vec<String>,
     #[command(flatten)]
     pub offers: OfferArgs,
+    #[command(flatten)]
+    pub gates: super::gates::GateArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -77,6 +79,7 @@ impl OfferArgs {
 }
 
 pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
+    args.gates.validate()?;
     let scenario = args.scenario.scenario(ctx)?;
     let prepared = scenario.prepare()?;
     let hardware = ctx.hardware()?.select(&args.hardware)?;
@@ -97,7 +100,13 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
         Format::Table => document(&prepared, &est, args.offers.top).to_text(),
         Format::Md => document(&prepared, &est, args.offers.top).to_markdown(),
     };
-    emit(&text)
+    emit(&text)?;
+    args.gates.check(
+        est.offers.first(),
+        &est.devices,
+        &pricing.fx,
+        query.currency.as_deref(),
+    )
 }
 
 /// The tables people read; every number comes from `est`.

@@ -7,7 +7,9 @@ mod bench;
 mod deploy;
 mod estimate;
 mod format;
+mod gates;
 mod models;
+mod plan;
 mod pricing;
 mod scenario;
 mod tui;
@@ -42,6 +44,8 @@ pub struct Cli {
 pub enum Command {
     /// Parameters, memory, time and cost of fine-tuning one model with one method.
     Estimate(estimate::EstimateArgs),
+    /// The cheapest (or fastest) way to run a job under a deadline and a budget.
+    Plan(plan::PlanArgs),
     /// Predictions next to published measurements, with the error.
     Validate(validate::ValidateArgs),
     /// What serving a model costs per month: fit, throughput, instances and cost on each device.
@@ -103,6 +107,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Models(cmd) => models::run(&ctx, cmd),
         Command::Pricing(cmd) => pricing::run(&ctx, cmd),
         Command::Validate(args) => validate::run(&ctx, args),
+        Command::Plan(args) => plan::run(&ctx, args),
         Command::Bench(args) => bench::run(&ctx, args),
         Command::Tui(args) => tui::run(&ctx, args),
     }
@@ -128,5 +133,16 @@ pub fn main() -> i32 {
                 1
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        // clap's own checks: unique names, valid defaults, no conflicting flags.
+        super::Cli::command().debug_assert();
     }
 }

@@ -10,7 +10,7 @@ mod result;
 pub mod validate;
 pub mod workload;
 
-pub use offers::{rank_offers, OfferQuery, OfferResult};
+pub use offers::{job_inputs, job_inputs_for, rank_offers, OfferQuery, OfferResult};
 pub use params::{Artifact, ArtifactKind, ParamsSection};
 pub use physics::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};
 pub use result::{DeviceResult, Estimate, EstimateCsvRow, FlopsSection, MethodSummary};

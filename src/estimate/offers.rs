@@ -57,7 +57,16 @@ fn matches(list: &[String], value: &str) -> bool {
 
 /// The inputs of the cost model for one scenario whose training takes `train_hours`.
 pub fn job_inputs(p: &Prepared, est: &Estimate, train_hours: f64, q: &OfferQuery) -> JobInputs {
-    let w = &p.scenario.workload;
+    job_inputs_for(est, &p.scenario.workload, train_hours, q)
+}
+
+/// The same for a variant of the scenario's workload (the planner changes GPUs and batches).
+pub fn job_inputs_for(
+    est: &Estimate,
+    w: &super::Workload,
+    train_hours: f64,
+    q: &OfferQuery,
+) -> JobInputs {
     JobInputs {
         train_hours,
         gpus: w.gpus,

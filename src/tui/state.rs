@@ -14,12 +14,16 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use serde::Serialize;
 
 use crate::cli::{Context, ScenarioArgs};
+use crate::deploy::{self, Deployment, Int4Format, Precision, Quote, Request};
 use crate::error::Result;
-use crate::estimate::{Assumptions, Estimate};
+use crate::estimate::{Assumptions, Estimate, OfferQuery, OfferResult};
 use crate::hardware::HardwareProfile;
 use crate::peft::MethodKind;
-use crate::pricing::{Billing, JobCost, PricingCatalog};
+use crate::pricing::{Billing, PricingCatalog};
 use crate::report;
+
+/// The target classes of the Deploy tab (as `peftcost deploy`'s default table).
+pub const DEPLOY_TARGETS: [&str; 4] = ["t4", "a10", "a100-40g", "cpu-16c"];
 
 /// What the event loop does after a key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,10 +103,14 @@ pub enum Field {
     Provider,
     Currency,
     Billing,
+    Precision,
+    Qps,
+    InputTokens,
+    OutputTokens,
 }
 
 impl Field {
-    pub const ALL: [Field; 17] = [
+    pub const ALL: [Field; 21] = [
         Field::Model,
         Field::Method,
         Field::Rank,
@@ -120,6 +128,10 @@ impl Field {
         Field::Provider,
         Field::Currency,
         Field::Billing,
+        Field::Precision,
+        Field::Qps,
+        Field::InputTokens,
+        Field::OutputTokens,
     ];
 
     pub fn label(self) -> &'static str {
@@ -141,6 +153,10 @@ impl Field {
             Field::Provider => "provider",
             Field::Currency => "currency",
             Field::Billing => "billing",
+            Field::Precision => "serve dtype",
+            Field::Qps => "serve req/s",
+            Field::InputTokens => "serve in tok",
+            Field::OutputTokens => "serve out tok",
         }
     }
 
@@ -156,12 +172,15 @@ impl Field {
                 | Field::MicroBatch
                 | Field::GradAccum
                 | Field::Gpus
+                | Field::Qps
+                | Field::InputTokens
+                | Field::OutputTokens
         )
     }
 
     /// A blank line is drawn before these fields (groups: model+method, workload, pricing).
     pub fn starts_group(self) -> bool {
-        matches!(self, Field::Samples | Field::Provider)
+        matches!(self, Field::Samples | Field::Provider | Field::Precision)
     }
 }
 
@@ -175,20 +194,76 @@ pub struct KeyHelp {
 
 /// Every key the planner understands (the `?` popup lists all of them).
 pub const KEYS: &[KeyHelp] = &[
-    KeyHelp { keys: "↑/↓ k/j", what: "move between inputs (or scroll results)", hint: Some(("↑↓", "move")) },
-    KeyHelp { keys: "←/→ h/l -/+", what: "change the input (results panel: switch tab)", hint: Some(("←→", "change")) },
-    KeyHelp { keys: "Space", what: "toggle / next value", hint: None },
-    KeyHelp { keys: "Enter", what: "type a number; Enter confirms, Esc cancels", hint: Some(("Enter", "type")) },
-    KeyHelp { keys: "Tab / Shift-Tab", what: "switch panel (inputs <-> results)", hint: Some(("Tab", "panel")) },
-    KeyHelp { keys: "1-4", what: "tab Memory / Cost / Deploy / Compare", hint: Some(("1-4", "tabs")) },
-    KeyHelp { keys: "[ ]", what: "previous / next tab", hint: None },
-    KeyHelp { keys: "PgUp/PgDn", what: "scroll the results", hint: None },
-    KeyHelp { keys: "b", what: "billing: on-demand <-> spot", hint: None },
-    KeyHelp { keys: "p", what: "pin this scenario for Compare", hint: Some(("p", "pin")) },
-    KeyHelp { keys: "u", what: "unpin", hint: None },
-    KeyHelp { keys: "e", what: "export this tab to ./peftcost-export-<tab>.csv", hint: Some(("e", "export")) },
-    KeyHelp { keys: "?", what: "this help (any key closes it)", hint: Some(("?", "help")) },
-    KeyHelp { keys: "q Esc Ctrl-C", what: "quit", hint: Some(("q", "quit")) },
+    KeyHelp {
+        keys: "↑/↓ k/j",
+        what: "move between inputs (or scroll results)",
+        hint: Some(("↑↓", "move")),
+    },
+    KeyHelp {
+        keys: "←/→ h/l -/+",
+        what: "change the input (results panel: switch tab)",
+        hint: Some(("←→", "change")),
+    },
+    KeyHelp {
+        keys: "Space",
+        what: "toggle / next value",
+        hint: None,
+    },
+    KeyHelp {
+        keys: "Enter",
+        what: "type a number; Enter confirms, Esc cancels",
+        hint: Some(("Enter", "type")),
+    },
+    KeyHelp {
+        keys: "Tab / Shift-Tab",
+        what: "switch panel (inputs <-> results)",
+        hint: Some(("Tab", "panel")),
+    },
+    KeyHelp {
+        keys: "1-4",
+        what: "tab Memory / Cost / Deploy / Compare",
+        hint: Some(("1-4", "tabs")),
+    },
+    KeyHelp {
+        keys: "[ ]",
+        what: "previous / next tab",
+        hint: None,
+    },
+    KeyHelp {
+        keys: "PgUp/PgDn",
+        what: "scroll the results",
+        hint: None,
+    },
+    KeyHelp {
+        keys: "b",
+        what: "billing: on-demand <-> spot",
+        hint: None,
+    },
+    KeyHelp {
+        keys: "p",
+        what: "pin this scenario for Compare",
+        hint: Some(("p", "pin")),
+    },
+    KeyHelp {
+        keys: "u",
+        what: "unpin",
+        hint: None,
+    },
+    KeyHelp {
+        keys: "e",
+        what: "export this tab to ./peftcost-export-<tab>.csv",
+        hint: Some(("e", "export")),
+    },
+    KeyHelp {
+        keys: "?",
+        what: "this help (any key closes it)",
+        hint: Some(("?", "help")),
+    },
+    KeyHelp {
+        keys: "q Esc Ctrl-C",
+        what: "quit",
+        hint: Some(("q", "quit")),
+    },
 ];
 
 /// Presets the left/right keys step through; Enter types any value.
@@ -199,6 +274,15 @@ const SEQ_LENS: &[u64] = &[
 const ONE_TWO_FIVE: &[u64] = &[
     1, 2, 5, 10, 20, 50, 100, 200, 500, 1_000, 2_000, 5_000, 10_000, 20_000, 50_000, 100_000,
     200_000, 500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000,
+];
+const QPS: &[f64] = &[
+    0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0,
+];
+const PRECISIONS: [Precision; 4] = [
+    Precision::Bf16,
+    Precision::Fp16,
+    Precision::Int8,
+    Precision::Int4,
 ];
 const VIRTUAL_TOKENS: &[u64] = &[1, 5, 10, 20, 30, 50, 100, 128, 200, 256, 512];
 /// `None`: the default targets of the method and model.
@@ -258,8 +342,15 @@ pub struct App {
     pub providers: Vec<String>,
     pub currency: Option<String>,
     pub currencies: Vec<String>,
-    pub billing: Billing,
-    pub pricing_loaded: bool,
+    /// `None`: on-demand and spot, as `estimate` without `--billing`.
+    pub billing: Option<Billing>,
+    /// The price tables, when they load (the Cost tab and deploy costs need them).
+    pub pricing: Option<PricingCatalog>,
+    /// Every hardware profile (deploy suggestions read it).
+    pub all_hardware: Vec<HardwareProfile>,
+    pub deploy_targets: Vec<HardwareProfile>,
+    /// The serving request of the Deploy tab.
+    pub serve: Request,
 
     pub focus: Focus,
     pub field: Field,
@@ -274,6 +365,8 @@ pub struct App {
 
     pub estimate: Option<Estimate>,
     pub error: Option<String>,
+    pub deployment: Option<Deployment>,
+    pub deploy_error: Option<String>,
     pub pinned: Option<Pinned>,
 }
 
@@ -291,28 +384,43 @@ impl App {
     /// Load the catalogs once, then compute the first estimate.
     pub fn new(ctx: Context, args: ScenarioArgs, opts: StartOptions) -> Result<Self> {
         let models = ctx.models()?;
-        let hardware = ctx.hardware()?.select(&opts.hardware)?;
+        let catalog = ctx.hardware()?;
+        let hardware = catalog.select(&opts.hardware)?;
+        let deploy_targets = catalog.select(&DEPLOY_TARGETS.map(String::from))?;
         // Validate the flags up front so a typo is reported before the screen switches.
         args.scenario(&ctx)?.prepare()?;
-        let (providers, currencies, pricing_loaded) = match PricingCatalog::load(ctx.config_dir.as_deref()) {
-            Ok(p) => {
-                let providers = p.tables.iter().map(|t| t.provider.clone()).collect();
-                let currencies = p.fx.currencies().map(str::to_string).collect();
-                (providers, currencies, true)
+        let pricing = ctx.pricing().ok();
+        let (mut providers, mut currencies) = (Vec::new(), Vec::new());
+        let mut currency = None;
+        if let Some(p) = &pricing {
+            providers = p.tables.iter().map(|t| t.provider.clone()).collect();
+            currencies = p.fx.currencies().map(str::to_string).collect();
+            if let Some(name) = &opts.provider {
+                p.table(name)?;
             }
-            Err(_) => (Vec::new(), Vec::new(), false),
-        };
+            if let Some(c) = &opts.currency {
+                currency = Some(p.fx.known(c)?);
+            }
+        }
         let mut app = App {
             model_ids: models.profiles().iter().map(|p| p.id.clone()).collect(),
             ctx,
             args,
             hardware,
-            provider: opts.provider,
+            provider: opts.provider.map(|p| p.to_ascii_lowercase()),
             providers,
-            currency: opts.currency.map(|c| c.to_uppercase()),
+            currency,
             currencies,
-            billing: opts.billing.unwrap_or(Billing::OnDemand),
-            pricing_loaded,
+            billing: opts.billing,
+            pricing,
+            all_hardware: catalog.profiles().to_vec(),
+            deploy_targets,
+            serve: Request {
+                precision: Precision::Bf16,
+                int4_format: Int4Format::Gptq,
+                workload: deploy::Workload::default(),
+                adapters: 0,
+            },
             focus: Focus::Inputs,
             field: Field::Model,
             tab: Tab::Memory,
@@ -323,6 +431,8 @@ impl App {
             color: opts.color,
             estimate: None,
             error: None,
+            deployment: None,
+            deploy_error: None,
             pinned: None,
         };
         app.recompute();
@@ -331,11 +441,14 @@ impl App {
 
     /// Call the core with the current inputs.
     pub fn recompute(&mut self) {
-        let result = self
-            .args
-            .scenario(&self.ctx)
-            .and_then(|s| s.prepare())
-            .map(|p| Estimate::new(&p, &self.hardware, &Assumptions::default()));
+        let result = self.args.scenario(&self.ctx).and_then(|s| {
+            let p = s.prepare()?;
+            let est = Estimate::new(&p, &self.hardware, &Assumptions::default());
+            match &self.pricing {
+                Some(pricing) => est.with_offers(&p, pricing, &self.offer_query()),
+                None => Ok(est),
+            }
+        });
         match result {
             Ok(e) => {
                 self.estimate = Some(e);
@@ -346,6 +459,51 @@ impl App {
                 self.error = Some(e.to_string());
             }
         }
+        match self.deploy() {
+            Ok(d) => {
+                self.deployment = Some(d);
+                self.deploy_error = None;
+            }
+            Err(e) => {
+                self.deployment = None;
+                self.deploy_error = Some(e.to_string());
+            }
+        }
+    }
+
+    /// The filters of the Cost tab as the core's query.
+    pub fn offer_query(&self) -> OfferQuery {
+        OfferQuery {
+            providers: self.provider.iter().cloned().collect(),
+            billing: self.billing.into_iter().collect(),
+            currency: self.currency.clone(),
+            ..OfferQuery::default()
+        }
+    }
+
+    /// Serve the current model on the deploy target classes (`peftcost deploy`'s model).
+    fn deploy(&self) -> Result<Deployment> {
+        let profile = self.args.profile(&self.ctx)?;
+        let currency = self.currency.clone().unwrap_or_else(|| "USD".into());
+        let quotes = match &self.pricing {
+            Some(p) => quotes(p, self.provider.as_deref(), &currency)?,
+            None => Vec::new(),
+        };
+        let mut req = self.serve;
+        if profile.family.is_encoder() {
+            req.workload.output_tokens = 0;
+        }
+        // The server reserves KV cache for the whole request.
+        req.workload.context = req.workload.input_tokens + req.workload.output_tokens;
+        deploy::deploy(
+            &profile,
+            &self.deploy_targets,
+            &self.all_hardware,
+            &quotes,
+            &req,
+            &currency,
+            &deploy::Assumptions::default(),
+        )
     }
 
     pub fn method(&self) -> Option<MethodKind> {
@@ -366,7 +524,10 @@ impl App {
 
     /// The fields shown in the left panel, in order.
     pub fn visible_fields(&self) -> Vec<Field> {
-        Field::ALL.into_iter().filter(|f| self.applies(*f)).collect()
+        Field::ALL
+            .into_iter()
+            .filter(|f| self.applies(*f))
+            .collect()
     }
 
     /// The current value of a field, as shown.
@@ -392,7 +553,14 @@ impl App {
             Field::Gpus => a.gpus.to_string(),
             Field::Provider => self.provider.clone().unwrap_or_else(|| "all".into()),
             Field::Currency => self.currency.clone().unwrap_or_else(|| "auto".into()),
-            Field::Billing => self.billing.as_str().into(),
+            Field::Billing => self
+                .billing
+                .map_or("on-demand+spot", Billing::as_str)
+                .into(),
+            Field::Precision => self.serve.precision.as_str().into(),
+            Field::Qps => format!("{}", self.serve.workload.qps),
+            Field::InputTokens => self.serve.workload.input_tokens.to_string(),
+            Field::OutputTokens => self.serve.workload.output_tokens.to_string(),
         }
     }
 
@@ -428,8 +596,8 @@ impl App {
             KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(10),
             KeyCode::Char('b') => {
                 self.billing = match self.billing {
-                    Billing::Spot => Billing::OnDemand,
-                    _ => Billing::Spot,
+                    Some(Billing::OnDemand) => Some(Billing::Spot),
+                    _ => Some(Billing::OnDemand),
                 };
                 self.recompute();
             }
@@ -480,7 +648,12 @@ impl App {
             return Action::None;
         };
         match key.code {
-            KeyCode::Char(c) if c.is_ascii_digit() && ed.buffer.len() < 12 => ed.buffer.push(c),
+            KeyCode::Char(c)
+                if (c.is_ascii_digit() || (c == '.' && ed.field == Field::Qps))
+                    && ed.buffer.len() < 12 =>
+            {
+                ed.buffer.push(c)
+            }
             KeyCode::Backspace => {
                 ed.buffer.pop();
             }
@@ -490,11 +663,18 @@ impl App {
             }
             KeyCode::Enter => {
                 let ed = self.editing.take().expect("editing");
-                match ed.buffer.parse::<u64>() {
-                    Ok(v) if v > 0 => {
+                match ed.buffer.parse::<f64>() {
+                    Ok(v)
+                        if v > 0.0
+                            && v.is_finite()
+                            && (ed.field == Field::Qps || v.fract() == 0.0) =>
+                    {
                         self.set_number(ed.field, v);
                         self.status = format!("{} = {v}", ed.field.label());
                         self.recompute();
+                    }
+                    _ if ed.field == Field::Qps => {
+                        self.status = format!("{} needs a number > 0", ed.field.label())
                     }
                     _ => self.status = format!("{} needs a whole number > 0", ed.field.label()),
                 }
@@ -518,9 +698,17 @@ impl App {
         self.field = fields[(i + d).clamp(0, n - 1) as usize];
     }
 
-    fn set_number(&mut self, f: Field, v: u64) {
+    fn set_number(&mut self, f: Field, v: f64) {
         let a = &mut self.args;
+        let w = &mut self.serve.workload;
+        if f == Field::Qps {
+            w.qps = v;
+            return;
+        }
+        let v = v as u64;
         match f {
+            Field::InputTokens => w.input_tokens = v,
+            Field::OutputTokens => w.output_tokens = v,
             Field::Rank => a.rank = v,
             Field::VirtualTokens => a.virtual_tokens = v,
             Field::Samples => a.samples = v,
@@ -543,8 +731,13 @@ impl App {
                 a.model_config = None;
             }
             Field::Method => {
-                let names: Vec<String> = MethodKind::ALL.iter().map(|m| m.as_str().to_string()).collect();
-                let cur = MethodKind::parse(&a.method).map(|m| m.as_str().to_string()).ok();
+                let names: Vec<String> = MethodKind::ALL
+                    .iter()
+                    .map(|m| m.as_str().to_string())
+                    .collect();
+                let cur = MethodKind::parse(&a.method)
+                    .map(|m| m.as_str().to_string())
+                    .ok();
                 a.method = cycle(&names, cur.as_ref(), d).unwrap_or_else(|| names[0].clone());
                 // A quantized load only goes with QLoRA; let the defaults follow the method.
                 a.weights_dtype = None;
@@ -559,7 +752,9 @@ impl App {
                 a.targets = TARGET_PRESETS[i.rem_euclid(n) as usize].map(str::to_string);
             }
             Field::AdapterStyle => cycle_value(&mut a.adapter_style, d),
-            Field::VirtualTokens => a.virtual_tokens = step_preset(VIRTUAL_TOKENS, a.virtual_tokens, d),
+            Field::VirtualTokens => {
+                a.virtual_tokens = step_preset(VIRTUAL_TOKENS, a.virtual_tokens, d)
+            }
             Field::Samples => a.samples = step_preset(ONE_TWO_FIVE, a.samples, d),
             Field::SeqLen => a.seq_len = step_preset(SEQ_LENS, a.seq_len, d),
             Field::Epochs => a.epochs = step_by(a.epochs, d),
@@ -568,9 +763,52 @@ impl App {
             Field::Gpus => a.gpus = step_by(a.gpus, d),
             Field::Dtype => cycle_value(&mut a.dtype, d),
             Field::Checkpointing => a.grad_checkpointing = !a.grad_checkpointing,
-            Field::Provider => self.provider = cycle_optional(&self.providers, self.provider.as_ref(), d),
-            Field::Currency => self.currency = cycle_optional(&self.currencies, self.currency.as_ref(), d),
-            Field::Billing => cycle_value(&mut self.billing, d),
+            Field::Provider => {
+                self.provider = cycle_optional(&self.providers, self.provider.as_ref(), d)
+            }
+            Field::Currency => {
+                self.currency = cycle_optional(&self.currencies, self.currency.as_ref(), d)
+            }
+            Field::Billing => {
+                let all: Vec<String> = Billing::ALL
+                    .iter()
+                    .map(|b| b.as_str().to_string())
+                    .collect();
+                let cur = self.billing.map(|b| b.as_str().to_string());
+                self.billing = cycle_optional(&all, cur.as_ref(), d)
+                    .and_then(|b| Billing::ALL.into_iter().find(|x| x.as_str() == b));
+            }
+            Field::Precision => {
+                let i = PRECISIONS
+                    .iter()
+                    .position(|p| *p == self.serve.precision)
+                    .unwrap_or(0) as isize;
+                self.serve.precision =
+                    PRECISIONS[(i + d).rem_euclid(PRECISIONS.len() as isize) as usize];
+            }
+            Field::Qps => {
+                let q = self.serve.workload.qps;
+                self.serve.workload.qps = if d > 0 {
+                    QPS.iter()
+                        .copied()
+                        .find(|p| *p > q * 1.000_001)
+                        .unwrap_or(q)
+                } else {
+                    QPS.iter()
+                        .rev()
+                        .copied()
+                        .find(|p| *p < q / 1.000_001)
+                        .unwrap_or(q)
+                };
+            }
+            Field::InputTokens => {
+                let w = &mut self.serve.workload;
+                w.input_tokens = step_preset(SEQ_LENS, w.input_tokens, d);
+            }
+            Field::OutputTokens => {
+                let w = &mut self.serve.workload;
+                w.output_tokens = step_preset(SEQ_LENS, w.output_tokens, d);
+            }
         }
         // The method may have hidden the focused field.
         if !self.applies(self.field) {
@@ -606,12 +844,24 @@ impl App {
                 pinned: a,
                 current: b,
                 change,
-                change_percent: change.zip(a).and_then(|(d, a)| (a != 0.0).then(|| 100.0 * d / a)),
+                change_percent: change
+                    .zip(a)
+                    .and_then(|(d, a)| (a != 0.0).then(|| 100.0 * d / a)),
             }
         };
         let mut rows = vec![
-            row("trainable params".into(), Unit::Count, Some(p.params.trainable as f64), Some(c.params.trainable as f64)),
-            row("all params".into(), Unit::Count, Some(p.params.all as f64), Some(c.params.all as f64)),
+            row(
+                "trainable params".into(),
+                Unit::Count,
+                Some(p.params.trainable as f64),
+                Some(c.params.trainable as f64),
+            ),
+            row(
+                "all params".into(),
+                Unit::Count,
+                Some(p.params.all as f64),
+                Some(c.params.all as f64),
+            ),
             row(
                 "exported artifact".into(),
                 Unit::Bytes,
@@ -619,8 +869,18 @@ impl App {
                 Some(c.params.artifact.export_bytes as f64),
             ),
         ];
-        let cheapest = |e: &Estimate| offers(e).and_then(|o| o.first()).map(|o| o.cost_display);
-        rows.push(row("cheapest job cost".into(), Unit::Money, cheapest(p), cheapest(c)));
+        let priced = self.pricing.is_some();
+        let cheapest = |e: &Estimate| {
+            offers(e, priced)
+                .and_then(|o| o.first())
+                .map(|o| o.job.cost_display)
+        };
+        rows.push(row(
+            "cheapest job cost".into(),
+            Unit::Money,
+            cheapest(p),
+            cheapest(c),
+        ));
         for d in &c.devices {
             let pd = p.devices.iter().find(|x| x.hardware == d.hardware);
             rows.push(row(
@@ -629,7 +889,12 @@ impl App {
                 pd.map(|x| x.memory.total as f64),
                 Some(d.memory.total as f64),
             ));
-            rows.push(row(format!("{} hours", d.hardware), Unit::Hours, pd.and_then(|x| x.hours), d.hours));
+            rows.push(row(
+                format!("{} hours", d.hardware),
+                Unit::Hours,
+                pd.and_then(|x| x.hours),
+                d.hours,
+            ));
         }
         Some(rows)
     }
@@ -637,22 +902,36 @@ impl App {
     /// Currency of the money rows in the comparison (from the offers, when there are any).
     pub fn money_currency(&self) -> Option<String> {
         let e = self.estimate.as_ref()?;
-        offers(e)?.first().map(|o| o.display_currency.clone())
+        offers(e, self.pricing.is_some())?
+            .first()
+            .map(|o| o.job.display_currency.clone())
     }
 
     /// The rows of the current tab as CSV, written by the same writer as the CLI.
     pub fn export_csv(&self) -> std::result::Result<(String, usize), String> {
-        let est = self.estimate.as_ref().ok_or("the current inputs have an error")?;
+        let est = self
+            .estimate
+            .as_ref()
+            .ok_or("the current inputs have an error")?;
         let r = match self.tab {
             Tab::Memory => {
                 let rows = est.csv_rows();
                 report::to_csv(&rows).map(|t| (t, rows.len()))
             }
             Tab::Cost => {
-                let o = offers(est).ok_or("pricing not loaded: nothing to export")?;
-                report::to_csv(o).map(|t| (t, o.len()))
+                let o = offers(est, self.pricing.is_some())
+                    .ok_or("pricing not loaded: nothing to export")?;
+                let rows: Vec<OfferCsvRow> = o.iter().map(OfferCsvRow::from).collect();
+                report::to_csv(&rows).map(|t| (t, rows.len()))
             }
-            Tab::Deploy => return Err("deploy model not available: nothing to export".into()),
+            Tab::Deploy => {
+                let d = self
+                    .deployment
+                    .as_ref()
+                    .ok_or("the serving inputs have an error")?;
+                let rows = d.csv_rows();
+                report::to_csv(&rows).map(|t| (t, rows.len()))
+            }
             Tab::Compare => {
                 let rows = self.comparison().ok_or("nothing pinned: press p first")?;
                 report::to_csv(&rows).map(|t| (t, rows.len()))
@@ -672,7 +951,8 @@ impl App {
             let path = dir.join(name);
             match OpenOptions::new().write(true).create_new(true).open(&path) {
                 Ok(mut f) => {
-                    f.write_all(text.as_bytes()).map_err(|e| format!("{}: {e}", path.display()))?;
+                    f.write_all(text.as_bytes())
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
                     return Ok((path, rows));
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
@@ -683,15 +963,88 @@ impl App {
     }
 }
 
-/// The ranked job costs of an estimate, once the core attaches them (`Estimate::offers`).
-/// `None` means pricing is not part of the estimate yet: the Cost tab says so.
-pub fn offers(_est: &Estimate) -> Option<&[JobCost]> {
-    None
+/// The ranked job costs of an estimate (`Estimate::offers`, cheapest first); `None` when the
+/// price tables did not load (`priced` false), which the Cost tab says.
+pub fn offers(est: &Estimate, priced: bool) -> Option<&[OfferResult]> {
+    priced.then_some(est.offers.as_slice())
 }
 
-/// The serving model is not part of the library yet: the Deploy tab says so.
-pub fn deploy_available() -> bool {
-    false
+/// One flat CSV row per offer (the CLI's `estimate --format csv` has device rows only).
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferCsvRow {
+    pub provider: String,
+    pub region: String,
+    pub instance: String,
+    pub hardware: String,
+    pub gpus: u64,
+    pub instances: u64,
+    pub billing: String,
+    pub price_per_hour: f64,
+    pub currency: String,
+    pub hours: f64,
+    pub cost_setup: f64,
+    pub cost_data: f64,
+    pub cost_train: f64,
+    pub cost_export: f64,
+    pub cost: f64,
+    pub display_currency: String,
+    pub cost_display: f64,
+    pub cost_usd: f64,
+    pub cost_cny: f64,
+    pub as_of: String,
+}
+
+impl From<&OfferResult> for OfferCsvRow {
+    fn from(o: &OfferResult) -> Self {
+        let j = &o.job;
+        OfferCsvRow {
+            provider: j.provider.clone(),
+            region: j.region.clone(),
+            instance: j.instance.clone(),
+            hardware: j.hardware.clone(),
+            gpus: j.gpus,
+            instances: j.instances,
+            billing: j.billing.as_str().into(),
+            price_per_hour: j.price_per_hour,
+            currency: j.currency.clone(),
+            hours: j.hours,
+            cost_setup: j.cost_breakdown.setup,
+            cost_data: j.cost_breakdown.data,
+            cost_train: j.cost_breakdown.train,
+            cost_export: j.cost_breakdown.export,
+            cost: j.cost,
+            display_currency: j.display_currency.clone(),
+            cost_display: j.cost_display,
+            cost_usd: o.cost_usd,
+            cost_cny: o.cost_cny,
+            as_of: j.as_of.clone(),
+        }
+    }
+}
+
+/// Every offer as a serving quote in `currency` (as `peftcost deploy` builds them).
+fn quotes(pricing: &PricingCatalog, provider: Option<&str>, currency: &str) -> Result<Vec<Quote>> {
+    let cur = pricing.fx.known(currency)?;
+    let mut out = Vec::new();
+    for (t, o) in pricing.offers() {
+        if provider.is_some_and(|p| !p.eq_ignore_ascii_case(&t.provider)) {
+            continue;
+        }
+        out.push(Quote {
+            provider: t.provider.clone(),
+            instance: o.instance.clone(),
+            region: o.region.clone(),
+            hardware: o.hardware.clone(),
+            gpus: o.gpus.max(1),
+            hourly: pricing.fx.convert(o.on_demand, &t.currency, &cur)?,
+            monthly: match o.monthly {
+                Some(m) => Some(pricing.fx.convert(m, &t.currency, &cur)?),
+                None => None,
+            },
+            currency: cur.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// The next value of a closed set (a clap `ValueEnum`, as on the command line).
@@ -704,7 +1057,8 @@ fn cycle_value<T: ValueEnum + PartialEq + Clone>(v: &mut T, d: isize) {
 
 /// The command-line name of a value.
 fn value_name<T: ValueEnum>(v: &T) -> String {
-    v.to_possible_value().map_or_else(String::new, |p| p.get_name().to_string())
+    v.to_possible_value()
+        .map_or_else(String::new, |p| p.get_name().to_string())
 }
 
 fn step_by(v: u64, d: isize) -> u64 {
@@ -729,14 +1083,18 @@ fn cycle(items: &[String], cur: Option<&String>, d: isize) -> Option<String> {
         return None;
     }
     let n = items.len() as isize;
-    let i = cur.and_then(|c| items.iter().position(|x| x == c)).map_or(0, |i| (i as isize + d).rem_euclid(n));
+    let i = cur
+        .and_then(|c| items.iter().position(|x| x == c))
+        .map_or(0, |i| (i as isize + d).rem_euclid(n));
     Some(items[i as usize].clone())
 }
 
 /// Cycle through `None` ("all"/"auto") and the items.
 fn cycle_optional(items: &[String], cur: Option<&String>, d: isize) -> Option<String> {
     let n = items.len() as isize + 1;
-    let i = cur.and_then(|c| items.iter().position(|x| x == c)).map_or(0, |i| i as isize + 1);
+    let i = cur
+        .and_then(|c| items.iter().position(|x| x == c))
+        .map_or(0, |i| i as isize + 1);
     let j = (i + d).rem_euclid(n);
     (j > 0).then(|| items[j as usize - 1].clone())
 }

@@ -56,7 +56,13 @@ impl Theme {
     }
     /// Memory segments: weights, trainable state, activations, logits, overhead.
     fn segment(self, i: usize) -> Style {
-        const C: [Color; 5] = [Color::Blue, Color::Magenta, Color::Yellow, Color::Cyan, Color::Gray];
+        const C: [Color; 5] = [
+            Color::Blue,
+            Color::Magenta,
+            Color::Yellow,
+            Color::Cyan,
+            Color::Gray,
+        ];
         self.fg(C[i])
     }
 }
@@ -182,11 +188,7 @@ fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         ],
         (Some(_), Tab::Memory) => memory_lines(app, t, body.width),
         (Some(_), Tab::Cost) => return draw_cost(f, app, t, body),
-        (Some(_), Tab::Deploy) => vec![
-            Line::styled("deploy model not available", t.bad()),
-            Line::from("The serving model (fit, tokens/s, monthly cost per target class) is not"),
-            Line::from("part of the library yet; this tab shows it once `deploy` lands."),
-        ],
+        (Some(_), Tab::Deploy) => return draw_deploy(f, app, t, body),
         (Some(_), Tab::Compare) => return draw_compare(f, app, t, body),
     };
     f.render_widget(
@@ -230,7 +232,12 @@ fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
     }
     legend.push(Span::raw("│ capacity"));
     let mut lines = vec![Line::from(legend)];
-    let id_w = e.devices.iter().map(|d| d.hardware.chars().count()).max().unwrap_or(8);
+    let id_w = e
+        .devices
+        .iter()
+        .map(|d| d.hardware.chars().count())
+        .max()
+        .unwrap_or(8);
     // hardware, bar, "23.81/80.00 GiB", fits, max micro-batch, hours
     let fixed = id_w + 1 + 2 + 1 + 16 + 1 + 4 + 1 + 6 + 1 + 9;
     let bar_w = (width as usize).saturating_sub(fixed).max(4);
@@ -275,14 +282,23 @@ fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
 /// max(total, capacity); when the total exceeds the capacity, `│` marks where the card ends.
 fn bar(d: &DeviceResult, width: usize, t: Theme) -> Vec<Span<'static>> {
     let m = &d.memory;
-    let parts = [m.weights, m.trainable_state, m.activations, m.logits, m.overhead];
+    let parts = [
+        m.weights,
+        m.trainable_state,
+        m.activations,
+        m.logits,
+        m.overhead,
+    ];
     let scale = (m.total.max(d.capacity_bytes)).max(1) as f64;
     let cells = |b: u64| ((b as f64 / scale) * width as f64).round() as usize;
     let mut glyphs: Vec<(usize, char)> = Vec::with_capacity(width);
     let mut used = 0;
     for (i, b) in parts.iter().enumerate() {
         let n = cells(*b).min(width - used);
-        glyphs.extend(std::iter::repeat_n((i, SEGMENTS[i].0.chars().next().unwrap_or('#')), n));
+        glyphs.extend(std::iter::repeat_n(
+            (i, SEGMENTS[i].0.chars().next().unwrap_or('#')),
+            n,
+        ));
         used += n;
     }
     glyphs.extend(std::iter::repeat_n((usize::MAX, ' '), width - used));
@@ -319,63 +335,164 @@ fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         app.value(super::state::Field::Currency),
         app.value(super::state::Field::Billing),
     );
-    let Some(offers) = offers(e) else {
+    let Some(offers) = offers(e, app.pricing.is_some()) else {
         let lines = vec![
             Line::from(filters),
             Line::from(""),
             Line::styled("pricing not loaded", t.bad()),
-            Line::from(if app.pricing_loaded {
-                format!(
-                    "{} price tables are installed, but the estimate does not carry job costs yet.",
-                    app.providers.len()
-                )
-            } else {
-                "the price tables could not be loaded (see `peftcost pricing validate`).".into()
-            }),
+            Line::from("the price tables could not be loaded (see `peftcost pricing validate`)."),
         ];
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
         return;
     };
-    let [head, body] =
-        Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    if offers.is_empty() {
+        let lines = vec![
+            Line::from(filters),
+            Line::from(""),
+            Line::styled("no offer: no priced hardware fits these inputs with this filter", t.bad()),
+            Line::from("try another provider or billing, more GPUs, a smaller micro-batch or checkpointing"),
+        ];
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        return;
+    }
+    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
     f.render_widget(Paragraph::new(filters), head);
+    // The breakdown is in the offer's own currency, the job cost in the display currency.
     let header = Row::new([
-        "#", "provider", "instance", "hw×n", "billing", "price/h", "hours", "setup", "data",
-        "train", "export", "total",
+        "#", "provider", "instance", "hw×n", "price/h", "billed h", "setup", "data", "train",
+        "export", "job cost",
     ])
     .style(t.accent());
-    let rows = offers.iter().enumerate().skip(app.scroll as usize).map(|(i, o)| {
-        let b = &o.cost_breakdown;
-        Row::new(vec![
-            (i + 1).to_string(),
-            o.provider.clone(),
-            o.instance.clone(),
-            format!("{}×{}", o.hardware, o.gpus),
-            o.billing.as_str().to_string(),
-            fmt::money(o.price_per_hour, &o.currency),
-            fmt::hours(o.hours),
-            format!("{:.2}", b.setup),
-            format!("{:.2}", b.data),
-            format!("{:.2}", b.train),
-            format!("{:.2}", b.export),
-            fmt::money(o.cost_display, &o.display_currency),
-        ])
-    });
+    let rows = offers
+        .iter()
+        .enumerate()
+        .skip(app.scroll as usize)
+        .map(|(i, o)| {
+            let j = &o.job;
+            let b = &j.cost_breakdown;
+            Row::new(vec![
+                (i + 1).to_string(),
+                j.provider.clone(),
+                j.instance.clone(),
+                format!("{}×{}", j.hardware, j.gpus * j.instances),
+                fmt::money(j.price_per_hour, &j.currency),
+                format!("{:.2}", j.hours),
+                format!("{:.2}", b.setup),
+                format!("{:.2}", b.data),
+                format!("{:.2}", b.train),
+                format!("{:.2}", b.export),
+                fmt::money(j.cost_display, &j.display_currency),
+            ])
+        });
     let widths = [
         Constraint::Length(3),
         Constraint::Length(9),
-        Constraint::Min(10),
-        Constraint::Length(12),
-        Constraint::Length(9),
+        Constraint::Fill(1),
+        Constraint::Length(13),
         Constraint::Length(11),
-        Constraint::Length(9),
-        Constraint::Length(7),
-        Constraint::Length(7),
         Constraint::Length(8),
-        Constraint::Length(7),
+        Constraint::Length(6),
+        Constraint::Length(6),
+        Constraint::Length(8),
+        Constraint::Length(6),
         Constraint::Length(13),
     ];
     f.render_widget(Table::new(rows, widths).header(header), body);
+}
+
+fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let Some(d) = &app.deployment else {
+        let lines = vec![
+            Line::styled("These serving inputs cannot be estimated:", t.bad()),
+            Line::from(app.deploy_error.clone().unwrap_or_default()),
+        ];
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        return;
+    };
+    let w = &d.request.workload;
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(d.targets.len() as u16 + 1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    f.render_widget(
+        Paragraph::new(format!(
+            "serving {} at {} · {} req/s · {} in + {} out tokens · prices in {}",
+            d.model,
+            d.request.precision.as_str(),
+            w.qps,
+            w.input_tokens,
+            w.output_tokens,
+            d.currency
+        )),
+        head,
+    );
+    let header = Row::new([
+        "target",
+        "fits",
+        "weights",
+        "batch",
+        "tokens/s",
+        "inst.",
+        "offer",
+        "per month",
+        "per M",
+    ])
+    .style(t.accent());
+    let rows = d.targets.iter().map(|x| {
+        let tps = x.output_tokens_per_second.or(x.embeddings_per_second);
+        Row::new(vec![
+            Span::raw(x.hardware.clone()),
+            if x.fits {
+                Span::styled("yes", t.good())
+            } else {
+                Span::styled("NO", t.bad())
+            },
+            Span::raw(fmt::gib(x.weights_bytes)),
+            Span::raw(x.batch.to_string()),
+            Span::raw(tps.map_or("-".into(), |v| format!("{v:.0}"))),
+            Span::raw(x.instances.to_string()),
+            Span::raw(
+                x.offer
+                    .as_ref()
+                    .map_or("-".into(), |o| format!("{} {}", o.provider, o.instance)),
+            ),
+            Span::raw(
+                x.monthly_cost
+                    .map_or("-".into(), |c| fmt::money(c, &d.currency)),
+            ),
+            Span::raw(x.cost_per_million.map_or("-".into(), |c| format!("{c:.2}"))),
+        ])
+    });
+    let widths = [
+        Constraint::Length(9),
+        Constraint::Length(4),
+        Constraint::Length(10),
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(5),
+        Constraint::Fill(1),
+        Constraint::Length(14),
+        Constraint::Length(8),
+    ];
+    f.render_widget(Table::new(rows, widths).header(header), body);
+    let mut notes: Vec<Line> = vec![Line::from(format!(
+        "per M = per million {}; edit the serving inputs on the left",
+        d.targets.first().map_or("tokens", |x| x.cost_unit.as_str())
+    ))];
+    notes.extend(
+        d.suggestions
+            .iter()
+            .map(|s| Line::styled(s.clone(), t.dim())),
+    );
+    notes.extend(d.notes.iter().map(|s| Line::styled(s.clone(), t.dim())));
+    f.render_widget(
+        Paragraph::new(notes)
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll, 0)),
+        foot,
+    );
 }
 
 fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
@@ -389,8 +506,7 @@ fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
         return;
     };
-    let [head, body] =
-        Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
+    let [head, body] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(area);
     let cur = app
         .estimate
         .as_ref()
@@ -398,7 +514,10 @@ fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         .unwrap_or_default();
     f.render_widget(
         Paragraph::new(vec![
-            Line::from(vec![Span::styled("pinned  ", t.accent()), Span::raw(pin.label.clone())]),
+            Line::from(vec![
+                Span::styled("pinned  ", t.accent()),
+                Span::raw(pin.label.clone()),
+            ]),
             Line::from(vec![Span::styled("current ", t.accent()), Span::raw(cur)]),
         ]),
         head,

@@ -1,0 +1,52 @@
+//! `peftcost tui`: the interactive planner, started from the same flags as `estimate`, so a CLI
+//! estimate can be continued on screen.
+
+use std::io::IsTerminal;
+
+use clap::Args;
+
+use super::{Context, ScenarioArgs};
+use crate::error::{Error, Result};
+use crate::pricing::Billing;
+use crate::tui::{self, state::StartOptions, App};
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Hardware profiles to show (repeatable or comma-separated; default: every profile).
+    #[arg(long, visible_alias = "gpu", value_name = "ID")]
+    pub hardware: Vec<String>,
+    /// Only offers of this provider on the Cost tab (default: all).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Show money in this currency (default: each table's own).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// Billing mode of the offers (default: on-demand and spot, as `estimate`).
+    #[arg(long, value_enum)]
+    pub billing: Option<Billing>,
+}
+
+pub fn run(ctx: &Context, args: TuiArgs) -> Result<()> {
+    if !std::io::stdout().is_terminal() || !std::io::stdin().is_terminal() {
+        return Err(Error::input(
+            "peftcost tui needs an interactive terminal; use `peftcost estimate` in scripts and pipes",
+        ));
+    }
+    let opts = StartOptions {
+        hardware: args.hardware,
+        provider: args.provider,
+        currency: args.currency,
+        billing: args.billing,
+        color: !tui::no_color(),
+    };
+    let app = App::new(
+        Context {
+            config_dir: ctx.config_dir.clone(),
+        },
+        args.scenario,
+        opts,
+    )?;
+    tui::run(app)
+}
