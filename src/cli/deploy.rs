@@ -1,7 +1,6 @@
 //! `peftcost deploy`: what serving a model costs per month on each target class.
 
 use clap::{Args, ValueEnum};
-use serde::Serialize;
 
 use super::{emit, Context, Format};
 use crate::deploy::{
@@ -123,37 +122,7 @@ impl DeployArgs {
 
 /// Every offer in the display currency, filtered by provider.
 fn quotes(ctx: &Context, providers: &[String], currency: &str) -> Result<(Vec<Quote>, String)> {
-    let pricing = ctx.pricing()?;
-    let cur = pricing.fx.known(currency)?;
-    let wanted: Vec<String> = providers
-        .iter()
-        .flat_map(|p| p.split(','))
-        .map(|p| p.trim().to_ascii_lowercase())
-        .filter(|p| !p.is_empty())
-        .collect();
-    for w in &wanted {
-        pricing.table(w)?;
-    }
-    let mut out = Vec::new();
-    for (t, o) in pricing.offers() {
-        if !wanted.is_empty() && !wanted.contains(&t.provider.to_ascii_lowercase()) {
-            continue;
-        }
-        out.push(Quote {
-            provider: t.provider.clone(),
-            instance: o.instance.clone(),
-            region: o.region.clone(),
-            hardware: o.hardware.clone(),
-            gpus: o.gpus.max(1),
-            hourly: pricing.fx.convert(o.on_demand, &t.currency, &cur)?,
-            monthly: match o.monthly {
-                Some(m) => Some(pricing.fx.convert(m, &t.currency, &cur)?),
-                None => None,
-            },
-            currency: cur.clone(),
-        });
-    }
-    Ok((out, cur))
+    deploy::quotes(&ctx.pricing()?, providers, currency)
 }
 
 pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
@@ -443,23 +412,6 @@ pub fn document(d: &deploy::Deployment) -> Document {
 }
 
 /// One row of the deployment table.
-#[derive(Debug, Clone, Serialize)]
-pub struct TableRow {
-    pub model: String,
-    pub hardware: String,
-    pub fits: bool,
-    pub precision: Option<String>,
-    pub weights_format: Option<String>,
-    pub bits_per_weight: Option<f64>,
-    pub tokens_per_second: Option<f64>,
-    pub embeddings_per_second: Option<f64>,
-    pub instances: u64,
-    pub monthly_cost: Option<f64>,
-    pub currency: String,
-    pub provider: Option<String>,
-    pub instance: Option<String>,
-}
-
 fn all_models(
     args: &DeployArgs,
     models: &crate::arch::ModelCatalog,
@@ -468,30 +420,15 @@ fn all_models(
     currency: &str,
     a: &Assumptions,
 ) -> Result<()> {
-    let mut rows = Vec::new();
-    for id in TABLE_MODELS {
-        let profile = models.get(id)?;
-        let req = args.request(profile.family.is_encoder())?;
-        req.workload.validate(profile.family.is_encoder())?;
-        for hw in targets {
-            let t = deploy::best_fit(profile, hw, quotes, &req, a)?;
-            rows.push(TableRow {
-                model: profile.id.clone(),
-                hardware: hw.id.clone(),
-                fits: t.fits,
-                precision: t.fits.then(|| t.precision.as_str().to_string()),
-                weights_format: t.fits.then(|| t.weights_format.clone()),
-                bits_per_weight: t.fits.then_some(t.bits_per_weight),
-                tokens_per_second: t.output_tokens_per_second,
-                embeddings_per_second: t.embeddings_per_second,
-                instances: t.instances,
-                monthly_cost: t.monthly_cost,
-                currency: currency.to_string(),
-                provider: t.offer.as_ref().map(|o| o.provider.clone()),
-                instance: t.offer.as_ref().map(|o| o.instance.clone()),
-            });
-        }
-    }
+    let rows = deploy::table_rows(
+        &TABLE_MODELS,
+        models,
+        targets,
+        quotes,
+        currency,
+        a,
+        |encoder| args.request(encoder),
+    )?;
     let text = match args.format {
         Format::Json => report::to_json(&rows)?,
         Format::Csv => report::to_csv(&rows)?,

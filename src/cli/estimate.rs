@@ -19,6 +19,10 @@ pub struct EstimateArgs {
     pub offers: OfferArgs,
     #[command(flatten)]
     pub gates: super::gates::GateArgs,
+    /// Compare with another scenario: the base flags changed by KEY=VALUE pairs, e.g.
+    /// 'method=qlora,rank=64' (repeatable).
+    #[arg(long, value_name = "KEY=VALUE,...")]
+    pub compare: Vec<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
 }
@@ -80,6 +84,9 @@ impl OfferArgs {
 
 pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     args.gates.validate()?;
+    if !args.compare.is_empty() {
+        return compare(ctx, &args);
+    }
     let scenario = args.scenario.scenario(ctx)?;
     let prepared = scenario.prepare()?;
     let hardware = ctx.hardware()?.select(&args.hardware)?;
@@ -274,4 +281,54 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
         tables: vec![params, job, dev, offers],
         notes,
     }
+}
+
+/// The base scenario and each `--compare` variant, side by side.
+fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
+    use super::compare::{apply, document, Compared};
+    let hardware = ctx.hardware()?.select(&args.hardware)?;
+    let pricing = ctx.pricing()?;
+    let query = args.offers.query(&pricing.fx)?;
+    let mut specs = vec![("base".to_string(), args.scenario.clone())];
+    for spec in &args.compare {
+        specs.push((spec.clone(), apply(&args.scenario, spec)?));
+    }
+    let mut scenarios = Vec::new();
+    for (label, flags) in specs {
+        let prepared = flags.scenario(ctx)?.prepare()?;
+        let estimate = Estimate::new(&prepared, &hardware, &Assumptions::default())
+            .with_offers(&prepared, &pricing, &query)?;
+        scenarios.push(Compared { label, estimate });
+    }
+    let text = match args.format {
+        Format::Json => report::to_json(&serde_json::json!({ "scenarios": scenarios }))?,
+        Format::Csv => {
+            #[derive(serde::Serialize)]
+            struct Row<'a> {
+                scenario: &'a str,
+                #[serde(flatten)]
+                row: crate::estimate::EstimateCsvRow,
+            }
+            let rows: Vec<Row> = scenarios
+                .iter()
+                .flat_map(|s| {
+                    s.estimate.csv_rows().into_iter().map(|row| Row {
+                        scenario: &s.label,
+                        row,
+                    })
+                })
+                .collect();
+            report::to_csv(&rows)?
+        }
+        Format::Table => document(&scenarios).to_text(),
+        Format::Md => document(&scenarios).to_markdown(),
+    };
+    emit(&text)?;
+    let base = &scenarios[0].estimate;
+    args.gates.check(
+        base.offers.first(),
+        &base.devices,
+        &pricing.fx,
+        query.currency.as_deref(),
+    )
 }

@@ -4,6 +4,7 @@
 //! code (0 ok, 2 bad input or a crossed `--fail-if-*` threshold, 1 internal error).
 
 mod bench;
+mod compare;
 mod deploy;
 mod estimate;
 mod format;
@@ -11,6 +12,7 @@ mod gates;
 mod models;
 mod plan;
 mod pricing;
+mod report;
 mod scenario;
 mod tui;
 mod validate;
@@ -46,6 +48,8 @@ pub enum Command {
     Estimate(estimate::EstimateArgs),
     /// The cheapest (or fastest) way to run a job under a deadline and a budget.
     Plan(plan::PlanArgs),
+    /// The fine-tuning and deployment cost tables for the five reference models.
+    Report(report::ReportArgs),
     /// Predictions next to published measurements, with the error.
     Validate(validate::ValidateArgs),
     /// What serving a model costs per month: fit, throughput, instances and cost on each device.
@@ -108,6 +112,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Pricing(cmd) => pricing::run(&ctx, cmd),
         Command::Validate(args) => validate::run(&ctx, args),
         Command::Plan(args) => plan::run(&ctx, args),
+        Command::Report(args) => report::run(&ctx, args),
         Command::Bench(args) => bench::run(&ctx, args),
         Command::Tui(args) => tui::run(&ctx, args),
     }

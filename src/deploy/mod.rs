@@ -377,3 +377,97 @@ pub struct Request {
 pub fn usable(hw: &HardwareProfile) -> bool {
     hw.bandwidth_bytes().is_some()
 }
+
+/// Every offer as a serving quote in `currency`, optionally only of some providers.
+pub fn quotes(
+    pricing: &crate::pricing::PricingCatalog,
+    providers: &[String],
+    currency: &str,
+) -> Result<(Vec<Quote>, String)> {
+    let cur = pricing.fx.known(currency)?;
+    let wanted: Vec<String> = providers
+        .iter()
+        .flat_map(|p| p.split(','))
+        .map(|p| p.trim().to_ascii_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect();
+    for w in &wanted {
+        pricing.table(w)?;
+    }
+    let mut out = Vec::new();
+    for (t, o) in pricing.offers() {
+        if !wanted.is_empty() && !wanted.contains(&t.provider.to_ascii_lowercase()) {
+            continue;
+        }
+        out.push(Quote {
+            provider: t.provider.clone(),
+            instance: o.instance.clone(),
+            region: o.region.clone(),
+            hardware: o.hardware.clone(),
+            gpus: o.gpus.max(1),
+            hourly: pricing.fx.convert(o.on_demand, &t.currency, &cur)?,
+            monthly: match o.monthly {
+                Some(m) => Some(pricing.fx.convert(m, &t.currency, &cur)?),
+                None => None,
+            },
+            currency: cur.clone(),
+        });
+    }
+    Ok((out, cur))
+}
+
+/// One row of the deployment table: a model on a target at the best precision that fits.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TableRow {
+    pub model: String,
+    pub hardware: String,
+    pub fits: bool,
+    pub precision: Option<String>,
+    pub weights_format: Option<String>,
+    pub bits_per_weight: Option<f64>,
+    pub tokens_per_second: Option<f64>,
+    pub embeddings_per_second: Option<f64>,
+    pub instances: u64,
+    pub monthly_cost: Option<f64>,
+    pub currency: String,
+    pub provider: Option<String>,
+    pub instance: Option<String>,
+}
+
+/// The deployment table: every model x every target at the best precision that fits.
+/// `request` builds the serving request for a model (encoders need no output tokens).
+pub fn table_rows(
+    model_ids: &[&str],
+    models: &crate::arch::ModelCatalog,
+    targets: &[HardwareProfile],
+    quotes: &[Quote],
+    currency: &str,
+    a: &Assumptions,
+    request: impl Fn(bool) -> Result<Request>,
+) -> Result<Vec<TableRow>> {
+    let mut rows = Vec::new();
+    for id in model_ids {
+        let profile = models.get(id)?;
+        let req = request(profile.family.is_encoder())?;
+        req.workload.validate(profile.family.is_encoder())?;
+        for hw in targets {
+            let t = best_fit(profile, hw, quotes, &req, a)?;
+            rows.push(TableRow {
+                model: profile.id.clone(),
+                hardware: hw.id.clone(),
+                fits: t.fits,
+                precision: t.fits.then(|| t.precision.as_str().to_string()),
+                weights_format: t.fits.then(|| t.weights_format.clone()),
+                bits_per_weight: t.fits.then_some(t.bits_per_weight),
+                tokens_per_second: t.output_tokens_per_second,
+                embeddings_per_second: t.embeddings_per_second,
+                instances: t.instances,
+                monthly_cost: t.monthly_cost,
+                currency: currency.to_string(),
+                provider: t.offer.as_ref().map(|o| o.provider.clone()),
+                instance: t.offer.as_ref().map(|o| o.instance.clone()),
+            });
+        }
+    }
+    Ok(rows)
+}

@@ -4,6 +4,7 @@
 //! computes a number, it only formats.
 
 pub mod fmt;
+pub mod tables;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement};
 

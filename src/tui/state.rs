@@ -869,14 +869,19 @@ impl App {
                 Some(c.params.artifact.export_bytes as f64),
             ),
         ];
+        // Money compares in one currency: the chosen one (USD when "auto").
         let priced = self.pricing.is_some();
+        let currency = self.currency.clone().unwrap_or_else(|| "USD".into());
         let cheapest = |e: &Estimate| {
-            offers(e, priced)
-                .and_then(|o| o.first())
-                .map(|o| o.job.cost_display)
+            let o = offers(e, priced)?.first()?;
+            match currency.as_str() {
+                "USD" => Some(o.cost_usd),
+                "CNY" => Some(o.cost_cny),
+                c => (o.job.display_currency == c).then_some(o.job.cost_display),
+            }
         };
         rows.push(row(
-            "cheapest job cost".into(),
+            format!("cheapest job {currency}"),
             Unit::Money,
             cheapest(p),
             cheapest(c),
@@ -897,14 +902,6 @@ impl App {
             ));
         }
         Some(rows)
-    }
-
-    /// Currency of the money rows in the comparison (from the offers, when there are any).
-    pub fn money_currency(&self) -> Option<String> {
-        let e = self.estimate.as_ref()?;
-        offers(e, self.pricing.is_some())?
-            .first()
-            .map(|o| o.job.display_currency.clone())
     }
 
     /// The rows of the current tab as CSV, written by the same writer as the CLI.

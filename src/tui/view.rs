@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Tabs, Wrap};
 use ratatui::Frame;
 
-use super::state::{offers, App, CompareRow, Focus, Tab, Unit, KEYS};
+use super::state::{offers, App, CompareRow, Field, Focus, Tab, Unit, KEYS};
 use crate::estimate::DeviceResult;
 use crate::report::fmt;
 
@@ -70,7 +70,7 @@ impl Theme {
 /// Glyphs of the memory segments, so the bar reads without colour too.
 const SEGMENTS: [(&str, &str); 5] = [
     ("█", "weights"),
-    ("▓", "train state"),
+    ("▓", "state"),
     ("▒", "activations"),
     ("░", "logits"),
     ("▪", "overhead"),
@@ -144,7 +144,8 @@ fn draw_inputs(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             Style::default()
         };
         let inner = INPUTS_WIDTH.saturating_sub(2) as usize;
-        let label = format!(" {:<14} ", field.label());
+        let mark = if field == app.field { '›' } else { ' ' };
+        let label = format!("{mark}{:<14} ", field.label());
         let room = inner.saturating_sub(label.chars().count() + 1);
         lines.push(Line::from(vec![
             Span::styled(label, style),
@@ -211,7 +212,7 @@ fn summary_lines(app: &App, t: Theme) -> Vec<Line<'static>> {
             Span::raw(format!(" · {}", e.method.describe())),
         ]),
         Line::from(format!(
-            "trainable {} of {} ({:.4}%) · export {} · {} steps",
+            "train {} of {} ({:.4}%) · export {} · {} steps",
             fmt::short(p.trainable),
             fmt::short(p.all),
             p.trainable_percent,
@@ -228,7 +229,7 @@ fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
     let mut legend: Vec<Span> = vec![Span::raw(" ")];
     for (i, (g, name)) in SEGMENTS.iter().enumerate() {
         legend.push(Span::styled(*g, t.segment(i)));
-        legend.push(Span::raw(format!(" {name}  ")));
+        legend.push(Span::raw(format!(" {name} ")));
     }
     legend.push(Span::raw("│ capacity"));
     let mut lines = vec![Line::from(legend)];
@@ -330,10 +331,10 @@ fn bar(d: &DeviceResult, width: usize, t: Theme) -> Vec<Span<'static>> {
 fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let e = app.estimate.as_ref().expect("checked by the caller");
     let filters = format!(
-        "provider {} · currency {} · billing {} (b toggles spot)",
-        app.value(super::state::Field::Provider),
-        app.value(super::state::Field::Currency),
-        app.value(super::state::Field::Billing),
+        "provider {} · currency {} · billing {} (b: on-demand/spot)",
+        app.value(Field::Provider),
+        app.value(Field::Currency),
+        app.value(Field::Billing),
     );
     let Some(offers) = offers(e, app.pricing.is_some()) else {
         let lines = vec![
@@ -349,20 +350,55 @@ fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         let lines = vec![
             Line::from(filters),
             Line::from(""),
-            Line::styled("no offer: no priced hardware fits these inputs with this filter", t.bad()),
+            Line::styled("no offer: no priced hardware fits these inputs with these filters", t.bad()),
             Line::from("try another provider or billing, more GPUs, a smaller micro-batch or checkpointing"),
         ];
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
         return;
     }
-    let [head, body] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    f.render_widget(Paragraph::new(filters), head);
-    // The breakdown is in the offer's own currency, the job cost in the display currency.
-    let header = Row::new([
-        "#", "provider", "instance", "hw×n", "price/h", "billed h", "setup", "data", "train",
-        "export", "job cost",
+    let [head, table, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(2),
     ])
-    .style(t.accent());
+    .areas(area);
+    f.render_widget(Paragraph::new(filters), head);
+    // Wide: every column. Narrow: the ranking, and the breakdown of the cheapest below it.
+    let wide = area.width >= 120;
+    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+        (
+            vec![
+                "#", "provider", "instance", "hw×n", "billing", "price/h", "billed h", "setup",
+                "data", "train", "export", "job cost",
+            ],
+            vec![
+                Constraint::Length(3),
+                Constraint::Length(9),
+                Constraint::Fill(1),
+                Constraint::Length(12),
+                Constraint::Length(9),
+                Constraint::Length(11),
+                Constraint::Length(8),
+                Constraint::Length(7),
+                Constraint::Length(6),
+                Constraint::Length(8),
+                Constraint::Length(6),
+                Constraint::Length(12),
+            ],
+        )
+    } else {
+        (
+            vec!["#", "provider", "hw×n", "billing", "billed h", "job cost"],
+            vec![
+                Constraint::Length(3),
+                Constraint::Length(10),
+                Constraint::Length(12),
+                Constraint::Length(9),
+                Constraint::Length(8),
+                Constraint::Fill(1),
+            ],
+        )
+    };
     let rows = offers
         .iter()
         .enumerate()
@@ -370,34 +406,52 @@ fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         .map(|(i, o)| {
             let j = &o.job;
             let b = &j.cost_breakdown;
-            Row::new(vec![
-                (i + 1).to_string(),
-                j.provider.clone(),
-                j.instance.clone(),
-                format!("{}×{}", j.hardware, j.gpus * j.instances),
-                fmt::money(j.price_per_hour, &j.currency),
-                format!("{:.2}", j.hours),
-                format!("{:.2}", b.setup),
-                format!("{:.2}", b.data),
-                format!("{:.2}", b.train),
-                format!("{:.2}", b.export),
-                fmt::money(j.cost_display, &j.display_currency),
-            ])
+            let mut cells = vec![(i + 1).to_string(), j.provider.clone()];
+            if wide {
+                cells.push(j.instance.clone());
+            }
+            cells.push(format!("{}×{}", j.hardware, j.gpus * j.instances));
+            cells.push(j.billing.as_str().to_string());
+            if wide {
+                cells.push(fmt::money(j.price_per_hour, &j.currency));
+            }
+            cells.push(format!("{:.2}", j.hours));
+            if wide {
+                for v in [b.setup, b.data, b.train, b.export] {
+                    cells.push(format!("{v:.2}"));
+                }
+            }
+            cells.push(fmt::money(j.cost_display, &j.display_currency));
+            Row::new(cells)
         });
-    let widths = [
-        Constraint::Length(3),
-        Constraint::Length(9),
-        Constraint::Fill(1),
-        Constraint::Length(13),
-        Constraint::Length(11),
-        Constraint::Length(8),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(8),
-        Constraint::Length(6),
-        Constraint::Length(13),
-    ];
-    f.render_widget(Table::new(rows, widths).header(header), body);
+    f.render_widget(
+        Table::new(rows, widths).header(Row::new(header).style(t.accent())),
+        table,
+    );
+    let j = &offers[0].job;
+    let b = &j.cost_breakdown;
+    let note = if wide {
+        format!(
+            "{} offers, cheapest first. price/h and setup/data/train/export in the offer's currency; job cost in the display currency.",
+            offers.len()
+        )
+    } else {
+        format!(
+            "#1 {}: {}/h; setup {:.2} + data {:.2} + train {:.2} + export {:.2} {}. {} offers (wider: all columns)",
+            j.instance,
+            fmt::money(j.price_per_hour, &j.currency),
+            b.setup,
+            b.data,
+            b.train,
+            b.export,
+            j.currency,
+            offers.len()
+        )
+    };
+    f.render_widget(
+        Paragraph::new(Line::styled(note, t.dim())).wrap(Wrap { trim: true }),
+        foot,
+    );
 }
 
 fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
@@ -418,7 +472,7 @@ fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     .areas(area);
     f.render_widget(
         Paragraph::new(format!(
-            "serving {} at {} · {} req/s · {} in + {} out tokens · prices in {}",
+            "serving {} at {} · {} req/s · {} in + {} out tokens · {}",
             d.model,
             d.request.precision.as_str(),
             w.qps,
@@ -428,21 +482,34 @@ fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         )),
         head,
     );
-    let header = Row::new([
+    let wide = area.width >= 110;
+    let mut header = vec![
         "target",
         "fits",
         "weights",
         "batch",
         "tokens/s",
         "inst.",
-        "offer",
         "per month",
         "per M",
-    ])
-    .style(t.accent());
+    ];
+    let mut widths = vec![
+        Constraint::Length(9),
+        Constraint::Length(4),
+        Constraint::Length(10),
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(5),
+        Constraint::Length(12),
+        Constraint::Length(6),
+    ];
+    if wide {
+        header.insert(6, "offer");
+        widths.insert(6, Constraint::Fill(1));
+    }
     let rows = d.targets.iter().map(|x| {
         let tps = x.output_tokens_per_second.or(x.embeddings_per_second);
-        Row::new(vec![
+        let mut cells = vec![
             Span::raw(x.hardware.clone()),
             if x.fits {
                 Span::styled("yes", t.good())
@@ -454,31 +521,27 @@ fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             Span::raw(tps.map_or("-".into(), |v| format!("{v:.0}"))),
             Span::raw(x.instances.to_string()),
             Span::raw(
-                x.offer
-                    .as_ref()
-                    .map_or("-".into(), |o| format!("{} {}", o.provider, o.instance)),
-            ),
-            Span::raw(
                 x.monthly_cost
                     .map_or("-".into(), |c| fmt::money(c, &d.currency)),
             ),
             Span::raw(x.cost_per_million.map_or("-".into(), |c| format!("{c:.2}"))),
-        ])
+        ];
+        if wide {
+            let offer = x
+                .offer
+                .as_ref()
+                .map_or("-".into(), |o| format!("{} {}", o.provider, o.instance));
+            cells.insert(6, Span::raw(offer));
+        }
+        Row::new(cells)
     });
-    let widths = [
-        Constraint::Length(9),
-        Constraint::Length(4),
-        Constraint::Length(10),
-        Constraint::Length(5),
-        Constraint::Length(8),
-        Constraint::Length(5),
-        Constraint::Fill(1),
-        Constraint::Length(14),
-        Constraint::Length(8),
-    ];
-    f.render_widget(Table::new(rows, widths).header(header), body);
+    f.render_widget(
+        Table::new(rows, widths).header(Row::new(header).style(t.accent())),
+        body,
+    );
     let mut notes: Vec<Line> = vec![Line::from(format!(
-        "per M = per million {}; edit the serving inputs on the left",
+        "per M = {} per million {}; the serving inputs are at the bottom left",
+        d.currency,
         d.targets.first().map_or("tokens", |x| x.cost_unit.as_str())
     ))];
     notes.extend(
@@ -522,7 +585,7 @@ fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         ]),
         head,
     );
-    let currency = app.money_currency().unwrap_or_default();
+    let currency = app.currency.clone().unwrap_or_else(|| "USD".into());
     let header = Row::new(["quantity", "pinned", "current", "change"]).style(t.accent());
     let table_rows = rows.iter().skip(app.scroll as usize).map(|r| {
         let change_style = match r.change {
@@ -538,10 +601,10 @@ fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         ])
     });
     let widths = [
-        Constraint::Length(22),
-        Constraint::Length(14),
-        Constraint::Length(14),
-        Constraint::Min(10),
+        Constraint::Length(18),
+        Constraint::Length(11),
+        Constraint::Length(11),
+        Constraint::Fill(1),
     ];
     f.render_widget(Table::new(table_rows, widths).header(header), body);
 }

@@ -1,0 +1,340 @@
+//! `peftcost report`: the fine-tuning cost table and the deployment cost table.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use serde::Serialize;
+
+use super::estimate::OfferArgs;
+use super::{emit, Context, Format};
+use crate::deploy::{self, TableRow};
+use crate::error::Result;
+use crate::estimate::{Dtype, Workload};
+use crate::report::tables::{finetune_rows, FinetuneRow, MODELS};
+use crate::report::{self, fmt, Document, Table};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Section {
+    Finetune,
+    Deploy,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Which table(s).
+    #[arg(long, value_enum, default_value = "all")]
+    pub section: Section,
+    /// Training samples of the stated dataset.
+    #[arg(long, default_value_t = 10_000)]
+    pub samples: u64,
+    #[arg(long, default_value_t = 512)]
+    pub seq_len: u64,
+    #[arg(long, default_value_t = 3)]
+    pub epochs: u64,
+    #[arg(long, default_value_t = 4)]
+    pub micro_batch: u64,
+    #[arg(long, value_enum, default_value = "bf16")]
+    pub dtype: Dtype,
+    #[arg(long)]
+    pub grad_checkpointing: bool,
+    /// Serving traffic for the deployment table (requests per second).
+    #[arg(long, default_value_t = 1.0)]
+    pub qps: f64,
+    #[arg(long, default_value_t = 512)]
+    pub input_tokens: u64,
+    #[arg(long, default_value_t = 256)]
+    pub output_tokens: u64,
+    #[command(flatten)]
+    pub offers: OfferArgs,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: Format,
+    /// Write the report here (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// The deployment targets of the table.
+const TARGETS: [&str; 4] = ["t4", "a10", "a100-40g", "cpu-16c"];
+
+/// One row of the combined CSV; `table` says which table it belongs to, and columns that do not
+/// apply to that table are empty, so the file stays rectangular with one header line.
+#[derive(Serialize, Default)]
+struct CsvRow {
+    table: &'static str,
+    model: String,
+    method: Option<String>,
+    trainable_params: Option<u64>,
+    total_params: Option<u64>,
+    recommended: Option<bool>,
+    hardware: String,
+    memory_bytes: Option<u64>,
+    train_hours: Option<f64>,
+    provider: Option<String>,
+    region: Option<String>,
+    instance: Option<String>,
+    billing: Option<String>,
+    price_per_hour: Option<f64>,
+    currency: String,
+    job_cost: Option<f64>,
+    job_cost_usd: Option<f64>,
+    job_cost_cny: Option<f64>,
+    samples: Option<u64>,
+    seq_len: Option<u64>,
+    epochs: Option<u64>,
+    micro_batch: Option<u64>,
+    dtype: Option<String>,
+    pricing_as_of: Option<String>,
+    pricing_source: Option<String>,
+    fits: Option<bool>,
+    precision: Option<String>,
+    weights_format: Option<String>,
+    bits_per_weight: Option<f64>,
+    tokens_per_second: Option<f64>,
+    embeddings_per_second: Option<f64>,
+    instances: Option<u64>,
+    monthly_cost: Option<f64>,
+}
+
+impl CsvRow {
+    fn finetune(r: &FinetuneRow) -> Self {
+        CsvRow {
+            table: "finetune",
+            model: r.model.clone(),
+            method: Some(r.method.clone()),
+            trainable_params: Some(r.trainable_params),
+            total_params: Some(r.total_params),
+            recommended: Some(r.recommended),
+            hardware: r.hardware.clone(),
+            memory_bytes: Some(r.memory_bytes),
+            train_hours: r.train_hours,
+            provider: Some(r.provider.clone()),
+            region: Some(r.region.clone()),
+            instance: Some(r.instance.clone()),
+            billing: Some(r.billing.clone()),
+            price_per_hour: Some(r.price_per_hour),
+            currency: r.currency.clone(),
+            job_cost: Some(r.job_cost),
+            job_cost_usd: Some(r.job_cost_usd),
+            job_cost_cny: Some(r.job_cost_cny),
+            samples: Some(r.samples),
+            seq_len: Some(r.seq_len),
+            epochs: Some(r.epochs),
+            micro_batch: Some(r.micro_batch),
+            dtype: Some(r.dtype.clone()),
+            pricing_as_of: Some(r.pricing_as_of.clone()),
+            pricing_source: Some(r.pricing_source.clone()),
+            ..Default::default()
+        }
+    }
+
+    fn deploy(r: &TableRow) -> Self {
+        CsvRow {
+            table: "deploy",
+            model: r.model.clone(),
+            hardware: r.hardware.clone(),
+            provider: r.provider.clone(),
+            instance: r.instance.clone(),
+            currency: r.currency.clone(),
+            fits: Some(r.fits),
+            precision: r.precision.clone(),
+            weights_format: r.weights_format.clone(),
+            bits_per_weight: r.bits_per_weight,
+            tokens_per_second: r.tokens_per_second,
+            embeddings_per_second: r.embeddings_per_second,
+            instances: r.fits.then_some(r.instances),
+            monthly_cost: r.monthly_cost,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ReportJson<'a> {
+    workload: Workload,
+    pricing_as_of: &'a BTreeMap<String, String>,
+    finetune: &'a [FinetuneRow],
+    deploy: &'a [TableRow],
+}
+
+pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
+    let models = ctx.models()?;
+    let hw_catalog = ctx.hardware()?;
+    let pricing = ctx.pricing()?;
+    let workload = Workload {
+        samples: args.samples,
+        seq_len: args.seq_len,
+        epochs: args.epochs,
+        micro_batch: args.micro_batch,
+        dtype: args.dtype,
+        weights_dtype: match args.dtype {
+            Dtype::Bf16 => crate::estimate::WeightsDtype::Bf16,
+            Dtype::Fp16 => crate::estimate::WeightsDtype::Fp16,
+            Dtype::Fp32 => crate::estimate::WeightsDtype::Fp32,
+        },
+        grad_checkpointing: args.grad_checkpointing,
+        ..Workload::default()
+    };
+    workload.validate()?;
+    let query = args.offers.query(&pricing.fx)?;
+    let display = query.currency.clone().unwrap_or_else(|| "USD".into());
+    let finetune = if args.section == Section::Deploy {
+        Vec::new()
+    } else {
+        finetune_rows(
+            &models,
+            &hw_catalog.select(&[])?,
+            &pricing,
+            &workload,
+            &query,
+        )?
+    };
+    let deploy_rows = if args.section == Section::Finetune {
+        Vec::new()
+    } else {
+        let targets = hw_catalog.select(&TARGETS.map(String::from))?;
+        let (quotes, cur) = deploy::quotes(&pricing, &args.offers.provider, &display)?;
+        let a = deploy::Assumptions::default();
+        let (qps, input, output) = (args.qps, args.input_tokens, args.output_tokens);
+        deploy::table_rows(&MODELS, &models, &targets, &quotes, &cur, &a, |encoder| {
+            let w = deploy::Workload {
+                qps,
+                input_tokens: input,
+                output_tokens: if encoder { 0 } else { output },
+                context: input + if encoder { 0 } else { output },
+                max_ttft: None,
+                max_tpot: None,
+            };
+            Ok(deploy::Request {
+                precision: deploy::Precision::Bf16,
+                int4_format: deploy::Int4Format::Gptq,
+                workload: w,
+                adapters: 0,
+            })
+        })?
+    };
+    let as_of: BTreeMap<String, String> = pricing
+        .tables
+        .iter()
+        .map(|t| (t.provider.clone(), t.as_of.clone()))
+        .collect();
+
+    let text = match args.format {
+        Format::Json => report::to_json(&ReportJson {
+            workload,
+            pricing_as_of: &as_of,
+            finetune: &finetune,
+            deploy: &deploy_rows,
+        })?,
+        Format::Csv => {
+            let rows: Vec<CsvRow> = finetune
+                .iter()
+                .map(CsvRow::finetune)
+                .chain(deploy_rows.iter().map(CsvRow::deploy))
+                .collect();
+            report::to_csv(&rows)?
+        }
+        Format::Table | Format::Md => {
+            let doc = document(&finetune, &deploy_rows, &workload, &as_of, &display, &args);
+            if args.format == Format::Md {
+                doc.to_markdown()
+            } else {
+                doc.to_text()
+            }
+        }
+    };
+    match &args.out {
+        None => emit(&text),
+        Some(path) => {
+            crate::data::write_atomic(path, text.as_bytes())?;
+            eprintln!("wrote {}", path.display());
+            Ok(())
+        }
+    }
+}
+
+fn document(
+    finetune: &[FinetuneRow],
+    deploy_rows: &[TableRow],
+    w: &Workload,
+    as_of: &BTreeMap<String, String>,
+    display: &str,
+    args: &ReportArgs,
+) -> Document {
+    let mut tables = Vec::new();
+    if !finetune.is_empty() {
+        let mut t = Table::new(
+            format!(
+                "Fine-tuning cost: {} samples x {} tokens x {} epochs, micro-batch {}, {}, cheapest fitting offer",
+                w.samples, w.seq_len, w.epochs, w.micro_batch, w.dtype.as_str()
+            ),
+            &["model", "method", "trainable params", "recommended GPU", "memory", "hours", "offer", "job cost", "USD", "CNY"],
+        );
+        for r in finetune.iter().filter(|r| r.recommended) {
+            t.push(vec![
+                r.model.clone(),
+                r.method.clone(),
+                fmt::count(r.trainable_params),
+                r.hardware.clone(),
+                fmt::gib(r.memory_bytes as f64),
+                r.train_hours.map_or("-".into(), fmt::hours),
+                format!("{} {} ({})", r.provider, r.instance, r.billing),
+                fmt::money(r.job_cost, &r.currency),
+                format!("{:.2}", r.job_cost_usd),
+                format!("{:.2}", r.job_cost_cny),
+            ]);
+        }
+        tables.push(t);
+    }
+    if !deploy_rows.is_empty() {
+        let mut t = Table::new(
+            format!(
+                "Deployment cost per month: best precision that fits, {} requests/s, {} in / {} out tokens ({display})",
+                args.qps, args.input_tokens, args.output_tokens
+            ),
+            &["hardware", "model", "fits at", "tokens/s (embeddings/s)", "instances", "monthly", "offer"],
+        );
+        let mut rows: Vec<&TableRow> = deploy_rows.iter().collect();
+        rows.sort_by_key(|r| TARGETS.iter().position(|t| *t == r.hardware));
+        for r in rows {
+            t.push(vec![
+                r.hardware.clone(),
+                r.model.clone(),
+                r.weights_format
+                    .clone()
+                    .unwrap_or_else(|| "does not fit".into()),
+                match (r.tokens_per_second, r.embeddings_per_second) {
+                    (Some(x), _) => format!("{x:.1}"),
+                    (None, Some(e)) => format!("({e:.1})"),
+                    _ => "-".into(),
+                },
+                if r.fits {
+                    r.instances.to_string()
+                } else {
+                    "-".into()
+                },
+                r.monthly_cost
+                    .map_or("-".into(), |c| fmt::money(c, &r.currency)),
+                match (&r.provider, &r.instance) {
+                    (Some(p), Some(i)) => format!("{p} {i}"),
+                    _ => "-".into(),
+                },
+            ]);
+        }
+        tables.push(t);
+    }
+    let mut notes = vec![
+        "memory in GiB (2^30 bytes) per device; hours are training hours; job cost = setup + data + train + export".into(),
+        format!(
+            "pricing as of: {}",
+            as_of.iter().map(|(p, d)| format!("{p} {d}")).collect::<Vec<_>>().join(", ")
+        ),
+    ];
+    notes.extend(crate::pricing::CostAssumptions::default().describe());
+    Document {
+        title: "peftcost report".into(),
+        tables,
+        notes,
+    }
+}

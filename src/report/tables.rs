@@ -1,0 +1,111 @@
+//! The seed's two report tables, assembled from core results (this module computes nothing;
+//! it calls the estimate, the offers ranking and the deployment model, and arranges rows).
+
+use serde::Serialize;
+
+use crate::arch::ModelCatalog;
+use crate::error::Result;
+use crate::estimate::{Assumptions, Estimate, OfferQuery, Scenario, Workload};
+use crate::hardware::HardwareProfile;
+use crate::peft::{MethodConfig, MethodKind};
+use crate::pricing::PricingCatalog;
+
+/// The models of both tables.
+pub const MODELS: [&str; 5] = [
+    "chatglm3-6b",
+    "qwen-7b",
+    "bge-large-zh-v1.5",
+    "mistral-7b",
+    "minicpm-2b",
+];
+/// The methods of the fine-tuning table.
+pub const METHODS: [MethodKind; 3] = [MethodKind::Lora, MethodKind::Adapter, MethodKind::Prompt];
+
+/// One row of the tidy fine-tuning CSV: model x method x hardware x offer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FinetuneRow {
+    pub model: String,
+    pub method: String,
+    pub trainable_params: u64,
+    pub total_params: u64,
+    /// The cheapest offer of this model and method.
+    pub recommended: bool,
+    pub hardware: String,
+    pub memory_bytes: u64,
+    pub train_hours: Option<f64>,
+    pub provider: String,
+    pub region: String,
+    pub instance: String,
+    pub billing: String,
+    pub price_per_hour: f64,
+    pub currency: String,
+    pub job_cost: f64,
+    pub job_cost_usd: f64,
+    pub job_cost_cny: f64,
+    pub samples: u64,
+    pub seq_len: u64,
+    pub epochs: u64,
+    pub micro_batch: u64,
+    pub dtype: String,
+    pub pricing_as_of: String,
+    pub pricing_source: String,
+}
+
+/// The fine-tuning table for `workload`, every model x method, on every fitting offer.
+pub fn finetune_rows(
+    models: &ModelCatalog,
+    hardware: &[HardwareProfile],
+    pricing: &PricingCatalog,
+    workload: &Workload,
+    query: &OfferQuery,
+) -> Result<Vec<FinetuneRow>> {
+    let a = Assumptions::default();
+    let mut rows = Vec::new();
+    for id in MODELS {
+        let profile = models.get(id)?;
+        for kind in METHODS {
+            let s = Scenario {
+                task: Scenario::default_task(profile),
+                num_labels: 2,
+                profile: profile.clone(),
+                method: MethodConfig::new(kind),
+                workload: *workload,
+            };
+            let p = s.prepare()?;
+            let est = Estimate::new(&p, hardware, &a).with_offers(&p, pricing, query)?;
+            for (i, o) in est.offers.iter().enumerate() {
+                let j = &o.job;
+                let Some(d) = est.devices.iter().find(|d| d.hardware == j.hardware) else {
+                    continue;
+                };
+                rows.push(FinetuneRow {
+                    model: est.model.clone(),
+                    method: kind.as_str().into(),
+                    trainable_params: est.params.trainable,
+                    total_params: est.params.total,
+                    recommended: i == 0,
+                    hardware: j.hardware.clone(),
+                    memory_bytes: d.memory.total,
+                    train_hours: d.hours,
+                    provider: j.provider.clone(),
+                    region: j.region.clone(),
+                    instance: j.instance.clone(),
+                    billing: j.billing.as_str().into(),
+                    price_per_hour: j.price_per_hour,
+                    currency: j.currency.clone(),
+                    job_cost: j.cost,
+                    job_cost_usd: o.cost_usd,
+                    job_cost_cny: o.cost_cny,
+                    samples: workload.samples,
+                    seq_len: workload.seq_len,
+                    epochs: workload.epochs,
+                    micro_batch: workload.micro_batch,
+                    dtype: d.dtype.as_str().into(),
+                    pricing_as_of: j.as_of.clone(),
+                    pricing_source: j.source.clone(),
+                });
+            }
+        }
+    }
+    Ok(rows)
+}
