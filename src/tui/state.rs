@@ -14,7 +14,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use serde::Serialize;
 
 use crate::cli::{Context, ScenarioArgs};
-use crate::deploy::{self, Deployment, Int4Format, Precision, Quote, Request};
+use crate::deploy::{self, Deployment, Int4Format, Precision, Request};
 use crate::error::Result;
 use crate::estimate::{Assumptions, Estimate, OfferQuery, OfferResult};
 use crate::hardware::HardwareProfile;
@@ -486,7 +486,7 @@ impl App {
         let profile = self.args.profile(&self.ctx)?;
         let currency = self.currency.clone().unwrap_or_else(|| "USD".into());
         let quotes = match &self.pricing {
-            Some(p) => quotes(p, self.provider.as_deref(), &currency)?,
+            Some(p) => crate::deploy::quotes(p, self.provider.as_slice(), &currency)?.0,
             None => Vec::new(),
         };
         let mut req = self.serve;
@@ -1017,31 +1017,6 @@ impl From<&OfferResult> for OfferCsvRow {
             as_of: j.as_of.clone(),
         }
     }
-}
-
-/// Every offer as a serving quote in `currency` (as `peftcost deploy` builds them).
-fn quotes(pricing: &PricingCatalog, provider: Option<&str>, currency: &str) -> Result<Vec<Quote>> {
-    let cur = pricing.fx.known(currency)?;
-    let mut out = Vec::new();
-    for (t, o) in pricing.offers() {
-        if provider.is_some_and(|p| !p.eq_ignore_ascii_case(&t.provider)) {
-            continue;
-        }
-        out.push(Quote {
-            provider: t.provider.clone(),
-            instance: o.instance.clone(),
-            region: o.region.clone(),
-            hardware: o.hardware.clone(),
-            gpus: o.gpus.max(1),
-            hourly: pricing.fx.convert(o.on_demand, &t.currency, &cur)?,
-            monthly: match o.monthly {
-                Some(m) => Some(pricing.fx.convert(m, &t.currency, &cur)?),
-                None => None,
-            },
-            currency: cur.clone(),
-        });
-    }
-    Ok(out)
 }
 
 /// The next value of a closed set (a clap `ValueEnum`, as on the command line).
