@@ -436,40 +436,92 @@ fn report_csv_reads_cleanly_with_hand_checked_rows() {
         .success();
     let mut rdr = csv::Reader::from_path(&out).unwrap();
     let headers = rdr.headers().unwrap().clone();
-    for h in ["table", "model", "method", "trainable_params", "hardware", "provider", "instance", "job_cost", "currency", "pricing_as_of", "monthly_cost"] {
+    for h in [
+        "table",
+        "model",
+        "method",
+        "trainable_params",
+        "hardware",
+        "provider",
+        "instance",
+        "job_cost",
+        "currency",
+        "pricing_as_of",
+        "monthly_cost",
+    ] {
         assert!(headers.iter().any(|x| x == h), "missing column {h}");
     }
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
-    let col = |r: &csv::StringRecord, name: &str| r[headers.iter().position(|h| h == name).unwrap()].to_string();
+    let col = |r: &csv::StringRecord, name: &str| {
+        r[headers.iter().position(|h| h == name).unwrap()].to_string()
+    };
     let recommended = |model: &str, method: &str| {
         rows.iter()
-            .find(|r| col(r, "table") == "finetune" && col(r, "model") == model && col(r, "method") == method && col(r, "recommended") == "true")
+            .find(|r| {
+                col(r, "table") == "finetune"
+                    && col(r, "model") == model
+                    && col(r, "method") == method
+                    && col(r, "recommended") == "true"
+            })
             .unwrap_or_else(|| panic!("{model} {method}"))
             .clone()
     };
     // Trainable counts: Qwen-7B LoRA r=8 on the Qwen list = 17,891,328 (peft printout, models.md §7 row 4);
     // bge prompt tuning 20 tokens = 20 * 1024; ChatGLM3 seq_bn adapter = 28 * (2*4096*256 + 256 + 4096) (models.md §9).
-    assert_eq!(col(&recommended("qwen-7b", "lora"), "trainable_params"), "17891328");
-    assert_eq!(col(&recommended("bge-large-zh-v1.5", "prompt"), "trainable_params"), "20480");
-    assert_eq!(col(&recommended("chatglm3-6b", "adapter"), "trainable_params"), "58842112");
+    assert_eq!(
+        col(&recommended("qwen-7b", "lora"), "trainable_params"),
+        "17891328"
+    );
+    assert_eq!(
+        col(
+            &recommended("bge-large-zh-v1.5", "prompt"),
+            "trainable_params"
+        ),
+        "20480"
+    );
+    assert_eq!(
+        col(&recommended("chatglm3-6b", "adapter"), "trainable_params"),
+        "58842112"
+    );
     // Every finetune row: USD and CNY are the same amount at fx.toml's rate (6.7686 CNY per USD).
     for r in rows.iter().filter(|r| col(r, "table") == "finetune") {
         let usd: f64 = col(r, "job_cost_usd").parse().unwrap();
         let cny: f64 = col(r, "job_cost_cny").parse().unwrap();
         assert!((cny / usd - 6.7686).abs() < 1e-6, "{usd} {cny}");
         // The job cost covers at least the training hours at the hourly price.
-        let (price, hours, cost): (f64, f64, f64) = (col(r, "price_per_hour").parse().unwrap(), col(r, "train_hours").parse().unwrap(), col(r, "job_cost").parse().unwrap());
+        let (price, hours, cost): (f64, f64, f64) = (
+            col(r, "price_per_hour").parse().unwrap(),
+            col(r, "train_hours").parse().unwrap(),
+            col(r, "job_cost").parse().unwrap(),
+        );
         assert!(cost >= price * hours * 0.999, "{price} x {hours} > {cost}");
     }
     // The deployment table: 5 models x 4 target classes.
-    assert_eq!(rows.iter().filter(|r| col(r, "table") == "deploy").count(), 20);
+    assert_eq!(
+        rows.iter().filter(|r| col(r, "table") == "deploy").count(),
+        20
+    );
 }
 
 #[test]
 fn compare_keeps_the_base_and_changes_only_what_the_spec_names() {
     let v = json_of(&[
-        "estimate", "--model", "qwen-7b", "--rank", "64", "--seq-len", "1024", "--grad-checkpointing", "--hardware", "a100-80g",
-        "--compare", "method=qlora", "--compare", "targets=c_attn,rank=8,grad-checkpointing=false", "--format", "json",
+        "estimate",
+        "--model",
+        "qwen-7b",
+        "--rank",
+        "64",
+        "--seq-len",
+        "1024",
+        "--grad-checkpointing",
+        "--hardware",
+        "a100-80g",
+        "--compare",
+        "method=qlora",
+        "--compare",
+        "targets=c_attn,rank=8,grad-checkpointing=false",
+        "--format",
+        "json",
     ]);
     let s = v["scenarios"].as_array().unwrap();
     assert_eq!(s.len(), 3);

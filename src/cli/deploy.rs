@@ -433,35 +433,10 @@ fn all_models(
         Format::Json => report::to_json(&rows)?,
         Format::Csv => report::to_csv(&rows)?,
         Format::Table | Format::Md => {
-            let mut t = Table::new(
+            let t = table_of_rows(
                 format!("Deployment table: best precision that fits, per instance, cheapest offer ({currency})"),
-                &["model", "hardware", "fits at", "bits/w", "tokens/s (embeddings/s)", "instances", "monthly", "offer"],
+                &rows.iter().collect::<Vec<_>>(),
             );
-            for r in &rows {
-                t.push(vec![
-                    r.model.clone(),
-                    r.hardware.clone(),
-                    r.weights_format
-                        .clone()
-                        .unwrap_or_else(|| "does not fit".into()),
-                    opt(r.bits_per_weight, fmt_bits),
-                    match (r.tokens_per_second, r.embeddings_per_second) {
-                        (Some(x), _) => format!("{x:.1}"),
-                        (None, Some(e)) => format!("({e:.1})"),
-                        _ => "-".into(),
-                    },
-                    if r.fits {
-                        r.instances.to_string()
-                    } else {
-                        "-".into()
-                    },
-                    opt(r.monthly_cost, |c| fmt::money(c, currency)),
-                    match (&r.provider, &r.instance) {
-                        (Some(p), Some(i)) => format!("{p} {i}"),
-                        _ => "-".into(),
-                    },
-                ]);
-            }
             let w = args.request(false)?.workload;
             let mut notes = vec![format!(
                 "workload: {:.4} requests/s, {} input / {} output tokens (encoders: {} tokens per sequence); order tried: bf16 (fp16 where no bf16), int8, int4 ({})",
@@ -485,4 +460,47 @@ fn all_models(
         }
     };
     emit(&text)
+}
+
+/// The deployment table rows as a table for people (shared with `peftcost report`).
+pub(crate) fn table_of_rows(title: String, rows: &[&deploy::TableRow]) -> Table {
+    let mut t = Table::new(
+        title,
+        &[
+            "model",
+            "hardware",
+            "fits at",
+            "bits/w",
+            "tokens/s (embeddings/s)",
+            "instances",
+            "monthly",
+            "offer",
+        ],
+    );
+    for r in rows {
+        t.push(vec![
+            r.model.clone(),
+            r.hardware.clone(),
+            r.weights_format
+                .clone()
+                .unwrap_or_else(|| "does not fit".into()),
+            opt(r.bits_per_weight, fmt_bits),
+            match (r.tokens_per_second, r.embeddings_per_second) {
+                (Some(x), _) => format!("{x:.1}"),
+                (None, Some(e)) => format!("({e:.1})"),
+                _ => "-".into(),
+            },
+            if r.fits {
+                r.instances.to_string()
+            } else {
+                "-".into()
+            },
+            opt(r.monthly_cost, |c| fmt::money(c, &r.currency)),
+            match (&r.provider, &r.instance) {
+                (Some(p), Some(i)) => format!("{p} {i}"),
+                _ => "-".into(),
+            },
+        ]);
+    }
+    t
 }

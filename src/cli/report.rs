@@ -288,41 +288,16 @@ fn document(
         tables.push(t);
     }
     if !deploy_rows.is_empty() {
-        let mut t = Table::new(
+        // Grouped by target class, in the order of the seed's table.
+        let mut rows: Vec<&TableRow> = deploy_rows.iter().collect();
+        rows.sort_by_key(|r| TARGETS.iter().position(|t| *t == r.hardware));
+        tables.push(super::deploy::table_of_rows(
             format!(
                 "Deployment cost per month: best precision that fits, {} requests/s, {} in / {} out tokens ({display})",
                 args.qps, args.input_tokens, args.output_tokens
             ),
-            &["hardware", "model", "fits at", "tokens/s (embeddings/s)", "instances", "monthly", "offer"],
-        );
-        let mut rows: Vec<&TableRow> = deploy_rows.iter().collect();
-        rows.sort_by_key(|r| TARGETS.iter().position(|t| *t == r.hardware));
-        for r in rows {
-            t.push(vec![
-                r.hardware.clone(),
-                r.model.clone(),
-                r.weights_format
-                    .clone()
-                    .unwrap_or_else(|| "does not fit".into()),
-                match (r.tokens_per_second, r.embeddings_per_second) {
-                    (Some(x), _) => format!("{x:.1}"),
-                    (None, Some(e)) => format!("({e:.1})"),
-                    _ => "-".into(),
-                },
-                if r.fits {
-                    r.instances.to_string()
-                } else {
-                    "-".into()
-                },
-                r.monthly_cost
-                    .map_or("-".into(), |c| fmt::money(c, &r.currency)),
-                match (&r.provider, &r.instance) {
-                    (Some(p), Some(i)) => format!("{p} {i}"),
-                    _ => "-".into(),
-                },
-            ]);
-        }
-        tables.push(t);
+            &rows,
+        ));
     }
     let mut notes = vec![
         "memory in GiB (2^30 bytes) per device; hours are training hours; job cost = setup + data + train + export".into(),

@@ -48,7 +48,19 @@ pub struct OfferResult {
     pub cost_cny: f64,
 }
 
-fn matches(list: &[String], value: &str) -> bool {
+impl OfferResult {
+    /// A job cost with its amount in USD and CNY.
+    pub fn new(job: JobCost, fx: &crate::pricing::Fx) -> Result<Self> {
+        Ok(OfferResult {
+            cost_usd: fx.convert(job.cost, &job.currency, "USD")?,
+            cost_cny: fx.convert(job.cost, &job.currency, "CNY")?,
+            job,
+        })
+    }
+}
+
+/// Whether `value` is in a user's filter list (an empty list lets everything through).
+pub fn in_filter(list: &[String], value: &str) -> bool {
     list.is_empty()
         || list
             .iter()
@@ -96,7 +108,7 @@ pub fn rank_offers(
     let price_currency = q.currency.as_deref().unwrap_or("USD");
     let mut out = Vec::new();
     for (table, offer) in pricing.offers() {
-        if !matches(&q.providers, &table.provider) || !matches(&q.regions, &offer.region) {
+        if !in_filter(&q.providers, &table.provider) || !in_filter(&q.regions, &offer.region) {
             continue;
         }
         let Some(hours) = est
@@ -129,11 +141,7 @@ pub fn rank_offers(
                     continue;
                 }
             }
-            out.push(OfferResult {
-                cost_usd: pricing.fx.convert(cost.cost, &cost.currency, "USD")?,
-                cost_cny: pricing.fx.convert(cost.cost, &cost.currency, "CNY")?,
-                job: cost,
-            });
+            out.push(OfferResult::new(cost, &pricing.fx)?);
         }
     }
     out.sort_by(|a, b| a.cost_usd.total_cmp(&b.cost_usd));

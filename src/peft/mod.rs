@@ -241,17 +241,6 @@ impl ResolvedMethod {
             AdapterStyle::Houlsby => 2,
         }
     }
-
-    /// Whether the base weights of block Linears are trained (full fine-tuning).
-    pub fn trains_base(&self) -> bool {
-        self.config.kind == MethodKind::Full
-    }
-
-    /// Whether any trainable parameter sits at the bottom of the network (embeddings, prompts),
-    /// so input-gradients must flow through every block.
-    pub fn needs_full_backward(&self) -> bool {
-        true
-    }
 }
 
 fn hidden_of(inv: &Inventory) -> u64 {
@@ -345,7 +334,7 @@ pub fn resolve(p: &ModelProfile, inv: &Inventory, cfg: &MethodConfig) -> Result<
     let mut virtual_tokens = 0;
 
     match cfg.kind {
-        k if k.is_lora() => {
+        k @ (MethodKind::Lora | MethodKind::Dora | MethodKind::Qlora) => {
             check_positive("--rank", cfg.rank, 65_536)?;
             let (names, note) = match &cfg.targets {
                 Some(t) => (t.clone(), None),
@@ -478,7 +467,6 @@ pub fn resolve(p: &ModelProfile, inv: &Inventory, cfg: &MethodConfig) -> Result<
         MethodKind::Full => {
             base_unfrozen = total;
         }
-        _ => unreachable!("all method kinds are matched above"),
     }
 
     // modules_to_save: a trainable copy next to the frozen original; the SEQ_CLS head joins them.

@@ -12,6 +12,7 @@
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::estimate::offers::in_filter;
 use crate::estimate::{
     job_inputs_for, Assumptions, DeviceResult, Estimate, MethodSummary, OfferQuery, OfferResult,
     Prepared, Scenario, Shapes, WeightsDtype, Workload,
@@ -115,6 +116,66 @@ struct Candidate {
     cost: f64,
 }
 
+/// Every configuration of the search space for one hardware profile: (method variant, workload)
+/// keeping the global batch, with GPU counts up to `most_gpus`.
+fn workloads(variants: &[Scenario], global: u64, most_gpus: u64) -> Vec<(usize, Workload)> {
+    let mut out = Vec::new();
+    for gpus in divisors(global).into_iter().filter(|g| *g <= most_gpus) {
+        let zeros: &[u8] = if gpus > 1 { &[0, 1, 2, 3] } else { &[0] };
+        for micro in divisors(global / gpus) {
+            for (vi, s) in variants.iter().enumerate() {
+                for ckpt in [false, true] {
+                    for &zero in zeros {
+                        out.push((
+                            vi,
+                            Workload {
+                                gpus,
+                                micro_batch: micro,
+                                grad_accum: global / gpus / micro,
+                                grad_checkpointing: ckpt,
+                                zero,
+                                ..s.workload
+                            },
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A costed candidate, or `None` when the offer has no such billing or is over `--max-price`.
+fn candidate(
+    config: usize,
+    cost: Option<crate::pricing::JobCost>,
+    q: &PlanQuery,
+    pricing: &PricingCatalog,
+    budget_currency: &str,
+) -> Result<Option<Candidate>> {
+    let Some(cost) = cost else {
+        return Ok(None);
+    };
+    if let Some(max) = q.offers.max_price_per_hour {
+        let cur = q.offers.currency.as_deref().unwrap_or("USD");
+        if pricing
+            .fx
+            .convert(cost.price_per_hour, &cost.currency, cur)?
+            > max
+        {
+            return Ok(None);
+        }
+    }
+    Ok(Some(Candidate {
+        config,
+        wall_hours: cost.wall_hours,
+        cost: pricing
+            .fx
+            .convert(cost.cost, &cost.currency, budget_currency)?,
+        offer: OfferResult::new(cost, &pricing.fx)?,
+    }))
+}
+
 /// Search every configuration on every offer.
 pub fn plan(
     base: &Scenario,
@@ -164,108 +225,48 @@ pub fn plan(
         q.offers.billing.clone()
     };
     let in_filters = |provider: &str, region: &str| {
-        let m = |list: &[String], v: &str| {
-            list.is_empty()
-                || list
-                    .iter()
-                    .any(|x| crate::data::normalise(x) == crate::data::normalise(v))
-        };
-        m(&q.offers.providers, provider) && m(&q.offers.regions, region)
+        in_filter(&q.offers.providers, provider) && in_filter(&q.offers.regions, region)
     };
 
     let mut configs: Vec<Evaluated> = Vec::new();
+    let mut evaluated: u64 = 0;
     let mut candidates: Vec<Candidate> = Vec::new();
     for hw in hardware {
         let offers: Vec<_> = pricing
             .offers()
             .filter(|(t, o)| o.hardware == hw.id && in_filters(&t.provider, &o.region))
             .collect();
-        if offers.is_empty() {
-            continue;
-        }
         let most_gpus = offers
             .iter()
             .map(|(_, o)| o.gpus.max(1))
             .max()
-            .unwrap_or(1)
+            .unwrap_or(0)
             .min(q.max_gpus);
-        for gpus in divisors(global).into_iter().filter(|g| *g <= most_gpus) {
-            for micro in divisors(global / gpus) {
-                for (vi, s) in variants.iter().enumerate() {
-                    for ckpt in [false, true] {
-                        let zeros: &[u8] = if gpus > 1 { &[0, 1, 2, 3] } else { &[0] };
-                        for &zero in zeros {
-                            let w = Workload {
-                                gpus,
-                                micro_batch: micro,
-                                grad_accum: global / gpus / micro,
-                                grad_checkpointing: ckpt,
-                                zero,
-                                ..s.workload
-                            };
-                            let device = DeviceResult::new(&shapes[vi], &w, hw, a);
-                            let Some(hours) = device.hours.filter(|_| device.fits) else {
-                                continue;
-                            };
-                            let config = configs.len();
-                            configs.push(Evaluated {
-                                prepared_index: vi,
-                                workload: w,
-                                device,
-                            });
-                            let job = job_inputs_for(&estimates[vi], &w, hours, &q.offers);
-                            for (table, offer) in
-                                offers.iter().filter(|(_, o)| o.gpus.max(1) >= gpus)
-                            {
-                                for &billing in &billings {
-                                    let Some(cost) = job_cost(
-                                        table,
-                                        offer,
-                                        billing,
-                                        &job,
-                                        &pricing.fx,
-                                        q.offers.currency.as_deref(),
-                                    )?
-                                    else {
-                                        continue;
-                                    };
-                                    if let Some(max) = q.offers.max_price_per_hour {
-                                        let cur = q.offers.currency.as_deref().unwrap_or("USD");
-                                        if pricing.fx.convert(
-                                            cost.price_per_hour,
-                                            &cost.currency,
-                                            cur,
-                                        )? > max
-                                        {
-                                            continue;
-                                        }
-                                    }
-                                    let in_budget = pricing.fx.convert(
-                                        cost.cost,
-                                        &cost.currency,
-                                        &budget_currency,
-                                    )?;
-                                    candidates.push(Candidate {
-                                        config,
-                                        wall_hours: cost.wall_hours,
-                                        cost: in_budget,
-                                        offer: OfferResult {
-                                            cost_usd: pricing.fx.convert(
-                                                cost.cost,
-                                                &cost.currency,
-                                                "USD",
-                                            )?,
-                                            cost_cny: pricing.fx.convert(
-                                                cost.cost,
-                                                &cost.currency,
-                                                "CNY",
-                                            )?,
-                                            job: cost,
-                                        },
-                                    });
-                                }
-                            }
-                        }
+        for (vi, w) in workloads(&variants, global, most_gpus) {
+            let device = DeviceResult::new(&shapes[vi], &w, hw, a);
+            evaluated += 1;
+            let Some(hours) = device.hours.filter(|_| device.fits) else {
+                continue;
+            };
+            let config = configs.len();
+            configs.push(Evaluated {
+                prepared_index: vi,
+                workload: w,
+                device,
+            });
+            let job = job_inputs_for(&estimates[vi], &w, hours, &q.offers);
+            for (table, offer) in offers.iter().filter(|(_, o)| o.gpus.max(1) >= w.gpus) {
+                for &billing in &billings {
+                    let cost = job_cost(
+                        table,
+                        offer,
+                        billing,
+                        &job,
+                        &pricing.fx,
+                        q.offers.currency.as_deref(),
+                    )?;
+                    if let Some(c) = candidate(config, cost, q, pricing, &budget_currency)? {
+                        candidates.push(c);
                     }
                 }
             }
@@ -355,7 +356,7 @@ pub fn plan(
             )
         }),
         pareto,
-        configurations: configs.len() as u64,
+        configurations: evaluated,
         candidates: candidates.len() as u64,
         feasible: feasible.len() as u64,
         infeasible,
