@@ -369,7 +369,7 @@ fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         (
             vec![
                 "#", "provider", "instance", "hw×n", "billing", "price/h", "billed h", "setup",
-                "data", "train", "export", "job cost",
+                "data", "train", "export", "job cost", "USD",
             ],
             vec![
                 Constraint::Length(3),
@@ -384,11 +384,12 @@ fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
                 Constraint::Length(8),
                 Constraint::Length(6),
                 Constraint::Length(12),
+                Constraint::Length(8),
             ],
         )
     } else {
         (
-            vec!["#", "provider", "hw×n", "billing", "billed h", "job cost"],
+            vec!["#", "provider", "hw×n", "billing", "billed h", "job cost", "USD"],
             vec![
                 Constraint::Length(3),
                 Constraint::Length(10),
@@ -396,6 +397,7 @@ fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
                 Constraint::Length(9),
                 Constraint::Length(8),
                 Constraint::Fill(1),
+                Constraint::Length(8),
             ],
         )
     };
@@ -422,6 +424,8 @@ fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
                 }
             }
             cells.push(fmt::money(j.cost_display, &j.display_currency));
+            // The ranking is by USD: show it so mixed currencies compare at a glance.
+            cells.push(format!("{:.2}", o.cost_usd));
             Row::new(cells)
         });
     f.render_widget(
