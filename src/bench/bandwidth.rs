@@ -1,4 +1,5 @@
-//! Memory-bandwidth probes: an in-place copy (read + write) and a sum (read) of a large buffer.
+//! Memory-bandwidth probes: an in-place copy (read + write) and a sum (read, one slice per
+//! thread on the CPU) of a large buffer.
 //!
 //! The copy writes into a preallocated tensor (`slice_set`), so no run pays for page faults of a
 //! fresh allocation.
@@ -31,6 +32,12 @@ pub fn measure(
     let bytes = n as u64 * 4;
     let src = Tensor::ones(n, DType::F32, device)?;
     let dst = Tensor::zeros(n, DType::F32, device)?;
+    // The CPU sum kernel is single-threaded: read one slice per thread, as training does.
+    let threads = if device.is_cpu() {
+        candle_core::utils::get_num_threads().max(1)
+    } else {
+        1
+    };
     let mut out = Vec::new();
     for probe in ["copy", "sum"] {
         let moved = if probe == "copy" { 2 * bytes } else { bytes } as f64;
@@ -41,7 +48,7 @@ pub fn measure(
             if probe == "copy" {
                 dst.slice_set(&src, 0, 0)?;
             } else {
-                std::hint::black_box(src.sum_all()?);
+                parallel_sum(&src, threads)?;
             }
             device.synchronize()?;
             let dt = t0.elapsed().as_secs_f64();
@@ -61,4 +68,31 @@ pub fn measure(
         });
     }
     Ok(out)
+}
+
+/// Sum `t` (1-D) in `threads` slices on as many threads.
+fn parallel_sum(t: &Tensor, threads: usize) -> Result<()> {
+    let n = t.dim(0)?;
+    if threads <= 1 {
+        std::hint::black_box(t.sum_all()?);
+        return Ok(());
+    }
+    let chunk = n.div_ceil(threads);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .filter(|i| i * chunk < n)
+            .map(|i| {
+                let start = i * chunk;
+                let len = chunk.min(n - start);
+                s.spawn(move || -> Result<()> {
+                    std::hint::black_box(t.narrow(0, start, len)?.sum_all()?);
+                    Ok(())
+                })
+            })
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(candle_core::Error::Msg("sum thread panicked".into())))
+        })
+    })
 }

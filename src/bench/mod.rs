@@ -183,7 +183,7 @@ impl BenchSizes {
             matmul_tokens: 256,
             matmul_warmup: 0,
             matmul_reps: 3,
-            matmul_budget_s: 6.0,
+            matmul_budget_s: 6.5,
             bandwidth_bytes: 128 << 20,
             bandwidth_warmup: 1,
             bandwidth_reps: 5,
@@ -191,7 +191,7 @@ impl BenchSizes {
             train_layers: 1,
             train_tokens: 256,
             train_warmup: 1,
-            train_reps: 4,
+            train_reps: 6,
             train_budget_s: 5.0,
             lora_rank: 16,
             adapter_bottleneck: 64,
@@ -210,7 +210,7 @@ impl BenchSizes {
             bandwidth_reps: 7,
             train_layers: 2,
             train_tokens: 512,
-            train_reps: 5,
+            train_reps: 7,
             train_budget_s: 22.0,
             ..Self::quick()
         }
@@ -248,7 +248,7 @@ fn assumed_speed(device: BenchDevice, dtype: candle_core::DType) -> f64 {
 }
 
 /// Training GFLOP/s as a fraction of f32 matmul GFLOP/s assumed when sizing the steps.
-const ASSUMED_TRAIN_EFFICIENCY: f64 = 0.35;
+const ASSUMED_TRAIN_EFFICIENCY: f64 = 0.5;
 
 /// `max` scaled by `budget / predicted` (when over budget), in steps of 32, at least 64.
 fn fit_tokens(max: u64, predicted_s: f64, budget_s: f64) -> u64 {
@@ -535,7 +535,7 @@ pub fn run_bench(
     let total = (cfg.shapes.len() * dtypes.len() * (sz.matmul_warmup + sz.matmul_reps)
         + 2 * (sz.bandwidth_warmup + sz.bandwidth_reps)
         + methods.len() * (sz.train_warmup + sz.train_reps)
-        + 2) as u64;
+        + 3) as u64;
     let mut done = 0u64;
     let (device_name, memory_gib) = describe_device(cfg.device);
 
@@ -549,14 +549,14 @@ pub fn run_bench(
         (sz.matmul_tokens, *k0, *n0),
         candle_core::DType::F32,
         1,
-        1,
+        2,
         &mut || {
             done += 1;
             progress(&label, done, total);
         },
     )
     .map_err(candle_err("matmul"))?;
-    let probe_gflops = probe.gflops_median.max(1e-3);
+    let probe_gflops = probe.gflops_max.max(1e-3);
 
     // 1. Matmul at the model's shapes.
     let runs = (sz.matmul_warmup + sz.matmul_reps) as f64;
