@@ -543,3 +543,110 @@ fn compare_keeps_the_base_and_changes_only_what_the_spec_names() {
         .success()
         .stdout(predicate::str::contains("(-"));
 }
+
+/// A calibration as `peftcost bench` writes it (format version 1).
+fn calibration_json(hardware_id: Option<&str>) -> String {
+    serde_json::json!({
+        "format_version": 1, "tool_version": "0.1.0", "created_unix": 1796000000u64,
+        "device": "cpu: test machine (2 threads)", "device_kind": "cpu", "hardware_id": hardware_id,
+        "model": "qwen-7b", "memory_gib": 24.0,
+        "matmul_gflops": {"f32": 190.0, "bf16": 105.0},
+        "bandwidth_gbs": 25.0,
+        "train_gflops": {"lora": 85.5, "full": 95.0},
+        "train_efficiency": {"lora": 0.45, "full": 0.5}
+    })
+    .to_string()
+}
+
+#[test]
+fn calibration_makes_local_hardware_and_calibrates_profiles() {
+    let dir = tmp();
+    let cal = dir.path().join("cal.json");
+    std::fs::write(&cal, calibration_json(None)).unwrap();
+    let out = peftcost(dir.path())
+        .args([
+            "--calibration",
+            cal.to_str().unwrap(),
+            "estimate",
+            "--model",
+            "minicpm-2b",
+            "--hardware",
+            "local",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let d = &v["devices"][0];
+    assert_eq!(d["hardware"], "local");
+    assert_eq!(d["calibrated"], true);
+    assert_eq!(d["mfu"], 0.45);
+    // Step time = FLOPs of the step / (measured bf16 matmul 105 GFLOP/s x 0.45) + launch overhead.
+    let flops_step = v["flops"]["per_token"].as_f64().unwrap() * 4.0 * 512.0;
+    let expected = flops_step / (105e9 * 0.45) + 40.0 * 0.0025;
+    let step = d["step_seconds"].as_f64().unwrap();
+    assert!(
+        (step - expected).abs() / expected < 0.01,
+        "{step} vs {expected}"
+    );
+
+    // Made on a rented A10 (`bench --hardware-id a10`): the a10 profile is calibrated instead.
+    std::fs::write(&cal, calibration_json(Some("a10"))).unwrap();
+    let out = peftcost(dir.path())
+        .args([
+            "--calibration",
+            cal.to_str().unwrap(),
+            "estimate",
+            "--hardware",
+            "a10,a100-80g",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["devices"][0]["calibrated"], true);
+    assert_eq!(v["devices"][1]["calibrated"], false);
+}
+
+#[test]
+fn broken_calibrations_are_reported_never_a_panic() {
+    let dir = tmp();
+    let cal = dir.path().join("cal.json");
+    std::fs::write(&cal, "{\"format_version\": 1,\n \"device\": }").unwrap();
+    let err = fails(
+        &["--calibration", cal.to_str().unwrap(), "estimate"],
+        dir.path(),
+    );
+    assert!(err.contains("cal.json:2:"), "{err}");
+    std::fs::write(
+        &cal,
+        calibration_json(None).replace("\"format_version\":1", "\"format_version\":7"),
+    )
+    .unwrap();
+    let err = fails(
+        &["--calibration", cal.to_str().unwrap(), "estimate"],
+        dir.path(),
+    );
+    assert!(err.contains("format version 7 is not supported"), "{err}");
+    // A broken default calibration (the one `bench` writes) is ignored with a warning.
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("calibration.json"), "not json").unwrap();
+    let out = peftcost(dir.path())
+        .args(["estimate", "--hardware", "a10"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: calibration ignored"));
+    // Without any calibration, `local` says how to make one.
+    std::fs::remove_file(data.join("calibration.json")).unwrap();
+    let err = fails(&["estimate", "--hardware", "local"], dir.path());
+    assert!(err.contains("run `peftcost bench`"), "{err}");
+}

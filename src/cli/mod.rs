@@ -36,6 +36,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub profiles: Option<PathBuf>,
 
+    /// A `peftcost bench` calibration to apply (default: the one `bench` last wrote, if any):
+    /// one of this machine adds `--hardware local`; one made with `bench --hardware-id ID` on a
+    /// rented device calibrates that profile.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub calibration: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -62,19 +68,47 @@ pub enum Command {
     Pricing(pricing::PricingCommand),
     /// Measure this machine (matmul, memory bandwidth, training steps) and write a calibration.
     Bench(bench::BenchArgs),
-    /// The interactive planner
+    /// The interactive planner: change inputs and watch memory, fit, hours and money move.
     Tui(tui::TuiArgs),
 }
 
+/// Which calibration a command applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CalibrationSource {
+    None,
+    /// The file `bench` last wrote: a broken one is reported and ignored.
+    Default(PathBuf),
+    /// Named with `--calibration`: errors in it are fatal.
+    File(PathBuf),
+}
+
 /// Shared state for a command: where user data lives.
+#[derive(Debug, Clone)]
 pub struct Context {
     pub config_dir: Option<PathBuf>,
+    pub calibration: CalibrationSource,
 }
 
 impl Context {
     fn new(cli: &Cli) -> Self {
+        let calibration = match &cli.calibration {
+            Some(path) => CalibrationSource::File(path.clone()),
+            None => match crate::bench::default_calibration_path().filter(|p| p.is_file()) {
+                Some(path) => CalibrationSource::Default(path),
+                None => CalibrationSource::None,
+            },
+        };
         Context {
             config_dir: cli.profiles.clone().or_else(crate::data::config_dir),
+            calibration,
+        }
+    }
+
+    /// Embedded data plus `config_dir`, and no calibration (what tests use).
+    pub fn with_config_dir(config_dir: Option<PathBuf>) -> Self {
+        Context {
+            config_dir,
+            calibration: CalibrationSource::None,
         }
     }
 
@@ -87,8 +121,24 @@ impl Context {
         crate::pricing::PricingCatalog::load(self.config_dir.as_deref())
     }
 
+    /// Hardware profiles with the calibration applied: the one given with `--calibration`, or
+    /// else the one `bench` last wrote (a broken default file is reported and ignored).
     pub fn hardware(&self) -> Result<crate::hardware::HardwareCatalog> {
-        crate::hardware::HardwareCatalog::load(self.config_dir.as_deref())
+        let mut catalog = crate::hardware::HardwareCatalog::load(self.config_dir.as_deref())?;
+        match &self.calibration {
+            CalibrationSource::None => {}
+            CalibrationSource::File(path) => {
+                catalog.apply_calibration(&crate::bench::load_calibration(path)?)?
+            }
+            CalibrationSource::Default(path) => {
+                if let Err(e) =
+                    crate::bench::load_calibration(path).and_then(|c| catalog.apply_calibration(&c))
+                {
+                    eprintln!("warning: calibration ignored: {e}");
+                }
+            }
+        }
+        Ok(catalog)
     }
 }
 

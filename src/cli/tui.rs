@@ -41,12 +41,6 @@ pub fn run(ctx: &Context, args: TuiArgs) -> Result<()> {
         billing: args.billing,
         color: !tui::no_color(),
     };
-    let app = App::new(
-        Context {
-            config_dir: ctx.config_dir.clone(),
-        },
-        args.scenario,
-        opts,
-    )?;
+    let app = App::new(ctx.clone(), args.scenario, opts)?;
     tui::run(app)
 }

@@ -131,6 +131,7 @@ fn xeon_8260_16t() -> HardwareProfile {
         confidence: "estimate".into(),
         notes: None,
         calibrated: false,
+        method_mfu: Default::default(),
     }
 }
 

@@ -120,7 +120,8 @@ impl DeviceResult {
         let memory = shapes.memory(w, dtype, hw, a, w.micro_batch);
         let cap = hw.memory_bytes();
         let fits = (memory.total as f64) <= cap;
-        let step = shapes.step_seconds(w, dtype, hw, a, hw.train_mfu, &memory);
+        let mfu = hw.mfu_for(shapes.kind);
+        let step = shapes.step_seconds(w, dtype, hw, a, mfu, &memory);
         let seq_tokens = w.global_batch() as f64 * shapes.seq_tokens(w.seq_len);
         DeviceResult {
             hardware: hw.id.clone(),
@@ -134,7 +135,7 @@ impl DeviceResult {
             step_seconds: step,
             tokens_per_second: step.map(|s| seq_tokens / s),
             hours: step.map(|s| s * w.steps() as f64 / 3600.0),
-            mfu: hw.train_mfu,
+            mfu,
             calibrated: hw.calibrated,
             note: note.or_else(|| {
                 step.is_none().then(|| {

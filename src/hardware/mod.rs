@@ -4,7 +4,13 @@
 //! user's `hardware.toml`. A calibration measured by `peftcost bench` replaces the default
 //! efficiencies of the profile it describes, or becomes the `local` profile.
 
+mod calibrated;
+
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
+
+pub use calibrated::{method_family, LOCAL};
 
 use crate::data::{self, DataFile};
 use crate::error::{from_toml, Error, Result};
@@ -64,6 +70,13 @@ pub struct HardwareProfile {
     /// Set when a `peftcost bench` calibration replaced the efficiencies.
     #[serde(default, skip_deserializing)]
     pub calibrated: bool,
+    /// Calibrated MFU per method family (`lora`, `adapter`, `prompt`, `full`).
+    #[serde(
+        default,
+        skip_deserializing,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub method_mfu: BTreeMap<String, f64>,
 }
 
 impl HardwareProfile {
@@ -196,6 +209,19 @@ impl HardwareCatalog {
         self.profiles.push(h);
     }
 
+    /// Apply a calibration: one of this machine becomes `local`; one made on a rented device
+    /// (with a hardware id) calibrates that profile.
+    pub fn apply_calibration(&mut self, c: &crate::bench::Calibration) -> Result<()> {
+        match &c.hardware_id {
+            None => self.insert(HardwareProfile::local(c)),
+            Some(id) => {
+                let calibrated = self.get(id)?.calibrated_with(c);
+                self.insert(calibrated);
+            }
+        }
+        Ok(())
+    }
+
     /// Find a profile by id or alias, accepting spellings like `A100-80GB` or `a100`.
     pub fn get(&self, name: &str) -> Result<&HardwareProfile> {
         let wanted = data::normalise(name);
@@ -216,6 +242,11 @@ impl HardwareCatalog {
             {
                 return Ok(p);
             }
+        }
+        if wanted == LOCAL {
+            return Err(Error::input(
+                "no calibration of this machine: run `peftcost bench` (or pass --calibration FILE) to create --hardware local",
+            ));
         }
         let ids: Vec<&str> = self.profiles.iter().map(|p| p.id.as_str()).collect();
         let hint = data::nearest(name, ids.iter().copied())

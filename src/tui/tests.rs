@@ -25,7 +25,7 @@ fn app_from(flags: &[&str]) -> App {
         panic!("not the tui command");
     };
     App::new(
-        Context { config_dir: None },
+        Context::with_config_dir(None),
         args.scenario,
         StartOptions {
             hardware: args.hardware,
@@ -230,7 +230,7 @@ fn export_writes_the_same_rows_as_estimate_csv() {
     let Command::Estimate(est_args) = Cli::try_parse_from(argv).unwrap().command else {
         panic!()
     };
-    let ctx = Context { config_dir: None };
+    let ctx = Context::with_config_dir(None);
     let prepared = est_args.scenario.scenario(&ctx).unwrap().prepare().unwrap();
     let hw = ctx.hardware().unwrap().select(&est_args.hardware).unwrap();
     let pricing = ctx.pricing().unwrap();

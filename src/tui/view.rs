@@ -389,7 +389,9 @@ fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         )
     } else {
         (
-            vec!["#", "provider", "hw×n", "billing", "billed h", "job cost", "USD"],
+            vec![
+                "#", "provider", "hw×n", "billing", "billed h", "job cost", "USD",
+            ],
             vec![
                 Constraint::Length(3),
                 Constraint::Length(10),
