@@ -37,25 +37,7 @@ impl GateArgs {
         fx: &Fx,
         currency: Option<&str>,
     ) -> Result<()> {
-        if let Some(limit) = self.fail_if_cost_over {
-            let cur = currency.unwrap_or("USD");
-            match cheapest {
-                None => {
-                    return Err(Error::Threshold(format!(
-                        "--fail-if-cost-over {limit} {cur}: no offer can run the job"
-                    )))
-                }
-                Some(o) => {
-                    let cost = fx.convert(o.job.cost, &o.job.currency, cur)?;
-                    if cost > limit {
-                        return Err(Error::Threshold(format!(
-                            "--fail-if-cost-over {limit} {cur}: the cheapest job costs {cost:.2} {cur} ({} {} {})",
-                            o.job.provider, o.job.instance, o.job.billing
-                        )));
-                    }
-                }
-            }
-        }
+        // Fit first: when a job does not fit, that is the reason it has no price either.
         if let Some(hw) = &self.fail_if_not_fits {
             let wanted = crate::data::normalise(hw);
             match devices.iter().find(|d| d.hardware == wanted) {
@@ -73,6 +55,25 @@ impl GateArgs {
                     )))
                 }
                 Some(_) => {}
+            }
+        }
+        if let Some(limit) = self.fail_if_cost_over {
+            let cur = currency.unwrap_or("USD");
+            match cheapest {
+                None => {
+                    return Err(Error::Threshold(format!(
+                        "--fail-if-cost-over {limit} {cur}: no offer can run the job"
+                    )))
+                }
+                Some(o) => {
+                    let cost = fx.convert(o.job.cost, &o.job.currency, cur)?;
+                    if cost > limit {
+                        return Err(Error::Threshold(format!(
+                            "--fail-if-cost-over {limit} {cur}: the cheapest job costs {cost:.2} {cur} ({} {} {})",
+                            o.job.provider, o.job.instance, o.job.billing
+                        )));
+                    }
+                }
             }
         }
         Ok(())
