@@ -324,7 +324,7 @@ proptest! {
 
 #[test]
 fn published_inference_rows_within_tolerance() {
-    let rows = validate::validation_rows();
+    let rows = validate::validation_rows().unwrap();
     let mut report = String::new();
     for r in &rows {
         report.push_str(&format!(

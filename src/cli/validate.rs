@@ -16,7 +16,10 @@ pub struct ValidateArgs {
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
     let rows = validation_rows(&ctx.models()?, &ctx.hardware()?)?;
     let text = match args.format {
-        Format::Json => report::to_json(&rows)?,
+        Format::Json => report::to_json(&serde_json::json!({
+            "training": rows,
+            "serving": crate::deploy::validate::validation_rows()?,
+        }))?,
         Format::Csv => report::to_csv(&rows)?,
         Format::Table | Format::Md => {
             let mut t = Table::new(
@@ -58,9 +61,36 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
                     notes.push(format!("{}: {}", r.name, r.note));
                 }
             }
+            let serving = crate::deploy::validate::validation_rows()?;
+            let mut d = Table::new(
+                "Serving: predicted vs published (memory in GiB, speed in tokens or sequences per second)",
+                &["setup", "unit", "measured", "predicted", "error", "tolerance", "targets"],
+            );
+            for r in &serving {
+                d.push(vec![
+                    r.name.clone(),
+                    r.unit.clone(),
+                    format!("{:.2}", r.measured),
+                    format!("{:.2}", r.predicted),
+                    pct(r.error),
+                    format!("{:.0}%", r.tolerance * 100.0),
+                    if r.asserted {
+                        "asserted".into()
+                    } else {
+                        "shown".into()
+                    },
+                ]);
+                if let Some(n) = &r.note {
+                    notes.push(format!("{}: {n}", r.name));
+                }
+            }
+            notes.push(
+                "serving rows: sources in src/deploy/validate.rs; asserted in tests/deploy.rs"
+                    .into(),
+            );
             let doc = Document {
                 title: "peftcost validate".into(),
-                tables: vec![t],
+                tables: vec![t, d],
                 notes,
             };
             if args.format == Format::Md {

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::serve::{served, Served};
 use super::{Assumptions, Precision, WeightFormat, GGUF_Q4_0_BITS, GGUF_Q8_0_BITS};
 use crate::arch::{Family, Inventory, ModelCatalog, ModelProfile, Norm, Task};
+use crate::error::{Error, Result};
 use crate::hardware::{HardwareCatalog, HardwareKind, HardwareProfile, PeakTflops};
 
 /// Memory predictions must be within this fraction of the published figure.
@@ -75,24 +76,21 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn model(&self, id: &str) -> ModelProfile {
-        self.models.get(id).expect("embedded model profile").clone()
+    fn model(&self, id: &str) -> Result<ModelProfile> {
+        Ok(self.models.get(id)?.clone())
     }
-    fn hw(&self, id: &str) -> HardwareProfile {
-        self.hardware
-            .get(id)
-            .expect("embedded hardware profile")
-            .clone()
+    fn hw(&self, id: &str) -> Result<HardwareProfile> {
+        Ok(self.hardware.get(id)?.clone())
     }
 }
 
-fn inventory(p: &ModelProfile) -> Inventory {
+fn inventory(p: &ModelProfile) -> Result<Inventory> {
     let task = if p.family.is_encoder() {
         Task::FeatureExtraction
     } else {
         Task::CausalLm
     };
-    Inventory::build(p, task, 2).expect("inventory of an embedded profile")
+    Inventory::build(p, task, 2)
 }
 
 fn model_on<'a>(
@@ -102,8 +100,14 @@ fn model_on<'a>(
     f: WeightFormat,
     prec: Precision,
     a: &'a Assumptions,
-) -> Served<'a> {
-    served(p, inv, hw, f, prec, 0, 0.0, a).expect("profile with bandwidth and peak")
+) -> Result<Served<'a>> {
+    served(p, inv, hw, f, prec, 0, 0.0, a).ok_or_else(|| {
+        Error::Internal(format!(
+            "{} has no bandwidth or peak for {}",
+            hw.id,
+            prec.as_str()
+        ))
+    })
 }
 
 /// Intel Xeon Platinum 8260 (Cascade Lake, 24 cores, 2.4 GHz), the chatglm.cpp CPU host, run with
@@ -176,10 +180,10 @@ fn tps(s: &Served, ctx: f64, hf_eager: bool) -> f64 {
 }
 
 /// Every published row we compare against.
-pub fn validation_rows() -> Vec<ValidationRow> {
+pub fn validation_rows() -> Result<Vec<ValidationRow>> {
     let c = Ctx {
-        models: ModelCatalog::embedded().expect("embedded models"),
-        hardware: HardwareCatalog::embedded().expect("embedded hardware"),
+        models: ModelCatalog::embedded()?,
+        hardware: HardwareCatalog::embedded()?,
         a: Assumptions::default(),
     };
     let a = &c.a;
@@ -189,9 +193,9 @@ pub fn validation_rows() -> Vec<ValidationRow> {
     // tokens; peak memory "encoding 2048 tokens" (torch max_memory_allocated, read as GiB).
     // Memory = weights + KV of 2048 tokens + the prompt's logits (2048 x vocab, bf16 + fp32 copy).
     {
-        let qwen = c.model("qwen-7b");
-        let inv = inventory(&qwen);
-        let a100 = c.hw("a100-80g");
+        let qwen = c.model("qwen-7b")?;
+        let inv = inventory(&qwen)?;
+        let a100 = c.hw("a100-80g")?;
         let src =
             "QwenLM/Qwen README (measurements.md §2.1a), A100-SXM4-80G, HF transformers, bs 1";
         for (prec, label, tok_s, mem_gb) in [
@@ -200,7 +204,7 @@ pub fn validation_rows() -> Vec<ValidationRow> {
             (Precision::Int4, "Int4 (GPTQ)", 50.09, 8.21),
         ] {
             let f = WeightFormat::for_target(prec, super::Int4Format::Gptq, HardwareKind::Gpu, a);
-            let s = model_on(&qwen, &inv, &a100, f, prec, a);
+            let s = model_on(&qwen, &inv, &a100, f, prec, a)?;
             let mut r = row(
                 &format!("Qwen-7B {label} decode, A100-80G"),
                 src,
@@ -229,9 +233,9 @@ pub fn validation_rows() -> Vec<ValidationRow> {
     // §2.2 Qwen2.5-7B-Instruct, vLLM 0.6.3, one A100 80GB, input 1, generating 2048 tokens.
     // Used to fit int8_kernel_factor and int4_kernel_factor (so not independent for int8/int4).
     {
-        let q = c.model("qwen2.5-7b");
-        let inv = inventory(&q);
-        let a100 = c.hw("a100-80g");
+        let q = c.model("qwen2.5-7b")?;
+        let inv = inventory(&q)?;
+        let a100 = c.hw("a100-80g")?;
         let src =
             "QwenLM/Qwen2.5 speed_benchmark.rst (measurements.md §2.2), vLLM, A100 80GB, bs 1";
         for (prec, label, tok_s) in [
@@ -240,7 +244,7 @@ pub fn validation_rows() -> Vec<ValidationRow> {
             (Precision::Int4, "GPTQ-Int4", 154.05),
         ] {
             let f = WeightFormat::for_target(prec, super::Int4Format::Gptq, HardwareKind::Gpu, a);
-            let s = model_on(&q, &inv, &a100, f, prec, a);
+            let s = model_on(&q, &inv, &a100, f, prec, a)?;
             let mut r = row(
                 &format!("Qwen2.5-7B {label} decode (vLLM), A100-80G"),
                 src,
@@ -259,10 +263,10 @@ pub fn validation_rows() -> Vec<ValidationRow> {
     // §2.4 chatglm.cpp ChatGLM3-6B (same shapes as ChatGLM2-6B): ms/token on CPU (Xeon Platinum
     // 8260, 16 threads) and CUDA (V100-SXM2-32GB); memory usage. Not used to fit anything.
     {
-        let glm = c.model("chatglm3-6b");
-        let inv = inventory(&glm);
+        let glm = c.model("chatglm3-6b")?;
+        let inv = inventory(&glm)?;
         let cpu = xeon_8260_16t();
-        let v100 = c.hw("v100-32g");
+        let v100 = c.hw("v100-32g")?;
         let src = "li-plus/chatglm.cpp README (measurements.md §2.4)";
         let formats = [
             (
@@ -288,7 +292,7 @@ pub fn validation_rows() -> Vec<ValidationRow> {
             ),
         ];
         for (label, f, cpu_ms, gpu_ms, mem) in formats {
-            let s = model_on(&glm, &inv, &cpu, f.clone(), Precision::Fp16, a);
+            let s = model_on(&glm, &inv, &cpu, f.clone(), Precision::Fp16, a)?;
             rows.push(row(
                 &format!("ChatGLM3-6B {label} decode, Xeon 8260 16 threads"),
                 src,
@@ -297,7 +301,7 @@ pub fn validation_rows() -> Vec<ValidationRow> {
                 "tokens/s",
                 SPEED_TOLERANCE,
             ));
-            let g = model_on(&glm, &inv, &v100, f, Precision::Fp16, a);
+            let g = model_on(&glm, &inv, &v100, f, Precision::Fp16, a)?;
             rows.push(row(
                 &format!("ChatGLM3-6B {label} decode, V100-SXM2-32GB"),
                 src,
@@ -324,16 +328,16 @@ pub fn validation_rows() -> Vec<ValidationRow> {
     // §2.7 optimum-quanto PR #62: zephyr-7b-beta (Mistral-7B architecture) fp16 on A10G, HF
     // transformers generate, batch 1: 38 ms per token.
     {
-        let m = c.model("mistral-7b");
-        let inv = inventory(&m);
-        let a10g = c.hw("a10g");
+        let m = c.model("mistral-7b")?;
+        let inv = inventory(&m)?;
+        let a10g = c.hw("a10g")?;
         let f = WeightFormat::for_target(
             Precision::Fp16,
             super::Int4Format::Gptq,
             HardwareKind::Gpu,
             a,
         );
-        let s = model_on(&m, &inv, &a10g, f, Precision::Fp16, a);
+        let s = model_on(&m, &inv, &a10g, f, Precision::Fp16, a)?;
         rows.push(row(
             "Mistral-7B fp16 decode (HF), A10G",
             "huggingface/optimum-quanto PR #62 (measurements.md §2.7), zephyr-7b-beta, bs 1",
@@ -347,16 +351,16 @@ pub fn validation_rows() -> Vec<ValidationRow> {
     // §2.8 AutoAWQ PR #92: Mistral-7B AWQ (GEMM, fused layers) on T4, batch 1, prefill 256 and
     // decode 256: 33.10 tokens/s, 4.31 GB VRAM (29.24 % of the card: GiB).
     {
-        let m = c.model("mistral-7b");
-        let inv = inventory(&m);
-        let t4 = c.hw("t4");
+        let m = c.model("mistral-7b")?;
+        let inv = inventory(&m)?;
+        let t4 = c.hw("t4")?;
         let f = WeightFormat::for_target(
             Precision::Int4,
             super::Int4Format::Awq,
             HardwareKind::Gpu,
             a,
         );
-        let s = model_on(&m, &inv, &t4, f, Precision::Int4, a);
+        let s = model_on(&m, &inv, &t4, f, Precision::Int4, a)?;
         let src = "casper-hansen/AutoAWQ PR #92 (measurements.md §2.8), T4, bs 1, 256/256";
         rows.push(row(
             "Mistral-7B AWQ int4 decode, T4",
@@ -381,15 +385,15 @@ pub fn validation_rows() -> Vec<ValidationRow> {
     // batch 384 x 256 tokens of KV needs it): static batch 384, input 128, output 128.
     {
         let l = llama_7b();
-        let inv = inventory(&l);
-        let a100 = c.hw("a100-80g");
+        let inv = inventory(&l)?;
+        let a100 = c.hw("a100-80g")?;
         let f = WeightFormat::for_target(
             Precision::Fp16,
             super::Int4Format::Gptq,
             HardwareKind::Gpu,
             a,
         );
-        let s = model_on(&l, &inv, &a100, f, Precision::Fp16, a);
+        let s = model_on(&l, &inv, &a100, f, Precision::Fp16, a)?;
         let src = "NVIDIA/TensorRT-LLM docs/source/performance.md (measurements.md §2.6)";
         let b = 384u64;
         let batch_time = b as f64 * s.prefill_seconds(128) + 128.0 * s.step_seconds(b, 192.0);
@@ -430,16 +434,16 @@ pub fn validation_rows() -> Vec<ValidationRow> {
     // apart from the vocabulary, which adds no FLOPs): 0.54 requests/s x 256 sentences of
     // ≈ 449 tokens = 138 sentences/s. encoder_efficiency is taken from this row.
     {
-        let bge = c.model("bge-large-zh-v1.5");
-        let inv = inventory(&bge);
-        let l4 = c.hw("l4");
+        let bge = c.model("bge-large-zh-v1.5")?;
+        let inv = inventory(&bge)?;
+        let l4 = c.hw("l4")?;
         let f = WeightFormat::for_target(
             Precision::Fp16,
             super::Int4Format::Gptq,
             HardwareKind::Gpu,
             a,
         );
-        let s = model_on(&bge, &inv, &l4, f, Precision::Fp16, a);
+        let s = model_on(&bge, &inv, &l4, f, Precision::Fp16, a)?;
         let eps = s.peak * a.encoder_efficiency / s.encoder_flops(449);
         let mut r = row(
             "BGE-large embeddings/s (TEI), L4, 449 tokens",
@@ -455,5 +459,5 @@ pub fn validation_rows() -> Vec<ValidationRow> {
 
     // Rows are asserted unless marked otherwise above, so a drift out of tolerance fails
     // tests/deploy.rs instead of silently dropping the row.
-    rows
+    Ok(rows)
 }
