@@ -31,7 +31,7 @@ pub struct Calibration {
     pub model: String,
     /// Device memory in GiB: total RAM for the CPU, GPU memory for CUDA (0 if unknown).
     pub memory_gib: f64,
-    /// dtype (`f32`, `f16`, `bf16`) -> median over the model's shapes of the per-shape median
+    /// dtype (`f32`, `f16`, `bf16`) -> median over the model's shapes of the per-shape best
     /// GFLOP/s.
     pub matmul_gflops: BTreeMap<String, f64>,
     /// Memory bandwidth in GB/s (1e9 bytes).

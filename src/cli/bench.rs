@@ -287,7 +287,7 @@ fn document(r: &BenchReport) -> Document {
     }
 
     doc.notes.push(format!(
-        "efficiency = training GFLOP/s (analytic matmul FLOPs of the step / median step time) over the median f32 matmul GFLOP/s ({:.1})",
+        "efficiency = training GFLOP/s (analytic matmul FLOPs of the step / best step time) over the f32 matmul GFLOP/s ({:.1}, median over shapes of each shape's best run); the calibration uses best runs because noise only slows a run down",
         r.matmul_gflops.get("f32").copied().unwrap_or(0.0)
     ));
     doc.notes.push(format!(
