@@ -3,6 +3,26 @@
 //! Data flows one way: files -> typed profiles ([`arch`], [`hardware`], [`pricing`]) -> the pure
 //! core ([`peft`], [`estimate`]) -> rows -> renderers ([`report`], the TUI). No renderer
 //! computes a number, and no core function reads a file or the clock.
+//!
+//! ```
+//! use peftcost::arch::ModelCatalog;
+//! use peftcost::estimate::{Scenario, Workload};
+//! use peftcost::peft::{MethodConfig, MethodKind};
+//!
+//! let profile = ModelCatalog::embedded()?.get("chatglm3-6b")?.clone();
+//! let scenario = Scenario {
+//!     task: Scenario::default_task(&profile),
+//!     num_labels: 2,
+//!     profile,
+//!     method: MethodConfig::new(MethodKind::Lora), // r=8 on peft's default query_key_value
+//!     workload: Workload::default(),
+//! };
+//! let prepared = scenario.prepare()?;
+//! // THUDM/ChatGLM3 lora_finetune.ipynb: "trainable params: 1,949,696 || all params: 6,245,533,696"
+//! assert_eq!(prepared.method.counts.trainable, 1_949_696);
+//! assert_eq!(prepared.method.counts.all, 6_245_533_696);
+//! # Ok::<(), peftcost::Error>(())
+//! ```
 
 pub mod arch;
 pub mod bench;
