@@ -126,3 +126,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Error::io(path, e)
     })
 }
+
+/// Remember the model of the last `estimate` (best effort: `bench` measures it by default).
+pub fn remember_last_model(id: &str) {
+    if let Some(dir) = data_dir() {
+        let _ = write_atomic(&dir.join("last-model"), id.as_bytes());
+    }
+}
+
+/// The model of the last `estimate`, if one was remembered.
+pub fn last_model() -> Option<String> {
+    let text = std::fs::read_to_string(data_dir()?.join("last-model")).ok()?;
+    let id = text.trim();
+    (!id.is_empty() && id.len() < 200).then(|| id.to_string())
+}

@@ -650,3 +650,15 @@ fn broken_calibrations_are_reported_never_a_panic() {
     let err = fails(&["estimate", "--hardware", "local"], dir.path());
     assert!(err.contains("run `peftcost bench`"), "{err}");
 }
+
+#[test]
+fn estimate_remembers_its_model_for_bench() {
+    // `bench --model` defaults to the model of the last estimate (issue 5).
+    let dir = tmp();
+    peftcost(dir.path())
+        .args(["estimate", "--model", "mistral", "--hardware", "a10"])
+        .assert()
+        .success();
+    let remembered = std::fs::read_to_string(dir.path().join("data/last-model")).unwrap();
+    assert_eq!(remembered, "mistral-7b");
+}

@@ -10,9 +10,10 @@ use crate::report::{self, fmt, Document, Table};
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Model whose Linear shapes and block are measured.
-    #[arg(long, default_value = "qwen-7b")]
-    pub model: String,
+    /// Model whose Linear shapes and block are measured (default: the model of the last
+    /// `estimate`, else qwen-7b).
+    #[arg(long)]
+    pub model: Option<String>,
     /// Fewer tokens and repetitions: seconds instead of a minute.
     #[arg(long)]
     pub quick: bool,
@@ -51,7 +52,12 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
         })?)
     };
     let catalog = ctx.models()?;
-    let profile = catalog.get(&args.model)?;
+    let model = args
+        .model
+        .clone()
+        .or_else(crate::data::last_model)
+        .unwrap_or_else(|| "qwen-7b".to_string());
+    let profile = catalog.get(&model)?;
     let cfg = BenchConfig::from_profile(profile, args.quick, device)?;
 
     let bar = std::io::stderr().is_terminal().then(|| {

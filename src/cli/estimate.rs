@@ -92,6 +92,9 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     let hardware = ctx.hardware()?.select(&args.hardware)?;
     let pricing = ctx.pricing()?;
     let query = args.offers.query(&pricing.fx)?;
+    if args.scenario.model_config.is_none() {
+        crate::data::remember_last_model(&prepared.scenario.profile.id);
+    }
     let mut est = Estimate::new(&prepared, &hardware, &Assumptions::default())
         .with_offers(&prepared, &pricing, &query)?;
     let today = super::pricing::today();
