@@ -54,10 +54,14 @@ pub struct DeployArgs {
     #[arg(long)]
     pub context: Option<u64>,
     /// Requests per second (all adapters together).
-    #[arg(long, conflicts_with = "requests_per_day")]
+    #[arg(
+        long,
+        conflicts_with = "requests_per_day",
+        allow_negative_numbers = true
+    )]
     pub qps: Option<f64>,
     /// Requests per day, instead of --qps.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub requests_per_day: Option<f64>,
     /// Prompt tokens per request (encoders: tokens per sequence embedded).
     #[arg(long, default_value_t = 512)]
@@ -66,10 +70,10 @@ pub struct DeployArgs {
     #[arg(long, default_value_t = 256)]
     pub output_tokens: u64,
     /// Time-to-first-token target in seconds.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub max_ttft: Option<f64>,
     /// Time-per-output-token target in seconds; limits the batch.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     pub max_tpot: Option<f64>,
     /// LoRA tasks served on one base model (compared with as many merged models).
     #[arg(long, default_value_t = 0)]

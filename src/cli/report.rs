@@ -40,7 +40,7 @@ pub struct ReportArgs {
     #[arg(long)]
     pub grad_checkpointing: bool,
     /// Serving traffic for the deployment table (requests per second).
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub qps: f64,
     #[arg(long, default_value_t = 512)]
     pub input_tokens: u64,

@@ -312,8 +312,26 @@ impl Workload {
                 "--qps / --requests-per-day must be greater than 0",
             ));
         }
+        // A million requests per second is beyond any single deployment this models.
+        if self.qps > 1e6 {
+            return Err(Error::input(format!(
+                "--qps {} is absurd: at most 1,000,000 requests/s (86.4 billion per day) is accepted",
+                self.qps
+            )));
+        }
         if self.input_tokens == 0 {
             return Err(Error::input("--input-tokens must be at least 1"));
+        }
+        for (name, v) in [
+            ("--input-tokens", self.input_tokens),
+            ("--output-tokens", self.output_tokens),
+            ("--context", self.context),
+        ] {
+            if v > 10_485_760 {
+                return Err(Error::input(format!(
+                    "{name} {v} is absurd: at most 10,485,760 tokens is accepted"
+                )));
+            }
         }
         if !encoder && self.output_tokens == 0 {
             return Err(Error::input("--output-tokens must be at least 1"));
