@@ -192,3 +192,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn cheapest_and_fastest_are_the_ends_of_the_pareto_front() {
+    let (hw, pricing) = catalogs();
+    let s = scenario(
+        "mistral-7b",
+        MethodKind::Lora,
+        Workload {
+            samples: 20_000,
+            ..Workload::default()
+        },
+    );
+    for budget in [None, Some(1.0), Some(5.0)] {
+        let q = PlanQuery {
+            budget,
+            ..PlanQuery::default()
+        };
+        let r = plan(&s, &hw, &pricing, &q, &Assumptions::default()).unwrap();
+        let (Some(c), Some(f)) = (&r.cheapest, &r.fastest) else {
+            continue;
+        };
+        let first = r.pareto.first().unwrap();
+        let last = r.pareto.last().unwrap();
+        assert_eq!((first.cost, first.wall_hours), (c.cost, c.wall_hours));
+        assert_eq!(last.wall_hours, f.wall_hours);
+    }
+}

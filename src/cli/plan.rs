@@ -8,6 +8,7 @@ use super::{emit, Context, Format, ScenarioArgs};
 use crate::error::{Error, Result};
 use crate::estimate::Assumptions;
 use crate::plan::{plan, Plan, PlanQuery, PlanResult};
+use crate::pricing::Fx;
 use crate::report::{self, fmt, Document, Table};
 
 #[derive(Debug, Args)]
@@ -44,33 +45,34 @@ struct PlanJson<'a> {
     plans: Vec<&'a Plan>,
 }
 
+impl PlanArgs {
+    /// The planner's query from the flags (the budget is in --currency, else USD).
+    pub fn query(&self, fx: &Fx) -> Result<PlanQuery> {
+        let offers = self.offers.query(fx)?;
+        Ok(PlanQuery {
+            budget_currency: offers.currency.clone().unwrap_or_else(|| "USD".into()),
+            offers,
+            max_gpus: self.max_gpus,
+            allow_quantization: self.allow_quantization,
+            deadline_hours: self.deadline,
+            budget: self.budget,
+        })
+    }
+}
+
 pub fn run(ctx: &Context, args: PlanArgs) -> Result<()> {
     args.gates.validate()?;
     let scenario = args.scenario.scenario(ctx)?;
     let hardware = ctx.hardware()?.select(&args.hardware)?;
     let pricing = ctx.pricing()?;
-    let offers = args.offers.query(&pricing.fx)?;
-    let q = PlanQuery {
-        budget_currency: offers.currency.clone().unwrap_or_else(|| "USD".into()),
-        offers,
-        max_gpus: args.max_gpus,
-        allow_quantization: args.allow_quantization,
-        deadline_hours: args.deadline,
-        budget: args.budget,
-    };
+    let q = args.query(&pricing.fx)?;
     let result = plan(&scenario, &hardware, &pricing, &q, &Assumptions::default())?;
     let text = match args.format {
         Format::Json => report::to_json(&PlanJson {
             result: &result,
             plans: result.plans(),
         })?,
-        Format::Csv => report::to_csv(
-            &result
-                .plans()
-                .iter()
-                .map(|p| csv_row(p))
-                .collect::<Vec<_>>(),
-        )?,
+        Format::Csv => report::to_csv(&result.csv_rows())?,
         Format::Table => document(&result, &q, args.offers.top).to_text(),
         Format::Md => document(&result, &q, args.offers.top).to_markdown(),
     };
@@ -85,57 +87,6 @@ pub fn run(ctx: &Context, args: PlanArgs) -> Result<()> {
         &pricing.fx,
         q.offers.currency.as_deref(),
     )
-}
-
-/// One CSV row per plan (headers in the README).
-#[derive(serde::Serialize)]
-struct PlanCsvRow {
-    label: String,
-    provider: String,
-    region: String,
-    instance: String,
-    hardware: String,
-    gpus: u64,
-    billing: String,
-    method: String,
-    micro_batch: u64,
-    grad_accum: u64,
-    grad_checkpointing: bool,
-    zero: u8,
-    memory_total_bytes: u64,
-    train_hours: Option<f64>,
-    wall_hours: f64,
-    cost: f64,
-    currency: String,
-    offer_cost: f64,
-    offer_currency: String,
-    as_of: String,
-}
-
-fn csv_row(p: &Plan) -> PlanCsvRow {
-    let j = &p.offer.job;
-    PlanCsvRow {
-        label: p.label.clone(),
-        provider: j.provider.clone(),
-        region: j.region.clone(),
-        instance: j.instance.clone(),
-        hardware: j.hardware.clone(),
-        gpus: p.workload.gpus,
-        billing: j.billing.as_str().into(),
-        method: p.method.kind.as_str().into(),
-        micro_batch: p.workload.micro_batch,
-        grad_accum: p.workload.grad_accum,
-        grad_checkpointing: p.workload.grad_checkpointing,
-        zero: p.workload.zero,
-        memory_total_bytes: p.device.memory.total,
-        train_hours: p.device.hours,
-        wall_hours: p.wall_hours,
-        cost: p.cost,
-        currency: p.currency.clone(),
-        offer_cost: j.cost,
-        offer_currency: j.currency.clone(),
-        as_of: j.as_of.clone(),
-    }
 }
 
 fn row(p: &Plan) -> Vec<String> {

@@ -98,6 +98,67 @@ impl PlanResult {
     }
 }
 
+/// One flat CSV row per plan: what `peftcost plan --format csv` and the TUI's Plan export write
+/// (headers in the README).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanCsvRow {
+    pub label: String,
+    pub provider: String,
+    pub region: String,
+    pub instance: String,
+    pub hardware: String,
+    pub gpus: u64,
+    pub billing: String,
+    pub method: String,
+    pub micro_batch: u64,
+    pub grad_accum: u64,
+    pub grad_checkpointing: bool,
+    pub zero: u8,
+    pub memory_total_bytes: u64,
+    pub train_hours: Option<f64>,
+    pub wall_hours: f64,
+    pub cost: f64,
+    pub currency: String,
+    pub offer_cost: f64,
+    pub offer_currency: String,
+    pub as_of: String,
+}
+
+impl From<&Plan> for PlanCsvRow {
+    fn from(p: &Plan) -> Self {
+        let j = &p.offer.job;
+        PlanCsvRow {
+            label: p.label.clone(),
+            provider: j.provider.clone(),
+            region: j.region.clone(),
+            instance: j.instance.clone(),
+            hardware: j.hardware.clone(),
+            gpus: p.workload.gpus,
+            billing: j.billing.as_str().into(),
+            method: p.method.kind.as_str().into(),
+            micro_batch: p.workload.micro_batch,
+            grad_accum: p.workload.grad_accum,
+            grad_checkpointing: p.workload.grad_checkpointing,
+            zero: p.workload.zero,
+            memory_total_bytes: p.device.memory.total,
+            train_hours: p.device.hours,
+            wall_hours: p.wall_hours,
+            cost: p.cost,
+            currency: p.currency.clone(),
+            offer_cost: j.cost,
+            offer_currency: j.currency.clone(),
+            as_of: j.as_of.clone(),
+        }
+    }
+}
+
+impl PlanResult {
+    /// One CSV row per plan of [`PlanResult::plans`] (cheapest, fastest, then the Pareto front).
+    pub fn csv_rows(&self) -> Vec<PlanCsvRow> {
+        self.plans().into_iter().map(PlanCsvRow::from).collect()
+    }
+}
+
 fn divisors(n: u64) -> Vec<u64> {
     (1..=n).filter(|d| n.is_multiple_of(*d)).collect()
 }
@@ -308,8 +369,8 @@ pub fn plan(
     let mut pareto = Vec::new();
     let mut best_time = f64::INFINITY;
     for c in sorted {
-        // Faster by at least 0.5%: rounding differences between offers are not a trade-off.
-        if c.wall_hours < best_time * 0.995 {
+        // Strictly faster than every cheaper plan: the true front, so the fastest plan is on it.
+        if c.wall_hours < best_time {
             best_time = c.wall_hours;
             pareto.push(make(
                 c,

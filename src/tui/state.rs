@@ -2,7 +2,8 @@
 //!
 //! Everything here is free of the terminal: [`App::handle_key`] turns a key event into a state
 //! change and an [`Action`], and [`App::recompute`] calls the core (`ScenarioArgs::scenario` ->
-//! `Scenario::prepare` -> `Estimate::new`) after every change. The drawing code in
+//! `Scenario::prepare` -> `Estimate::new`, and `plan::plan` while the Plan tab is shown) after
+//! every change. The drawing code in
 //! [`super::view`] only reads this state and formats the numbers the core produced.
 
 use std::fs::OpenOptions;
@@ -16,9 +17,10 @@ use serde::Serialize;
 use crate::cli::{Context, ScenarioArgs};
 use crate::deploy::{self, Deployment, Int4Format, Precision, Request};
 use crate::error::Result;
-use crate::estimate::{Assumptions, Estimate, OfferQuery, OfferResult};
+use crate::estimate::{Assumptions, Estimate, OfferQuery, OfferResult, Scenario};
 use crate::hardware::HardwareProfile;
 use crate::peft::MethodKind;
+use crate::plan::{self, PlanQuery, PlanResult};
 use crate::pricing::{Billing, PricingCatalog};
 use crate::report;
 
@@ -35,17 +37,19 @@ pub enum Action {
     Quit,
 }
 
-/// The tabs on the right. (A Plan tab comes with the planner.)
+/// The tabs on the right.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
     Memory,
     Cost,
     Deploy,
     Compare,
+    /// The planner (`peftcost plan`): computed only while this tab is shown.
+    Plan,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Memory, Tab::Cost, Tab::Deploy, Tab::Compare];
+    pub const ALL: [Tab; 5] = [Tab::Memory, Tab::Cost, Tab::Deploy, Tab::Compare, Tab::Plan];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -53,6 +57,7 @@ impl Tab {
             Tab::Cost => "Cost",
             Tab::Deploy => "Deploy",
             Tab::Compare => "Compare",
+            Tab::Plan => "Plan",
         }
     }
 
@@ -63,6 +68,7 @@ impl Tab {
             Tab::Cost => "cost",
             Tab::Deploy => "deploy",
             Tab::Compare => "compare",
+            Tab::Plan => "plan",
         }
     }
 
@@ -107,10 +113,14 @@ pub enum Field {
     Qps,
     InputTokens,
     OutputTokens,
+    Deadline,
+    Budget,
+    AllowQlora,
+    MaxGpus,
 }
 
 impl Field {
-    pub const ALL: [Field; 21] = [
+    pub const ALL: [Field; 25] = [
         Field::Model,
         Field::Method,
         Field::Rank,
@@ -132,6 +142,10 @@ impl Field {
         Field::Qps,
         Field::InputTokens,
         Field::OutputTokens,
+        Field::Deadline,
+        Field::Budget,
+        Field::AllowQlora,
+        Field::MaxGpus,
     ];
 
     pub fn label(self) -> &'static str {
@@ -157,6 +171,10 @@ impl Field {
             Field::Qps => "serve req/s",
             Field::InputTokens => "serve in tok",
             Field::OutputTokens => "serve out tok",
+            Field::Deadline => "deadline h",
+            Field::Budget => "budget",
+            Field::AllowQlora => "allow QLoRA",
+            Field::MaxGpus => "max gpus",
         }
     }
 
@@ -175,12 +193,45 @@ impl Field {
                 | Field::Qps
                 | Field::InputTokens
                 | Field::OutputTokens
+                | Field::Deadline
+                | Field::Budget
+                | Field::MaxGpus
         )
     }
 
-    /// A blank line is drawn before these fields (groups: model+method, workload, pricing).
+    /// Whether a typed value may have a fractional part.
+    pub fn is_decimal(self) -> bool {
+        matches!(self, Field::Qps | Field::Deadline | Field::Budget)
+    }
+
+    /// Whether a typed 0 is accepted (it means "no limit").
+    pub fn zero_is_none(self) -> bool {
+        matches!(self, Field::Deadline | Field::Budget)
+    }
+
+    /// The serving inputs (the Deploy tab's), hidden on the Plan tab.
+    pub fn is_serving(self) -> bool {
+        matches!(
+            self,
+            Field::Precision | Field::Qps | Field::InputTokens | Field::OutputTokens
+        )
+    }
+
+    /// The planner's constraints, shown only on the Plan tab.
+    pub fn is_plan(self) -> bool {
+        matches!(
+            self,
+            Field::Deadline | Field::Budget | Field::AllowQlora | Field::MaxGpus
+        )
+    }
+
+    /// A blank line is drawn before these fields (groups: model+method, workload, pricing,
+    /// serving or plan).
     pub fn starts_group(self) -> bool {
-        matches!(self, Field::Samples | Field::Provider | Field::Precision)
+        matches!(
+            self,
+            Field::Samples | Field::Provider | Field::Precision | Field::Deadline
+        )
     }
 }
 
@@ -220,9 +271,9 @@ pub const KEYS: &[KeyHelp] = &[
         hint: Some(("Tab", "panel")),
     },
     KeyHelp {
-        keys: "1-4",
-        what: "tab Memory / Cost / Deploy / Compare",
-        hint: Some(("1-4", "tabs")),
+        keys: "1-5",
+        what: "tab Memory / Cost / Deploy / Compare / Plan",
+        hint: Some(("1-5", "tabs")),
     },
     KeyHelp {
         keys: "[ ]",
@@ -284,6 +335,14 @@ const PRECISIONS: [Precision; 4] = [
     Precision::Int8,
     Precision::Int4,
 ];
+/// Plan constraints; 0 is "none".
+const DEADLINES: &[f64] = &[
+    0.0, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 24.0, 48.0, 72.0, 168.0,
+];
+const BUDGETS: &[f64] = &[
+    0.0, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1_000.0, 2_000.0, 5_000.0, 10_000.0,
+    20_000.0, 50_000.0, 100_000.0,
+];
 const VIRTUAL_TOKENS: &[u64] = &[1, 5, 10, 20, 30, 50, 100, 128, 200, 256, 512];
 /// `None`: the default targets of the method and model.
 const TARGET_PRESETS: &[Option<&str>] = &[
@@ -322,6 +381,29 @@ pub enum Unit {
     Bytes,
     Hours,
     Money,
+}
+
+/// The Plan tab's constraints (`peftcost plan --deadline --budget --allow-quantization
+/// --max-gpus`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PlanInputs {
+    /// Wall-clock hours; 0: no deadline.
+    pub deadline_hours: f64,
+    /// In the selected currency (USD when "auto"); 0: no budget.
+    pub budget: f64,
+    pub allow_quantization: bool,
+    pub max_gpus: u64,
+}
+
+impl Default for PlanInputs {
+    fn default() -> Self {
+        PlanInputs {
+            deadline_hours: 0.0,
+            budget: 0.0,
+            allow_quantization: false,
+            max_gpus: PlanQuery::default().max_gpus,
+        }
+    }
 }
 
 /// A number being typed into a field.
@@ -368,6 +450,11 @@ pub struct App {
     pub deployment: Option<Deployment>,
     pub deploy_error: Option<String>,
     pub pinned: Option<Pinned>,
+    /// The Plan tab's constraints.
+    pub plan_inputs: PlanInputs,
+    /// The planner's answer, computed only while the Plan tab is shown (`None` elsewhere).
+    pub plan: Option<PlanResult>,
+    pub plan_error: Option<String>,
 }
 
 /// Start-up choices besides the scenario flags.
@@ -434,6 +521,9 @@ impl App {
             deployment: None,
             deploy_error: None,
             pinned: None,
+            plan_inputs: PlanInputs::default(),
+            plan: None,
+            plan_error: None,
         };
         app.recompute();
         Ok(app)
@@ -441,14 +531,19 @@ impl App {
 
     /// Call the core with the current inputs.
     pub fn recompute(&mut self) {
-        let result = self.args.scenario(&self.ctx).and_then(|s| {
-            let p = s.prepare()?;
-            let est = Estimate::new(&p, &self.hardware, &Assumptions::default());
-            match &self.pricing {
-                Some(pricing) => est.with_offers(&p, pricing, &self.offer_query()),
-                None => Ok(est),
+        let (result, scenario) = match self.args.scenario(&self.ctx) {
+            Ok(s) => {
+                let est = s.prepare().and_then(|p| {
+                    let est = Estimate::new(&p, &self.hardware, &Assumptions::default());
+                    match &self.pricing {
+                        Some(pricing) => est.with_offers(&p, pricing, &self.offer_query()),
+                        None => Ok(est),
+                    }
+                });
+                (est, Some(s))
             }
-        });
+            Err(e) => (Err(e), None),
+        };
         match result {
             Ok(e) => {
                 self.estimate = Some(e);
@@ -468,6 +563,52 @@ impl App {
                 self.deployment = None;
                 self.deploy_error = Some(e.to_string());
             }
+        }
+        self.recompute_plan(scenario.as_ref());
+    }
+
+    /// Run the planner when the Plan tab is shown (about 3 ms in a release build); elsewhere drop
+    /// the plan, which the inputs may have made stale.
+    fn recompute_plan(&mut self, scenario: Option<&Scenario>) {
+        (self.plan, self.plan_error) = (None, None);
+        if self.tab != Tab::Plan {
+            return;
+        }
+        let Some(scenario) = scenario else {
+            self.plan_error = Some(self.error.clone().unwrap_or_default());
+            return;
+        };
+        let Some(pricing) = &self.pricing else {
+            self.plan_error = Some(
+                "pricing not loaded: the planner needs the price tables (see `peftcost pricing validate`)"
+                    .into(),
+            );
+            return;
+        };
+        match plan::plan(
+            scenario,
+            &self.hardware,
+            pricing,
+            &self.plan_query(),
+            &Assumptions::default(),
+        ) {
+            Ok(r) => self.plan = Some(r),
+            Err(e) => self.plan_error = Some(e.to_string()),
+        }
+    }
+
+    /// The Plan tab's constraints and the Cost tab's filters as the planner's query (as
+    /// `peftcost plan` builds it: the budget is in the chosen currency, USD when "auto").
+    pub fn plan_query(&self) -> PlanQuery {
+        let offers = self.offer_query();
+        let pi = &self.plan_inputs;
+        PlanQuery {
+            budget_currency: offers.currency.clone().unwrap_or_else(|| "USD".into()),
+            offers,
+            max_gpus: pi.max_gpus,
+            allow_quantization: pi.allow_quantization,
+            deadline_hours: (pi.deadline_hours > 0.0).then_some(pi.deadline_hours),
+            budget: (pi.budget > 0.0).then_some(pi.budget),
         }
     }
 
@@ -522,12 +663,21 @@ impl App {
         }
     }
 
+    /// Whether a field is in the left panel now: it applies to the method, and the Plan tab
+    /// swaps the serving inputs for the plan constraints (the panel fits 100x30 either way).
+    pub fn shown(&self, f: Field) -> bool {
+        let plan_tab = self.tab == Tab::Plan;
+        let for_tab = if plan_tab {
+            !f.is_serving()
+        } else {
+            !f.is_plan()
+        };
+        for_tab && self.applies(f)
+    }
+
     /// The fields shown in the left panel, in order.
     pub fn visible_fields(&self) -> Vec<Field> {
-        Field::ALL
-            .into_iter()
-            .filter(|f| self.applies(*f))
-            .collect()
+        Field::ALL.into_iter().filter(|f| self.shown(*f)).collect()
     }
 
     /// The current value of a field, as shown.
@@ -561,6 +711,21 @@ impl App {
             Field::Qps => format!("{}", self.serve.workload.qps),
             Field::InputTokens => self.serve.workload.input_tokens.to_string(),
             Field::OutputTokens => self.serve.workload.output_tokens.to_string(),
+            Field::Deadline => match self.plan_inputs.deadline_hours {
+                d if d > 0.0 => format!("{d}"),
+                _ => "none".into(),
+            },
+            Field::Budget => match self.plan_inputs.budget {
+                b if b > 0.0 => format!("{b} {}", self.plan_query().budget_currency),
+                _ => "none".into(),
+            },
+            Field::AllowQlora => if self.plan_inputs.allow_quantization {
+                "on"
+            } else {
+                "off"
+            }
+            .into(),
+            Field::MaxGpus => self.plan_inputs.max_gpus.to_string(),
         }
     }
 
@@ -589,7 +754,7 @@ impl App {
                     Focus::Results => Focus::Inputs,
                 }
             }
-            KeyCode::Char(c @ '1'..='4') => self.set_tab(Tab::ALL[c as usize - '1' as usize]),
+            KeyCode::Char(c @ '1'..='5') => self.set_tab(Tab::ALL[c as usize - '1' as usize]),
             KeyCode::Char('[') => self.set_tab(self.tab.step(-1)),
             KeyCode::Char(']') => self.set_tab(self.tab.step(1)),
             KeyCode::PageDown => self.scroll = self.scroll.saturating_add(10),
@@ -649,7 +814,7 @@ impl App {
         };
         match key.code {
             KeyCode::Char(c)
-                if (c.is_ascii_digit() || (c == '.' && ed.field == Field::Qps))
+                if (c.is_ascii_digit() || (c == '.' && ed.field.is_decimal()))
                     && ed.buffer.len() < 12 =>
             {
                 ed.buffer.push(c)
@@ -663,18 +828,22 @@ impl App {
             }
             KeyCode::Enter => {
                 let ed = self.editing.take().expect("editing");
+                let f = ed.field;
                 match ed.buffer.parse::<f64>() {
                     Ok(v)
-                        if v > 0.0
+                        if (v > 0.0 || (v == 0.0 && f.zero_is_none()))
                             && v.is_finite()
-                            && (ed.field == Field::Qps || v.fract() == 0.0) =>
+                            && (f.is_decimal() || v.fract() == 0.0) =>
                     {
-                        self.set_number(ed.field, v);
-                        self.status = format!("{} = {v}", ed.field.label());
+                        self.set_number(f, v);
+                        self.status = format!("{} = {}", f.label(), self.value(f));
                         self.recompute();
                     }
-                    _ if ed.field == Field::Qps => {
-                        self.status = format!("{} needs a number > 0", ed.field.label())
+                    _ if f.zero_is_none() => {
+                        self.status = format!("{} needs a number (0: none)", f.label())
+                    }
+                    _ if f.is_decimal() => {
+                        self.status = format!("{} needs a number > 0", f.label())
                     }
                     _ => self.status = format!("{} needs a whole number > 0", ed.field.label()),
                 }
@@ -685,9 +854,26 @@ impl App {
     }
 
     fn set_tab(&mut self, t: Tab) {
-        if self.tab != t {
-            self.tab = t;
-            self.scroll = 0;
+        if self.tab == t {
+            return;
+        }
+        let was_plan = self.tab == Tab::Plan;
+        self.tab = t;
+        self.scroll = 0;
+        // The Plan tab swaps the serving inputs for the plan constraints: keep the focus at the
+        // same place in the panel.
+        if !self.shown(self.field) {
+            self.field = if t == Tab::Plan {
+                Field::Deadline
+            } else {
+                Field::Precision
+            };
+        }
+        if t == Tab::Plan {
+            // Computed lazily: on entering the tab, then on every change while it is shown.
+            self.recompute();
+        } else if was_plan {
+            (self.plan, self.plan_error) = (None, None);
         }
     }
 
@@ -701,9 +887,11 @@ impl App {
     fn set_number(&mut self, f: Field, v: f64) {
         let a = &mut self.args;
         let w = &mut self.serve.workload;
-        if f == Field::Qps {
-            w.qps = v;
-            return;
+        match f {
+            Field::Qps => return w.qps = v,
+            Field::Deadline => return self.plan_inputs.deadline_hours = v,
+            Field::Budget => return self.plan_inputs.budget = v,
+            _ => {}
         }
         let v = v as u64;
         match f {
@@ -717,6 +905,7 @@ impl App {
             Field::MicroBatch => a.micro_batch = v,
             Field::GradAccum => a.grad_accum = v,
             Field::Gpus => a.gpus = v,
+            Field::MaxGpus => self.plan_inputs.max_gpus = v,
             _ => {}
         }
     }
@@ -787,19 +976,23 @@ impl App {
                     PRECISIONS[(i + d).rem_euclid(PRECISIONS.len() as isize) as usize];
             }
             Field::Qps => {
-                let q = self.serve.workload.qps;
-                self.serve.workload.qps = if d > 0 {
-                    QPS.iter()
-                        .copied()
-                        .find(|p| *p > q * 1.000_001)
-                        .unwrap_or(q)
-                } else {
-                    QPS.iter()
-                        .rev()
-                        .copied()
-                        .find(|p| *p < q / 1.000_001)
-                        .unwrap_or(q)
-                };
+                self.serve.workload.qps = step_preset_f64(QPS, self.serve.workload.qps, d)
+            }
+            Field::Deadline => {
+                let pi = &mut self.plan_inputs;
+                pi.deadline_hours = step_preset_f64(DEADLINES, pi.deadline_hours, d)
+            }
+            Field::Budget => {
+                let pi = &mut self.plan_inputs;
+                pi.budget = step_preset_f64(BUDGETS, pi.budget, d)
+            }
+            Field::AllowQlora => {
+                let pi = &mut self.plan_inputs;
+                pi.allow_quantization = !pi.allow_quantization
+            }
+            Field::MaxGpus => {
+                let pi = &mut self.plan_inputs;
+                pi.max_gpus = step_by(pi.max_gpus, d)
             }
             Field::InputTokens => {
                 let w = &mut self.serve.workload;
@@ -811,7 +1004,7 @@ impl App {
             }
         }
         // The method may have hidden the focused field.
-        if !self.applies(self.field) {
+        if !self.shown(self.field) {
             self.field = Field::Method;
         }
         self.recompute();
@@ -933,6 +1126,19 @@ impl App {
                 let rows = self.comparison().ok_or("nothing pinned: press p first")?;
                 report::to_csv(&rows).map(|t| (t, rows.len()))
             }
+            // The rows of `peftcost plan --format csv` (`PlanResult::csv_rows`).
+            Tab::Plan => {
+                let p = self.plan.as_ref().ok_or_else(|| {
+                    self.plan_error
+                        .clone()
+                        .unwrap_or_else(|| "the plan is not computed".into())
+                })?;
+                if let Some(reason) = &p.infeasible {
+                    return Err(format!("no feasible plan to export: {reason}"));
+                }
+                let rows = p.csv_rows();
+                report::to_csv(&rows).map(|t| (t, rows.len()))
+            }
         };
         r.map_err(|e| e.to_string())
     }
@@ -1038,6 +1244,24 @@ fn step_by(v: u64, d: isize) -> u64 {
         v.saturating_sub(1).max(1)
     } else {
         v.saturating_add(1)
+    }
+}
+
+/// The next preset above / below `v`, for decimal values (0 steps up to the first preset > 0).
+fn step_preset_f64(presets: &[f64], v: f64, d: isize) -> f64 {
+    if d > 0 {
+        presets
+            .iter()
+            .copied()
+            .find(|p| *p > v * 1.000_001)
+            .unwrap_or(v)
+    } else {
+        presets
+            .iter()
+            .rev()
+            .copied()
+            .find(|p| *p < v / 1.000_001)
+            .unwrap_or(v)
     }
 }
 

@@ -158,6 +158,8 @@ fn tabs_focus_help_and_quit() {
     app.handle_key(key(KeyCode::Right));
     assert_eq!(app.tab, Tab::Compare);
     app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.tab, Tab::Plan);
+    app.handle_key(key(KeyCode::Right));
     assert_eq!(app.tab, Tab::Memory);
     app.handle_key(key(KeyCode::BackTab));
     assert_eq!(app.focus, Focus::Inputs);
@@ -282,12 +284,194 @@ fn export_of_compare_and_empty_tabs() {
 }
 
 #[test]
+fn plan_tab_recomputes_on_budget_change() {
+    let mut app = small_app();
+    assert!(
+        app.plan.is_none(),
+        "the plan is computed only on the Plan tab"
+    );
+    assert!(!app.visible_fields().contains(&Field::Budget));
+    app.field = Field::Qps;
+    assert_eq!(app.handle_key(ch('5')), Action::Redraw);
+    assert_eq!(app.tab, Tab::Plan);
+    // The plan inputs replace the serving ones, and the focus stays in that place.
+    let v = app.visible_fields();
+    assert!(v.contains(&Field::Budget) && !v.contains(&Field::Qps));
+    assert_eq!(app.field, Field::Deadline);
+    let before = app.plan.clone().expect("plan computed on entering the tab");
+    assert!(before.infeasible.is_none() && before.feasible > 0);
+    assert_eq!(app.value(Field::Budget), "none");
+    assert_eq!(app.plan_query().budget, None);
+
+    // Type a budget below the cheapest plan: the plan says why nothing is feasible.
+    app.handle_key(key(KeyCode::Down));
+    assert_eq!(app.field, Field::Budget);
+    app.handle_key(key(KeyCode::Enter));
+    for c in "0.5".chars() {
+        app.handle_key(ch(c));
+    }
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(app.plan_inputs.budget, 0.5);
+    assert_eq!(app.value(Field::Budget), "0.5 USD");
+    let r = app.plan.clone().unwrap();
+    assert_eq!(r.feasible, 0);
+    assert!(r.infeasible.as_deref().unwrap().contains("budget"));
+    assert_eq!(r.configurations, before.configurations);
+    let t = render(&app, 100, 30);
+    assert!(format!("{}", t.backend()).contains("NO FEASIBLE PLAN"));
+
+    // → steps the budget to the next preset; every feasible plan keeps within it.
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.plan_inputs.budget, 1.0);
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.plan_inputs.budget, 2.0);
+    let r = app.plan.clone().unwrap();
+    assert!(r.feasible > 0 && r.feasible < before.feasible);
+    assert!(r
+        .plans()
+        .iter()
+        .all(|p| p.cost <= 2.0 && p.currency == "USD"));
+    // ← back to 0 means no budget.
+    for _ in 0..3 {
+        app.handle_key(key(KeyCode::Left));
+    }
+    assert_eq!(app.value(Field::Budget), "none");
+    assert_eq!(app.plan.as_ref().unwrap().feasible, before.feasible);
+
+    // QLoRA and max gpus widen / narrow the search.
+    app.handle_key(key(KeyCode::Down));
+    assert_eq!(app.field, Field::AllowQlora);
+    app.handle_key(ch(' '));
+    assert!(app.plan.as_ref().unwrap().configurations > before.configurations);
+    app.handle_key(key(KeyCode::Down));
+    app.handle_key(key(KeyCode::Enter));
+    app.handle_key(ch('1'));
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(app.plan_inputs.max_gpus, 1);
+    assert!(app
+        .plan
+        .as_ref()
+        .unwrap()
+        .plans()
+        .iter()
+        .all(|p| p.workload.gpus == 1));
+
+    // The Cost tab's filters apply: billing via `b`.
+    app.handle_key(ch('b'));
+    assert!(app
+        .plan
+        .as_ref()
+        .unwrap()
+        .plans()
+        .iter()
+        .all(|p| p.offer.job.billing == crate::pricing::Billing::OnDemand));
+
+    // Leaving the tab drops the plan and restores the serving inputs.
+    app.handle_key(ch('1'));
+    assert!(app.plan.is_none());
+    assert_eq!(app.field, Field::Precision);
+    app.field = Field::Rank;
+    app.handle_key(key(KeyCode::Right));
+    assert!(
+        app.plan.is_none(),
+        "not computed while another tab is shown"
+    );
+}
+
+#[test]
+fn inputs_scroll_to_the_focused_field_on_a_short_terminal() {
+    let mut app = small_app();
+    app.handle_key(ch('5'));
+    app.field = Field::MaxGpus;
+    let text = format!("{}", render(&app, 80, 24).backend());
+    assert!(text.contains("›max gpus"), "{text}");
+    app.field = Field::Model;
+    let text = format!("{}", render(&app, 80, 24).backend());
+    assert!(text.contains("›model"), "{text}");
+}
+
+#[test]
+fn plan_export_writes_the_same_rows_as_plan_csv() {
+    let flags = [
+        "--model",
+        "mistral-7b",
+        "--method",
+        "lora",
+        "--seq-len",
+        "1024",
+        "--hardware",
+        "t4,a10,a100-80g,h100",
+        "--currency",
+        "CNY",
+    ];
+    let mut app = app_from(&flags);
+    app.handle_key(ch('5'));
+    app.plan_inputs = super::state::PlanInputs {
+        deadline_hours: 3.0,
+        budget: 200.0,
+        allow_quantization: true,
+        max_gpus: 4,
+    };
+    app.recompute();
+    // What `peftcost plan --format csv` prints for the same flags (cli::plan::run).
+    let mut argv = vec!["peftcost", "plan"];
+    argv.extend_from_slice(&flags);
+    argv.extend_from_slice(&[
+        "--deadline",
+        "3",
+        "--budget",
+        "200",
+        "--allow-quantization",
+        "--max-gpus",
+        "4",
+        "--format",
+        "csv",
+    ]);
+    let Command::Plan(plan_args) = Cli::try_parse_from(argv).unwrap().command else {
+        panic!()
+    };
+    let ctx = Context::with_config_dir(None);
+    let scenario = plan_args.scenario.scenario(&ctx).unwrap();
+    let hw = ctx.hardware().unwrap().select(&plan_args.hardware).unwrap();
+    let pricing = ctx.pricing().unwrap();
+    let q = plan_args.query(&pricing.fx).unwrap();
+    assert_eq!(app.plan_query(), q);
+    let r = crate::plan::plan(
+        &scenario,
+        &hw,
+        &pricing,
+        &q,
+        &crate::estimate::Assumptions::default(),
+    )
+    .unwrap();
+    assert!(r.infeasible.is_none());
+    let cli_csv = crate::report::to_csv(&r.csv_rows()).unwrap();
+    assert!(cli_csv.starts_with("label,provider,region,instance,hardware,gpus,billing,method,"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (p, rows) = app.export(dir.path()).unwrap();
+    assert_eq!(p.file_name().unwrap(), "peftcost-export-plan.csv");
+    assert_eq!(rows, r.plans().len());
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), cli_csv);
+
+    // Nothing feasible: the export says why instead of writing an empty file.
+    app.plan_inputs.budget = 0.01;
+    app.recompute();
+    assert!(app
+        .export(dir.path())
+        .unwrap_err()
+        .contains("no feasible plan"));
+}
+
+#[test]
 fn no_color_means_no_colour_styles() {
     let mut app = small_app();
     app.color = false;
     app.pin();
     for tab in Tab::ALL {
         app.tab = tab;
+        // The Plan tab computes its plan only while shown.
+        app.recompute();
         app.show_help = tab == Tab::Compare;
         let t = render(&app, 160, 45);
         for cell in t.backend().buffer().content() {
@@ -350,6 +534,17 @@ mod snapshots {
         app.handle_key(key(KeyCode::Right));
         app.handle_key(ch('4'));
         snap(&app, "compare");
+    }
+
+    #[test]
+    fn plan_tab() {
+        let mut app = small_app();
+        app.handle_key(ch('5'));
+        snap(&app, "plan");
+        app.plan_inputs.deadline_hours = 1.0;
+        app.plan_inputs.budget = 1.0;
+        app.recompute();
+        snap(&app, "plan_infeasible");
     }
 
     #[test]
