@@ -456,11 +456,7 @@ fn all_models(
                 tables: vec![t],
                 notes,
             };
-            if args.format == Format::Md {
-                doc.to_markdown()
-            } else {
-                doc.to_text()
-            }
+            args.format.render(&doc)
         }
     };
     emit(&text)

@@ -15,3 +15,13 @@ pub enum Format {
     /// Markdown tables.
     Md,
 }
+
+impl Format {
+    /// A document for people: Markdown for `md`, a terminal table otherwise.
+    pub fn render(self, doc: &crate::report::Document) -> String {
+        match self {
+            Format::Md => doc.to_markdown(),
+            _ => doc.to_text(),
+        }
+    }
+}

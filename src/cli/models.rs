@@ -107,11 +107,7 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
                         tables: vec![t],
                         notes: vec!["add your own with `peftcost models import config.json --out DIR/models/NAME.toml`".into()],
                     };
-                    if format == Format::Md {
-                        doc.to_markdown()
-                    } else {
-                        doc.to_text()
-                    }
+                    format.render(&doc)
                 }
             };
             emit(&text)
@@ -257,11 +253,7 @@ fn show(p: &ModelProfile, format: Format) -> Result<()> {
                 tables: vec![arch, t],
                 notes: p.notes.iter().cloned().collect(),
             };
-            emit(&if format == Format::Md {
-                doc.to_markdown()
-            } else {
-                doc.to_text()
-            })
+            emit(&format.render(&doc))
         }
     }
 }

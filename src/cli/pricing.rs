@@ -163,14 +163,6 @@ fn short_unit(billing: Billing) -> &'static str {
     }
 }
 
-fn render(doc: &Document, format: Format) -> String {
-    if format == Format::Md {
-        doc.to_markdown()
-    } else {
-        doc.to_text()
-    }
-}
-
 fn fx_note(fx: &Fx) -> String {
     let pairs: Vec<String> = fx
         .rates
@@ -356,7 +348,7 @@ fn list(ctx: &Context, a: ListArgs) -> Result<()> {
                 tables: vec![t],
                 notes,
             };
-            emit(&render(&doc, a.format))?;
+            emit(&a.format.render(&doc))?;
         }
     }
     if matches!(a.format, Format::Csv) {
@@ -573,7 +565,7 @@ fn show(cat: &PricingCatalog, t: &PriceTable, today: &str, format: Format) -> Re
                 tables: vec![head, storage, ot],
                 notes,
             };
-            emit(&render(&doc, format))
+            emit(&format.render(&doc))
         }
     }
 }

@@ -237,11 +237,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
         }
         Format::Table | Format::Md => {
             let doc = document(&finetune, &deploy_rows, &workload, &as_of, &display, &args);
-            if args.format == Format::Md {
-                doc.to_markdown()
-            } else {
-                doc.to_text()
-            }
+            args.format.render(&doc)
         }
     };
     match &args.out {

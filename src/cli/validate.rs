@@ -93,11 +93,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
                 tables: vec![t, d],
                 notes,
             };
-            if args.format == Format::Md {
-                doc.to_markdown()
-            } else {
-                doc.to_text()
-            }
+            args.format.render(&doc)
         }
     };
     emit(&text)
