@@ -81,11 +81,11 @@ pub fn apply(base: &ScenarioArgs, spec: &str) -> Result<ScenarioArgs> {
     out.update_from_arg_matches_mut(&mut matches)
         .map_err(clap_err)?;
     // clap's update resets absent boolean flags: restore the base's, then apply the spec's.
-    out.scenario.grad_checkpointing = base.grad_checkpointing;
+    out.scenario.workload.grad_checkpointing = base.workload.grad_checkpointing;
     out.scenario.prefix_projection = base.prefix_projection;
     for (k, on) in switches {
         match k {
-            "grad-checkpointing" => out.scenario.grad_checkpointing = on,
+            "grad-checkpointing" => out.scenario.workload.grad_checkpointing = on,
             _ => out.scenario.prefix_projection = on,
         }
     }

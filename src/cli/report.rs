@@ -7,10 +7,11 @@ use clap::{Args, ValueEnum};
 use serde::Serialize;
 
 use super::estimate::OfferArgs;
+use super::scenario::WorkloadArgs;
 use super::{emit, Context, Format};
 use crate::deploy::{self, TableRow};
 use crate::error::Result;
-use crate::estimate::{Dtype, Workload};
+use crate::estimate::Workload;
 use crate::report::tables::{finetune_rows, FinetuneRow, MODELS};
 use crate::report::{self, fmt, Document, Table};
 
@@ -26,19 +27,9 @@ pub struct ReportArgs {
     /// Which table(s).
     #[arg(long, value_enum, default_value = "all")]
     pub section: Section,
-    /// Training samples of the stated dataset.
-    #[arg(long, default_value_t = 10_000)]
-    pub samples: u64,
-    #[arg(long, default_value_t = 512)]
-    pub seq_len: u64,
-    #[arg(long, default_value_t = 3)]
-    pub epochs: u64,
-    #[arg(long, default_value_t = 4)]
-    pub micro_batch: u64,
-    #[arg(long, value_enum, default_value = "bf16")]
-    pub dtype: Dtype,
-    #[arg(long)]
-    pub grad_checkpointing: bool,
+    /// The stated dataset and training setup of the fine-tuning table.
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
     /// Serving traffic for the deployment table (requests per second).
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub qps: f64,
@@ -162,20 +153,8 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     let models = ctx.models()?;
     let hw_catalog = ctx.hardware()?;
     let pricing = ctx.pricing()?;
-    let workload = Workload {
-        samples: args.samples,
-        seq_len: args.seq_len,
-        epochs: args.epochs,
-        micro_batch: args.micro_batch,
-        dtype: args.dtype,
-        weights_dtype: match args.dtype {
-            Dtype::Bf16 => crate::estimate::WeightsDtype::Bf16,
-            Dtype::Fp16 => crate::estimate::WeightsDtype::Fp16,
-            Dtype::Fp32 => crate::estimate::WeightsDtype::Fp32,
-        },
-        grad_checkpointing: args.grad_checkpointing,
-        ..Workload::default()
-    };
+    // LoRA, adapters and prompt tuning load the base weights in --dtype alike.
+    let workload = args.workload.workload(crate::peft::MethodKind::Lora);
     workload.validate()?;
     let query = args.offers.query(&pricing.fx)?;
     let display = query.currency.clone().unwrap_or_else(|| "USD".into());

@@ -93,6 +93,13 @@ pub struct ScenarioArgs {
     #[arg(long, default_value_t = 2)]
     pub num_labels: u64,
 
+    #[command(flatten)]
+    pub workload: WorkloadArgs,
+}
+
+/// The training job's flags, shared by every command that estimates training.
+#[derive(Debug, Clone, Args)]
+pub struct WorkloadArgs {
     /// Training samples (sequences) per epoch.
     #[arg(long, default_value_t = 10_000)]
     pub samples: u64,
@@ -124,6 +131,32 @@ pub struct ScenarioArgs {
     /// DeepSpeed ZeRO stage (0-3) for --gpus > 1.
     #[arg(long, default_value_t = 0)]
     pub zero: u8,
+}
+
+impl WorkloadArgs {
+    /// The job for a method: the base weights default to --dtype, and to nf4 for QLoRA.
+    pub fn workload(&self, kind: MethodKind) -> Workload {
+        let weights_dtype = self.weights_dtype.unwrap_or(match (kind, self.dtype) {
+            (MethodKind::Qlora, _) => WeightsDtype::Nf4,
+            (_, Dtype::Bf16) => WeightsDtype::Bf16,
+            (_, Dtype::Fp16) => WeightsDtype::Fp16,
+            (_, Dtype::Fp32) => WeightsDtype::Fp32,
+        });
+        Workload {
+            samples: self.samples,
+            seq_len: self.seq_len,
+            epochs: self.epochs,
+            micro_batch: self.micro_batch,
+            grad_accum: self.grad_accum,
+            dtype: self.dtype,
+            weights_dtype,
+            optimizer: self.optimizer,
+            grad_checkpointing: self.grad_checkpointing,
+            attention: self.attention,
+            gpus: self.gpus,
+            zero: self.zero,
+        }
+    }
 }
 
 impl ScenarioArgs {
@@ -180,31 +213,12 @@ impl ScenarioArgs {
             Some(TaskArg::FeatureExtraction) => Task::FeatureExtraction,
             None => Scenario::default_task(&profile),
         };
-        let weights_dtype = self.weights_dtype.unwrap_or(match (kind, self.dtype) {
-            (MethodKind::Qlora, _) => WeightsDtype::Nf4,
-            (_, Dtype::Bf16) => WeightsDtype::Bf16,
-            (_, Dtype::Fp16) => WeightsDtype::Fp16,
-            (_, Dtype::Fp32) => WeightsDtype::Fp32,
-        });
-        if kind == MethodKind::Full && weights_dtype.is_quantized() {
+        let workload = self.workload.workload(kind);
+        if kind == MethodKind::Full && workload.weights_dtype.is_quantized() {
             return Err(Error::input(
                 "full fine-tuning cannot train quantized weights: use --weights-dtype bf16 or fp32, or --method qlora",
             ));
         }
-        let workload = Workload {
-            samples: self.samples,
-            seq_len: self.seq_len,
-            epochs: self.epochs,
-            micro_batch: self.micro_batch,
-            grad_accum: self.grad_accum,
-            dtype: self.dtype,
-            weights_dtype,
-            optimizer: self.optimizer,
-            grad_checkpointing: self.grad_checkpointing,
-            attention: self.attention,
-            gpus: self.gpus,
-            zero: self.zero,
-        };
         Ok(Scenario {
             profile,
             task,

@@ -693,14 +693,19 @@ impl App {
             Field::Targets => a.targets.clone().unwrap_or_else(|| "default".into()),
             Field::AdapterStyle => value_name(&a.adapter_style),
             Field::VirtualTokens => a.virtual_tokens.to_string(),
-            Field::Samples => a.samples.to_string(),
-            Field::SeqLen => a.seq_len.to_string(),
-            Field::Epochs => a.epochs.to_string(),
-            Field::MicroBatch => a.micro_batch.to_string(),
-            Field::GradAccum => a.grad_accum.to_string(),
-            Field::Dtype => a.dtype.as_str().into(),
-            Field::Checkpointing => if a.grad_checkpointing { "on" } else { "off" }.into(),
-            Field::Gpus => a.gpus.to_string(),
+            Field::Samples => a.workload.samples.to_string(),
+            Field::SeqLen => a.workload.seq_len.to_string(),
+            Field::Epochs => a.workload.epochs.to_string(),
+            Field::MicroBatch => a.workload.micro_batch.to_string(),
+            Field::GradAccum => a.workload.grad_accum.to_string(),
+            Field::Dtype => a.workload.dtype.as_str().into(),
+            Field::Checkpointing => if a.workload.grad_checkpointing {
+                "on"
+            } else {
+                "off"
+            }
+            .into(),
+            Field::Gpus => a.workload.gpus.to_string(),
             Field::Provider => self.provider.clone().unwrap_or_else(|| "all".into()),
             Field::Currency => self.currency.clone().unwrap_or_else(|| "auto".into()),
             Field::Billing => self
@@ -899,12 +904,12 @@ impl App {
             Field::OutputTokens => w.output_tokens = v,
             Field::Rank => a.rank = v,
             Field::VirtualTokens => a.virtual_tokens = v,
-            Field::Samples => a.samples = v,
-            Field::SeqLen => a.seq_len = v,
-            Field::Epochs => a.epochs = v,
-            Field::MicroBatch => a.micro_batch = v,
-            Field::GradAccum => a.grad_accum = v,
-            Field::Gpus => a.gpus = v,
+            Field::Samples => a.workload.samples = v,
+            Field::SeqLen => a.workload.seq_len = v,
+            Field::Epochs => a.workload.epochs = v,
+            Field::MicroBatch => a.workload.micro_batch = v,
+            Field::GradAccum => a.workload.grad_accum = v,
+            Field::Gpus => a.workload.gpus = v,
             Field::MaxGpus => self.plan_inputs.max_gpus = v,
             _ => {}
         }
@@ -929,7 +934,7 @@ impl App {
                     .ok();
                 a.method = cycle(&names, cur.as_ref(), d).unwrap_or_else(|| names[0].clone());
                 // A quantized load only goes with QLoRA; let the defaults follow the method.
-                a.weights_dtype = None;
+                a.workload.weights_dtype = None;
             }
             Field::Rank => a.rank = step_preset(RANKS, a.rank, d),
             Field::Targets => {
@@ -944,14 +949,14 @@ impl App {
             Field::VirtualTokens => {
                 a.virtual_tokens = step_preset(VIRTUAL_TOKENS, a.virtual_tokens, d)
             }
-            Field::Samples => a.samples = step_preset(ONE_TWO_FIVE, a.samples, d),
-            Field::SeqLen => a.seq_len = step_preset(SEQ_LENS, a.seq_len, d),
-            Field::Epochs => a.epochs = step_by(a.epochs, d),
-            Field::MicroBatch => a.micro_batch = step_by(a.micro_batch, d),
-            Field::GradAccum => a.grad_accum = step_by(a.grad_accum, d),
-            Field::Gpus => a.gpus = step_by(a.gpus, d),
-            Field::Dtype => cycle_value(&mut a.dtype, d),
-            Field::Checkpointing => a.grad_checkpointing = !a.grad_checkpointing,
+            Field::Samples => a.workload.samples = step_preset(ONE_TWO_FIVE, a.workload.samples, d),
+            Field::SeqLen => a.workload.seq_len = step_preset(SEQ_LENS, a.workload.seq_len, d),
+            Field::Epochs => a.workload.epochs = step_by(a.workload.epochs, d),
+            Field::MicroBatch => a.workload.micro_batch = step_by(a.workload.micro_batch, d),
+            Field::GradAccum => a.workload.grad_accum = step_by(a.workload.grad_accum, d),
+            Field::Gpus => a.workload.gpus = step_by(a.workload.gpus, d),
+            Field::Dtype => cycle_value(&mut a.workload.dtype, d),
+            Field::Checkpointing => a.workload.grad_checkpointing = !a.workload.grad_checkpointing,
             Field::Provider => {
                 self.provider = cycle_optional(&self.providers, self.provider.as_ref(), d)
             }

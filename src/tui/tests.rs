@@ -132,19 +132,19 @@ fn enter_types_a_number_and_esc_cancels() {
     app.handle_key(key(KeyCode::Backspace));
     // Esc while typing cancels, it does not quit.
     assert_eq!(app.handle_key(key(KeyCode::Esc)), Action::Redraw);
-    assert_eq!(app.args.samples, 10_000);
+    assert_eq!(app.args.workload.samples, 10_000);
     app.handle_key(key(KeyCode::Enter));
     for c in "2500".chars() {
         app.handle_key(ch(c));
     }
     app.handle_key(key(KeyCode::Enter));
-    assert_eq!(app.args.samples, 2500);
+    assert_eq!(app.args.workload.samples, 2500);
     assert_eq!(app.estimate.as_ref().unwrap().workload.samples, 2500);
     // Zero is refused.
     app.handle_key(key(KeyCode::Enter));
     app.handle_key(ch('0'));
     app.handle_key(key(KeyCode::Enter));
-    assert_eq!(app.args.samples, 2500);
+    assert_eq!(app.args.workload.samples, 2500);
     assert!(app.status.contains("> 0"));
 }
 
@@ -199,7 +199,7 @@ fn pin_and_compare() {
 #[test]
 fn bad_inputs_show_the_error_and_recover() {
     let mut app = small_app();
-    app.args.seq_len = 0;
+    app.args.workload.seq_len = 0;
     app.recompute();
     assert!(app.estimate.is_none());
     assert!(app.error.is_some());
