@@ -16,13 +16,11 @@ fn scenarios() -> Vec<Scenario> {
     let mut out = Vec::new();
     for p in models.profiles() {
         for &kind in MethodKind::ALL {
-            out.push(Scenario {
-                task: Scenario::default_task(p),
-                num_labels: 2,
-                profile: p.clone(),
-                method: MethodConfig::new(kind),
-                workload: Workload::default(),
-            });
+            out.push(Scenario::new(
+                p.clone(),
+                MethodConfig::new(kind),
+                Workload::default(),
+            ));
         }
     }
     out
@@ -43,13 +41,11 @@ fn bench_estimate(c: &mut Criterion) {
     let hw = HardwareCatalog::embedded().expect("embedded hardware");
     let profiles = hw.select(&[]).expect("all profiles");
     let models = ModelCatalog::embedded().expect("embedded models");
-    let s = Scenario {
-        task: peftcost::arch::Task::CausalLm,
-        num_labels: 2,
-        profile: models.get("qwen-7b").expect("qwen").clone(),
-        method: MethodConfig::new(MethodKind::Lora),
-        workload: Workload::default(),
-    };
+    let s = Scenario::new(
+        models.get("qwen-7b").expect("qwen").clone(),
+        MethodConfig::new(MethodKind::Lora),
+        Workload::default(),
+    );
     let a = Assumptions::default();
     c.bench_function(
         &format!("estimate_all_hardware/{}_profiles", profiles.len()),
@@ -68,19 +64,17 @@ fn bench_plan(c: &mut Criterion) {
     let pricing = peftcost::pricing::PricingCatalog::embedded().expect("embedded pricing");
     let models = ModelCatalog::embedded().expect("embedded models");
     // The example, with a global batch of 16 and QLoRA allowed: a larger search space.
-    let s = Scenario {
-        task: peftcost::arch::Task::CausalLm,
-        num_labels: 2,
-        profile: models.get("mistral-7b").expect("mistral").clone(),
-        method: MethodConfig::new(MethodKind::Lora),
-        workload: Workload {
+    let s = Scenario::new(
+        models.get("mistral-7b").expect("mistral").clone(),
+        MethodConfig::new(MethodKind::Lora),
+        Workload {
             samples: 50_000,
             seq_len: 1024,
             micro_batch: 4,
             grad_accum: 4,
             ..Workload::default()
         },
-    };
+    );
     let q = peftcost::plan::PlanQuery {
         allow_quantization: true,
         deadline_hours: Some(12.0),

@@ -10,13 +10,8 @@
 //! use peftcost::peft::{MethodConfig, MethodKind};
 //!
 //! let profile = ModelCatalog::embedded()?.get("chatglm3-6b")?.clone();
-//! let scenario = Scenario {
-//!     task: Scenario::default_task(&profile),
-//!     num_labels: 2,
-//!     profile,
-//!     method: MethodConfig::new(MethodKind::Lora), // r=8 on peft's default query_key_value
-//!     workload: Workload::default(),
-//! };
+//! // LoRA r=8 on peft's default target for ChatGLM, query_key_value.
+//! let scenario = Scenario::new(profile, MethodConfig::new(MethodKind::Lora), Workload::default());
 //! let prepared = scenario.prepare()?;
 //! // THUDM/ChatGLM3 lora_finetune.ipynb: "trainable params: 1,949,696 || all params: 6,245,533,696"
 //! assert_eq!(prepared.method.counts.trainable, 1_949_696);

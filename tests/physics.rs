@@ -40,13 +40,7 @@ fn scenario(model: &str, method: MethodConfig, w: Workload) -> Scenario {
         .get(model)
         .unwrap()
         .clone();
-    Scenario {
-        task: Scenario::default_task(&profile),
-        num_labels: 2,
-        profile,
-        method,
-        workload: w,
-    }
+    Scenario::new(profile, method, w)
 }
 
 fn device(s: &Scenario, hw: &str) -> DeviceResult {
@@ -181,17 +175,7 @@ fn absurd_workloads_are_rejected() {
 }
 
 fn method_strategy() -> impl Strategy<Value = MethodKind> {
-    prop::sample::select(vec![
-        MethodKind::Lora,
-        MethodKind::Dora,
-        MethodKind::Qlora,
-        MethodKind::Adapter,
-        MethodKind::Prompt,
-        MethodKind::Prefix,
-        MethodKind::Ptuning,
-        MethodKind::Ia3,
-        MethodKind::Full,
-    ])
+    prop::sample::select(MethodKind::ALL.to_vec())
 }
 
 fn model_strategy() -> impl Strategy<Value = &'static str> {

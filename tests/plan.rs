@@ -14,13 +14,7 @@ fn scenario(model: &str, kind: MethodKind, w: Workload) -> Scenario {
         .get(model)
         .unwrap()
         .clone();
-    Scenario {
-        task: Scenario::default_task(&profile),
-        num_labels: 2,
-        profile,
-        method: MethodConfig::new(kind),
-        workload: w,
-    }
+    Scenario::new(profile, MethodConfig::new(kind), w)
 }
 
 fn catalogs() -> (Vec<peftcost::hardware::HardwareProfile>, PricingCatalog) {

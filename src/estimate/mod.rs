@@ -39,6 +39,17 @@ pub struct Prepared {
 }
 
 impl Scenario {
+    /// A scenario with the model's default task (SEQ_CLS heads get 2 labels).
+    pub fn new(profile: ModelProfile, method: MethodConfig, workload: Workload) -> Self {
+        Scenario {
+            task: Self::default_task(&profile),
+            num_labels: 2,
+            profile,
+            method,
+            workload,
+        }
+    }
+
     /// The default task for a model: encoders are loaded bare, decoders with their LM head.
     pub fn default_task(profile: &ModelProfile) -> Task {
         if profile.family.is_encoder() {

@@ -64,13 +64,7 @@ pub fn finetune_rows(
     for id in MODELS {
         let profile = models.get(id)?;
         for kind in METHODS {
-            let s = Scenario {
-                task: Scenario::default_task(profile),
-                num_labels: 2,
-                profile: profile.clone(),
-                method: MethodConfig::new(kind),
-                workload: *workload,
-            };
+            let s = Scenario::new(profile.clone(), MethodConfig::new(kind), *workload);
             let p = s.prepare()?;
             let est = Estimate::new(&p, hardware, &a).with_offers(&p, pricing, query)?;
             for (i, o) in est.offers.iter().enumerate() {
