@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::serve::{served, Served};
 use super::{Assumptions, Precision, WeightFormat, GGUF_Q4_0_BITS, GGUF_Q8_0_BITS};
-use crate::arch::{Family, Inventory, ModelCatalog, ModelProfile, Norm, Task};
+use crate::arch::{Inventory, ModelCatalog, ModelProfile, Task};
 use crate::error::{Error, Result};
 use crate::hardware::{HardwareCatalog, HardwareKind, HardwareProfile, PeakTflops};
 
@@ -139,34 +139,14 @@ fn xeon_8260_16t() -> HardwareProfile {
     }
 }
 
-/// LLaMA-1 7B (the TensorRT-LLM benchmark model): huggingface.co/huggyllama/llama-7b config.json.
-fn llama_7b() -> ModelProfile {
-    ModelProfile {
-        id: "llama-7b".into(),
-        name: "LLaMA 7B".into(),
-        aliases: vec![],
-        family: Family::Llama,
-        hf_repo: "huggyllama/llama-7b".into(),
-        source: "huggingface.co/huggyllama/llama-7b config.json".into(),
-        published_total: Some(6_738_415_616),
-        hidden_size: 4096,
-        num_layers: 32,
-        num_heads: 32,
-        num_kv_heads: 32,
-        head_dim: 128,
-        intermediate_size: 11008,
-        vocab_size: 32000,
-        max_position: 2048,
-        type_vocab_size: 0,
-        tie_word_embeddings: false,
-        qkv_bias: false,
-        linear_bias: false,
-        norm: Norm::Rmsnorm,
-        pooler: false,
-        default_targets: None,
-        default_targets_source: None,
-        notes: None,
-    }
+/// LLaMA-1 7B (the TensorRT-LLM benchmark model), from huggingface.co/huggyllama/llama-7b
+/// config.json.
+fn llama_7b() -> Result<ModelProfile> {
+    const CONFIG: &str = r#"{"_name_or_path": "huggyllama/llama-7b", "model_type": "llama",
+        "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
+        "intermediate_size": 11008, "vocab_size": 32000, "max_position_embeddings": 2048,
+        "tie_word_embeddings": false}"#;
+    crate::arch::import_hf_config("huggyllama/llama-7b/config.json", CONFIG, Some("llama-7b"))
 }
 
 /// Decode tokens/s at batch 1 with `ctx` tokens cached, optionally with HF eager overhead.
@@ -384,7 +364,7 @@ pub fn validation_rows() -> Result<Vec<ValidationRow>> {
     // §2.6 TensorRT-LLM v0.6.1, LLaMA 7B FP16 on A100 (form factor not stated; 80 GB assumed,
     // batch 384 x 256 tokens of KV needs it): static batch 384, input 128, output 128.
     {
-        let l = llama_7b();
+        let l = llama_7b()?;
         let inv = inventory(&l)?;
         let a100 = c.hw("a100-80g")?;
         let f = WeightFormat::for_target(
