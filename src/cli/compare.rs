@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::ScenarioArgs;
 use crate::error::{Error, Result};
-use crate::estimate::Estimate;
+use crate::estimate::{compare, CompareRow, Estimate, Unit};
 use crate::report::{fmt, Document, Table};
 
 /// Lets clap apply `--flag value` overrides to a copy of the base scenario flags.
@@ -99,17 +99,22 @@ pub struct Compared {
     pub estimate: Estimate,
 }
 
-fn pct(v: f64, base: f64) -> String {
-    if base == 0.0 || (v - base).abs() < 1e-12 * base.abs().max(1.0) {
-        String::new()
-    } else {
-        format!(" ({:+.1}%)", 100.0 * (v - base) / base)
+/// A compared value with units.
+fn value(r: &CompareRow, v: Option<f64>, currency: &str) -> String {
+    match (v, r.unit) {
+        (None, _) => "-".into(),
+        (Some(v), Unit::Count) => fmt::count(v as u64),
+        (Some(v), Unit::Bytes) => fmt::bytes(v),
+        (Some(v), Unit::Hours) => fmt::hours(v),
+        (Some(v), Unit::Money) => fmt::money(v, currency),
+        (Some(v), Unit::Fits) => if v > 0.5 { "yes" } else { "NO" }.into(),
     }
 }
 
-/// Rows of metrics, one column per scenario; changed cells carry their change against the first.
-pub fn document(scenarios: &[Compared]) -> Document {
-    let mut headers: Vec<&str> = vec!["metric"];
+/// Rows of quantities, one column per scenario; changed cells carry their change against the
+/// first scenario (computed by the core's [`compare`]).
+pub fn document(scenarios: &[Compared], currency: &str) -> Document {
+    let mut headers: Vec<&str> = vec!["quantity"];
     headers.extend(scenarios.iter().map(|s| s.label.as_str()));
     let mut t = Table::new(
         "Scenarios side by side (changes relative to the first)",
@@ -118,79 +123,42 @@ pub fn document(scenarios: &[Compared]) -> Document {
     let Some(base) = scenarios.first() else {
         return Document::default();
     };
-    let row = |name: &str, f: &dyn Fn(&Estimate) -> (String, Option<f64>)| -> Vec<String> {
-        let (_, b) = f(&base.estimate);
+    let text_row = |name: &str, f: &dyn Fn(&Estimate) -> String| {
+        let first = f(&base.estimate);
         let mut r = vec![name.to_string()];
         for s in scenarios {
-            let (text, v) = f(&s.estimate);
-            let mark = match (v, b) {
-                (Some(v), Some(b)) => pct(v, b),
-                _ if text != f(&base.estimate).0 => " *".into(),
-                _ => String::new(),
-            };
-            r.push(format!("{text}{mark}"));
+            let v = f(&s.estimate);
+            let mark = if v == first { "" } else { " *" };
+            r.push(format!("{v}{mark}"));
         }
         r
     };
-    t.push(row("method", &|e| (e.method.describe(), None)));
-    t.push(row("trainable params", &|e| {
-        (
-            fmt::count(e.params.trainable),
-            Some(e.params.trainable as f64),
-        )
-    }));
-    t.push(row("exported artifact", &|e| {
-        (
-            fmt::bytes(e.params.artifact.export_bytes as f64),
-            Some(e.params.artifact.export_bytes as f64),
-        )
-    }));
-    t.push(row("FLOPs per token", &|e| {
-        (
-            format!("{:.3e}", e.flops.per_token),
-            Some(e.flops.per_token),
-        )
-    }));
-    for d in &base.estimate.devices {
-        let id = d.hardware.clone();
-        let find = move |e: &Estimate| e.devices.iter().find(|x| x.hardware == id).cloned();
-        let f1 = find.clone();
-        t.push(row(
-            &format!("{} memory", d.hardware),
-            &move |e| match f1(e) {
-                Some(x) => (
-                    format!(
-                        "{}{}",
-                        fmt::gib(x.memory.total as f64),
-                        if x.fits { "" } else { " NO FIT" }
-                    ),
-                    Some(x.memory.total as f64),
-                ),
-                None => ("-".into(), None),
-            },
-        ));
-        t.push(row(
-            &format!("{} hours", d.hardware),
-            &move |e| match find(e).and_then(|x| x.hours) {
-                Some(h) => (fmt::hours(h), Some(h)),
-                None => ("-".into(), None),
-            },
-        ));
+    t.push(text_row("method", &|e| e.method.describe()));
+    let compared: Vec<Vec<CompareRow>> = scenarios
+        .iter()
+        .map(|s| compare(&base.estimate, &s.estimate, currency))
+        .collect();
+    for (i, first) in compared[0].iter().enumerate() {
+        let mut r = vec![first.quantity.clone()];
+        for rows in &compared {
+            let cell = rows.get(i).filter(|c| c.quantity == first.quantity);
+            r.push(match cell {
+                Some(c) => {
+                    let change = match c.change_percent {
+                        Some(p) if p.abs() > 1e-9 => format!(" ({p:+.1}%)"),
+                        None if c.base != c.other => " *".into(),
+                        _ => String::new(),
+                    };
+                    format!("{}{change}", value(c, c.other, currency))
+                }
+                None => "-".into(),
+            });
+        }
+        t.push(r);
     }
-    t.push(row("cheapest offer", &|e| match e.offers.first() {
-        Some(o) => (
-            format!("{} {} ({})", o.job.provider, o.job.instance, o.job.billing),
-            None,
-        ),
-        None => ("none fits".into(), None),
-    }));
-    t.push(row("cheapest job (USD)", &|e| match e.offers.first() {
-        Some(o) => (format!("{:.2}", o.cost_usd), Some(o.cost_usd)),
-        None => ("-".into(), None),
-    }));
-    t.push(row("cheapest job (CNY)", &|e| match e.offers.first() {
-        Some(o) => (format!("{:.2}", o.cost_cny), Some(o.cost_cny)),
-        None => ("-".into(), None),
+    t.push(text_row("cheapest offer", &|e| match e.offers.first() {
+        Some(o) => format!("{} {} ({})", o.job.provider, o.job.instance, o.job.billing),
+        None => "none fits".into(),
     }));
     Document {
         title: "peftcost estimate --compare".into(),

@@ -323,8 +323,10 @@ fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
                 .collect();
             report::to_csv(&rows)?
         }
-        Format::Table => document(&scenarios).to_text(),
-        Format::Md => document(&scenarios).to_markdown(),
+        Format::Table | Format::Md => {
+            let currency = query.currency.clone().unwrap_or_else(|| "USD".into());
+            args.format.render(&document(&scenarios, &currency))
+        }
     };
     emit(&text)?;
     let base = &scenarios[0].estimate;

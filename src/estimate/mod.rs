@@ -2,6 +2,7 @@
 //!
 //! Pure functions of (architecture, method, workload, hardware): no I/O, no clock.
 
+pub mod compare;
 mod fit;
 pub mod offers;
 pub mod params;
@@ -10,6 +11,7 @@ mod result;
 pub mod validate;
 pub mod workload;
 
+pub use compare::{compare, CompareRow, Unit};
 pub use offers::{job_inputs, job_inputs_for, rank_offers, OfferQuery, OfferResult};
 pub use params::{Artifact, ArtifactKind, ParamsSection};
 pub use physics::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};

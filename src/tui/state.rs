@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::cli::{Context, ScenarioArgs};
 use crate::deploy::{self, Deployment, Int4Format, Precision, Request};
 use crate::error::Result;
-use crate::estimate::{Assumptions, Estimate, OfferQuery, OfferResult, Scenario};
+use crate::estimate::{Assumptions, CompareRow, Estimate, OfferQuery, OfferResult, Scenario};
 use crate::hardware::HardwareProfile;
 use crate::peft::MethodKind;
 use crate::plan::{self, PlanQuery, PlanResult};
@@ -359,28 +359,6 @@ const TARGET_PRESETS: &[Option<&str>] = &[
 pub struct Pinned {
     pub label: String,
     pub estimate: Estimate,
-}
-
-/// One row of the Compare tab: raw numbers, formatted by the view according to `unit`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CompareRow {
-    pub quantity: String,
-    pub unit: Unit,
-    pub pinned: Option<f64>,
-    pub current: Option<f64>,
-    /// current - pinned.
-    pub change: Option<f64>,
-    /// 100 * change / pinned.
-    pub change_percent: Option<f64>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Unit {
-    Count,
-    Bytes,
-    Hours,
-    Money,
 }
 
 /// The Plan tab's constraints (`peftcost plan --deadline --budget --allow-quantization
@@ -1030,76 +1008,13 @@ impl App {
         }
     }
 
-    /// The Compare tab's rows: pinned vs current.
+    /// The Compare tab's rows: the pinned scenario (base) against the current one.
     pub fn comparison(&self) -> Option<Vec<CompareRow>> {
         let p = &self.pinned.as_ref()?.estimate;
         let c = self.estimate.as_ref()?;
-        let row = |q: String, unit, a: Option<f64>, b: Option<f64>| {
-            let change = a.zip(b).map(|(a, b)| b - a);
-            CompareRow {
-                quantity: q,
-                unit,
-                pinned: a,
-                current: b,
-                change,
-                change_percent: change
-                    .zip(a)
-                    .and_then(|(d, a)| (a != 0.0).then(|| 100.0 * d / a)),
-            }
-        };
-        let mut rows = vec![
-            row(
-                "trainable params".into(),
-                Unit::Count,
-                Some(p.params.trainable as f64),
-                Some(c.params.trainable as f64),
-            ),
-            row(
-                "all params".into(),
-                Unit::Count,
-                Some(p.params.all as f64),
-                Some(c.params.all as f64),
-            ),
-            row(
-                "exported artifact".into(),
-                Unit::Bytes,
-                Some(p.params.artifact.export_bytes as f64),
-                Some(c.params.artifact.export_bytes as f64),
-            ),
-        ];
         // Money compares in one currency: the chosen one (USD when "auto").
-        let priced = self.pricing.is_some();
         let currency = self.currency.clone().unwrap_or_else(|| "USD".into());
-        let cheapest = |e: &Estimate| {
-            let o = offers(e, priced)?.first()?;
-            match currency.as_str() {
-                "USD" => Some(o.cost_usd),
-                "CNY" => Some(o.cost_cny),
-                c => (o.job.display_currency == c).then_some(o.job.cost_display),
-            }
-        };
-        rows.push(row(
-            format!("cheapest job {currency}"),
-            Unit::Money,
-            cheapest(p),
-            cheapest(c),
-        ));
-        for d in &c.devices {
-            let pd = p.devices.iter().find(|x| x.hardware == d.hardware);
-            rows.push(row(
-                format!("{} memory", d.hardware),
-                Unit::Bytes,
-                pd.map(|x| x.memory.total as f64),
-                Some(d.memory.total as f64),
-            ));
-            rows.push(row(
-                format!("{} hours", d.hardware),
-                Unit::Hours,
-                pd.and_then(|x| x.hours),
-                d.hours,
-            ));
-        }
-        Some(rows)
+        Some(crate::estimate::compare(p, c, &currency))
     }
 
     /// The rows of the current tab as CSV, written by the same writer as the CLI.

@@ -267,7 +267,7 @@ fn export_of_compare_and_empty_tabs() {
     app.pin();
     let (p, rows) = app.export(dir.path()).unwrap();
     let text = std::fs::read_to_string(p).unwrap();
-    assert!(text.starts_with("quantity,unit,pinned,current,change,change_percent\n"));
+    assert!(text.starts_with("quantity,unit,base,other,change,change_percent\n"));
     assert_eq!(text.lines().count(), rows + 1);
     app.tab = Tab::Deploy;
     let (p, rows) = app.export(dir.path()).unwrap();

@@ -7,8 +7,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Tabs, Wrap};
 use ratatui::Frame;
 
-use super::state::{offers, App, CompareRow, Field, Focus, Tab, Unit, KEYS};
+use super::state::{offers, App, Field, Focus, Tab, KEYS};
 use crate::estimate::DeviceResult;
+use crate::estimate::{CompareRow, Unit};
 use crate::plan::{Plan, PlanResult};
 use crate::report::fmt;
 
@@ -610,8 +611,8 @@ fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         };
         Row::new(vec![
             Span::raw(r.quantity.clone()),
-            Span::raw(value(r, r.pinned, &currency)),
-            Span::raw(value(r, r.current, &currency)),
+            Span::raw(value(r, r.base, &currency)),
+            Span::raw(value(r, r.other, &currency)),
             Span::styled(change(r, &currency), change_style),
         ])
     });
@@ -893,12 +894,17 @@ fn value(r: &CompareRow, v: Option<f64>, currency: &str) -> String {
         (Some(v), Unit::Bytes) => fmt::bytes(v),
         (Some(v), Unit::Hours) => fmt::hours(v),
         (Some(v), Unit::Money) => fmt::money(v, currency),
+        (Some(v), Unit::Fits) => if v > 0.5 { "yes" } else { "NO" }.into(),
     }
 }
 
 fn change(r: &CompareRow, currency: &str) -> String {
     let Some(c) = r.change else {
-        return String::new();
+        return if r.unit == Unit::Fits && r.base.is_some() && r.base != r.other {
+            "changed".into()
+        } else {
+            String::new()
+        };
     };
     if c == 0.0 {
         return "=".into();
