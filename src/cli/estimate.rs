@@ -98,11 +98,18 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     let mut est = Estimate::new(&prepared, &hardware, &Assumptions::default())
         .with_offers(&prepared, &pricing, &query)?;
     let today = super::pricing::today();
-    for (provider, as_of) in pricing.stale_tables(&today, pricing::STALE_AFTER_DAYS) {
-        if est.offers.iter().any(|o| o.job.provider == provider) {
-            est.notes
-                .push(pricing::stale_warning(&provider, &as_of, &today));
-        }
+    let stale: Vec<String> = pricing
+        .stale_tables(&today, pricing::STALE_AFTER_DAYS)
+        .into_iter()
+        .filter(|(provider, _)| est.offers.iter().any(|o| &o.job.provider == provider))
+        .map(|(provider, as_of)| format!("{provider} {as_of}"))
+        .collect();
+    if !stale.is_empty() {
+        est.notes.push(format!(
+            "prices older than {} days: {}; check them against their sources or run `peftcost pricing update --from URL`",
+            pricing::STALE_AFTER_DAYS,
+            stale.join(", ")
+        ));
     }
     let text = match args.format {
         Format::Json => report::to_json(&est)?,
@@ -182,53 +189,48 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
     }
 
     let mut dev = Table::new(
-        "Devices (memory per device, GiB = 2^30 bytes)",
+        "Devices: memory per device in GiB (2^30 bytes)",
         &[
-            "hardware",
-            "fits",
-            "total",
-            "weights",
-            "train state",
-            "activations",
-            "logits",
-            "overhead",
-            "capacity",
-            "max micro-batch",
-            "step",
-            "tokens/s",
-            "hours",
-            "MFU",
+            "hardware", "fits", "total", "weights", "state", "activ.", "logits", "overhead",
+            "capacity", "max mb", "step s", "tok/s", "hours", "MFU",
         ],
     );
+    let g = |b: u64| format!("{:.2}", b as f64 / fmt::GIB);
     for d in &est.devices {
         let m = &d.memory;
         dev.push(vec![
             d.hardware.clone(),
             if d.fits { "yes".into() } else { "NO".into() },
-            fmt::gib(m.total as f64),
-            fmt::gib(m.weights as f64),
-            fmt::gib(m.trainable_state as f64),
-            fmt::gib(m.activations as f64),
-            fmt::gib(m.logits as f64),
-            fmt::gib(m.overhead as f64),
-            fmt::gib(d.capacity_bytes as f64),
+            g(m.total),
+            g(m.weights),
+            g(m.trainable_state),
+            g(m.activations),
+            g(m.logits),
+            g(m.overhead),
+            g(d.capacity_bytes),
             d.max_micro_batch.to_string(),
-            d.step_seconds.map_or("-".into(), |s| format!("{s:.2} s")),
+            d.step_seconds.map_or("-".into(), |s| format!("{s:.2}")),
             d.tokens_per_second
                 .map_or("-".into(), |t| format!("{t:.0}")),
             d.hours.map_or("-".into(), fmt::hours),
-            format!(
-                "{:.2}{}",
-                d.mfu,
-                if d.calibrated { " (calibrated)" } else { "" }
-            ),
+            format!("{:.2}{}", d.mfu, if d.calibrated { " cal." } else { "" }),
         ]);
     }
     let mut offers = Table::new(
-        "Offers whose hardware fits, cheapest job first (rent + setup + data + train + export)",
+        "Offers whose hardware fits, cheapest job first: job = setup + data + train + export",
         &[
-            "#", "provider", "region", "instance", "hw", "GPUs", "billing", "price/h", "billed h",
-            "setup", "data", "train", "export", "job cost", "USD", "CNY", "as of",
+            "#",
+            "provider",
+            "instance",
+            "hw",
+            "GPUs",
+            "billing",
+            "price/h",
+            "billed h",
+            "setup/data/train/export",
+            "job cost",
+            "USD",
+            "CNY",
         ],
     );
     for (i, o) in est.offers.iter().take(top).enumerate() {
@@ -237,24 +239,25 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
         offers.push(vec![
             (i + 1).to_string(),
             j.provider.clone(),
-            j.region.clone(),
             j.instance.clone(),
             j.hardware.clone(),
             format!("{}x{}", j.instances, j.gpus),
             j.billing.as_str().into(),
             fmt::money(j.price_per_hour, &j.currency),
             format!("{:.2}", j.hours),
-            format!("{:.2}", b.setup),
-            format!("{:.2}", b.data),
-            format!("{:.2}", b.train),
-            format!("{:.2}", b.export),
+            format!(
+                "{:.2}/{:.2}/{:.2}/{:.2}",
+                b.setup, b.data, b.train, b.export
+            ),
             fmt::money(j.cost, &j.currency),
             format!("{:.2}", o.cost_usd),
             format!("{:.2}", o.cost_cny),
-            j.as_of.clone(),
         ]);
     }
     let mut notes = est.notes.clone();
+    if !est.offers.is_empty() {
+        notes.push("regions, sources and as_of dates of every offer: --format json|csv, or `peftcost pricing show PROVIDER`".into());
+    }
     if est.offers.len() > top {
         notes.push(format!(
             "{} more offers: --top N, or --format json|csv",

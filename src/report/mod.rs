@@ -56,7 +56,7 @@ impl Document {
             }
             let mut c = comfy_table::Table::new();
             c.load_style(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Disabled)
+                .set_content_arrangement(ContentArrangement::Dynamic)
                 .set_header(t.headers.clone());
             for r in &t.rows {
                 c.add_row(r.clone());
