@@ -9,8 +9,8 @@ mod serve;
 pub mod validate;
 
 pub use serve::{
-    best_fit, deploy, fit_target, AdapterSummary, Deployment, OfferChoice, TargetCsvRow,
-    TargetResult,
+    best_fit, deploy, fit_target, AdapterSummary, Deployment, OfferChoice, ServedModel,
+    TargetCsvRow, TargetResult,
 };
 
 use serde::Serialize;

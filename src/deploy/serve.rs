@@ -429,18 +429,41 @@ fn throughput(s: &Served, w: &Workload, encoder: bool, max_sequences: u64) -> Th
     }
 }
 
-/// Everything about serving `profile` on `hw` in `precision`.
-#[allow(clippy::too_many_arguments)]
+/// The model being served: its profile, inventory and the size of one LoRA adapter.
+pub struct ServedModel<'a> {
+    pub profile: &'a ModelProfile,
+    pub inv: Inventory,
+    /// Parameters of one adapter (the default LoRA), 0 when no adapters are served.
+    pub adapter_params: u64,
+}
+
+impl<'a> ServedModel<'a> {
+    /// `profile` loaded for serving, with `adapters` LoRA adapters on it.
+    pub fn new(profile: &'a ModelProfile, adapters: u64) -> Result<Self> {
+        let inv = Inventory::build(profile, task_for(profile), 2)?;
+        let adapter_params = if adapters > 0 {
+            lora_params(profile, &inv)?
+        } else {
+            0
+        };
+        Ok(ServedModel {
+            profile,
+            inv,
+            adapter_params,
+        })
+    }
+}
+
+/// Everything about serving `model` on `hw` in `precision`.
 pub fn fit_target(
-    profile: &ModelProfile,
-    inv: &Inventory,
+    model: &ServedModel,
     hw: &HardwareProfile,
     quotes: &[Quote],
     precision: Precision,
     req: &Request,
-    adapter_params: u64,
     a: &Assumptions,
 ) -> TargetResult {
+    let (profile, inv, adapter_params) = (model.profile, &model.inv, model.adapter_params);
     let w = &req.workload;
     let encoder = profile.family.is_encoder();
     let format = WeightFormat::for_target(precision, req.int4_format, hw.kind, a);
@@ -564,39 +587,32 @@ pub fn fit_target(
     }
 
     if req.adapters > 0 {
-        r.adapters = Some(adapter_summary(
-            profile,
-            inv,
-            hw,
-            quotes,
-            precision,
-            req,
-            adapter_params,
-            &r,
-            a,
-        ));
+        r.adapters = Some(adapter_summary(model, hw, quotes, precision, req, &r, a));
     }
     r.notes = notes;
     r
 }
 
-#[allow(clippy::too_many_arguments)]
 fn adapter_summary(
-    profile: &ModelProfile,
-    inv: &Inventory,
+    model: &ServedModel,
     hw: &HardwareProfile,
     quotes: &[Quote],
     precision: Precision,
     req: &Request,
-    adapter_params: u64,
     shared: &TargetResult,
     a: &Assumptions,
 ) -> AdapterSummary {
+    let adapter_params = model.adapter_params;
     let n = req.adapters;
     let mut merged_req = *req;
     merged_req.adapters = 0;
     merged_req.workload.qps = req.workload.qps / n as f64;
-    let merged = fit_target(profile, inv, hw, quotes, precision, &merged_req, 0, a);
+    let single = ServedModel {
+        profile: model.profile,
+        inv: model.inv.clone(),
+        adapter_params: 0,
+    };
+    let merged = fit_target(&single, hw, quotes, precision, &merged_req, a);
     let merged_instances = if merged.fits { merged.instances * n } else { 0 };
     let merged_cost = if merged.fits {
         cheapest(quotes, &hw.id, merged_instances, a).map(|o| o.monthly_cost)
@@ -663,26 +679,10 @@ pub fn deploy(
 ) -> Result<Deployment> {
     let encoder = profile.family.is_encoder();
     req.workload.validate(encoder)?;
-    let inv = Inventory::build(profile, task_for(profile), 2)?;
-    let adapter_params = if req.adapters > 0 {
-        lora_params(profile, &inv)?
-    } else {
-        0
-    };
+    let model = ServedModel::new(profile, req.adapters)?;
     let mut results: Vec<TargetResult> = targets
         .iter()
-        .map(|hw| {
-            fit_target(
-                profile,
-                &inv,
-                hw,
-                quotes,
-                req.precision,
-                req,
-                adapter_params,
-                a,
-            )
-        })
+        .map(|hw| fit_target(&model, hw, quotes, req.precision, req, a))
         .collect();
     sort_cheapest_first(&mut results);
 
@@ -729,7 +729,7 @@ pub fn deploy(
             }
             let fits: Vec<String> = targets
                 .iter()
-                .filter(|hw| fit_target(profile, &inv, hw, quotes, p, req, adapter_params, a).fits)
+                .filter(|hw| fit_target(&model, hw, quotes, p, req, a).fits)
                 .map(|hw| hw.id.clone())
                 .collect();
             if !fits.is_empty() {
@@ -743,19 +743,7 @@ pub fn deploy(
         let others: Vec<String> = catalog
             .iter()
             .filter(|hw| !targets.iter().any(|t| t.id == hw.id))
-            .filter(|hw| {
-                fit_target(
-                    profile,
-                    &inv,
-                    hw,
-                    quotes,
-                    req.precision,
-                    req,
-                    adapter_params,
-                    a,
-                )
-                .fits
-            })
+            .filter(|hw| fit_target(&model, hw, quotes, req.precision, req, a).fits)
             .map(|hw| hw.id.clone())
             .collect();
         if !others.is_empty() {
@@ -775,7 +763,7 @@ pub fn deploy(
     Ok(Deployment {
         model: profile.id.clone(),
         encoder,
-        params: inv.total_params(),
+        params: model.inv.total_params(),
         request: *req,
         currency: currency.to_string(),
         assumptions: a.clone(),
@@ -794,12 +782,7 @@ pub fn best_fit(
     req: &Request,
     a: &Assumptions,
 ) -> Result<TargetResult> {
-    let inv = Inventory::build(profile, task_for(profile), 2)?;
-    let adapter_params = if req.adapters > 0 {
-        lora_params(profile, &inv)?
-    } else {
-        0
-    };
+    let model = ServedModel::new(profile, req.adapters)?;
     let mut last = None;
     for p in Precision::BEST_FIRST {
         let p = if p == Precision::Bf16
@@ -810,11 +793,11 @@ pub fn best_fit(
         } else {
             p
         };
-        let r = fit_target(profile, &inv, hw, quotes, p, req, adapter_params, a);
+        let r = fit_target(&model, hw, quotes, p, req, a);
         if r.fits {
             return Ok(r);
         }
         last = Some(r);
     }
-    Ok(last.expect("three precisions tried"))
+    last.ok_or_else(|| crate::Error::Internal("no precision to try".into()))
 }
