@@ -312,12 +312,7 @@ impl BenchConfig {
     pub fn train_dims(&self, tokens: u64) -> TrainDims {
         let b = self.block.reduce(self.sizes.train_hidden);
         TrainDims {
-            hidden: b.hidden,
-            heads: b.heads,
-            kv_heads: b.kv_heads,
-            head_dim: b.head_dim,
-            intermediate: b.intermediate,
-            gated: b.gated,
+            block: b,
             layers: self.sizes.train_layers,
             tokens,
             lora_rank: self.sizes.lora_rank,
@@ -760,7 +755,10 @@ mod tests {
         assert_eq!(report.bandwidth.len(), 2);
         assert_eq!(report.training.len(), 4);
         let dims = cfg.train_dims(8);
-        assert_eq!((dims.hidden, dims.heads, dims.kv_heads), (32, 4, 2));
+        assert_eq!(
+            (dims.block.hidden, dims.block.heads, dims.block.kv_heads),
+            (32, 4, 2)
+        );
         let cal = report.to_calibration(42, Some("a10".into()));
         cal.validate("mem").unwrap();
         assert_eq!(cal.train_efficiency.len(), 4);

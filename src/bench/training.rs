@@ -43,14 +43,10 @@ impl Method {
 /// The dimensions of the reduced block stack that one training step runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TrainDims {
-    pub hidden: u64,
-    pub heads: u64,
-    pub kv_heads: u64,
-    pub head_dim: u64,
-    pub intermediate: u64,
-    /// SwiGLU MLP with pre-RMSNorm and causal attention (decoders); otherwise a GELU MLP with
-    /// post-LayerNorm and bidirectional attention (BERT).
-    pub gated: bool,
+    /// The reduced block. `gated`: SwiGLU MLP with pre-RMSNorm and causal attention (decoders);
+    /// otherwise a GELU MLP with post-LayerNorm and bidirectional attention (BERT).
+    #[serde(flatten)]
+    pub block: super::BlockDims,
     pub layers: u64,
     /// Input tokens (batch 1); prompt tuning adds [`TrainDims::prompt_tokens`].
     pub tokens: u64,
@@ -62,12 +58,12 @@ pub struct TrainDims {
 impl TrainDims {
     /// Width of attention (heads · head_dim).
     pub fn attn_dim(&self) -> u64 {
-        self.heads * self.head_dim
+        self.block.heads * self.block.head_dim
     }
 
     /// Width of keys and values (kv_heads · head_dim).
     pub fn kv_dim(&self) -> u64 {
-        self.kv_heads * self.head_dim
+        self.block.kv_heads * self.block.head_dim
     }
 
     /// Tokens the block sees for `method` (prompt tuning prepends its virtual tokens).
@@ -82,12 +78,12 @@ impl TrainDims {
 
     /// The Linears of one block as (name, in, out).
     pub fn linears(&self) -> Vec<(&'static str, u64, u64)> {
-        let (h, i) = (self.hidden, self.intermediate);
+        let (h, i) = (self.block.hidden, self.block.intermediate);
         let mut v = vec![
             ("qkv", h, self.attn_dim() + 2 * self.kv_dim()),
             ("o", self.attn_dim(), h),
         ];
-        if self.gated {
+        if self.block.gated {
             v.push(("gate", h, i));
         }
         v.push(("up", h, i));
@@ -100,13 +96,13 @@ impl TrainDims {
         let lin = self.linears();
         let per_layer = match method {
             Method::Lora => lin.iter().map(|(_, k, n)| self.lora_rank * (k + n)).sum(),
-            Method::Adapter => 2 * 2 * self.hidden * self.adapter_bottleneck,
+            Method::Adapter => 2 * 2 * self.block.hidden * self.adapter_bottleneck,
             Method::Prompt => 0,
-            Method::Full => lin.iter().map(|(_, k, n)| k * n).sum::<u64>() + 2 * self.hidden,
+            Method::Full => lin.iter().map(|(_, k, n)| k * n).sum::<u64>() + 2 * self.block.hidden,
         };
         per_layer * self.layers
             + if method == Method::Prompt {
-                self.prompt_tokens * self.hidden
+                self.prompt_tokens * self.block.hidden
             } else {
                 0
             }
@@ -197,7 +193,7 @@ fn matmul_costs(d: &TrainDims, method: Method) -> Vec<MatmulCost> {
             if name == "qkv" {
                 // Attention: QKᵀ and AV on activations that depend on a trainable iff qkv's
                 // output does.
-                let att = 2.0 * d.heads as f64 * s * s * d.head_dim as f64;
+                let att = 2.0 * d.block.heads as f64 * s * s * d.block.head_dim as f64;
                 for _ in 0..2 {
                     out.push(MatmulCost {
                         flops: att,
@@ -209,12 +205,12 @@ fn matmul_costs(d: &TrainDims, method: Method) -> Vec<MatmulCost> {
             if method == Method::Adapter && (name == "o" || name == "down") {
                 let b = d.adapter_bottleneck;
                 out.push(MatmulCost {
-                    flops: mm(d.hidden, b),
+                    flops: mm(d.block.hidden, b),
                     input_grad: live,
                     weight_grad: true,
                 });
                 out.push(MatmulCost {
-                    flops: mm(b, d.hidden),
+                    flops: mm(b, d.block.hidden),
                     input_grad: true,
                     weight_grad: true,
                 });
@@ -372,11 +368,11 @@ impl BaseWeights {
                     .collect::<Result<Vec<_>>>()
             })
             .collect::<Result<Vec<_>>>()?;
-        let norm = Tensor::ones(dims.hidden as usize, DType::F32, device)?;
+        let norm = Tensor::ones(dims.block.hidden as usize, DType::F32, device)?;
         let input = Tensor::randn(
             0f32,
             1.0,
-            (dims.tokens as usize, dims.hidden as usize),
+            (dims.tokens as usize, dims.block.hidden as usize),
             device,
         )?;
         Ok(BaseWeights {
@@ -432,13 +428,13 @@ impl TrainStep {
                 if method != Method::Adapter {
                     return Ok(None);
                 }
-                let (h, b) = (d.hidden as usize, d.adapter_bottleneck as usize);
+                let (h, b) = (d.block.hidden as usize, d.adapter_bottleneck as usize);
                 Ok(Some(Adapter {
                     down: Var::randn(0f32, 1.0 / (h as f32).sqrt(), (h, b), dev)?,
                     up: Var::randn(0f32, 0.01, (b, h), dev)?,
                 }))
             };
-            let (gate, up, down) = if d.gated {
+            let (gate, up, down) = if d.block.gated {
                 (Some(lin(2)?), lin(3)?, lin(4)?)
             } else {
                 (None, lin(2)?, lin(3)?)
@@ -459,14 +455,14 @@ impl TrainStep {
             Some(Var::randn(
                 0f32,
                 1.0,
-                (d.prompt_tokens as usize, d.hidden as usize),
+                (d.prompt_tokens as usize, d.block.hidden as usize),
                 dev,
             )?)
         } else {
             None
         };
         let s = d.seq(method) as usize;
-        let mask = if d.gated {
+        let mask = if d.block.gated {
             let v: Vec<f32> = (0..s * s)
                 .map(|ix| if ix % s > ix / s { -1e9 } else { 0.0 })
                 .collect();
@@ -573,7 +569,7 @@ impl TrainStep {
     }
 
     fn norm(&self, x: &Tensor, w: &Weight) -> Result<Tensor> {
-        let x = if self.dims.gated {
+        let x = if self.dims.block.gated {
             x.clone()
         } else {
             x.broadcast_sub(&x.mean_keepdim(D::Minus1)?)?
@@ -585,7 +581,11 @@ impl TrainStep {
     fn attention(&self, qkv: &Tensor) -> Result<Tensor> {
         let d = &self.dims;
         let (s, _) = qkv.dims2()?;
-        let (nh, nkv, hd) = (d.heads as usize, d.kv_heads as usize, d.head_dim as usize);
+        let (nh, nkv, hd) = (
+            d.block.heads as usize,
+            d.block.kv_heads as usize,
+            d.block.head_dim as usize,
+        );
         let (a, c) = (d.attn_dim() as usize, d.kv_dim() as usize);
         let heads = |t: Tensor, n: usize| -> Result<Tensor> {
             t.reshape((s, n, hd))?.transpose(0, 1)?.contiguous()
@@ -620,7 +620,7 @@ impl TrainStep {
                 None => Ok(t),
             }
         };
-        if self.dims.gated {
+        if self.dims.block.gated {
             // Pre-norm decoder block with a SwiGLU MLP.
             let h = self.norm(x, &l.norm1)?;
             let att = self.attention(&l.qkv.forward(&h)?)?;
@@ -664,12 +664,14 @@ mod tests {
 
     fn tiny(gated: bool, kv_heads: u64) -> TrainDims {
         TrainDims {
-            hidden: 32,
-            heads: 4,
-            kv_heads,
-            head_dim: 8,
-            intermediate: 48,
-            gated,
+            block: super::super::BlockDims {
+                hidden: 32,
+                heads: 4,
+                kv_heads,
+                head_dim: 8,
+                intermediate: 48,
+                gated,
+            },
             layers: 2,
             tokens: 6,
             lora_rank: 2,
@@ -700,7 +702,7 @@ mod tests {
                     );
                 }
                 let names: Vec<&str> = trainable.iter().map(|(n, _)| n.as_str()).collect();
-                let lin = if dims.gated { 5 } else { 4 };
+                let lin = if dims.block.gated { 5 } else { 4 };
                 match method {
                     Method::Lora => {
                         assert_eq!(names.len(), 2 * 2 * lin);

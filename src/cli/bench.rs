@@ -160,7 +160,7 @@ fn csv_rows(r: &BenchReport) -> Vec<CsvRow<'_>> {
             name: t.method.as_str(),
             dtype: "f32",
             m: t.dims.tokens,
-            k: t.dims.hidden,
+            k: t.dims.block.hidden,
             n: t.dims.layers,
             median: t.step_s_median,
             min: t.step_s_min,
@@ -255,13 +255,13 @@ fn document(r: &BenchReport) -> Document {
             format!(
                 "Training steps: {} {} block{} at hidden {}, {} heads ({} kv) x {}, MLP {}, {} tokens, f32",
                 d.layers,
-                if d.gated { "SwiGLU" } else { "GELU" },
+                if d.block.gated { "SwiGLU" } else { "GELU" },
                 if d.layers == 1 { "" } else { "s" },
-                d.hidden,
-                d.heads,
-                d.kv_heads,
-                d.head_dim,
-                d.intermediate,
+                d.block.hidden,
+                d.block.heads,
+                d.block.kv_heads,
+                d.block.head_dim,
+                d.block.intermediate,
                 d.tokens
             ),
             &[
