@@ -722,6 +722,15 @@ mod tests {
         }
     }
 
+    /// Largest absolute difference between two tensors.
+    fn max_abs_diff(a: &Tensor, b: &Tensor) -> f32 {
+        (a - b)
+            .and_then(|d| d.abs())
+            .and_then(|d| d.max_all())
+            .and_then(|d| d.to_scalar())
+            .unwrap()
+    }
+
     #[test]
     fn frozen_linear_matches_matmul_and_gives_no_weight_grad() {
         let dev = Device::Cpu;
@@ -732,28 +741,16 @@ mod tests {
             .apply_op1(FrozenLinear { w: w.clone() })
             .unwrap();
         let y2 = x.as_tensor().matmul(&w).unwrap();
-        let diff: f32 = (&y1 - &y2)
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar()
-            .unwrap();
-        assert!(diff < 1e-5);
+        assert!(max_abs_diff(&y1, &y2) < 1e-5);
         let g1 = y1.sum_all().unwrap().backward().unwrap();
         let g2 = y2.sum_all().unwrap().backward().unwrap();
         assert!(g1.get(&w).is_none());
         assert!(g2.get(&w).is_some());
-        let dx: f32 = (g1.get(x.as_tensor()).unwrap() - g2.get(x.as_tensor()).unwrap())
-            .unwrap()
-            .abs()
-            .unwrap()
-            .max_all()
-            .unwrap()
-            .to_scalar()
-            .unwrap();
-        assert!(dx < 1e-5);
+        let (dx1, dx2) = (
+            g1.get(x.as_tensor()).unwrap(),
+            g2.get(x.as_tensor()).unwrap(),
+        );
+        assert!(max_abs_diff(dx1, dx2) < 1e-5);
     }
 
     #[test]
