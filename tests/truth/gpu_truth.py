@@ -24,13 +24,15 @@ Methods (all on bfloat16 base weights):
     lora_qkvo   LoRA r=16, alpha=32, q_proj,k_proj,v_proj,o_proj
     lora_all    LoRA r=16, alpha=32, target_modules="all-linear" (every block Linear, not lm_head)
     dora        DoRA (LoRA + use_dora) r=16, alpha=32, q,k,v,o
-    ia3         IA3 on k_proj, v_proj, down_proj (down_proj as feed-forward)
+    ia3         IA3 with peft's default targets (llama, mistral: k_proj,v_proj,down_proj; qwen2:
+                q_proj,v_proj,down_proj; down_proj as feed-forward). Resolved targets are recorded.
     prompt      Prompt tuning, 20 virtual tokens (random init)
     full        full fine-tuning in pure bf16 (bf16 weights, grads and AdamW state, no autocast)
 Precision of the peft methods ("precision" in each case): "autocast_bf16" (default) = bf16 base,
 adapters kept in fp32 by peft's autocast_adapter_dtype, forward under torch.autocast(bfloat16), as the
 HF Trainer does with bf16=True; "pure_bf16" (--peft-precision pure) = adapters cast to bf16, no autocast.
-Optimizer: torch.optim.AdamW over the trainable parameters (default foreach implementation), lr 1e-4
+Optimizer: torch.optim.AdamW(fused=True) over the trainable parameters (the HF Trainer's default
+"adamw_torch_fused" with torch >= 2.8; --adamw foreach|default to change it), lr 1e-4
 (peft) / 1e-5 (full), weight_decay 0. One step = forward + backward + optimizer.step() +
 zero_grad(set_to_none=True). Inputs: random token ids, labels = input ids, no padding.
 
@@ -46,10 +48,10 @@ Output JSON schema (one object):
     "versions": {"python", "torch", "transformers", "peft", "cuda", "cudnn", "nvidia_driver"},
     "env": {"PYTORCH_CUDA_ALLOC_CONF", "CUDA_VISIBLE_DEVICES", "HF_HUB_OFFLINE"},
     "sdpa_backends": {"flash": bool, "mem_efficient": bool, "math": bool, "cudnn": bool} (cuda),
-    "steps": int, "warmup": int, "peft_precision": "autocast"|"pure", "lora_dropout": float,
+    "steps": int, "warmup": int, "peft_precision": "autocast"|"pure", "adamw": str, "lora_dropout": float,
     "models": {name: {"config_file", "model_type", "total_params_meta"}}
   },
-  "param_counts": [ {"model", "method", "trainable", "all"} ]   (only with --counts-only / --self-test)
+  "param_counts": [ {"model", "method", "status", "trainable", "all", "resolved"} ]   (only with --counts-only / --self-test)
   "cases": [ {
     "id": "c000", "model": str, "method": str,
     "seq_len": int (real tokens per sequence), "effective_seq_len": int (+ virtual tokens for prompt),
@@ -99,6 +101,7 @@ import sys
 import tempfile
 import time
 import traceback
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -107,6 +110,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+warnings.filterwarnings("ignore", category=FutureWarning)  # transformers 5 deprecation notices
 
 HERE = Path(__file__).resolve().parent
 CONFIG_DIR = HERE / "configs"
@@ -342,8 +346,8 @@ def method_config(method: str, lora_dropout: float) -> dict:
         return {"peft_type": "LORA", "r": 16, "lora_alpha": 32, "lora_dropout": lora_dropout,
                 "target_modules": "all-linear", "use_dora": False, "bias": "none"}
     if method == "ia3":
-        return {"peft_type": "IA3", "target_modules": ["k_proj", "v_proj", "down_proj"],
-                "feedforward_modules": ["down_proj"]}
+        # peft's per-architecture defaults: llama/mistral k,v,down; qwen2 q,v,down (down = feed-forward)
+        return {"peft_type": "IA3", "target_modules": None, "feedforward_modules": None}
     if method == "prompt":
         return {"peft_type": "PROMPT_TUNING", "num_virtual_tokens": PROMPT_TOKENS,
                 "prompt_tuning_init": "RANDOM"}
@@ -380,6 +384,17 @@ def apply_method(lib: Lib, model, method: str, lora_dropout: float, peft_precisi
                 p.data = p.data.to(lib.torch.bfloat16)
     trainable, total = pm.get_nb_trainable_parameters()
     return pm, int(trainable), int(total)
+
+
+def resolved_targets(pm):
+    """The target / feed-forward modules peft actually used (after its defaults), or {}."""
+    out = {}
+    pc = getattr(pm, "peft_config", {}).get("default")
+    for k in ("target_modules", "feedforward_modules"):
+        v = getattr(pc, k, None) if pc is not None else None
+        if v is not None:
+            out[k] = sorted(v) if isinstance(v, (set, list, tuple)) else v
+    return out
 
 
 def enable_checkpointing(model):
@@ -451,13 +466,20 @@ def run_case(lib: Lib, args, case: dict, rss_reset_ok: bool) -> dict:
         pm, trainable, total = apply_method(lib, model, method, args.lora_dropout, args.peft_precision)
         pm.train()
         case["trainable"], case["all"] = trainable, total
+        case["method_config"]["resolved"] = resolved_targets(pm)
         params = [p for p in pm.parameters() if p.requires_grad]
         case["trainable_dtypes"] = sorted({str(p.dtype).replace("torch.", "") for p in params})
         case["build_seconds"] = round(time.perf_counter() - t0, 3)
         case["phase"] = "optimizer"
         lr = 1e-5 if full else 1e-4
-        opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
-        case["optimizer"] = {"class": "torch.optim.AdamW", "lr": lr, "weight_decay": 0.0,
+        impl = args.adamw
+        opt_kw = {"fused": True} if impl == "fused" else {"foreach": True} if impl == "foreach" else {}
+        try:
+            opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0, **opt_kw)
+        except (RuntimeError, ValueError, TypeError) as exc:  # e.g. fused unsupported here
+            impl = f"default (asked {args.adamw}: {type(exc).__name__}: {exc})"[:300]
+            opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+        case["optimizer"] = {"class": "torch.optim.AdamW", "impl": impl, "lr": lr, "weight_decay": 0.0,
                              "foreach": opt.defaults.get("foreach"), "fused": opt.defaults.get("fused")}
         if is_cuda:
             torch.cuda.synchronize()
@@ -560,8 +582,9 @@ def count_on_meta(lib: Lib, models, methods, lora_dropout):
             row = {"model": model_name, "method": method}
             try:
                 m = build_model_meta(lib, model_name)
-                _, trainable, total = apply_method(lib, m, method, lora_dropout, "autocast")
-                row.update({"trainable": trainable, "all": total})
+                pm, trainable, total = apply_method(lib, m, method, lora_dropout, "autocast")
+                row.update({"status": "ok", "trainable": trainable, "all": total,
+                            "resolved": resolved_targets(pm)})
             except Exception as exc:  # noqa: BLE001
                 row.update({"status": "error", "error": f"{type(exc).__name__}: {exc}"[:1000]})
             rows.append(row)
@@ -584,6 +607,7 @@ def make_meta(lib: Lib, args, models):
             "env": {k: os.environ.get(k) for k in ("PYTORCH_CUDA_ALLOC_CONF", "CUDA_VISIBLE_DEVICES",
                                                    "HF_HUB_OFFLINE")},
             "steps": args.steps, "warmup": args.warmup, "peft_precision": args.peft_precision,
+            "adamw": args.adamw,
             "lora_dropout": args.lora_dropout, "seed": args.seed, "models": {}}
     if args.device.startswith("cuda"):
         meta["device_name"] = torch.cuda.get_device_name()
@@ -780,6 +804,13 @@ def self_test(args) -> int:
         statuses = [c["status"] for c in doc["cases"]]
         assert statuses[:2] == ["ok", "ok"], statuses
         assert {c["method"] for c in doc["cases"][:2]} == {"lora_qkvo", "full"}
+        assert all(c["optimizer"]["class"] == "torch.optim.AdamW" for c in doc["cases"][:2])
+        # 5. a zero budget starts nothing, and still writes a complete file
+        ns.budget_s, ns.max_cases = 0.0, 0
+        run(ns)
+        doc = json.loads(out.read_text())
+        assert doc["meta"]["stopped_for_budget"] and doc["meta"]["finished"]
+        assert {c["status"] for c in doc["cases"]} == {"skipped_budget"}, doc["cases"][0]
     print(f"self-test passed in {time.perf_counter() - t0:.1f}s "
           f"(torch {torch.__version__}, transformers {lib.transformers.__version__}, peft {lib.peft.__version__})")
     return 0
@@ -799,6 +830,8 @@ def parse_args(argv=None):
     p.add_argument("--quick", action="store_true", help="tiny model only, short sequences")
     p.add_argument("--max-cases", type=int, default=0, help="run only the first N planned cases")
     p.add_argument("--peft-precision", choices=["autocast", "pure"], default="autocast")
+    p.add_argument("--adamw", choices=["fused", "foreach", "default"], default="fused",
+                   help="torch.optim.AdamW implementation (fused = HF Trainer's default with torch >= 2.8)")
     p.add_argument("--lora-dropout", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1, help="torch threads with --device cpu")
