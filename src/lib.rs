@@ -1,8 +1,38 @@
 //! peftcost: what parameter-efficient fine-tuning and serving a model will cost.
 //!
-//! Data flows one way: files -> typed profiles ([`arch`], [`hardware`], [`pricing`]) -> the pure
-//! core ([`peft`], [`estimate`]) -> rows -> renderers ([`report`], the TUI). No renderer
-//! computes a number, and no core function reads a file or the clock.
+//! # Architecture
+//!
+//! One crate, two halves. The **core** (`src/core/`) is pure: it knows the architectures, peft's
+//! semantics, the hardware and the prices, and computes parameters, FLOPs, memory, time, money
+//! and plans. The **front-ends** beside it turn people's input into core specs and the core's
+//! results into text: `cli` (clap), `report` (documents -> table | Markdown | CSV | JSON), `tui`
+//! (ratatui), `bench` (candle measurements -> a [`hardware::Calibration`]) and [`http`]
+//! (reqwest). Arrows run front-end -> core, never back; a test (`tests/it/wall.rs`) fails if a
+//! file under `src/core/` names clap, ratatui, crossterm, candle, reqwest, comfy-table or
+//! indicatif.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! files (profiles/, pricing/, user dir, calibration)
+//!   -> data::Catalogs::load            (the one loader, once per process)
+//!   -> spec::ScenarioSpec::resolve     (every default and validity rule, once)
+//!   -> estimate / deploy / plan        (pure functions of the resolved scenario)
+//!   -> report documents                (rows of formatted cells; no number computed here)
+//!   -> table | md | csv | json | TUI
+//! ```
+//!
+//! Where a change goes:
+//! - a new model family or config.json key: [`arch`] (profile, inventory, importer);
+//! - a new PEFT method or target rule: [`peft`];
+//! - a flag default or a validity rule: [`spec`] (the CLI and the TUI both resolve through it);
+//! - a memory or time term: `estimate::physics` (one function per term);
+//! - serving physics: [`deploy`]; a provider or billing rule: [`pricing`];
+//! - wording, columns, a new output format: the front-ends (`src/report/`, `src/cli/`).
+//!
+//! Known warts: the library re-exports the core's modules whole rather than a narrow item list,
+//! because the integration tests reach into them; the HTTP update ([`http`]) is public for the
+//! same reason.
 //!
 //! ```
 //! use peftcost::arch::ModelCatalog;
@@ -19,18 +49,19 @@
 //! # Ok::<(), peftcost::Error>(())
 //! ```
 
-pub mod arch;
-pub mod bench;
-pub mod data;
-pub mod deploy;
-pub mod error;
-pub mod hardware;
-pub mod peft;
-pub mod plan;
-pub mod pricing;
+mod core;
 
-pub use error::{Error, Result};
-pub mod cli;
-pub mod estimate;
-pub mod report;
-pub mod tui;
+mod bench;
+mod cli;
+pub mod http;
+mod report;
+mod tui;
+
+pub use crate::core::error::{Error, Result};
+pub use crate::core::{arch, data, deploy, estimate, hardware, peft, plan, pricing, spec, units};
+
+/// The command line's entry point (used by `src/main.rs`): parse, run, return the exit code.
+#[doc(hidden)]
+pub fn run_cli() -> i32 {
+    cli::main()
+}

@@ -7,5 +7,5 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    std::process::exit(peftcost::cli::main());
+    std::process::exit(peftcost::run_cli());
 }

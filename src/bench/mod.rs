@@ -15,7 +15,6 @@
 //! The results become a [`Calibration`] that `estimate`/`plan`/`deploy` use for this device.
 
 pub mod bandwidth;
-pub mod calibration;
 pub mod matmul;
 pub mod training;
 
@@ -25,16 +24,13 @@ use std::str::FromStr;
 use candle_core::Device;
 use serde::Serialize;
 
+pub use crate::core::hardware::{Calibration, CALIBRATION_FORMAT_VERSION};
 pub use bandwidth::BandwidthResult;
-pub use calibration::{
-    default_calibration_path, load_calibration, save_calibration, Calibration,
-    CALIBRATION_FORMAT_VERSION,
-};
 pub use matmul::MatmulResult;
-pub use training::{step_flops, Method, StepFlops, TrainDims};
+pub use training::{step_flops, Method, TrainDims};
 
-use crate::arch::{Inventory, Layout, ModelProfile, Shape};
-use crate::error::{Error, Result};
+use crate::core::arch::{Inventory, Layout, ModelProfile, Shape};
+use crate::core::error::{Error, Result};
 
 /// The message for `--device cuda:N` in a build without the `cuda` feature.
 pub const NO_CUDA: &str = "built without the cuda feature: cargo build --release --features cuda";
@@ -279,7 +275,11 @@ pub struct BenchConfig {
 impl BenchConfig {
     /// The shapes and block of `profile`, at the sizes for `quick` and `device`.
     pub fn from_profile(profile: &ModelProfile, quick: bool, device: BenchDevice) -> Result<Self> {
-        let inv = Inventory::build(profile, crate::estimate::Scenario::default_task(profile), 2)?;
+        let inv = Inventory::build(
+            profile,
+            crate::core::estimate::Scenario::default_task(profile),
+            2,
+        )?;
         let mut shapes: Vec<(String, u64, u64)> = Vec::new();
         for m in &inv.layer {
             if let Shape::Linear { inp, out, .. } = m.shape {
@@ -831,7 +831,7 @@ mod tests {
 
     #[test]
     fn config_from_a_profile_dedupes_shapes() {
-        let cat = crate::arch::ModelCatalog::embedded().unwrap();
+        let cat = crate::core::arch::ModelCatalog::embedded().unwrap();
         let p = cat.get("qwen-7b").unwrap();
         let cfg = BenchConfig::from_profile(p, true, BenchDevice::Cpu).unwrap();
         let shapes: Vec<(u64, u64)> = cfg.shapes.iter().map(|s| (s.1, s.2)).collect();

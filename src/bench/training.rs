@@ -383,15 +383,10 @@ impl BaseWeights {
             input,
         })
     }
-
-    pub fn dims(&self) -> &TrainDims {
-        &self.dims
-    }
 }
 
 /// The reduced stack set up for one method: weights, trainable tensors and the input.
 pub struct TrainStep {
-    method: Method,
     dims: TrainDims,
     layers: Vec<Layer>,
     prompt: Option<Var>,
@@ -471,7 +466,6 @@ impl TrainStep {
             None
         };
         Ok(TrainStep {
-            method,
             dims: d,
             layers,
             prompt,
@@ -479,10 +473,6 @@ impl TrainStep {
             mask,
             lr: 1e-3,
         })
-    }
-
-    pub fn method(&self) -> Method {
-        self.method
     }
 
     /// The tensors this method trains, with names.
@@ -517,6 +507,7 @@ impl TrainStep {
     }
 
     /// The weights this method keeps frozen, with names.
+    #[cfg(test)]
     pub fn frozen(&self) -> Vec<(String, &Tensor)> {
         let mut out = Vec::new();
         for (i, l) in self.layers.iter().enumerate() {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::{emit, Context, Format};
 use crate::bench::{self, BenchConfig, BenchDevice, BenchReport};
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::report::{self, fmt, Document, Table};
 
 #[derive(Debug, clap::Args)]
@@ -41,13 +41,13 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
     device.open()?;
     let hardware_id = match args.hardware_id.as_deref().map(str::trim) {
         Some("") => return Err(Error::input("--hardware-id must not be empty")),
-        Some(id) => Some(crate::data::normalise(id)),
+        Some(id) => Some(crate::core::data::normalise(id)),
         None => None,
     };
     let out = if args.no_write {
         None
     } else {
-        Some(args.out.clone().or_else(bench::default_calibration_path).ok_or_else(|| {
+        Some(args.out.clone().or_else(crate::core::data::default_calibration_path).ok_or_else(|| {
             Error::input("no data directory for the calibration: set PEFTCOST_DATA_DIR or use --out FILE")
         })?)
     };
@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
     let model = args
         .model
         .clone()
-        .or_else(crate::data::last_model)
+        .or_else(crate::core::data::last_model)
         .unwrap_or_else(|| "qwen-7b".to_string());
     let profile = catalog.get(&model)?;
     let cfg = BenchConfig::from_profile(profile, args.quick, device)?;
@@ -96,7 +96,7 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
             .map(|d| d.as_secs())
             .unwrap_or(0);
         let cal = report.to_calibration(created, hardware_id.clone());
-        bench::save_calibration(&path, &cal)?;
+        crate::core::hardware::save_calibration(&path, &cal)?;
         eprintln!("wrote calibration: {}", path.display());
         eprintln!(
             "use it: peftcost estimate --hardware {} ...",

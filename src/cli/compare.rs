@@ -4,8 +4,8 @@ use clap::Parser;
 use serde::Serialize;
 
 use super::ScenarioArgs;
-use crate::error::{Error, Result};
-use crate::estimate::{compare, CompareRow, Estimate, Unit};
+use crate::core::error::{Error, Result};
+use crate::core::estimate::{compare, CompareRow, Estimate, Unit};
 use crate::report::{fmt, Document, Table};
 
 /// Lets clap apply `--flag value` overrides to a copy of the base scenario flags.

@@ -3,10 +3,11 @@
 use clap::{Args, ValueEnum};
 
 use super::{emit, Context, Format};
-use crate::deploy::{
-    self, Assumptions, Int4Format, Precision, Quote, Request, TargetResult, Workload,
+use crate::core::deploy::{
+    self, Assumptions, DeploySuggestion, Int4Format, Precision, Quote, Request, TargetResult,
+    Workload,
 };
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 use crate::report::{self, fmt, Document, Table};
 
 /// The target classes of the deployment table (design §1 question 5).
@@ -126,7 +127,7 @@ impl DeployArgs {
 
 /// Every offer in the display currency, filtered by provider.
 fn quotes(ctx: &Context, providers: &[String], currency: &str) -> Result<(Vec<Quote>, String)> {
-    deploy::quotes(&ctx.pricing()?, providers, currency)
+    deploy::quotes(ctx.pricing()?, providers, currency)
 }
 
 pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
@@ -142,7 +143,7 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
     let a = Assumptions::default();
 
     if args.all_models {
-        return all_models(&args, &models, &targets, &quotes, &currency, &a);
+        return all_models(&args, models, &targets, &quotes, &currency, &a);
     }
     let name = args
         .model
@@ -406,7 +407,11 @@ pub fn document(d: &deploy::Deployment) -> Document {
             "fits nowhere at {}; what would fit:",
             d.request.precision.as_str()
         ));
-        notes.extend(d.suggestions.iter().map(|s| format!("  {s}")));
+        notes.extend(
+            d.suggestions
+                .iter()
+                .map(|s| format!("  {}", deploy_suggestion(s))),
+        );
     }
     Document {
         title: format!("peftcost deploy: {}", d.model),
@@ -418,8 +423,8 @@ pub fn document(d: &deploy::Deployment) -> Document {
 /// One row of the deployment table.
 fn all_models(
     args: &DeployArgs,
-    models: &crate::arch::ModelCatalog,
-    targets: &[crate::hardware::HardwareProfile],
+    models: &crate::core::arch::ModelCatalog,
+    targets: &[crate::core::hardware::HardwareProfile],
     quotes: &[Quote],
     currency: &str,
     a: &Assumptions,
@@ -503,4 +508,29 @@ pub(crate) fn table_of_rows(title: String, rows: &[&deploy::TableRow]) -> Table 
         ]);
     }
     t
+}
+
+/// A serving remedy in flags.
+fn deploy_suggestion(s: &DeploySuggestion) -> String {
+    match s {
+        DeploySuggestion::Precision {
+            precision,
+            hardware,
+        } => format!(
+            "--precision {} fits on {}",
+            precision.as_str(),
+            hardware.join(", ")
+        ),
+        DeploySuggestion::OtherHardware {
+            precision,
+            hardware,
+        } => format!(
+            "--precision {} fits on --hardware {}",
+            precision.as_str(),
+            hardware.join(", ")
+        ),
+        DeploySuggestion::ShorterContext { context } => {
+            format!("nothing fits; a shorter --context than {context} or fewer --adapters may help")
+        }
+    }
 }

@@ -3,9 +3,9 @@
 use clap::Args;
 
 use super::{emit, Context, Format, ScenarioArgs};
-use crate::error::Result;
-use crate::estimate::{Assumptions, Estimate, OfferQuery, Prepared};
-use crate::pricing::{self, Billing};
+use crate::core::error::Result;
+use crate::core::estimate::{Assumptions, Change, Estimate, OfferQuery, Prepared, Suggestion};
+use crate::core::pricing::{self, Billing};
 use crate::report::{self, fmt, Document, Table};
 
 #[derive(Debug, Args)]
@@ -37,7 +37,7 @@ pub struct OfferArgs {
     #[arg(long)]
     pub region: Vec<String>,
     /// Billing modes to cost (default: on-demand and spot).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::named::<Billing>())]
     pub billing: Vec<Billing>,
     /// Highest price per instance-hour, in --currency (USD if not given).
     #[arg(long, allow_negative_numbers = true)]
@@ -93,10 +93,10 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     let pricing = ctx.pricing()?;
     let query = args.offers.query(&pricing.fx)?;
     if args.scenario.model_config.is_none() {
-        crate::data::remember_last_model(&prepared.scenario.profile.id);
+        crate::core::data::remember_last_model(&prepared.scenario.profile.id);
     }
     let mut est = Estimate::new(&prepared, &hardware, &Assumptions::default())
-        .with_offers(&prepared, &pricing, &query)?;
+        .with_offers(&prepared, pricing, &query)?;
     let today = super::pricing::today();
     let stale: Vec<String> = pricing
         .stale_tables(&today, pricing::STALE_AFTER_DAYS)
@@ -276,7 +276,11 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
     notes.extend(est.devices.iter().filter_map(|d| d.note.clone()));
     if !est.suggestions.is_empty() {
         notes.push("fits on no device; what would make it fit:".into());
-        notes.extend(est.suggestions.iter().map(|s| format!("  {s}")));
+        notes.extend(
+            est.suggestions
+                .iter()
+                .map(|s| format!("  {}", suggestion(s))),
+        );
     }
     Document {
         title: format!(
@@ -303,7 +307,7 @@ fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
     for (label, flags) in specs {
         let prepared = flags.scenario(ctx)?.prepare()?;
         let estimate = Estimate::new(&prepared, &hardware, &Assumptions::default())
-            .with_offers(&prepared, &pricing, &query)?;
+            .with_offers(&prepared, pricing, &query)?;
         scenarios.push(Compared { label, estimate });
     }
     let text = match args.format {
@@ -313,7 +317,7 @@ fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
             struct Row<'a> {
                 scenario: &'a str,
                 #[serde(flatten)]
-                row: crate::estimate::EstimateCsvRow,
+                row: crate::core::estimate::EstimateCsvRow,
             }
             let rows: Vec<Row> = scenarios
                 .iter()
@@ -338,5 +342,23 @@ fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
         &base.devices,
         &pricing.fx,
         query.currency.as_deref(),
+    )
+}
+
+/// A fit remedy in flags, with its memory on the device it was tried on.
+fn suggestion(s: &Suggestion) -> String {
+    let change = match s.change {
+        Change::GradCheckpointing => "--grad-checkpointing".to_string(),
+        Change::MicroBatchOne => "--micro-batch 1 (raise --grad-accum to keep the batch)".into(),
+        Change::QloraCheckpointedMicroBatchOne => {
+            "--method qlora --grad-checkpointing --micro-batch 1".into()
+        }
+        Change::Zero3 { gpus } => format!("--gpus {gpus} --zero 3 --grad-checkpointing"),
+    };
+    let verdict = if s.fits { "fits" } else { "still does not fit" };
+    format!(
+        "{change}: {} on {} ({verdict})",
+        fmt::gib(s.memory as f64),
+        s.hardware
     )
 }

@@ -2,9 +2,9 @@
 
 use clap::Args;
 
-use crate::error::{Error, Result};
-use crate::estimate::{DeviceResult, OfferResult};
-use crate::pricing::Fx;
+use crate::core::error::{Error, Result};
+use crate::core::estimate::{DeviceResult, OfferResult};
+use crate::core::pricing::Fx;
 
 #[derive(Debug, Clone, Args, Default)]
 pub struct GateArgs {
@@ -39,7 +39,7 @@ impl GateArgs {
     ) -> Result<()> {
         // Fit first: when a job does not fit, that is the reason it has no price either.
         if let Some(hw) = &self.fail_if_not_fits {
-            let wanted = crate::data::normalise(hw);
+            let wanted = crate::core::data::normalise(hw);
             match devices.iter().find(|d| d.hardware == wanted) {
                 None => {
                     return Err(Error::Threshold(format!(

@@ -15,6 +15,8 @@ mod pricing;
 mod report;
 mod scenario;
 mod tui;
+#[cfg(test)]
+mod tui_tests;
 mod validate;
 
 use std::io::Write;
@@ -25,7 +27,9 @@ use clap::{Parser, Subcommand};
 pub use format::Format;
 pub use scenario::ScenarioArgs;
 
-use crate::error::{Error, Result};
+use crate::core::data::{CalibrationSource, Catalogs};
+use crate::core::error::{Error, Result};
+use crate::core::units::Named;
 
 /// Estimate what parameter-efficient fine-tuning and serving a model will cost.
 #[derive(Debug, Parser)]
@@ -72,73 +76,68 @@ pub enum Command {
     Tui(tui::TuiArgs),
 }
 
-/// Which calibration a command applies.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CalibrationSource {
-    None,
-    /// The file `bench` last wrote: a broken one is reported and ignored.
-    Default(PathBuf),
-    /// Named with `--calibration`: errors in it are fatal.
-    File(PathBuf),
-}
-
-/// Shared state for a command: where user data lives.
+/// Shared state for a command: where user data lives and the catalogues, loaded once.
 #[derive(Debug, Clone)]
 pub struct Context {
     pub config_dir: Option<PathBuf>,
-    pub calibration: CalibrationSource,
+    pub catalogs: Catalogs,
 }
 
 impl Context {
     fn new(cli: &Cli) -> Self {
-        let calibration = match &cli.calibration {
-            Some(path) => CalibrationSource::File(path.clone()),
-            None => match crate::bench::default_calibration_path().filter(|p| p.is_file()) {
-                Some(path) => CalibrationSource::Default(path),
-                None => CalibrationSource::None,
-            },
-        };
-        Context {
-            config_dir: cli.profiles.clone().or_else(crate::data::config_dir),
-            calibration,
+        let config_dir = cli.profiles.clone().or_else(crate::core::data::config_dir);
+        let calibration = CalibrationSource::from_user(cli.calibration.clone());
+        let catalogs = Catalogs::load(config_dir.as_deref(), &calibration);
+        for w in &catalogs.warnings {
+            eprintln!("warning: {w}");
         }
-    }
-
-    /// Embedded data plus `config_dir`, and no calibration (what tests use).
-    pub fn with_config_dir(config_dir: Option<PathBuf>) -> Self {
         Context {
             config_dir,
-            calibration: CalibrationSource::None,
+            catalogs,
         }
     }
 
-    pub fn models(&self) -> Result<crate::arch::ModelCatalog> {
-        crate::arch::ModelCatalog::load(self.config_dir.as_deref())
+    /// Embedded data only, no calibration (what tests use).
+    #[cfg(test)]
+    pub fn embedded() -> Self {
+        Context {
+            config_dir: None,
+            catalogs: Catalogs::embedded(),
+        }
+    }
+
+    pub fn models(&self) -> Result<&crate::core::arch::ModelCatalog> {
+        self.catalogs.models()
     }
 
     /// Embedded price tables overlaid by `<config dir>/pricing/*.toml`.
-    pub fn pricing(&self) -> Result<crate::pricing::PricingCatalog> {
-        crate::pricing::PricingCatalog::load(self.config_dir.as_deref())
+    pub fn pricing(&self) -> Result<&crate::core::pricing::PricingCatalog> {
+        self.catalogs.pricing()
     }
 
     /// Hardware profiles with the calibration applied: the one given with `--calibration`, or
     /// else the one `bench` last wrote (a broken default file is reported and ignored).
-    pub fn hardware(&self) -> Result<crate::hardware::HardwareCatalog> {
-        let mut catalog = crate::hardware::HardwareCatalog::load(self.config_dir.as_deref())?;
-        match &self.calibration {
-            CalibrationSource::None => {}
-            CalibrationSource::File(path) => {
-                catalog.apply_calibration(&crate::bench::load_calibration(path)?)?
-            }
-            CalibrationSource::Default(path) => {
-                if let Err(e) =
-                    crate::bench::load_calibration(path).and_then(|c| catalog.apply_calibration(&c))
-                {
-                    eprintln!("warning: calibration ignored: {e}");
-                }
-            }
+    pub fn hardware(&self) -> Result<&crate::core::hardware::HardwareCatalog> {
+        self.catalogs.hardware()
+    }
+}
+
+/// A clap parser for a closed set the core names ([`Named`]): the possible values are the
+/// core's own names.
+pub fn named<T: Named + Send + Sync>() -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(|v| v.name()))
+        .try_map(|s: String| T::from_name(&s).ok_or("not a known value"))
+}
+
+/// An error as the command line says it: a field the core names becomes its flag.
+pub fn message(e: &Error) -> String {
+    match e {
+        Error::Invalid { .. } | Error::Absurd { .. } => format!("--{e}"),
+        Error::Unknown { kind: "model", .. } => {
+            format!("{e} (or pass --model-config config.json)")
         }
-        Ok(catalog)
+        _ => e.to_string(),
     }
 }
 
@@ -181,7 +180,7 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", message(&e));
             if e.is_user_error() {
                 2
             } else {

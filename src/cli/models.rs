@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use clap::Subcommand;
 
 use super::{emit, Context, Format};
-use crate::arch::{import_hf_config, Inventory, ModelProfile, Shape};
-use crate::data;
-use crate::error::{Error, Result};
-use crate::estimate::Scenario;
+use crate::core::arch::{import_hf_config, Inventory, ModelProfile, Shape};
+use crate::core::data;
+use crate::core::error::{Error, Result};
+use crate::core::estimate::Scenario;
 use crate::report::{self, fmt, Document, Table};
 
 #[derive(Debug, Subcommand)]

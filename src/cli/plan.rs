@@ -5,10 +5,10 @@ use clap::Args;
 use super::estimate::OfferArgs;
 use super::gates::GateArgs;
 use super::{emit, Context, Format, ScenarioArgs};
-use crate::error::{Error, Result};
-use crate::estimate::Assumptions;
-use crate::plan::{plan, Plan, PlanQuery, PlanResult};
-use crate::pricing::Fx;
+use crate::core::error::{Error, Result};
+use crate::core::estimate::Assumptions;
+use crate::core::plan::{plan, Plan, PlanQuery, PlanResult};
+use crate::core::pricing::Fx;
 use crate::report::{self, fmt, Document, Table};
 
 #[derive(Debug, Args)]
@@ -66,7 +66,7 @@ pub fn run(ctx: &Context, args: PlanArgs) -> Result<()> {
     let hardware = ctx.hardware()?.select(&args.hardware)?;
     let pricing = ctx.pricing()?;
     let q = args.query(&pricing.fx)?;
-    let result = plan(&scenario, &hardware, &pricing, &q, &Assumptions::default())?;
+    let result = plan(&scenario, &hardware, pricing, &q, &Assumptions::default())?;
     let text = match args.format {
         Format::Json => report::to_json(&PlanJson {
             result: &result,

@@ -7,12 +7,13 @@ use clap::{Args, Subcommand};
 use serde::Serialize;
 
 use super::{emit, Context, Format};
-use crate::data;
-use crate::error::{Error, Result};
-use crate::pricing::{
-    self, date, default_display_currency, update, Billing, Fx, PriceTable, PricingCatalog,
-    SPOT_CAVEAT, STALE_AFTER_DAYS,
+use crate::core::data;
+use crate::core::error::{Error, Result};
+use crate::core::pricing::{
+    self, date, default_display_currency, Billing, Fx, PriceTable, PricingCatalog, SPOT_CAVEAT,
+    STALE_AFTER_DAYS,
 };
+use crate::http::update;
 use crate::report::{self, Document, Table};
 
 #[derive(Debug, Subcommand)]
@@ -53,7 +54,7 @@ pub struct ListArgs {
     #[arg(long, alias = "gpu", value_delimiter = ',')]
     hardware: Vec<String>,
     /// Only this billing mode (default: every mode an offer has).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::named::<Billing>())]
     billing: Option<Billing>,
     /// Only offers at most this price per instance-hour (per month for monthly billing), in
     /// --currency (default: each offer's own currency).
@@ -119,7 +120,7 @@ pub fn run(ctx: &Context, cmd: PricingCommand) -> Result<()> {
         } => {
             let cat = ctx.pricing()?;
             let t = cat.table(&provider)?;
-            show(&cat, t, &today_or(today)?, format)
+            show(cat, t, &today_or(today)?, format)
         }
         PricingCommand::Validate { file, today } => validate(ctx, &file, &today_or(today)?),
         PricingCommand::Update(args) => run_update(ctx, args),
@@ -587,10 +588,10 @@ fn validate(ctx: &Context, file: &std::path::Path, today: &str) -> Result<()> {
     } else {
         let hardware = ctx.hardware()?;
         let fx = match ctx.pricing() {
-            Ok(c) => c.fx,
+            Ok(c) => c.fx.clone(),
             Err(_) => PricingCatalog::embedded()?.fx,
         };
-        PriceTable::check(&f.path, &f.text, &hardware, Some(&fx)).map(|t| {
+        PriceTable::check(&f.path, &f.text, hardware, Some(&fx)).map(|t| {
             let mut s = format!(
                 "{}: ok: {} ({}), {} offers in {}, as_of {}",
                 f.path,

@@ -9,9 +9,9 @@ use serde::Serialize;
 use super::estimate::OfferArgs;
 use super::scenario::WorkloadArgs;
 use super::{emit, Context, Format};
-use crate::deploy::{self, TableRow};
-use crate::error::Result;
-use crate::estimate::Workload;
+use crate::core::deploy::{self, TableRow};
+use crate::core::error::Result;
+use crate::core::estimate::Workload;
 use crate::report::tables::{finetune_rows, FinetuneRow, MODELS};
 use crate::report::{self, fmt, Document, Table};
 
@@ -154,29 +154,24 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     let hw_catalog = ctx.hardware()?;
     let pricing = ctx.pricing()?;
     // LoRA, adapters and prompt tuning load the base weights in --dtype alike.
-    let workload = args.workload.workload(crate::peft::MethodKind::Lora);
+    let workload = crate::core::spec::WorkloadSpec::from(&args.workload)
+        .resolve(crate::core::peft::MethodKind::Lora);
     workload.validate()?;
     let query = args.offers.query(&pricing.fx)?;
     let display = query.currency.clone().unwrap_or_else(|| "USD".into());
     let finetune = if args.section == Section::Deploy {
         Vec::new()
     } else {
-        finetune_rows(
-            &models,
-            &hw_catalog.select(&[])?,
-            &pricing,
-            &workload,
-            &query,
-        )?
+        finetune_rows(models, &hw_catalog.select(&[])?, pricing, &workload, &query)?
     };
     let deploy_rows = if args.section == Section::Finetune {
         Vec::new()
     } else {
         let targets = hw_catalog.select(&TARGETS.map(String::from))?;
-        let (quotes, cur) = deploy::quotes(&pricing, &args.offers.provider, &display)?;
+        let (quotes, cur) = deploy::quotes(pricing, &args.offers.provider, &display)?;
         let a = deploy::Assumptions::default();
         let (qps, input, output) = (args.qps, args.input_tokens, args.output_tokens);
-        deploy::table_rows(&MODELS, &models, &targets, &quotes, &cur, &a, |encoder| {
+        deploy::table_rows(&MODELS, models, &targets, &quotes, &cur, &a, |encoder| {
             let w = deploy::Workload {
                 qps,
                 input_tokens: input,
@@ -222,7 +217,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     match &args.out {
         None => emit(&text),
         Some(path) => {
-            crate::data::write_atomic(path, text.as_bytes())?;
+            crate::core::data::write_atomic(path, text.as_bytes())?;
             eprintln!("wrote {}", path.display());
             Ok(())
         }
@@ -281,7 +276,7 @@ fn document(
             as_of.iter().map(|(p, d)| format!("{p} {d}")).collect::<Vec<_>>().join(", ")
         ),
     ];
-    notes.extend(crate::pricing::CostAssumptions::default().describe());
+    notes.extend(crate::core::pricing::CostAssumptions::default().describe());
     Document {
         title: "peftcost report".into(),
         tables,

@@ -5,12 +5,13 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::Context;
-use crate::arch::{import_hf_config, ModelProfile, Task};
-use crate::data;
-use crate::error::{Error, Result};
-use crate::estimate::{Attention, Dtype, Optimizer, Scenario, WeightsDtype, Workload};
-use crate::peft::{split_list, AdapterStyle, LoraBias, MethodConfig, MethodKind};
+use super::{named, Context};
+use crate::core::arch::{import_hf_config, Task};
+use crate::core::data;
+use crate::core::error::Result;
+use crate::core::estimate::{Attention, Dtype, Optimizer, Scenario, WeightsDtype};
+use crate::core::peft::{split_list, AdapterStyle, LoraBias, MethodConfig, MethodKind};
+use crate::core::spec::{ModelRef, ScenarioSpec, WorkloadSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TaskArg {
@@ -114,16 +115,16 @@ pub struct WorkloadArgs {
     #[arg(long, default_value_t = 1)]
     pub grad_accum: u64,
     /// Compute dtype (autocast).
-    #[arg(long, value_enum, default_value = "bf16")]
+    #[arg(long, value_parser = named::<Dtype>(), default_value = "bf16")]
     pub dtype: Dtype,
     /// Dtype the base weights are loaded in (default: --dtype; nf4 for qlora).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = named::<WeightsDtype>())]
     pub weights_dtype: Option<WeightsDtype>,
-    #[arg(long, value_enum, default_value = "adamw")]
+    #[arg(long, value_parser = named::<Optimizer>(), default_value = "adamw")]
     pub optimizer: Optimizer,
     #[arg(long)]
     pub grad_checkpointing: bool,
-    #[arg(long, value_enum, default_value = "sdpa")]
+    #[arg(long, value_parser = named::<Attention>(), default_value = "sdpa")]
     pub attention: Attention,
     /// Data-parallel devices.
     #[arg(long, default_value_t = 1)]
@@ -133,56 +134,45 @@ pub struct WorkloadArgs {
     pub zero: u8,
 }
 
-impl WorkloadArgs {
-    /// The job for a method: the base weights default to --dtype, and to nf4 for QLoRA.
-    pub fn workload(&self, kind: MethodKind) -> Workload {
-        let weights_dtype = self.weights_dtype.unwrap_or(match (kind, self.dtype) {
-            (MethodKind::Qlora, _) => WeightsDtype::Nf4,
-            (_, Dtype::Bf16) => WeightsDtype::Bf16,
-            (_, Dtype::Fp16) => WeightsDtype::Fp16,
-            (_, Dtype::Fp32) => WeightsDtype::Fp32,
-        });
-        Workload {
-            samples: self.samples,
-            seq_len: self.seq_len,
-            epochs: self.epochs,
-            micro_batch: self.micro_batch,
-            grad_accum: self.grad_accum,
-            dtype: self.dtype,
-            weights_dtype,
-            optimizer: self.optimizer,
-            grad_checkpointing: self.grad_checkpointing,
-            attention: self.attention,
-            gpus: self.gpus,
-            zero: self.zero,
+impl From<&WorkloadArgs> for WorkloadSpec {
+    fn from(a: &WorkloadArgs) -> Self {
+        WorkloadSpec {
+            samples: a.samples,
+            seq_len: a.seq_len,
+            epochs: a.epochs,
+            micro_batch: a.micro_batch,
+            grad_accum: a.grad_accum,
+            dtype: a.dtype,
+            weights_dtype: a.weights_dtype,
+            optimizer: a.optimizer,
+            grad_checkpointing: a.grad_checkpointing,
+            attention: a.attention,
+            gpus: a.gpus,
+            zero: a.zero,
         }
     }
 }
 
 impl ScenarioArgs {
-    /// The model profile from --model or --model-config.
-    pub fn profile(&self, ctx: &Context) -> Result<ModelProfile> {
+    /// The model named by --model, or imported from --model-config (the file is read here).
+    pub fn model_ref(&self) -> Result<ModelRef> {
         match &self.model_config {
             Some(path) => {
                 let f = data::read_file(path)?;
-                import_hf_config(&f.path, &f.text, None)
+                Ok(ModelRef::Imported {
+                    profile: Box::new(import_hf_config(&f.path, &f.text, None)?),
+                    source: path.display().to_string(),
+                })
             }
-            None => Ok(ctx.models()?.get(&self.model)?.clone()),
+            None => Ok(ModelRef::Id(self.model.clone())),
         }
     }
 
-    /// Validate the flags into a scenario.
-    pub fn scenario(&self, ctx: &Context) -> Result<Scenario> {
-        let profile = self.profile(ctx)?;
-        let kind = MethodKind::parse(&self.method)?;
-        if !self.alpha.is_finite() || self.alpha <= 0.0 {
-            return Err(Error::input(format!(
-                "--alpha must be a positive number (got {})",
-                self.alpha
-            )));
-        }
+    /// The flags as the core's spec (the method name is parsed here, every rule checked by
+    /// [`ScenarioSpec::resolve`]).
+    pub fn spec(&self) -> Result<ScenarioSpec> {
         let method = MethodConfig {
-            kind,
+            kind: MethodKind::parse(&self.method)?,
             rank: self.rank,
             alpha: self.alpha,
             targets: self.targets.as_deref().map(split_list),
@@ -207,24 +197,21 @@ impl ScenarioArgs {
                 .map(split_list)
                 .unwrap_or_default(),
         };
-        let task = match self.task {
-            Some(TaskArg::CausalLm) => Task::CausalLm,
-            Some(TaskArg::SeqCls) => Task::SeqCls,
-            Some(TaskArg::FeatureExtraction) => Task::FeatureExtraction,
-            None => Scenario::default_task(&profile),
-        };
-        let workload = self.workload.workload(kind);
-        if kind == MethodKind::Full && workload.weights_dtype.is_quantized() {
-            return Err(Error::input(
-                "full fine-tuning cannot train quantized weights: use --weights-dtype bf16 or fp32, or --method qlora",
-            ));
-        }
-        Ok(Scenario {
-            profile,
-            task,
-            num_labels: self.num_labels,
+        Ok(ScenarioSpec {
+            model: self.model_ref()?,
             method,
-            workload,
+            task: self.task.map(|t| match t {
+                TaskArg::CausalLm => Task::CausalLm,
+                TaskArg::SeqCls => Task::SeqCls,
+                TaskArg::FeatureExtraction => Task::FeatureExtraction,
+            }),
+            num_labels: self.num_labels,
+            workload: (&self.workload).into(),
         })
+    }
+
+    /// Validate the flags into a scenario.
+    pub fn scenario(&self, ctx: &Context) -> Result<Scenario> {
+        self.spec()?.resolve(&ctx.catalogs)
     }
 }

@@ -6,8 +6,8 @@ use std::io::IsTerminal;
 use clap::Args;
 
 use super::{Context, ScenarioArgs};
-use crate::error::{Error, Result};
-use crate::pricing::Billing;
+use crate::core::error::{Error, Result};
+use crate::core::pricing::Billing;
 use crate::tui::{self, state::StartOptions, App};
 
 #[derive(Debug, Args)]
@@ -24,7 +24,7 @@ pub struct TuiArgs {
     #[arg(long)]
     pub currency: Option<String>,
     /// Billing mode of the offers (default: on-demand and spot, as `estimate`).
-    #[arg(long, value_enum)]
+    #[arg(long, value_parser = super::named::<Billing>())]
     pub billing: Option<Billing>,
 }
 
@@ -41,6 +41,6 @@ pub fn run(ctx: &Context, args: TuiArgs) -> Result<()> {
         billing: args.billing,
         color: !tui::no_color(),
     };
-    let app = App::new(ctx.clone(), args.scenario, opts)?;
+    let app = App::new(ctx.catalogs.clone(), args.scenario.spec()?, opts)?;
     tui::run(app)
 }

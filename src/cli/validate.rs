@@ -3,8 +3,8 @@
 use clap::Args;
 
 use super::{emit, Context, Format};
-use crate::error::Result;
-use crate::estimate::validate::{validation_rows, MEMORY_TOLERANCE, TIME_TOLERANCE};
+use crate::core::error::Result;
+use crate::core::estimate::validate::{validation_rows, MEMORY_TOLERANCE, TIME_TOLERANCE};
 use crate::report::{self, Document, Table};
 
 #[derive(Debug, Args)]
@@ -14,11 +14,11 @@ pub struct ValidateArgs {
 }
 
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
-    let rows = validation_rows(&ctx.models()?, &ctx.hardware()?)?;
+    let rows = validation_rows(ctx.models()?, ctx.hardware()?)?;
     let text = match args.format {
         Format::Json => report::to_json(&serde_json::json!({
             "training": rows,
-            "serving": crate::deploy::validate::validation_rows()?,
+            "serving": crate::core::deploy::validate::validation_rows()?,
         }))?,
         Format::Csv => report::to_csv(&rows)?,
         Format::Table | Format::Md => {
@@ -61,7 +61,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
                     notes.push(format!("{}: {}", r.name, r.note));
                 }
             }
-            let serving = crate::deploy::validate::validation_rows()?;
+            let serving = crate::core::deploy::validate::validation_rows()?;
             let mut d = Table::new(
                 "Serving: predicted vs published (memory in GiB, speed in tokens or sequences per second)",
                 &["setup", "unit", "measured", "predicted", "error", "tolerance", "targets"],

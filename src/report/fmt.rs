@@ -1,7 +1,7 @@
 //! Number formatting with explicit units: GiB vs GB, hours, currency.
 
 /// 1 GiB in bytes.
-pub const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
+pub use crate::core::units::GIB;
 
 /// Thousands separators: 6,243,584,000.
 pub fn count(n: u64) -> String {

@@ -8,7 +8,7 @@ pub mod tables;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement};
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 
 /// One table: a title, headers and rows of formatted cells.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -3,12 +3,12 @@
 
 use serde::Serialize;
 
-use crate::arch::ModelCatalog;
-use crate::error::Result;
-use crate::estimate::{Assumptions, Estimate, OfferQuery, Scenario, Workload};
-use crate::hardware::HardwareProfile;
-use crate::peft::{MethodConfig, MethodKind};
-use crate::pricing::PricingCatalog;
+use crate::core::arch::ModelCatalog;
+use crate::core::error::Result;
+use crate::core::estimate::{Assumptions, Estimate, OfferQuery, Scenario, Workload};
+use crate::core::hardware::HardwareProfile;
+use crate::core::peft::{MethodConfig, MethodKind};
+use crate::core::pricing::PricingCatalog;
 
 /// The models of both tables.
 pub const MODELS: [&str; 5] = [

@@ -1,8 +1,9 @@
 //! `peftcost tui`: the interactive planner.
 //!
-//! Three parts, as in gitui/bottom: [`state`] (inputs, focus, cached results; key events ->
-//! state; calls the core after every change), [`view`] (drawing only: formats what the core
-//! computed) and this module (terminal setup and teardown, the event loop, the panic hook).
+//! As in gitui/bottom: [`input`] (the fields over the core's specs), [`keys`] (the one key
+//! table), [`state`] (focus, tab, cached results; key events -> state; calls the core after every
+//! change), [`view`] (drawing only: formats what the core computed), [`export`] (the CSV side
+//! effect) and this module (terminal setup and teardown, the event loop, the panic hook).
 //!
 //! The terminal is always restored: on a normal exit, on an error (a guard's `Drop`), on a
 //! panic (a hook that restores before the panic message prints) and on Ctrl-C (in raw mode it
@@ -11,11 +12,11 @@
 //! Setting `PEFTCOST_TUI_TIMING=<file>` appends, for every key, the microseconds from reading the
 //! key to the end of the frame it caused (state update + recompute + draw + flush).
 
+pub mod export;
+pub mod input;
+pub mod keys;
 pub mod state;
 pub mod view;
-
-#[cfg(test)]
-mod tests;
 
 use std::io::{self, Write};
 use std::time::Instant;
@@ -30,7 +31,7 @@ use ratatui::Terminal;
 
 pub use state::{Action, App};
 
-use crate::error::{Error, Result};
+use crate::core::error::{Error, Result};
 
 /// Whether `NO_COLOR` asks for no colour (an empty value counts as unset, per no-color.org).
 pub fn no_color() -> bool {
@@ -99,6 +100,14 @@ pub fn run(mut app: App) -> Result<()> {
         match action {
             Action::Quit => break,
             Action::None => continue,
+            Action::Export => {
+                let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
+                app.status = match export::export(&app, &dir) {
+                    Ok((path, rows)) => format!("exported {rows} rows to {}", path.display()),
+                    Err(e) => format!("export failed: {e}"),
+                };
+                terminal.draw(|f| view::draw(f, &app)).map_err(io_err)?;
+            }
             Action::Redraw => {
                 terminal.draw(|f| view::draw(f, &app)).map_err(io_err)?;
                 if let (Some(out), Event::Key(_)) = (timing.as_mut(), &ev) {

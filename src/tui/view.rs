@@ -7,10 +7,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Tabs, Wrap};
 use ratatui::Frame;
 
-use super::state::{offers, App, Field, Focus, Tab, KEYS};
-use crate::estimate::DeviceResult;
-use crate::estimate::{CompareRow, Unit};
-use crate::plan::{Plan, PlanResult};
+use super::input::Field;
+use super::keys::KEYS;
+use super::state::{offers, App, Focus, Tab};
+use crate::core::deploy::DeploySuggestion;
+use crate::core::estimate::{Change, DeviceResult, Suggestion};
+use crate::core::estimate::{CompareRow, Unit};
+use crate::core::plan::{Plan, PlanResult};
 use crate::report::fmt;
 
 /// Smallest terminal the layout is drawn for.
@@ -280,7 +283,7 @@ fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
     notes.extend(e.devices.iter().filter_map(|d| d.note.clone()));
     if !e.suggestions.is_empty() {
         notes.push("fits on no device; what would make it fit:".into());
-        notes.extend(e.suggestions.iter().map(|s| format!("  {s}")));
+        notes.extend(e.suggestions.iter().map(|s| format!("  {}", suggestion(s))));
     }
     if !notes.is_empty() {
         lines.push(Line::from(""));
@@ -346,7 +349,7 @@ fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         app.value(Field::Currency),
         app.value(Field::Billing),
     );
-    let Some(offers) = offers(e, app.pricing.is_some()) else {
+    let Some(offers) = offers(e, app.priced) else {
         let lines = vec![
             Line::from(filters),
             Line::from(""),
@@ -563,7 +566,7 @@ fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     notes.extend(
         d.suggestions
             .iter()
-            .map(|s| Line::styled(s.clone(), t.dim())),
+            .map(|s| Line::styled(deploy_suggestion(s), t.dim())),
     );
     notes.extend(d.notes.iter().map(|s| Line::styled(s.clone(), t.dim())));
     f.render_widget(
@@ -575,7 +578,7 @@ fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
 }
 
 fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
-    let (Some(pin), Some(rows)) = (&app.pinned, app.comparison()) else {
+    let (Some(pin), Some(rows)) = (&app.pinned, &app.comparison) else {
         let lines = vec![
             Line::from("Nothing pinned yet."),
             Line::from(""),
@@ -601,7 +604,7 @@ fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         ]),
         head,
     );
-    let currency = app.currency.clone().unwrap_or_else(|| "USD".into());
+    let currency = app.inputs.compare_currency();
     let header = Row::new(["quantity", "pinned", "current", "change"]).style(t.accent());
     let table_rows = rows.iter().skip(app.scroll as usize).map(|r| {
         let change_style = match r.change {
@@ -626,7 +629,7 @@ fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
 }
 
 fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
-    let q = app.plan_query();
+    let q = app.inputs.plan_query();
     let wide = area.width >= 120;
     let constraints = format!(
         "deadline {} · budget {} · max {} GPUs · QLoRA {}",
@@ -976,5 +979,48 @@ fn clip(s: &str, n: usize) -> String {
         let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
         out.push('…');
         out
+    }
+}
+
+/// A fit remedy in the panel's own terms (its inputs, not flags).
+fn suggestion(s: &Suggestion) -> String {
+    let change = match s.change {
+        Change::GradCheckpointing => "checkpointing on".to_string(),
+        Change::MicroBatchOne => "micro-batch 1 (grad-accum up to keep the batch)".into(),
+        Change::QloraCheckpointedMicroBatchOne => {
+            "method qlora, checkpointing on, micro-batch 1".into()
+        }
+        Change::Zero3 { gpus } => format!("gpus {gpus}, ZeRO-3, checkpointing on"),
+    };
+    let verdict = if s.fits { "fits" } else { "still does not fit" };
+    format!(
+        "{change}: {} on {} ({verdict})",
+        fmt::gib(s.memory as f64),
+        s.hardware
+    )
+}
+
+/// A serving remedy in the panel's own terms.
+fn deploy_suggestion(s: &DeploySuggestion) -> String {
+    match s {
+        DeploySuggestion::Precision {
+            precision,
+            hardware,
+        } => format!(
+            "serve dtype {} fits on {}",
+            precision.as_str(),
+            hardware.join(", ")
+        ),
+        DeploySuggestion::OtherHardware {
+            precision,
+            hardware,
+        } => format!(
+            "serve dtype {} fits on other hardware: {}",
+            precision.as_str(),
+            hardware.join(", ")
+        ),
+        DeploySuggestion::ShorterContext { context } => {
+            format!("nothing fits; fewer serve tokens than {context} may help")
+        }
     }
 }

@@ -1,0 +1,572 @@
+//! The TUI driven from the command line's flags: state transitions, rendering snapshots, and the
+//! CSV export against what `estimate`/`plan --format csv` print (so the two front-ends agree).
+//! It lives beside the CLI because it parses real flags; the TUI itself never imports the CLI.
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+
+use crate::cli::{Cli, Command, Context};
+use crate::tui::export::export;
+use crate::tui::input::Field;
+use crate::tui::state::{Action, App, Focus, StartOptions, Tab};
+use crate::tui::view;
+use clap::Parser;
+
+fn key(c: KeyCode) -> KeyEvent {
+    KeyEvent::new(c, KeyModifiers::NONE)
+}
+
+fn ch(c: char) -> KeyEvent {
+    key(KeyCode::Char(c))
+}
+
+/// An app from command-line flags, with the embedded catalogs only.
+fn app_from(flags: &[&str]) -> App {
+    let mut argv = vec!["peftcost", "tui"];
+    argv.extend_from_slice(flags);
+    let Command::Tui(args) = Cli::try_parse_from(argv).expect("flags parse").command else {
+        panic!("not the tui command");
+    };
+    App::new(
+        Context::embedded().catalogs,
+        args.scenario.spec().expect("spec"),
+        StartOptions {
+            hardware: args.hardware,
+            provider: args.provider,
+            currency: args.currency,
+            billing: args.billing,
+            color: true,
+        },
+    )
+    .expect("app starts")
+}
+
+fn small_app() -> App {
+    app_from(&[
+        "--model",
+        "qwen-7b",
+        "--hardware",
+        "t4,a10,a100-40g,a100-80g,cpu-16c",
+    ])
+}
+
+fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::draw(f, app)).unwrap();
+    t
+}
+
+#[test]
+fn starts_from_flags() {
+    let app = app_from(&[
+        "--model",
+        "mistral-7b",
+        "--method",
+        "qlora",
+        "--rank",
+        "16",
+        "--seq-len",
+        "1024",
+    ]);
+    assert_eq!(app.value(Field::Model), "mistral-7b");
+    assert_eq!(app.value(Field::Method), "qlora");
+    assert_eq!(app.value(Field::Rank), "16");
+    assert_eq!(app.value(Field::SeqLen), "1024");
+    let e = app.estimate.as_ref().expect("estimate");
+    assert_eq!(e.model, "mistral-7b");
+    assert_eq!(e.method.rank, Some(16));
+}
+
+#[test]
+fn arrows_move_and_change_and_recompute() {
+    let mut app = small_app();
+    let before = app.estimate.clone().unwrap();
+    assert_eq!(app.field, Field::Model);
+    assert_eq!(app.handle_key(key(KeyCode::Down)), Action::Redraw);
+    assert_eq!(app.field, Field::Method);
+    app.handle_key(key(KeyCode::Down));
+    assert_eq!(app.field, Field::Rank);
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.inputs.spec.method.rank, 16);
+    let after = app.estimate.clone().unwrap();
+    assert_eq!(after.method.rank, Some(16));
+    assert!(after.params.trainable > before.params.trainable);
+    app.handle_key(ch('-'));
+    app.handle_key(ch('-'));
+    assert_eq!(app.inputs.spec.method.rank, 4);
+    // Up stops at the first field.
+    for _ in 0..5 {
+        app.handle_key(key(KeyCode::Up));
+    }
+    assert_eq!(app.field, Field::Model);
+}
+
+#[test]
+fn method_hides_fields_that_do_not_apply() {
+    let mut app = small_app();
+    assert!(app.visible_fields().contains(&Field::Rank));
+    app.field = Field::Method;
+    // lora -> dora -> qlora -> adapter
+    for _ in 0..3 {
+        app.handle_key(key(KeyCode::Right));
+    }
+    assert_eq!(app.inputs.spec.method.kind.as_str(), "adapter");
+    let v = app.visible_fields();
+    assert!(v.contains(&Field::AdapterStyle) && !v.contains(&Field::Rank));
+    app.handle_key(key(KeyCode::Down));
+    assert_eq!(app.field, Field::AdapterStyle);
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.value(Field::AdapterStyle), "houlsby");
+    assert_eq!(
+        app.estimate.as_ref().unwrap().method.adapter_style,
+        Some(crate::core::peft::AdapterStyle::Houlsby)
+    );
+}
+
+#[test]
+fn enter_types_a_number_and_esc_cancels() {
+    let mut app = small_app();
+    app.field = Field::Samples;
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.editing.is_some());
+    for c in "2500x0".chars() {
+        app.handle_key(ch(c));
+    }
+    app.handle_key(key(KeyCode::Backspace));
+    // Esc while typing cancels, it does not quit.
+    assert_eq!(app.handle_key(key(KeyCode::Esc)), Action::Redraw);
+    assert_eq!(app.inputs.spec.workload.samples, 10_000);
+    app.handle_key(key(KeyCode::Enter));
+    for c in "2500".chars() {
+        app.handle_key(ch(c));
+    }
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(app.inputs.spec.workload.samples, 2500);
+    assert_eq!(app.estimate.as_ref().unwrap().workload.samples, 2500);
+    // Zero is refused.
+    app.handle_key(key(KeyCode::Enter));
+    app.handle_key(ch('0'));
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(app.inputs.spec.workload.samples, 2500);
+    assert!(app.status.contains("> 0"));
+}
+
+#[test]
+fn tabs_focus_help_and_quit() {
+    let mut app = small_app();
+    app.handle_key(ch('3'));
+    assert_eq!(app.tab, Tab::Deploy);
+    app.handle_key(key(KeyCode::Tab));
+    assert_eq!(app.focus, Focus::Results);
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.tab, Tab::Compare);
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.tab, Tab::Plan);
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.tab, Tab::Memory);
+    app.handle_key(key(KeyCode::BackTab));
+    assert_eq!(app.focus, Focus::Inputs);
+    app.handle_key(ch('?'));
+    assert!(app.show_help);
+    // Any key closes the help, without acting.
+    assert_eq!(app.handle_key(ch('q')), Action::Redraw);
+    assert!(!app.show_help);
+    assert_eq!(app.handle_key(ch('q')), Action::Quit);
+    assert_eq!(app.handle_key(key(KeyCode::Esc)), Action::Quit);
+    assert_eq!(
+        app.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
+        Action::Quit
+    );
+    assert_eq!(app.handle_key(ch('Z')), Action::None);
+}
+
+#[test]
+fn pin_and_compare() {
+    let mut app = small_app();
+    assert!(app.comparison.is_none());
+    app.handle_key(ch('p'));
+    app.field = Field::Rank;
+    app.handle_key(key(KeyCode::Right));
+    let rows = app.comparison.clone().unwrap();
+    let r = &rows[0];
+    assert_eq!(r.quantity, "trainable params");
+    assert!(r.change.unwrap() > 0.0);
+    assert!(
+        (r.change_percent.unwrap() - 100.0).abs() < 1e-9,
+        "rank 8 -> 16 doubles LoRA params"
+    );
+    app.handle_key(ch('u'));
+    assert!(app.pinned.is_none());
+}
+
+#[test]
+fn bad_inputs_show_the_error_and_recover() {
+    let mut app = small_app();
+    app.inputs.spec.workload.seq_len = 0;
+    app.recompute();
+    assert!(app.estimate.is_none());
+    assert!(app.error.is_some());
+    let t = render(&app, 100, 30);
+    assert!(format!("{}", t.backend()).contains("cannot be estimated"));
+    app.field = Field::SeqLen;
+    app.handle_key(key(KeyCode::Right));
+    assert!(app.estimate.is_some() && app.error.is_none());
+}
+
+#[test]
+fn export_writes_the_same_rows_as_estimate_csv() {
+    let flags = [
+        "--model",
+        "chatglm3-6b",
+        "--method",
+        "lora",
+        "--rank",
+        "16",
+        "--seq-len",
+        "1024",
+        "--hardware",
+        "t4,a100-80g",
+    ];
+    let app = app_from(&flags);
+    // What `peftcost estimate --format csv` prints for the same flags (cli::estimate::run).
+    let mut argv = vec!["peftcost", "estimate"];
+    argv.extend_from_slice(&flags);
+    argv.extend_from_slice(&["--format", "csv"]);
+    let Command::Estimate(est_args) = Cli::try_parse_from(argv).unwrap().command else {
+        panic!()
+    };
+    let ctx = Context::embedded();
+    let prepared = est_args.scenario.scenario(&ctx).unwrap().prepare().unwrap();
+    let hw = ctx.hardware().unwrap().select(&est_args.hardware).unwrap();
+    let pricing = ctx.pricing().unwrap();
+    let est = crate::core::estimate::Estimate::new(
+        &prepared,
+        &hw,
+        &crate::core::estimate::Assumptions::default(),
+    )
+    .with_offers(
+        &prepared,
+        pricing,
+        &crate::core::estimate::OfferQuery::default(),
+    )
+    .unwrap();
+    let cli_csv = crate::report::to_csv(&est.csv_rows()).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let (p1, rows) = export(&app, dir.path()).unwrap();
+    assert_eq!(rows, 2);
+    assert_eq!(p1.file_name().unwrap(), "peftcost-export-memory.csv");
+    assert_eq!(std::fs::read_to_string(&p1).unwrap(), cli_csv);
+    // A second export does not overwrite the first.
+    let (p2, _) = export(&app, dir.path()).unwrap();
+    assert_eq!(p2.file_name().unwrap(), "peftcost-export-memory-1.csv");
+    let (p3, _) = export(&app, dir.path()).unwrap();
+    assert_eq!(p3.file_name().unwrap(), "peftcost-export-memory-2.csv");
+    assert_eq!(std::fs::read_to_string(&p1).unwrap(), cli_csv);
+}
+
+#[test]
+fn export_of_compare_and_empty_tabs() {
+    let mut app = small_app();
+    let dir = tempfile::tempdir().unwrap();
+    app.tab = Tab::Compare;
+    assert!(export(&app, dir.path())
+        .unwrap_err()
+        .contains("nothing pinned"));
+    app.pin();
+    let (p, rows) = export(&app, dir.path()).unwrap();
+    let text = std::fs::read_to_string(p).unwrap();
+    assert!(text.starts_with("quantity,unit,base,other,change,change_percent\n"));
+    assert_eq!(text.lines().count(), rows + 1);
+    app.tab = Tab::Deploy;
+    let (p, rows) = export(&app, dir.path()).unwrap();
+    assert_eq!(rows, 4, "one row per target class");
+    assert!(std::fs::read_to_string(p)
+        .unwrap()
+        .starts_with("model,hardware,precision"));
+    app.tab = Tab::Cost;
+    let (p, rows) = export(&app, dir.path()).unwrap();
+    assert!(rows > 0);
+    assert!(std::fs::read_to_string(p)
+        .unwrap()
+        .starts_with("provider,region,instance"));
+}
+
+#[test]
+fn plan_tab_recomputes_on_budget_change() {
+    let mut app = small_app();
+    assert!(
+        app.plan.is_none(),
+        "the plan is computed only on the Plan tab"
+    );
+    assert!(!app.visible_fields().contains(&Field::Budget));
+    app.field = Field::Qps;
+    assert_eq!(app.handle_key(ch('5')), Action::Redraw);
+    assert_eq!(app.tab, Tab::Plan);
+    // The plan inputs replace the serving ones, and the focus stays in that place.
+    let v = app.visible_fields();
+    assert!(v.contains(&Field::Budget) && !v.contains(&Field::Qps));
+    assert_eq!(app.field, Field::Deadline);
+    let before = app.plan.clone().expect("plan computed on entering the tab");
+    assert!(before.infeasible.is_none() && before.feasible > 0);
+    assert_eq!(app.value(Field::Budget), "none");
+    assert_eq!(app.inputs.plan_query().budget, None);
+
+    // Type a budget below the cheapest plan: the plan says why nothing is feasible.
+    app.handle_key(key(KeyCode::Down));
+    assert_eq!(app.field, Field::Budget);
+    app.handle_key(key(KeyCode::Enter));
+    for c in "0.5".chars() {
+        app.handle_key(ch(c));
+    }
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(app.inputs.plan.budget, 0.5);
+    assert_eq!(app.value(Field::Budget), "0.5 USD");
+    let r = app.plan.clone().unwrap();
+    assert_eq!(r.feasible, 0);
+    assert!(r.infeasible.as_deref().unwrap().contains("budget"));
+    assert_eq!(r.configurations, before.configurations);
+    let t = render(&app, 100, 30);
+    assert!(format!("{}", t.backend()).contains("NO FEASIBLE PLAN"));
+
+    // → steps the budget to the next preset; every feasible plan keeps within it.
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.inputs.plan.budget, 1.0);
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.inputs.plan.budget, 2.0);
+    let r = app.plan.clone().unwrap();
+    assert!(r.feasible > 0 && r.feasible < before.feasible);
+    assert!(r
+        .plans()
+        .iter()
+        .all(|p| p.cost <= 2.0 && p.currency == "USD"));
+    // ← back to 0 means no budget.
+    for _ in 0..3 {
+        app.handle_key(key(KeyCode::Left));
+    }
+    assert_eq!(app.value(Field::Budget), "none");
+    assert_eq!(app.plan.as_ref().unwrap().feasible, before.feasible);
+
+    // QLoRA and max gpus widen / narrow the search.
+    app.handle_key(key(KeyCode::Down));
+    assert_eq!(app.field, Field::AllowQlora);
+    app.handle_key(ch(' '));
+    assert!(app.plan.as_ref().unwrap().configurations > before.configurations);
+    app.handle_key(key(KeyCode::Down));
+    app.handle_key(key(KeyCode::Enter));
+    app.handle_key(ch('1'));
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(app.inputs.plan.max_gpus, 1);
+    assert!(app
+        .plan
+        .as_ref()
+        .unwrap()
+        .plans()
+        .iter()
+        .all(|p| p.workload.gpus == 1));
+
+    // The Cost tab's filters apply: billing via `b`.
+    app.handle_key(ch('b'));
+    assert!(app
+        .plan
+        .as_ref()
+        .unwrap()
+        .plans()
+        .iter()
+        .all(|p| p.offer.job.billing == crate::core::pricing::Billing::OnDemand));
+
+    // Leaving the tab drops the plan and restores the serving inputs.
+    app.handle_key(ch('1'));
+    assert!(app.plan.is_none());
+    assert_eq!(app.field, Field::Precision);
+    app.field = Field::Rank;
+    app.handle_key(key(KeyCode::Right));
+    assert!(
+        app.plan.is_none(),
+        "not computed while another tab is shown"
+    );
+}
+
+#[test]
+fn inputs_scroll_to_the_focused_field_on_a_short_terminal() {
+    let mut app = small_app();
+    app.handle_key(ch('5'));
+    app.field = Field::MaxGpus;
+    let text = format!("{}", render(&app, 80, 24).backend());
+    assert!(text.contains("›max gpus"), "{text}");
+    app.field = Field::Model;
+    let text = format!("{}", render(&app, 80, 24).backend());
+    assert!(text.contains("›model"), "{text}");
+}
+
+#[test]
+fn plan_export_writes_the_same_rows_as_plan_csv() {
+    let flags = [
+        "--model",
+        "mistral-7b",
+        "--method",
+        "lora",
+        "--seq-len",
+        "1024",
+        "--hardware",
+        "t4,a10,a100-80g,h100",
+        "--currency",
+        "CNY",
+    ];
+    let mut app = app_from(&flags);
+    app.handle_key(ch('5'));
+    app.inputs.plan = crate::tui::input::PlanInputs {
+        deadline_hours: 3.0,
+        budget: 200.0,
+        allow_quantization: true,
+        max_gpus: 4,
+    };
+    app.recompute();
+    // What `peftcost plan --format csv` prints for the same flags (cli::plan::run).
+    let mut argv = vec!["peftcost", "plan"];
+    argv.extend_from_slice(&flags);
+    argv.extend_from_slice(&[
+        "--deadline",
+        "3",
+        "--budget",
+        "200",
+        "--allow-quantization",
+        "--max-gpus",
+        "4",
+        "--format",
+        "csv",
+    ]);
+    let Command::Plan(plan_args) = Cli::try_parse_from(argv).unwrap().command else {
+        panic!()
+    };
+    let ctx = Context::embedded();
+    let scenario = plan_args.scenario.scenario(&ctx).unwrap();
+    let hw = ctx.hardware().unwrap().select(&plan_args.hardware).unwrap();
+    let pricing = ctx.pricing().unwrap();
+    let q = plan_args.query(&pricing.fx).unwrap();
+    assert_eq!(app.inputs.plan_query(), q);
+    let r = crate::core::plan::plan(
+        &scenario,
+        &hw,
+        pricing,
+        &q,
+        &crate::core::estimate::Assumptions::default(),
+    )
+    .unwrap();
+    assert!(r.infeasible.is_none());
+    let cli_csv = crate::report::to_csv(&r.csv_rows()).unwrap();
+    assert!(cli_csv.starts_with("label,provider,region,instance,hardware,gpus,billing,method,"));
+
+    let dir = tempfile::tempdir().unwrap();
+    let (p, rows) = export(&app, dir.path()).unwrap();
+    assert_eq!(p.file_name().unwrap(), "peftcost-export-plan.csv");
+    assert_eq!(rows, r.plans().len());
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), cli_csv);
+
+    // Nothing feasible: the export says why instead of writing an empty file.
+    app.inputs.plan.budget = 0.01;
+    app.recompute();
+    assert!(export(&app, dir.path())
+        .unwrap_err()
+        .contains("no feasible plan"));
+}
+
+#[test]
+fn no_color_means_no_colour_styles() {
+    let mut app = small_app();
+    app.color = false;
+    app.pin();
+    for tab in Tab::ALL {
+        app.tab = tab;
+        // The Plan tab computes its plan only while shown.
+        app.recompute();
+        app.show_help = tab == Tab::Compare;
+        let t = render(&app, 160, 45);
+        for cell in t.backend().buffer().content() {
+            assert_eq!(cell.fg, ratatui::style::Color::Reset, "{tab:?} {cell:?}");
+            assert_eq!(cell.bg, ratatui::style::Color::Reset, "{tab:?} {cell:?}");
+        }
+    }
+    // With colour on, something is coloured.
+    app.color = true;
+    let t = render(&app, 160, 45);
+    assert!(t
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .any(|c| c.fg != ratatui::style::Color::Reset));
+}
+
+mod snapshots {
+    use super::*;
+
+    fn snap(app: &App, name: &str) {
+        for (w, h) in [(100, 30), (160, 45)] {
+            let t = render(app, w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
+        }
+    }
+
+    #[test]
+    fn memory_tab() {
+        snap(&small_app(), "memory");
+    }
+
+    #[test]
+    fn memory_tab_all_hardware() {
+        snap(&app_from(&["--model", "qwen-7b"]), "memory_all_hardware");
+    }
+
+    #[test]
+    fn cost_tab() {
+        let mut app = small_app();
+        app.tab = Tab::Cost;
+        snap(&app, "cost");
+    }
+
+    #[test]
+    fn deploy_tab() {
+        let mut app = small_app();
+        app.tab = Tab::Deploy;
+        snap(&app, "deploy");
+    }
+
+    #[test]
+    fn compare_tab() {
+        let mut app = small_app();
+        app.tab = Tab::Compare;
+        snap(&app, "compare_empty");
+        app.pin();
+        app.field = Field::SeqLen;
+        app.handle_key(key(KeyCode::Right));
+        app.handle_key(ch('4'));
+        snap(&app, "compare");
+    }
+
+    #[test]
+    fn plan_tab() {
+        let mut app = small_app();
+        app.handle_key(ch('5'));
+        snap(&app, "plan");
+        app.inputs.plan.deadline_hours = 1.0;
+        app.inputs.plan.budget = 1.0;
+        app.recompute();
+        snap(&app, "plan_infeasible");
+    }
+
+    #[test]
+    fn help_popup() {
+        let mut app = small_app();
+        app.handle_key(ch('?'));
+        snap(&app, "help");
+    }
+
+    #[test]
+    fn too_small() {
+        let app = small_app();
+        let t = render(&app, 60, 20);
+        insta::assert_snapshot!("too_small_60x20", t.backend());
+    }
+}

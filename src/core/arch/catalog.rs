@@ -1,0 +1,99 @@
+//! The catalogue of model profiles: embedded ones plus the user's `models/*.toml`.
+
+use std::path::Path;
+
+use super::profile::ModelProfile;
+use crate::core::data::{self, DataFile};
+use crate::core::error::{from_toml, Error, Result};
+
+const EMBEDDED: &[(&str, &str)] = &[
+    (
+        "profiles/models/chatglm3-6b.toml",
+        include_str!("../../../profiles/models/chatglm3-6b.toml"),
+    ),
+    (
+        "profiles/models/qwen-7b.toml",
+        include_str!("../../../profiles/models/qwen-7b.toml"),
+    ),
+    (
+        "profiles/models/qwen2.5-7b.toml",
+        include_str!("../../../profiles/models/qwen2.5-7b.toml"),
+    ),
+    (
+        "profiles/models/bge-large-zh-v1.5.toml",
+        include_str!("../../../profiles/models/bge-large-zh-v1.5.toml"),
+    ),
+    (
+        "profiles/models/mistral-7b.toml",
+        include_str!("../../../profiles/models/mistral-7b.toml"),
+    ),
+    (
+        "profiles/models/minicpm-2b.toml",
+        include_str!("../../../profiles/models/minicpm-2b.toml"),
+    ),
+];
+
+/// Known model profiles, looked up by id or alias.
+#[derive(Debug, Clone)]
+pub struct ModelCatalog {
+    profiles: Vec<ModelProfile>,
+}
+
+impl ModelCatalog {
+    /// The profiles shipped in the binary.
+    pub fn embedded() -> Result<Self> {
+        Self::from_files(Self::embedded_files())
+    }
+
+    fn embedded_files() -> Vec<DataFile> {
+        EMBEDDED
+            .iter()
+            .map(|(p, t)| DataFile::embedded(p, t))
+            .collect()
+    }
+
+    /// Embedded profiles overlaid by `dir/models/*.toml` (a same-named file replaces the embedded
+    /// one; a profile with an existing id replaces that profile).
+    pub fn load(user_dir: Option<&Path>) -> Result<Self> {
+        let user = match user_dir {
+            Some(dir) => data::read_toml_dir(&dir.join("models"))?,
+            None => Vec::new(),
+        };
+        Self::from_files(data::overlay(Self::embedded_files(), user))
+    }
+
+    fn from_files(files: Vec<DataFile>) -> Result<Self> {
+        let mut profiles: Vec<ModelProfile> = Vec::with_capacity(files.len());
+        for f in files {
+            let p: ModelProfile = from_toml(&f.path, &f.text)?;
+            p.validate()
+                .map_err(|e| Error::input(format!("{}: {e}", f.path)))?;
+            profiles.retain(|q| q.id != p.id);
+            profiles.push(p);
+        }
+        Ok(ModelCatalog { profiles })
+    }
+
+    pub fn profiles(&self) -> &[ModelProfile] {
+        &self.profiles
+    }
+
+    /// Find a profile by id or alias (case-insensitive). The error suggests the nearest id.
+    pub fn get(&self, name: &str) -> Result<&ModelProfile> {
+        let wanted = data::normalise(name);
+        if let Some(p) = self
+            .profiles
+            .iter()
+            .find(|p| p.names().any(|n| data::normalise(n) == wanted))
+        {
+            return Ok(p);
+        }
+        Err(Error::Unknown {
+            kind: "model",
+            name: name.to_string(),
+            suggestion: data::nearest(name, self.profiles.iter().flat_map(|p| p.names()))
+                .map(str::to_string),
+            known: self.profiles.iter().map(|p| p.id.clone()).collect(),
+        })
+    }
+}

@@ -1,0 +1,394 @@
+//! The architecture inventory: every module of a model with its real Hugging Face name and shape.
+//!
+//! This is the single source of truth for parameter counts. Blocks are identical, so one block is
+//! stored once with `num_layers`; counting stays allocation-free after the inventory is built.
+
+use serde::Serialize;
+
+use super::profile::{Layout, ModelProfile};
+use crate::core::error::{Error, Result};
+
+/// What a module does, so targets can be chosen by role (`q`, `v`, `mlp`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Q,
+    K,
+    V,
+    /// Fused q, k and v.
+    Qkv,
+    O,
+    Gate,
+    Up,
+    /// Fused gate and up.
+    GateUp,
+    Down,
+    Norm,
+    TokenEmbedding,
+    PositionEmbedding,
+    TokenTypeEmbedding,
+    Head,
+    Pooler,
+}
+
+impl Role {
+    /// Whether the module belongs to the attention part of a block.
+    pub fn is_attention(self) -> bool {
+        matches!(self, Role::Q | Role::K | Role::V | Role::Qkv | Role::O)
+    }
+
+    /// Whether the module belongs to the MLP part of a block.
+    pub fn is_mlp(self) -> bool {
+        matches!(self, Role::Gate | Role::Up | Role::GateUp | Role::Down)
+    }
+}
+
+/// Shape of a module.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Shape {
+    Linear {
+        inp: u64,
+        out: u64,
+        bias: bool,
+    },
+    Embedding {
+        num: u64,
+        dim: u64,
+    },
+    /// A norm: `weight` of `dim` and, for LayerNorm, a bias of `dim`.
+    Norm {
+        dim: u64,
+        bias: bool,
+    },
+}
+
+impl Shape {
+    /// Parameters of the module.
+    pub fn params(self) -> u64 {
+        match self {
+            Shape::Linear { inp, out, bias } => inp * out + if bias { out } else { 0 },
+            Shape::Embedding { num, dim } => num * dim,
+            Shape::Norm { dim, bias } => dim * if bias { 2 } else { 1 },
+        }
+    }
+
+    /// Bias parameters (what peft's `bias="all"` unfreezes).
+    pub fn bias_params(self) -> u64 {
+        match self {
+            Shape::Linear {
+                out, bias: true, ..
+            } => out,
+            Shape::Norm { dim, bias: true } => dim,
+            _ => 0,
+        }
+    }
+
+    /// Matmul weights (multiply-adds per token in a forward pass).
+    pub fn matmul_params(self) -> u64 {
+        match self {
+            Shape::Linear { inp, out, .. } => inp * out,
+            _ => 0,
+        }
+    }
+
+    pub fn is_linear(self) -> bool {
+        matches!(self, Shape::Linear { .. })
+    }
+}
+
+/// One module of the model.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Module {
+    /// Hugging Face name; for block modules relative to `{layer_prefix}.N.`.
+    pub name: String,
+    pub role: Role,
+    pub shape: Shape,
+    /// Shares its weight with another module (tied LM head): counted once, like torch does.
+    pub tied: bool,
+}
+
+impl Module {
+    fn new(name: impl Into<String>, role: Role, shape: Shape) -> Self {
+        Module {
+            name: name.into(),
+            role,
+            shape,
+            tied: false,
+        }
+    }
+
+    /// Own parameters (0 for a tied module).
+    pub fn params(&self) -> u64 {
+        if self.tied {
+            0
+        } else {
+            self.shape.params()
+        }
+    }
+
+    /// Whether peft's suffix rule selects this module for `target`: the name equals the target
+    /// or ends with `.target`.
+    pub fn matches_suffix(&self, target: &str) -> bool {
+        self.name == target
+            || (self.name.len() > target.len()
+                && self.name.ends_with(target)
+                && self.name.as_bytes()[self.name.len() - target.len() - 1] == b'.')
+    }
+}
+
+/// What the model is loaded as: decides the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Task {
+    /// Causal language model with its LM head (decoders).
+    #[default]
+    CausalLm,
+    /// Sequence classification: the LM head is replaced by a classifier of `num_labels`.
+    SeqCls,
+    /// The bare backbone (BertModel, or a decoder without its LM head).
+    FeatureExtraction,
+}
+
+impl Task {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Task::CausalLm => "causal-lm",
+            Task::SeqCls => "seq-cls",
+            Task::FeatureExtraction => "feature-extraction",
+        }
+    }
+}
+
+/// The modules of a model loaded for a task.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Inventory {
+    pub layer_prefix: &'static str,
+    pub num_layers: u64,
+    /// One block; every block has the same modules.
+    pub layer: Vec<Module>,
+    /// Embeddings, final norm, head, pooler, classifier: full names.
+    pub global: Vec<Module>,
+    pub task: Task,
+    /// The task head that peft wraps in `modules_to_save` for SEQ_CLS (index into `global`).
+    pub classifier: Option<usize>,
+}
+
+impl Inventory {
+    /// Expand a profile into its modules for a task.
+    pub fn build(p: &ModelProfile, task: Task, num_labels: u64) -> Result<Self> {
+        if task == Task::CausalLm && p.family.is_encoder() {
+            return Err(Error::input(format!(
+                "{} is an encoder and has no causal LM head: use --task feature-extraction or --task seq-cls",
+                p.id
+            )));
+        }
+        if task == Task::SeqCls && num_labels == 0 {
+            return Err(Error::input(
+                "--num-labels must be at least 1 for --task seq-cls",
+            ));
+        }
+        let h = p.hidden_size;
+        let ff = p.intermediate_size;
+        let lin = |inp, out, bias| Shape::Linear { inp, out, bias };
+        let norm = Shape::Norm {
+            dim: h,
+            bias: p.norm == super::Norm::Layernorm,
+        };
+        let (qb, lb) = (p.qkv_bias, p.linear_bias);
+        let (prefix, layer, embed, final_norm, head_name) = match p.family.layout() {
+            Layout::LlamaLike => (
+                "model.layers",
+                vec![
+                    Module::new("self_attn.q_proj", Role::Q, lin(h, p.attn_dim(), qb)),
+                    Module::new("self_attn.k_proj", Role::K, lin(h, p.kv_dim(), qb)),
+                    Module::new("self_attn.v_proj", Role::V, lin(h, p.kv_dim(), qb)),
+                    Module::new("self_attn.o_proj", Role::O, lin(p.attn_dim(), h, lb)),
+                    Module::new("mlp.gate_proj", Role::Gate, lin(h, ff, lb)),
+                    Module::new("mlp.up_proj", Role::Up, lin(h, ff, lb)),
+                    Module::new("mlp.down_proj", Role::Down, lin(ff, h, lb)),
+                    Module::new("input_layernorm", Role::Norm, norm),
+                    Module::new("post_attention_layernorm", Role::Norm, norm),
+                ],
+                "model.embed_tokens",
+                Some("model.norm"),
+                "lm_head",
+            ),
+            Layout::QwenV1 => (
+                "transformer.h",
+                vec![
+                    Module::new(
+                        "attn.c_attn",
+                        Role::Qkv,
+                        lin(h, p.attn_dim() + 2 * p.kv_dim(), qb),
+                    ),
+                    Module::new("attn.c_proj", Role::O, lin(p.attn_dim(), h, lb)),
+                    // QWenMLP: a1 = w1(x), a2 = w2(x), c_proj(a1 * silu(a2)): w2 is the gate.
+                    Module::new("mlp.w1", Role::Up, lin(h, ff, lb)),
+                    Module::new("mlp.w2", Role::Gate, lin(h, ff, lb)),
+                    Module::new("mlp.c_proj", Role::Down, lin(ff, h, lb)),
+                    Module::new("ln_1", Role::Norm, norm),
+                    Module::new("ln_2", Role::Norm, norm),
+                ],
+                "transformer.wte",
+                Some("transformer.ln_f"),
+                "lm_head",
+            ),
+            Layout::ChatGlm => (
+                "transformer.encoder.layers",
+                vec![
+                    Module::new(
+                        "self_attention.query_key_value",
+                        Role::Qkv,
+                        lin(h, p.attn_dim() + 2 * p.kv_dim(), qb),
+                    ),
+                    Module::new("self_attention.dense", Role::O, lin(p.attn_dim(), h, lb)),
+                    Module::new("mlp.dense_h_to_4h", Role::GateUp, lin(h, 2 * ff, lb)),
+                    Module::new("mlp.dense_4h_to_h", Role::Down, lin(ff, h, lb)),
+                    Module::new("input_layernorm", Role::Norm, norm),
+                    Module::new("post_attention_layernorm", Role::Norm, norm),
+                ],
+                "transformer.embedding.word_embeddings",
+                Some("transformer.encoder.final_layernorm"),
+                "transformer.output_layer",
+            ),
+            Layout::Bert => (
+                "encoder.layer",
+                vec![
+                    Module::new("attention.self.query", Role::Q, lin(h, p.attn_dim(), qb)),
+                    Module::new("attention.self.key", Role::K, lin(h, p.kv_dim(), qb)),
+                    Module::new("attention.self.value", Role::V, lin(h, p.kv_dim(), qb)),
+                    Module::new("attention.output.dense", Role::O, lin(p.attn_dim(), h, lb)),
+                    Module::new("attention.output.LayerNorm", Role::Norm, norm),
+                    Module::new("intermediate.dense", Role::Up, lin(h, ff, lb)),
+                    Module::new("output.dense", Role::Down, lin(ff, h, lb)),
+                    Module::new("output.LayerNorm", Role::Norm, norm),
+                ],
+                "embeddings.word_embeddings",
+                None,
+                "",
+            ),
+        };
+
+        let mut global = vec![Module::new(
+            embed,
+            Role::TokenEmbedding,
+            Shape::Embedding {
+                num: p.vocab_size,
+                dim: h,
+            },
+        )];
+        if p.family.layout() == Layout::Bert {
+            global.push(Module::new(
+                "embeddings.position_embeddings",
+                Role::PositionEmbedding,
+                Shape::Embedding {
+                    num: p.max_position,
+                    dim: h,
+                },
+            ));
+            if p.type_vocab_size > 0 {
+                global.push(Module::new(
+                    "embeddings.token_type_embeddings",
+                    Role::TokenTypeEmbedding,
+                    Shape::Embedding {
+                        num: p.type_vocab_size,
+                        dim: h,
+                    },
+                ));
+            }
+            global.push(Module::new("embeddings.LayerNorm", Role::Norm, norm));
+            if p.pooler {
+                global.push(Module::new("pooler.dense", Role::Pooler, lin(h, h, true)));
+            }
+        }
+        if let Some(name) = final_norm {
+            global.push(Module::new(name, Role::Norm, norm));
+        }
+        let mut classifier = None;
+        match task {
+            Task::CausalLm => {
+                let mut head = Module::new(head_name, Role::Head, lin(h, p.vocab_size, false));
+                head.tied = p.tie_word_embeddings;
+                global.push(head);
+            }
+            Task::SeqCls => {
+                // transformers: BertForSequenceClassification.classifier has a bias; the
+                // decoder *ForSequenceClassification heads are `score`, without bias.
+                let (name, bias) = if p.family.is_encoder() {
+                    ("classifier", true)
+                } else {
+                    ("score", false)
+                };
+                classifier = Some(global.len());
+                global.push(Module::new(name, Role::Head, lin(h, num_labels, bias)));
+            }
+            Task::FeatureExtraction => {}
+        }
+        Ok(Inventory {
+            layer_prefix: prefix,
+            num_layers: p.num_layers,
+            layer,
+            global,
+            task,
+            classifier,
+        })
+    }
+
+    /// Parameters of one block.
+    pub fn params_per_layer(&self) -> u64 {
+        self.layer.iter().map(Module::params).sum()
+    }
+
+    /// Total parameters, tied weights counted once.
+    pub fn total_params(&self) -> u64 {
+        self.num_layers * self.params_per_layer()
+            + self.global.iter().map(Module::params).sum::<u64>()
+    }
+
+    /// Parameters that take part in matmuls per token (every Linear, including the head even if
+    /// tied). Embedding lookups are not matmuls.
+    pub fn matmul_params(&self) -> u64 {
+        self.num_layers
+            * self
+                .layer
+                .iter()
+                .map(|m| m.shape.matmul_params())
+                .sum::<u64>()
+            + self
+                .global
+                .iter()
+                .map(|m| m.shape.matmul_params())
+                .sum::<u64>()
+    }
+
+    /// All bias parameters (Linear and LayerNorm biases).
+    pub fn bias_params(&self) -> u64 {
+        self.num_layers
+            * self
+                .layer
+                .iter()
+                .map(|m| m.shape.bias_params())
+                .sum::<u64>()
+            + self
+                .global
+                .iter()
+                .map(|m| m.shape.bias_params())
+                .sum::<u64>()
+    }
+
+    /// The LM head, if the task has one.
+    pub fn head(&self) -> Option<&Module> {
+        self.global.iter().find(|m| m.role == Role::Head)
+    }
+
+    /// Names a target may use: block module names and global module names.
+    pub fn target_names(&self) -> Vec<&str> {
+        self.layer
+            .iter()
+            .chain(self.global.iter())
+            .filter(|m| m.role != Role::Norm)
+            .map(|m| m.name.as_str())
+            .collect()
+    }
+}

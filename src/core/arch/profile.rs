@@ -1,0 +1,197 @@
+//! Model profiles: the architecture numbers of one model, as read from `profiles/models/*.toml`
+//! or imported from a Hugging Face `config.json`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::error::{Error, Result};
+
+/// The Hugging Face `model_type` of a profile. It decides the module layout and names
+/// (see [`crate::core::arch::Inventory`]) and peft's default targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Llama,
+    Mistral,
+    Qwen2,
+    /// Qwen v1 (remote code `QWenLMHeadModel`): fused `c_attn`, `w1`/`w2`/`c_proj` MLP.
+    Qwen,
+    /// ChatGLM2/3 (remote code): fused multi-query `query_key_value`, fused `dense_h_to_4h`.
+    Chatglm,
+    Minicpm,
+    Bert,
+}
+
+/// How the blocks of a family are laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// `model.layers.N.self_attn.{q,k,v,o}_proj`, `mlp.{gate,up,down}_proj`.
+    LlamaLike,
+    QwenV1,
+    ChatGlm,
+    Bert,
+}
+
+impl Family {
+    pub fn layout(self) -> Layout {
+        match self {
+            Family::Llama | Family::Mistral | Family::Qwen2 | Family::Minicpm => Layout::LlamaLike,
+            Family::Qwen => Layout::QwenV1,
+            Family::Chatglm => Layout::ChatGlm,
+            Family::Bert => Layout::Bert,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Llama => "llama",
+            Family::Mistral => "mistral",
+            Family::Qwen2 => "qwen2",
+            Family::Qwen => "qwen",
+            Family::Chatglm => "chatglm",
+            Family::Minicpm => "minicpm",
+            Family::Bert => "bert",
+        }
+    }
+
+    /// Whether the model is an encoder (no causal LM head).
+    pub fn is_encoder(self) -> bool {
+        self == Family::Bert
+    }
+
+    /// Whether the Hugging Face config carries `num_key_value_heads` (peft's GQA rule for prefix
+    /// tuning keys on that field, `peft` >= 0.12).
+    pub fn config_has_kv_heads(self) -> bool {
+        self.layout() == Layout::LlamaLike
+    }
+
+    /// Every accepted `model_type`, for error messages.
+    pub const ALL: &'static [&'static str] = &[
+        "llama", "mistral", "qwen2", "qwen", "chatglm", "minicpm", "bert",
+    ];
+}
+
+/// Normalisation layer type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Norm {
+    /// RMSNorm: `h` weights.
+    Rmsnorm,
+    /// LayerNorm: `h` weights and `h` biases.
+    Layernorm,
+}
+
+impl Norm {
+    pub fn params(self, hidden: u64) -> u64 {
+        match self {
+            Norm::Rmsnorm => hidden,
+            Norm::Layernorm => 2 * hidden,
+        }
+    }
+}
+
+/// The architecture of one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelProfile {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub family: Family,
+    #[serde(default)]
+    pub hf_repo: String,
+    #[serde(default)]
+    pub source: String,
+    /// The published total parameter count, checked against the inventory in tests.
+    #[serde(default)]
+    pub published_total: Option<u64>,
+    pub hidden_size: u64,
+    pub num_layers: u64,
+    pub num_heads: u64,
+    pub num_kv_heads: u64,
+    pub head_dim: u64,
+    /// Width of one MLP branch (Qwen v1 configs say 22016; the branch is 11008).
+    pub intermediate_size: u64,
+    pub vocab_size: u64,
+    pub max_position: u64,
+    /// BERT token-type vocabulary (0 for decoders).
+    #[serde(default)]
+    pub type_vocab_size: u64,
+    pub tie_word_embeddings: bool,
+    /// Bias on q/k/v (or the fused qkv).
+    pub qkv_bias: bool,
+    /// Bias on the attention output and MLP Linears.
+    pub linear_bias: bool,
+    pub norm: Norm,
+    /// BERT pooler (`pooler.dense`).
+    #[serde(default)]
+    pub pooler: bool,
+    /// LoRA targets used when the user gives none; defaults to peft's mapping for the family.
+    #[serde(default)]
+    pub default_targets: Option<Vec<String>>,
+    /// Where `default_targets` come from, printed with the result.
+    #[serde(default)]
+    pub default_targets_source: Option<String>,
+    #[serde(default)]
+    pub notes: Option<String>,
+}
+
+impl ModelProfile {
+    /// Check the numbers a user-supplied profile could get wrong.
+    pub fn validate(&self) -> Result<()> {
+        let fields = [
+            ("hidden_size", self.hidden_size),
+            ("num_layers", self.num_layers),
+            ("num_heads", self.num_heads),
+            ("num_kv_heads", self.num_kv_heads),
+            ("head_dim", self.head_dim),
+            ("intermediate_size", self.intermediate_size),
+            ("vocab_size", self.vocab_size),
+            ("max_position", self.max_position),
+        ];
+        for (name, value) in fields {
+            if value == 0 {
+                return Err(Error::input(format!(
+                    "model profile '{}': {name} must be greater than 0",
+                    self.id
+                )));
+            }
+            if value > 10_000_000 {
+                return Err(Error::input(format!(
+                    "model profile '{}': {name} = {value} is not a plausible model dimension",
+                    self.id
+                )));
+            }
+        }
+        if !self.num_heads.is_multiple_of(self.num_kv_heads) {
+            return Err(Error::input(format!(
+                "model profile '{}': num_heads ({}) must be a multiple of num_kv_heads ({})",
+                self.id, self.num_heads, self.num_kv_heads
+            )));
+        }
+        if self.id.trim().is_empty() {
+            return Err(Error::input("model profile: id must not be empty"));
+        }
+        Ok(())
+    }
+
+    /// Width of the attention projection (`heads * head_dim`).
+    pub fn attn_dim(&self) -> u64 {
+        self.num_heads * self.head_dim
+    }
+
+    /// Width of K (and of V): `kv_heads * head_dim`.
+    pub fn kv_dim(&self) -> u64 {
+        self.num_kv_heads * self.head_dim
+    }
+
+    /// KV-cache bytes per token at `bytes_per_value` (2 for fp16).
+    pub fn kv_bytes_per_token(&self, bytes_per_value: f64) -> f64 {
+        2.0 * self.num_layers as f64 * self.kv_dim() as f64 * bytes_per_value
+    }
+
+    /// Every name this profile answers to, lowercase.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.id.as_str()).chain(self.aliases.iter().map(String::as_str))
+    }
+}

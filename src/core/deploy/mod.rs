@@ -1,0 +1,503 @@
+//! Serving: does a model fit a device at a precision, how fast does it decode, how many instances
+//! a workload needs and what they cost per month (design §7).
+//!
+//! Pure functions of (model profile, hardware profile, offers already converted to the display
+//! currency, workload): no I/O, no clock. Every efficiency is a named constant in [`Assumptions`]
+//! and is printed with the result.
+
+mod serve;
+pub mod validate;
+
+pub use serve::{
+    best_fit, deploy, fit_target, AdapterSummary, DeploySuggestion, Deployment, OfferChoice,
+    ServedModel, TargetCsvRow, TargetResult,
+};
+
+use serde::Serialize;
+
+use crate::core::arch::{Inventory, Role, Shape};
+use crate::core::error::{Error, Result};
+use crate::core::hardware::{HardwareKind, HardwareProfile};
+
+pub use crate::core::units::HOURS_PER_MONTH;
+/// GPTQ / AWQ int4 with group size 128: 4 bits + an fp16 scale and a zero point (16 + 16 bits
+/// shared by 128 weights) = 4.25 bits per weight.
+pub const INT4_GROUP128_BITS: f64 = 4.25;
+/// GPTQ-style int8 with group size 128: 8 + 32/128 = 8.25 bits per weight.
+pub const INT8_GROUP128_BITS: f64 = 8.25;
+/// llama.cpp Q4_K_M: file-average ≈ 4.85 bits per weight (Q4_K blocks with Q6_K for some tensors).
+pub const GGUF_Q4KM_BITS: f64 = 4.85;
+/// llama.cpp Q8_0: 32 int8 weights + one fp16 scale = 8.5 bits per weight.
+pub const GGUF_Q8_0_BITS: f64 = 8.5;
+/// llama.cpp Q4_0: 32 4-bit weights + one fp16 scale = 4.5 bits per weight (validation only).
+pub const GGUF_Q4_0_BITS: f64 = 4.5;
+
+crate::core::units::named!(
+    Precision,
+    [
+        Precision::Bf16,
+        Precision::Fp16,
+        Precision::Int8,
+        Precision::Int4
+    ]
+);
+
+/// The precision the weights are served in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    Fp16,
+    Bf16,
+    Int8,
+    Int4,
+}
+
+impl Precision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Precision::Fp16 => "fp16",
+            Precision::Bf16 => "bf16",
+            Precision::Int8 => "int8",
+            Precision::Int4 => "int4",
+        }
+    }
+
+    /// Highest first: the order `best_fit` tries.
+    pub const BEST_FIRST: [Precision; 3] = [Precision::Bf16, Precision::Int8, Precision::Int4];
+}
+
+/// How int4 weights are stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Int4Format {
+    #[default]
+    Gptq,
+    Awq,
+    GgufQ4km,
+}
+
+impl Int4Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Int4Format::Gptq => "gptq",
+            Int4Format::Awq => "awq",
+            Int4Format::GgufQ4km => "gguf-q4km",
+        }
+    }
+}
+
+/// The named defaults of the serving model. Every one is printed with the result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assumptions {
+    /// CUDA context, allocator slack and activation workspace of a GPU serving process (GiB).
+    pub gpu_runtime_overhead_gib: f64,
+    /// Operating system and process of a CPU server (GiB).
+    pub cpu_runtime_overhead_gib: f64,
+    /// Fraction of device memory the server may use (vLLM's default gpu_memory_utilization is 0.9).
+    pub usable_memory_fraction: f64,
+    /// Fraction of dense peak reached by prefill (compute-bound). TensorRT-LLM's LLaMA-7B
+    /// first-token latency at input 2048 on A100 (measurements.md §2.6) implies ≈ 0.65.
+    pub prefill_efficiency: f64,
+    /// Fraction of dense peak reached by the matmuls of a decode step at large batch.
+    pub decode_compute_efficiency: f64,
+    /// Fraction of dense peak an encoder (BGE) server reaches. Taken from the one sourced row,
+    /// infinity/TEI on an L4 (measurements.md §2.11), so that row is not independent evidence.
+    pub encoder_efficiency: f64,
+    /// Fraction of the achievable bandwidth that int8 weight-only kernels reach (dequantisation).
+    /// Fitted to vLLM Qwen2.5-7B GPTQ-Int8 on A100 (measurements.md §2.2).
+    pub int8_kernel_factor: f64,
+    /// Same for int4 (GPTQ/AWQ/GGUF). Fitted to vLLM Qwen2.5-7B GPTQ-Int4 on A100 (§2.2); it also
+    /// matches chatglm.cpp Q4_0 on CPU and V100 (§2.4), which were not used to fit it.
+    pub int4_kernel_factor: f64,
+    /// Extra per-token compute of serving LoRA unmerged (the B·A path next to each target), as a
+    /// fraction of the base model's matmul FLOPs. S-LoRA / Punica report low double-digit
+    /// percent overheads at moderate batch; 0.10 is a round default.
+    pub lora_unmerged_overhead: f64,
+    /// Largest batch a server schedules at once (vLLM's default max_num_seqs is 256).
+    pub max_batch: u64,
+    /// Bytes per KV-cache value (fp16).
+    pub kv_bytes_per_value: f64,
+    /// Hours billed per month.
+    pub hours_per_month: f64,
+}
+
+impl Default for Assumptions {
+    fn default() -> Self {
+        Assumptions {
+            gpu_runtime_overhead_gib: 1.0,
+            cpu_runtime_overhead_gib: 2.0,
+            usable_memory_fraction: 0.9,
+            prefill_efficiency: 0.6,
+            decode_compute_efficiency: 0.6,
+            encoder_efficiency: 0.35,
+            int8_kernel_factor: 0.75,
+            int4_kernel_factor: 0.6,
+            lora_unmerged_overhead: 0.10,
+            max_batch: 256,
+            kv_bytes_per_value: 2.0,
+            hours_per_month: HOURS_PER_MONTH,
+        }
+    }
+}
+
+impl Assumptions {
+    /// One line per assumption, for the notes under a table.
+    pub fn describe(&self) -> Vec<String> {
+        vec![
+            format!(
+                "runtime overhead {} GiB per GPU ({} GiB per CPU server); usable memory {:.0}%",
+                self.gpu_runtime_overhead_gib,
+                self.cpu_runtime_overhead_gib,
+                self.usable_memory_fraction * 100.0
+            ),
+            format!(
+                "decode: bytes read per step / (bandwidth x hardware decode_bandwidth_efficiency x kernel factor: int8 {}, int4 {}), or 2·N·batch / (peak x {}) if larger",
+                self.int8_kernel_factor, self.int4_kernel_factor, self.decode_compute_efficiency
+            ),
+            format!(
+                "prefill: 2·N·input tokens / (peak x {}); encoders: FLOPs per sequence / (peak x {})",
+                self.prefill_efficiency, self.encoder_efficiency
+            ),
+            format!(
+                "batch <= {} sequences; KV cache {} bytes per value; {} h per month; queueing delay not modelled",
+                self.max_batch, self.kv_bytes_per_value, self.hours_per_month
+            ),
+        ]
+    }
+}
+
+/// How the weights are stored on one target: bits per weight for the block Linears and for the
+/// rest (embeddings, head, norms).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WeightFormat {
+    pub name: String,
+    pub linear_bits: f64,
+    pub other_bits: f64,
+    /// Multiplies the achievable bandwidth while reading these weights.
+    pub kernel_factor: f64,
+    /// Whether the compute runs in fp16/bf16 (true) or the device's fp32 (CPU).
+    pub note: Option<String>,
+}
+
+impl WeightFormat {
+    /// The format a precision takes on a device: GPUs run HF-style checkpoints (embeddings and
+    /// head stay 16-bit); CPUs run llama.cpp-style GGUF files (every tensor quantized).
+    pub fn for_target(p: Precision, f4: Int4Format, kind: HardwareKind, a: &Assumptions) -> Self {
+        let w = |name: &str, lb: f64, ob: f64, kf: f64, note: Option<&str>| WeightFormat {
+            name: name.to_string(),
+            linear_bits: lb,
+            other_bits: ob,
+            kernel_factor: kf,
+            note: note.map(str::to_string),
+        };
+        match (kind, p) {
+            (HardwareKind::Cpu, Precision::Fp16 | Precision::Bf16) => {
+                w("GGUF F16", 16.0, 16.0, 1.0, None)
+            }
+            (HardwareKind::Cpu, Precision::Int8) => w(
+                "GGUF Q8_0",
+                GGUF_Q8_0_BITS,
+                GGUF_Q8_0_BITS,
+                a.int8_kernel_factor,
+                Some("CPU: llama.cpp-style Q8_0, every tensor quantized"),
+            ),
+            (HardwareKind::Cpu, Precision::Int4) => w(
+                "GGUF Q4_K_M",
+                GGUF_Q4KM_BITS,
+                GGUF_Q4KM_BITS,
+                a.int4_kernel_factor,
+                Some("CPU: llama.cpp-style Q4_K_M, every tensor quantized (the --int4-format is a GPU choice)"),
+            ),
+            (HardwareKind::Gpu, Precision::Fp16) => w("fp16", 16.0, 16.0, 1.0, None),
+            (HardwareKind::Gpu, Precision::Bf16) => w("bf16", 16.0, 16.0, 1.0, None),
+            (HardwareKind::Gpu, Precision::Int8) => w(
+                "int8 (GPTQ-style, group 128)",
+                INT8_GROUP128_BITS,
+                16.0,
+                a.int8_kernel_factor,
+                Some("int8: block Linears quantized; embeddings, LM head and norms stay 16-bit"),
+            ),
+            (HardwareKind::Gpu, Precision::Int4) => match f4 {
+                Int4Format::Gptq => w(
+                    "int4 GPTQ (group 128)",
+                    INT4_GROUP128_BITS,
+                    16.0,
+                    a.int4_kernel_factor,
+                    Some("int4: block Linears quantized; embeddings, LM head and norms stay 16-bit"),
+                ),
+                Int4Format::Awq => w(
+                    "int4 AWQ (group 128)",
+                    INT4_GROUP128_BITS,
+                    16.0,
+                    a.int4_kernel_factor,
+                    Some("int4: block Linears quantized; embeddings, LM head and norms stay 16-bit"),
+                ),
+                Int4Format::GgufQ4km => w(
+                    "GGUF Q4_K_M",
+                    GGUF_Q4KM_BITS,
+                    GGUF_Q4KM_BITS,
+                    a.int4_kernel_factor,
+                    Some("GGUF Q4_K_M: every tensor quantized"),
+                ),
+            },
+        }
+    }
+
+    /// A format with the same bits for every tensor (llama.cpp / chatglm.cpp files).
+    pub fn uniform(name: &str, bits: f64, kernel_factor: f64) -> Self {
+        WeightFormat {
+            name: name.to_string(),
+            linear_bits: bits,
+            other_bits: bits,
+            kernel_factor,
+            note: None,
+        }
+    }
+
+    /// Average bits per weight over a model.
+    pub fn average_bits(&self, inv: &Inventory) -> f64 {
+        let lin = block_linear_params(inv) as f64;
+        let total = inv.total_params() as f64;
+        if total <= 0.0 {
+            return self.other_bits;
+        }
+        (lin * self.linear_bits + (total - lin) * self.other_bits) / total
+    }
+
+    /// Bytes of the weights of a model in this format.
+    pub fn weight_bytes(&self, inv: &Inventory) -> f64 {
+        let lin = block_linear_params(inv) as f64;
+        let total = inv.total_params() as f64;
+        (lin * self.linear_bits + (total - lin).max(0.0) * self.other_bits) / 8.0
+    }
+}
+
+/// Weights of the block Linears (what GPTQ/AWQ quantize): matmul weights, not biases.
+pub fn block_linear_params(inv: &Inventory) -> u64 {
+    inv.num_layers
+        * inv
+            .layer
+            .iter()
+            .filter(|m| m.role != Role::Norm)
+            .map(|m| match m.shape {
+                Shape::Linear { .. } => m.shape.matmul_params(),
+                _ => 0,
+            })
+            .sum::<u64>()
+}
+
+/// The traffic to serve.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Workload {
+    /// Requests per second (all tasks together).
+    pub qps: f64,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    /// Maximum tokens per request the server reserves KV cache for.
+    pub context: u64,
+    /// Time to first token target (seconds).
+    pub max_ttft: Option<f64>,
+    /// Time per output token target (seconds).
+    pub max_tpot: Option<f64>,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            qps: 1.0,
+            input_tokens: 512,
+            output_tokens: 256,
+            context: 768,
+            max_ttft: None,
+            max_tpot: None,
+        }
+    }
+}
+
+impl Workload {
+    /// Reject traffic no deployment has; errors name the field (`qps`, `context`, ...).
+    pub fn validate(&self, encoder: bool) -> Result<()> {
+        let invalid = |field, value: String, expected: &str| Error::Invalid {
+            field,
+            value,
+            expected: expected.into(),
+        };
+        if !(self.qps.is_finite() && self.qps > 0.0) {
+            return Err(invalid("qps", self.qps.to_string(), "greater than 0"));
+        }
+        // A million requests per second is beyond any single deployment this models.
+        if self.qps > 1e6 {
+            return Err(Error::Absurd {
+                field: "qps",
+                value: self.qps.to_string(),
+                max: "1,000,000 requests/s (86.4 billion per day)".into(),
+            });
+        }
+        if self.input_tokens == 0 {
+            return Err(invalid("input-tokens", "0".into(), "at least 1"));
+        }
+        for (field, v) in [
+            ("input-tokens", self.input_tokens),
+            ("output-tokens", self.output_tokens),
+            ("context", self.context),
+        ] {
+            if v > 10_485_760 {
+                return Err(Error::Absurd {
+                    field,
+                    value: v.to_string(),
+                    max: "10,485,760 tokens".into(),
+                });
+            }
+        }
+        if !encoder && self.output_tokens == 0 {
+            return Err(invalid("output-tokens", "0".into(), "at least 1"));
+        }
+        let needed = self.input_tokens + if encoder { 0 } else { self.output_tokens };
+        if self.context < needed {
+            return Err(invalid(
+                "context",
+                self.context.to_string(),
+                &format!("at least input + output tokens = {needed}"),
+            ));
+        }
+        for (field, v) in [("max-ttft", self.max_ttft), ("max-tpot", self.max_tpot)] {
+            if let Some(v) = v.filter(|v| !(v.is_finite() && *v > 0.0)) {
+                return Err(invalid(
+                    field,
+                    v.to_string(),
+                    "a positive number of seconds",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One purchasable offer, prices already in the display currency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Quote {
+    pub provider: String,
+    pub instance: String,
+    pub region: String,
+    /// Hardware profile id.
+    pub hardware: String,
+    /// Devices per machine: each runs one replica.
+    pub gpus: u64,
+    pub hourly: f64,
+    pub monthly: Option<f64>,
+    pub currency: String,
+}
+
+impl Quote {
+    /// Price of one machine for a month and the billing it uses.
+    pub fn month_price(&self, hours_per_month: f64) -> (f64, &'static str) {
+        match self.monthly {
+            Some(m) if m.is_finite() && m >= 0.0 => (m, "monthly"),
+            _ => (self.hourly * hours_per_month, "on-demand"),
+        }
+    }
+}
+
+/// What the request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Request {
+    pub precision: Precision,
+    pub int4_format: Int4Format,
+    pub workload: Workload,
+    /// LoRA tasks served on one base (0: none).
+    pub adapters: u64,
+}
+
+/// Every offer as a serving quote in `currency`, optionally only of some providers.
+pub fn quotes(
+    pricing: &crate::core::pricing::PricingCatalog,
+    providers: &[String],
+    currency: &str,
+) -> Result<(Vec<Quote>, String)> {
+    let cur = pricing.fx.known(currency)?;
+    let wanted: Vec<String> = providers
+        .iter()
+        .flat_map(|p| p.split(','))
+        .map(|p| p.trim().to_ascii_lowercase())
+        .filter(|p| !p.is_empty())
+        .collect();
+    for w in &wanted {
+        pricing.table(w)?;
+    }
+    let mut out = Vec::new();
+    for (t, o) in pricing.offers() {
+        if !wanted.is_empty() && !wanted.contains(&t.provider.to_ascii_lowercase()) {
+            continue;
+        }
+        out.push(Quote {
+            provider: t.provider.clone(),
+            instance: o.instance.clone(),
+            region: o.region.clone(),
+            hardware: o.hardware.clone(),
+            gpus: o.gpus.max(1),
+            hourly: pricing.fx.convert(o.on_demand, &t.currency, &cur)?,
+            monthly: match o.monthly {
+                Some(m) => Some(pricing.fx.convert(m, &t.currency, &cur)?),
+                None => None,
+            },
+            currency: cur.clone(),
+        });
+    }
+    Ok((out, cur))
+}
+
+/// One row of the deployment table: a model on a target at the best precision that fits.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TableRow {
+    pub model: String,
+    pub hardware: String,
+    pub fits: bool,
+    pub precision: Option<String>,
+    pub weights_format: Option<String>,
+    pub bits_per_weight: Option<f64>,
+    pub tokens_per_second: Option<f64>,
+    pub embeddings_per_second: Option<f64>,
+    pub instances: u64,
+    pub monthly_cost: Option<f64>,
+    pub currency: String,
+    pub provider: Option<String>,
+    pub instance: Option<String>,
+}
+
+/// The deployment table: every model x every target at the best precision that fits.
+/// `request` builds the serving request for a model (encoders need no output tokens).
+pub fn table_rows(
+    model_ids: &[&str],
+    models: &crate::core::arch::ModelCatalog,
+    targets: &[HardwareProfile],
+    quotes: &[Quote],
+    currency: &str,
+    a: &Assumptions,
+    request: impl Fn(bool) -> Result<Request>,
+) -> Result<Vec<TableRow>> {
+    let mut rows = Vec::new();
+    for id in model_ids {
+        let profile = models.get(id)?;
+        let req = request(profile.family.is_encoder())?;
+        req.workload.validate(profile.family.is_encoder())?;
+        for hw in targets {
+            let t = best_fit(profile, hw, quotes, &req, a)?;
+            rows.push(TableRow {
+                model: profile.id.clone(),
+                hardware: hw.id.clone(),
+                fits: t.fits,
+                precision: t.fits.then(|| t.precision.as_str().to_string()),
+                weights_format: t.fits.then(|| t.weights_format.clone()),
+                bits_per_weight: t.fits.then_some(t.bits_per_weight),
+                tokens_per_second: t.output_tokens_per_second,
+                embeddings_per_second: t.embeddings_per_second,
+                instances: t.instances,
+                monthly_cost: t.monthly_cost,
+                currency: currency.to_string(),
+                provider: t.offer.as_ref().map(|o| o.provider.clone()),
+                instance: t.offer.as_ref().map(|o| o.instance.clone()),
+            });
+        }
+    }
+    Ok(rows)
+}

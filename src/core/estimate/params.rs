@@ -1,0 +1,75 @@
+//! The parameter section: counts as peft prints them and the size of what you export.
+
+use serde::Serialize;
+
+use crate::core::arch::Inventory;
+use crate::core::peft::{MethodKind, ResolvedMethod};
+
+/// What the job produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArtifactKind {
+    /// An adapter file next to the unchanged base model.
+    Adapter,
+    /// A whole model (full fine-tuning).
+    FullModel,
+}
+
+/// Sizes of the exported result, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Artifact {
+    pub kind: ArtifactKind,
+    /// Trainable weights saved in fp16/bf16 (adapter + modules_to_save copies).
+    pub adapter_fp16_bytes: u64,
+    /// Trainable weights saved in fp32 (what `save_pretrained` writes for fp32 adapter weights).
+    pub adapter_fp32_bytes: u64,
+    /// The base model with the adapter merged in, in bf16; `None` where merging is impossible
+    /// (prompt, prefix and P-tuning keep their virtual tokens outside the weights).
+    pub merged_bytes: Option<u64>,
+    /// What the export step uploads/downloads: the fp32 adapter, or the bf16 full model.
+    pub export_bytes: u64,
+}
+
+/// `params` in the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ParamsSection {
+    pub total: u64,
+    pub trainable: u64,
+    pub all: u64,
+    pub trainable_percent: f64,
+    pub added: u64,
+    pub artifact: Artifact,
+}
+
+impl ParamsSection {
+    pub fn new(inv: &Inventory, m: &ResolvedMethod) -> Self {
+        let c = m.counts;
+        let full = m.config.kind == MethodKind::Full;
+        let model_bf16 = 2 * (c.total + c.added);
+        let artifact = Artifact {
+            kind: if full {
+                ArtifactKind::FullModel
+            } else {
+                ArtifactKind::Adapter
+            },
+            adapter_fp16_bytes: 2 * c.trainable,
+            adapter_fp32_bytes: 4 * c.trainable,
+            merged_bytes: if m.config.kind.is_prompt_learning()
+                || m.config.kind == MethodKind::Adapter
+            {
+                None
+            } else {
+                Some(2 * inv.total_params())
+            },
+            export_bytes: if full { model_bf16 } else { 4 * c.trainable },
+        };
+        ParamsSection {
+            total: c.total,
+            trainable: c.trainable,
+            all: c.all,
+            trainable_percent: (c.trainable_percent() * 10_000.0).round() / 10_000.0,
+            added: c.added,
+            artifact,
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! The estimate as one serialisable value: the JSON contract of design §10.
+
+use serde::Serialize;
+
+use super::physics::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};
+use super::{Dtype, ParamsSection, Prepared, Workload};
+use crate::core::arch::Task;
+use crate::core::hardware::HardwareProfile;
+use crate::core::peft::{AdapterStyle, MethodKind};
+
+/// `method` in the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MethodSummary {
+    pub kind: MethodKind,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rank: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub alpha: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub modules_to_save: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapter_style: Option<AdapterStyle>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bottleneck: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub virtual_tokens: Option<u64>,
+    pub task: Task,
+}
+
+impl MethodSummary {
+    fn new(p: &Prepared) -> Self {
+        let m = &p.method;
+        let c = &m.config;
+        let lora = c.kind.is_lora();
+        let saved = m
+            .saved
+            .iter()
+            .map(|r| r.module(&p.inventory).name.clone())
+            .collect();
+        MethodSummary {
+            kind: c.kind,
+            rank: lora.then_some(c.rank),
+            alpha: lora.then_some(c.alpha),
+            targets: m.target_names.clone(),
+            modules_to_save: saved,
+            adapter_style: (c.kind == MethodKind::Adapter).then_some(c.adapter_style),
+            bottleneck: (c.kind == MethodKind::Adapter).then_some(m.bottleneck),
+            virtual_tokens: c.kind.is_prompt_learning().then_some(m.virtual_tokens),
+            task: p.inventory.task,
+        }
+    }
+
+    /// One line for people: "lora r=8 on c_attn,c_proj,w1,w2".
+    pub fn describe(&self) -> String {
+        let mut s = self.kind.as_str().to_string();
+        if let Some(r) = self.rank {
+            s.push_str(&format!(" r={r}"));
+        }
+        if let Some(b) = self.bottleneck {
+            s.push_str(&format!(" bottleneck={b}"));
+        }
+        if let Some(n) = self.virtual_tokens {
+            s.push_str(&format!(" virtual_tokens={n}"));
+        }
+        if !self.targets.is_empty() {
+            s.push_str(&format!(" on {}", self.targets.join(",")));
+        }
+        if !self.modules_to_save.is_empty() {
+            s.push_str(&format!(" + full {}", self.modules_to_save.join(",")));
+        }
+        s
+    }
+}
+
+/// `flops` in the JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FlopsSection {
+    /// FLOPs per processed token (forward + backward + recompute).
+    pub per_token: f64,
+    /// FLOPs of the whole job.
+    pub total: f64,
+    /// Processed tokens of the whole job (with prompt tuning's virtual tokens).
+    pub tokens: f64,
+    pub breakdown: FlopsPerToken,
+}
+
+/// One hardware profile's answer: `devices[]` in the JSON contract.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeviceResult {
+    pub hardware: String,
+    pub name: String,
+    /// The dtype training runs in on this device (after any fallback).
+    pub dtype: Dtype,
+    pub fits: bool,
+    pub memory: MemoryBreakdown,
+    pub capacity_bytes: u64,
+    /// Capacity minus total (negative when it does not fit).
+    pub headroom_bytes: i64,
+    pub max_micro_batch: u64,
+    /// One optimizer step (micro_batch x grad_accum sequences per device); `null` where the
+    /// profile has no peak for the dtype.
+    pub step_seconds: Option<f64>,
+    pub tokens_per_second: Option<f64>,
+    /// The whole job.
+    pub hours: Option<f64>,
+    /// Fraction of dense peak used for the time estimate.
+    pub mfu: f64,
+    /// Whether `mfu` comes from a `peftcost bench` calibration rather than the default.
+    pub calibrated: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+impl DeviceResult {
+    /// Physics of one scenario on one device.
+    pub fn new(shapes: &Shapes, w: &Workload, hw: &HardwareProfile, a: &Assumptions) -> Self {
+        let (dtype, note) = hw.effective_dtype(w.dtype);
+        let memory = shapes.memory(w, dtype, hw, a, w.micro_batch);
+        let cap = hw.memory_bytes();
+        let fits = (memory.total as f64) <= cap;
+        let mfu = hw.mfu_for(shapes.kind);
+        let step = shapes.step_seconds(w, dtype, hw, a, mfu, &memory);
+        let seq_tokens = w.global_batch() as f64 * shapes.seq_tokens(w.seq_len);
+        DeviceResult {
+            hardware: hw.id.clone(),
+            name: hw.name.clone(),
+            dtype,
+            fits,
+            memory,
+            capacity_bytes: cap as u64,
+            headroom_bytes: cap as i64 - memory.total as i64,
+            max_micro_batch: shapes.max_micro_batch(w, dtype, hw, a),
+            step_seconds: step,
+            tokens_per_second: step.map(|s| seq_tokens / s),
+            hours: step.map(|s| s * w.steps() as f64 / 3600.0),
+            mfu,
+            calibrated: hw.calibrated,
+            note: note.or_else(|| {
+                step.is_none().then(|| {
+                    format!(
+                        "{} has no {} peak in its profile: time unknown",
+                        hw.id,
+                        dtype.as_str()
+                    )
+                })
+            }),
+        }
+    }
+}
+
+/// One estimate.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Estimate {
+    pub model: String,
+    pub method: MethodSummary,
+    pub params: ParamsSection,
+    pub workload: Workload,
+    pub flops: FlopsSection,
+    pub devices: Vec<DeviceResult>,
+    pub assumptions: Assumptions,
+    /// Offers whose hardware fits, cheapest first (empty until [`Estimate::with_offers`]).
+    pub offers: Vec<super::OfferResult>,
+    /// What would make it fit, when it fits nowhere.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suggestions: Vec<super::Suggestion>,
+    pub notes: Vec<String>,
+}
+
+/// One CSV row (headers documented in the README).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EstimateCsvRow {
+    pub model: String,
+    pub method: String,
+    pub rank: Option<u64>,
+    pub targets: String,
+    pub total_params: u64,
+    pub trainable_params: u64,
+    pub all_params: u64,
+    pub trainable_percent: f64,
+    pub export_bytes: u64,
+    pub samples: u64,
+    pub seq_len: u64,
+    pub epochs: u64,
+    pub micro_batch: u64,
+    pub grad_accum: u64,
+    pub gpus: u64,
+    pub grad_checkpointing: bool,
+    pub hardware: String,
+    pub dtype: String,
+    pub fits: bool,
+    pub memory_total_bytes: u64,
+    pub memory_weights_bytes: u64,
+    pub memory_trainable_state_bytes: u64,
+    pub memory_activations_bytes: u64,
+    pub memory_logits_bytes: u64,
+    pub memory_overhead_bytes: u64,
+    pub capacity_bytes: u64,
+    pub max_micro_batch: u64,
+    pub step_seconds: Option<f64>,
+    pub tokens_per_second: Option<f64>,
+    pub hours: Option<f64>,
+    pub cheapest_provider: Option<String>,
+    pub cheapest_instance: Option<String>,
+    pub cheapest_billing: Option<String>,
+    pub cheapest_cost: Option<f64>,
+    pub cheapest_currency: Option<String>,
+    pub cheapest_cost_usd: Option<f64>,
+    pub cheapest_cost_cny: Option<f64>,
+    pub pricing_as_of: Option<String>,
+}
+
+impl Estimate {
+    /// The whole estimate of a prepared scenario on each hardware profile.
+    pub fn new(p: &Prepared, hardware: &[HardwareProfile], a: &Assumptions) -> Self {
+        let w = &p.scenario.workload;
+        let shapes = Shapes::new(p);
+        let f = shapes.flops_per_token(w);
+        let tokens = w.samples as f64 * w.epochs as f64 * shapes.seq_tokens(w.seq_len);
+        let devices: Vec<DeviceResult> = hardware
+            .iter()
+            .map(|hw| DeviceResult::new(&shapes, w, hw, a))
+            .collect();
+        let suggestions = if !devices.is_empty() && devices.iter().all(|d| !d.fits) {
+            super::fit::suggestions(p, hardware, a)
+        } else {
+            Vec::new()
+        };
+        Estimate {
+            model: p.scenario.profile.id.clone(),
+            method: MethodSummary::new(p),
+            params: ParamsSection::new(&p.inventory, &p.method),
+            workload: *w,
+            flops: FlopsSection {
+                per_token: f.total,
+                total: f.total * tokens,
+                tokens,
+                breakdown: f,
+            },
+            devices,
+            assumptions: *a,
+            offers: Vec::new(),
+            suggestions,
+            notes: p.method.notes.clone(),
+        }
+    }
+
+    /// Cost the job on every matching offer (see [`super::rank_offers`]).
+    pub fn with_offers(
+        mut self,
+        p: &Prepared,
+        pricing: &crate::core::pricing::PricingCatalog,
+        q: &super::OfferQuery,
+    ) -> crate::Result<Self> {
+        self.offers = super::rank_offers(p, &self, pricing, q)?;
+        Ok(self)
+    }
+
+    /// The cheapest offer on a hardware profile.
+    pub fn cheapest_on(&self, hardware: &str) -> Option<&super::OfferResult> {
+        self.offers.iter().find(|o| o.job.hardware == hardware)
+    }
+
+    /// One tidy row per device (headers documented in the README).
+    pub fn csv_rows(&self) -> Vec<EstimateCsvRow> {
+        self.devices
+            .iter()
+            .map(|d| EstimateCsvRow {
+                model: self.model.clone(),
+                method: self.method.kind.as_str().into(),
+                rank: self.method.rank,
+                targets: self.method.targets.join(";"),
+                total_params: self.params.total,
+                trainable_params: self.params.trainable,
+                all_params: self.params.all,
+                trainable_percent: self.params.trainable_percent,
+                export_bytes: self.params.artifact.export_bytes,
+                samples: self.workload.samples,
+                seq_len: self.workload.seq_len,
+                epochs: self.workload.epochs,
+                micro_batch: self.workload.micro_batch,
+                grad_accum: self.workload.grad_accum,
+                gpus: self.workload.gpus,
+                grad_checkpointing: self.workload.grad_checkpointing,
+                hardware: d.hardware.clone(),
+                dtype: d.dtype.as_str().into(),
+                fits: d.fits,
+                memory_total_bytes: d.memory.total,
+                memory_weights_bytes: d.memory.weights,
+                memory_trainable_state_bytes: d.memory.trainable_state,
+                memory_activations_bytes: d.memory.activations,
+                memory_logits_bytes: d.memory.logits,
+                memory_overhead_bytes: d.memory.overhead,
+                capacity_bytes: d.capacity_bytes,
+                max_micro_batch: d.max_micro_batch,
+                step_seconds: d.step_seconds,
+                tokens_per_second: d.tokens_per_second,
+                hours: d.hours,
+                cheapest_provider: self
+                    .cheapest_on(&d.hardware)
+                    .map(|o| o.job.provider.clone()),
+                cheapest_instance: self
+                    .cheapest_on(&d.hardware)
+                    .map(|o| o.job.instance.clone()),
+                cheapest_billing: self
+                    .cheapest_on(&d.hardware)
+                    .map(|o| o.job.billing.as_str().into()),
+                cheapest_cost: self.cheapest_on(&d.hardware).map(|o| o.job.cost),
+                cheapest_currency: self
+                    .cheapest_on(&d.hardware)
+                    .map(|o| o.job.currency.clone()),
+                cheapest_cost_usd: self.cheapest_on(&d.hardware).map(|o| o.cost_usd),
+                cheapest_cost_cny: self.cheapest_on(&d.hardware).map(|o| o.cost_cny),
+                pricing_as_of: self.cheapest_on(&d.hardware).map(|o| o.job.as_of.clone()),
+            })
+            .collect()
+    }
+}

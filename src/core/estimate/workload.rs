@@ -1,0 +1,243 @@
+//! The training job: data size, batch, precision, optimizer, parallelism.
+
+use serde::Serialize;
+
+use crate::core::error::{Error, Result};
+use crate::core::units::named;
+
+/// Compute dtype (autocast).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    #[default]
+    Bf16,
+    Fp16,
+    Fp32,
+}
+
+impl Dtype {
+    pub fn bytes(self) -> f64 {
+        match self {
+            Dtype::Bf16 | Dtype::Fp16 => 2.0,
+            Dtype::Fp32 => 4.0,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dtype::Bf16 => "bf16",
+            Dtype::Fp16 => "fp16",
+            Dtype::Fp32 => "fp32",
+        }
+    }
+}
+
+/// The dtype the base model's weights are stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightsDtype {
+    Fp32,
+    Bf16,
+    Fp16,
+    Int8,
+    /// bitsandbytes 4-bit NormalFloat with double quantization (QLoRA).
+    Nf4,
+}
+
+impl WeightsDtype {
+    /// Bytes per parameter of a quantizable Linear weight, including quantization constants.
+    /// NF4 with double quantization: 4 bits + 8-bit absmax per 64 weights + fp32 second-level
+    /// constants per 256 blocks = 4 + 8/64 + 32/(64*256) = 4.127 bits (QLoRA paper §2).
+    pub fn linear_bytes(self) -> f64 {
+        match self {
+            WeightsDtype::Fp32 => 4.0,
+            WeightsDtype::Bf16 | WeightsDtype::Fp16 => 2.0,
+            // LLM.int8: int8 weights + one fp32 scale per output row (negligible per weight).
+            WeightsDtype::Int8 => 1.0,
+            WeightsDtype::Nf4 => (4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0)) / 8.0,
+        }
+    }
+
+    /// Bytes per parameter of everything that is not quantized (embeddings, norms, head).
+    /// With quantized Linears, peft's `prepare_model_for_kbit_training` upcasts every other
+    /// parameter to fp32.
+    pub fn other_bytes(self) -> f64 {
+        match self {
+            WeightsDtype::Fp32 | WeightsDtype::Int8 | WeightsDtype::Nf4 => 4.0,
+            WeightsDtype::Bf16 | WeightsDtype::Fp16 => 2.0,
+        }
+    }
+
+    pub fn is_quantized(self) -> bool {
+        matches!(self, WeightsDtype::Int8 | WeightsDtype::Nf4)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WeightsDtype::Fp32 => "fp32",
+            WeightsDtype::Bf16 => "bf16",
+            WeightsDtype::Fp16 => "fp16",
+            WeightsDtype::Int8 => "int8",
+            WeightsDtype::Nf4 => "nf4",
+        }
+    }
+}
+
+/// Optimizer: decides the bytes of state per trainable parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Optimizer {
+    #[default]
+    Adamw,
+    /// bitsandbytes 8-bit AdamW: m and v in 1 byte each.
+    Adamw8bit,
+    /// Plain SGD without momentum: no state.
+    Sgd,
+}
+
+impl Optimizer {
+    /// Optimizer state bytes per trainable parameter stored in `param_bytes`.
+    pub fn state_bytes(self, param_bytes: f64) -> f64 {
+        match self {
+            // torch AdamW keeps exp_avg and exp_avg_sq in the parameter's dtype.
+            Optimizer::Adamw => 2.0 * param_bytes,
+            Optimizer::Adamw8bit => 2.0,
+            Optimizer::Sgd => 0.0,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Optimizer::Adamw => "adamw",
+            Optimizer::Adamw8bit => "adamw-8bit",
+            Optimizer::Sgd => "sgd",
+        }
+    }
+}
+
+/// Attention kernel: decides whether the s x s score matrix is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Attention {
+    /// FlashAttention / memory-efficient SDPA: no s x s matrix kept, causal half computed.
+    #[default]
+    Sdpa,
+    /// Eager attention: scores, softmax and dropout mask stored; full s x s computed.
+    Eager,
+}
+
+impl Attention {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Attention::Sdpa => "sdpa",
+            Attention::Eager => "eager",
+        }
+    }
+}
+
+named!(Dtype, [Dtype::Bf16, Dtype::Fp16, Dtype::Fp32]);
+named!(
+    WeightsDtype,
+    [
+        WeightsDtype::Fp32,
+        WeightsDtype::Bf16,
+        WeightsDtype::Fp16,
+        WeightsDtype::Int8,
+        WeightsDtype::Nf4
+    ]
+);
+named!(
+    Optimizer,
+    [Optimizer::Adamw, Optimizer::Adamw8bit, Optimizer::Sgd]
+);
+named!(Attention, [Attention::Sdpa, Attention::Eager]);
+
+/// One training job.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Workload {
+    pub samples: u64,
+    pub seq_len: u64,
+    pub epochs: u64,
+    pub micro_batch: u64,
+    pub grad_accum: u64,
+    pub dtype: Dtype,
+    pub weights_dtype: WeightsDtype,
+    pub optimizer: Optimizer,
+    pub grad_checkpointing: bool,
+    pub attention: Attention,
+    pub gpus: u64,
+    pub zero: u8,
+}
+
+impl Default for Workload {
+    fn default() -> Self {
+        Workload {
+            samples: 10_000,
+            seq_len: 512,
+            epochs: 3,
+            micro_batch: 4,
+            grad_accum: 1,
+            dtype: Dtype::Bf16,
+            weights_dtype: WeightsDtype::Bf16,
+            optimizer: Optimizer::Adamw,
+            grad_checkpointing: false,
+            attention: Attention::Sdpa,
+            gpus: 1,
+            zero: 0,
+        }
+    }
+}
+
+/// Check `min <= v <= max` for the field named `field` (its canonical name: the CLI adds `--`).
+pub(crate) fn bounded(field: &'static str, v: u64, min: u64, max: u64) -> Result<()> {
+    if v < min {
+        return Err(Error::Invalid {
+            field,
+            value: v.to_string(),
+            expected: format!("at least {min}"),
+        });
+    }
+    if v > max {
+        return Err(Error::Absurd {
+            field,
+            value: v.to_string(),
+            max: max.to_string(),
+        });
+    }
+    Ok(())
+}
+
+impl Workload {
+    /// Reject zero, negative-like and absurd values with a message that names the flag.
+    pub fn validate(&self) -> Result<()> {
+        bounded("samples", self.samples, 1, 1_000_000_000)?;
+        bounded("seq-len", self.seq_len, 1, 1_048_576)?;
+        bounded("epochs", self.epochs, 1, 10_000)?;
+        bounded("micro-batch", self.micro_batch, 1, 65_536)?;
+        bounded("grad-accum", self.grad_accum, 1, 65_536)?;
+        bounded("gpus", self.gpus, 1, 4096)?;
+        if self.zero > 3 {
+            return Err(Error::Invalid {
+                field: "zero",
+                value: self.zero.to_string(),
+                expected: "a ZeRO stage: 0, 1, 2 or 3".into(),
+            });
+        }
+        Ok(())
+    }
+
+    /// Sequences per optimizer step across all devices.
+    pub fn global_batch(&self) -> u64 {
+        self.micro_batch * self.grad_accum * self.gpus
+    }
+
+    /// Optimizer steps for the whole job (the last partial step counts).
+    pub fn steps(&self) -> u64 {
+        (self.samples * self.epochs).div_ceil(self.global_batch())
+    }
+
+    /// Tokens processed in the whole job (sequences padded to `seq_len`).
+    pub fn tokens(&self) -> f64 {
+        self.samples as f64 * self.epochs as f64 * self.seq_len as f64
+    }
+}

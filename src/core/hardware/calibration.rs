@@ -1,0 +1,254 @@
+//! The calibration file that `peftcost bench` writes and `estimate`/`plan`/`deploy` read: what
+//! this device achieved, as JSON.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::core::error::{from_json, Error, Result};
+
+/// The version of the calibration file format this build reads and writes.
+pub const CALIBRATION_FORMAT_VERSION: u32 = 1;
+
+/// What `bench` measured on one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// [`CALIBRATION_FORMAT_VERSION`].
+    pub format_version: u32,
+    /// The peftcost version that wrote the file.
+    pub tool_version: String,
+    /// Seconds since the Unix epoch when the file was written.
+    pub created_unix: u64,
+    /// e.g. `cpu: AMD EPYC 7B13 (2 threads)` or `cuda:0`.
+    pub device: String,
+    /// `cpu` or `cuda`.
+    pub device_kind: String,
+    /// The hardware profile this measures (`--hardware-id`); `None` means this machine ("local").
+    pub hardware_id: Option<String>,
+    /// The model whose shapes were used.
+    pub model: String,
+    /// Device memory in GiB: total RAM for the CPU, GPU memory for CUDA (0 if unknown).
+    pub memory_gib: f64,
+    /// dtype (`f32`, `f16`, `bf16`) -> median over the model's shapes of the per-shape best
+    /// GFLOP/s.
+    pub matmul_gflops: BTreeMap<String, f64>,
+    /// Memory bandwidth in GB/s (1e9 bytes).
+    pub bandwidth_gbs: f64,
+    /// method (`lora`, `adapter`, `prompt`, `full`) -> achieved GFLOP/s of a training step.
+    pub train_gflops: BTreeMap<String, f64>,
+    /// method -> `train_gflops / matmul_gflops["f32"]`.
+    pub train_efficiency: BTreeMap<String, f64>,
+}
+
+impl Calibration {
+    /// Check that every number is usable; `path` names the file in errors.
+    pub fn validate(&self, path: &str) -> Result<()> {
+        let bad = |what: String| {
+            Err(Error::Input(format!(
+                "{path}: {what}; rerun `peftcost bench`"
+            )))
+        };
+        if self.format_version != CALIBRATION_FORMAT_VERSION {
+            return bad(format!(
+                "calibration format version {} is not supported (expected {CALIBRATION_FORMAT_VERSION})",
+                self.format_version
+            ));
+        }
+        if self.device.trim().is_empty() {
+            return bad("device is empty".into());
+        }
+        if !matches!(self.device_kind.as_str(), "cpu" | "cuda") {
+            return bad(format!(
+                "device_kind '{}' is not cpu or cuda",
+                self.device_kind
+            ));
+        }
+        if !self.memory_gib.is_finite() || self.memory_gib < 0.0 {
+            return bad(format!("memory_gib {} is not a size", self.memory_gib));
+        }
+        let positive = |field: &str, key: &str, v: f64| {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                bad(format!(
+                    "{field}{} is {v}, expected a positive number",
+                    if key.is_empty() {
+                        String::new()
+                    } else {
+                        format!(".{key}")
+                    }
+                ))
+            }
+        };
+        positive("bandwidth_gbs", "", self.bandwidth_gbs)?;
+        if !self.matmul_gflops.contains_key("f32") {
+            return bad("matmul_gflops has no f32 entry".into());
+        }
+        for (field, map) in [
+            ("matmul_gflops", &self.matmul_gflops),
+            ("train_gflops", &self.train_gflops),
+            ("train_efficiency", &self.train_efficiency),
+        ] {
+            for (k, v) in map {
+                positive(field, k, *v)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Read and validate a calibration file. Errors name the file: a syntax error gives its line and
+/// column, a foreign format version or an unusable number says to rerun `peftcost bench`.
+pub fn load_calibration(path: &Path) -> Result<Calibration> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    // Look at the version first, so a file of another version is reported as such rather than
+    // as a field mismatch.
+    #[derive(Deserialize)]
+    struct Probe {
+        format_version: Option<serde_json::Value>,
+    }
+    let probe: Probe = from_json(&shown, &text)?;
+    match probe.format_version {
+        None => {
+            return Err(Error::Input(format!(
+                "{shown}: not a peftcost calibration file (no format_version); rerun `peftcost bench`"
+            )))
+        }
+        Some(v) if v.as_u64() != Some(CALIBRATION_FORMAT_VERSION as u64) => {
+            return Err(Error::Input(format!(
+                "{shown}: calibration format version {v} is not supported (expected {CALIBRATION_FORMAT_VERSION}); rerun `peftcost bench`"
+            )))
+        }
+        Some(_) => {}
+    }
+    let c: Calibration = from_json(&shown, &text)?;
+    c.validate(&shown)?;
+    Ok(c)
+}
+
+/// Write a calibration file atomically (through [`crate::core::data::write_atomic`]), creating
+/// the directory if needed. The calibration is validated first: an unusable one is never written.
+pub fn save_calibration(path: &Path, c: &Calibration) -> Result<()> {
+    c.validate(&path.display().to_string())?;
+    let mut text = serde_json::to_string_pretty(c)
+        .map_err(|e| Error::Internal(format!("calibration JSON: {e}")))?;
+    text.push('\n');
+    crate::core::data::write_atomic(path, text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn sample() -> Calibration {
+        Calibration {
+            format_version: CALIBRATION_FORMAT_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            created_unix: 1_790_000_000,
+            device: "cpu: AMD EPYC (2 threads)".into(),
+            device_kind: "cpu".into(),
+            hardware_id: None,
+            model: "qwen-7b".into(),
+            memory_gib: 23.5,
+            matmul_gflops: [("f32".to_string(), 101.5), ("f16".to_string(), 80.25)].into(),
+            bandwidth_gbs: 12.5,
+            train_gflops: [("lora".to_string(), 60.0), ("full".to_string(), 70.0)].into(),
+            train_efficiency: [("lora".to_string(), 0.59), ("full".to_string(), 0.69)].into(),
+        }
+    }
+
+    #[test]
+    fn calibration_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/calibration.json");
+        let mut c = sample();
+        save_calibration(&path, &c).unwrap();
+        assert_eq!(load_calibration(&path).unwrap(), c);
+        // Overwrite in place; no temporary file is left behind.
+        c.hardware_id = Some("a10".into());
+        save_calibration(&path, &c).unwrap();
+        assert_eq!(load_calibration(&path).unwrap(), c);
+        let names: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, ["calibration.json"]);
+    }
+
+    fn load_text(text: &str) -> (String, Error) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("calibration.json");
+        std::fs::write(&path, text).unwrap();
+        let err = load_calibration(&path).unwrap_err();
+        (path.display().to_string(), err)
+    }
+
+    #[test]
+    fn corrupt_calibration_names_the_file() {
+        let (path, err) = load_text("{\n  \"format_version\": 1,\n  \"device\": ");
+        assert!(matches!(err, Error::Parse { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.starts_with(&format!("{path}:3:")), "{msg}");
+
+        let (path, err) = load_text("not json at all");
+        assert!(err.to_string().starts_with(&path), "{err}");
+
+        // Valid JSON, right version, wrong shape.
+        let (path, err) = load_text("{\"format_version\": 1, \"device\": 3}");
+        assert!(err.to_string().starts_with(&path), "{err}");
+    }
+
+    #[test]
+    fn foreign_calibration_versions_are_refused() {
+        let mut v = serde_json::to_value(sample()).unwrap();
+        v["format_version"] = 2.into();
+        v["something_new"] = "x".into();
+        let (path, err) = load_text(&v.to_string());
+        assert!(matches!(err, Error::Input(_)), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            format!("{path}: calibration format version 2 is not supported (expected 1); rerun `peftcost bench`")
+        );
+
+        let (path, err) = load_text("{\"other\": true}");
+        assert!(err.to_string().starts_with(&path), "{err}");
+        assert!(
+            err.to_string().contains("not a peftcost calibration"),
+            "{err}"
+        );
+
+        let (_, err) = load_text("[1, 2]");
+        assert!(matches!(err, Error::Parse { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn unusable_numbers_are_refused() {
+        for (field, value) in [
+            ("bandwidth_gbs", serde_json::json!(0.0)),
+            ("bandwidth_gbs", serde_json::json!(-3.0)),
+            ("memory_gib", serde_json::json!(-1.0)),
+            ("matmul_gflops", serde_json::json!({"f16": 10.0})),
+            ("train_efficiency", serde_json::json!({"lora": 0.0})),
+            ("device_kind", serde_json::json!("tpu")),
+        ] {
+            let mut v = serde_json::to_value(sample()).unwrap();
+            v[field] = value;
+            let (path, err) = load_text(&v.to_string());
+            let msg = err.to_string();
+            assert!(msg.starts_with(&path) && msg.contains(field), "{msg}");
+        }
+        let mut c = sample();
+        c.bandwidth_gbs = f64::NAN;
+        let dir = tempfile::tempdir().unwrap();
+        assert!(save_calibration(&dir.path().join("c.json"), &c).is_err());
+    }
+
+    #[test]
+    fn missing_calibration_is_an_io_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_calibration(&dir.path().join("none.json")).unwrap_err();
+        assert!(matches!(err, Error::Io { .. }), "{err:?}");
+    }
+}

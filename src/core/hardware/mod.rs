@@ -1,0 +1,315 @@
+//! Hardware profiles (GPU and CPU datasheet figures with sources) and calibration.
+//!
+//! Profiles come from `profiles/hardware.toml`, embedded, overridable entry by entry from the
+//! user's `hardware.toml`. A calibration measured by `peftcost bench` replaces the default
+//! efficiencies of the profile it describes, or becomes the `local` profile.
+
+mod calibrated;
+mod calibration;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub use calibrated::{method_family, LOCAL};
+pub use calibration::{
+    load_calibration, save_calibration, Calibration, CALIBRATION_FORMAT_VERSION,
+};
+
+use crate::core::data::{self, DataFile};
+use crate::core::error::{from_toml, Error, Result};
+use crate::core::estimate::Dtype;
+
+const EMBEDDED: &str = include_str!("../../../profiles/hardware.toml");
+
+/// GPU or CPU.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HardwareKind {
+    Gpu,
+    Cpu,
+}
+
+/// Dense peak throughput per dtype in TFLOPS (int8 in TOPS); `None` = unsupported.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct PeakTflops {
+    pub fp32: Option<f64>,
+    pub tf32: Option<f64>,
+    pub fp16: Option<f64>,
+    pub bf16: Option<f64>,
+    pub int8: Option<f64>,
+}
+
+/// One device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HardwareProfile {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    pub kind: HardwareKind,
+    /// Device memory in GiB (RAM for CPU servers).
+    pub memory_gib: f64,
+    /// GB/s (10^9 bytes per second).
+    #[serde(default)]
+    pub memory_bandwidth_gbs: Option<f64>,
+    #[serde(default)]
+    pub interconnect: Option<String>,
+    /// GPU-to-GPU bandwidth in GB/s.
+    #[serde(default)]
+    pub interconnect_gbs: Option<f64>,
+    /// Fraction of dense peak reached by training matmuls (model FLOPs utilisation).
+    pub train_mfu: f64,
+    /// Fraction of memory bandwidth reached when decoding.
+    pub decode_bandwidth_efficiency: f64,
+    #[serde(default)]
+    pub peak_tflops: PeakTflops,
+    pub source: String,
+    pub as_of: String,
+    pub confidence: String,
+    #[serde(default)]
+    pub notes: Option<String>,
+    /// Set when a `peftcost bench` calibration replaced the efficiencies.
+    #[serde(default, skip_deserializing)]
+    pub calibrated: bool,
+    /// Calibrated MFU per method family (`lora`, `adapter`, `prompt`, `full`).
+    #[serde(
+        default,
+        skip_deserializing,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub method_mfu: BTreeMap<String, f64>,
+}
+
+impl HardwareProfile {
+    /// Dense peak in FLOP/s for a compute dtype, if supported.
+    pub fn peak_flops(&self, dtype: Dtype) -> Option<f64> {
+        let t = match dtype {
+            Dtype::Bf16 => self.peak_tflops.bf16,
+            Dtype::Fp16 => self.peak_tflops.fp16,
+            Dtype::Fp32 => self.peak_tflops.fp32,
+        };
+        t.map(|x| x * 1e12)
+    }
+
+    /// The dtype training really runs in: bf16 falls back to fp16 where unsupported (T4, V100),
+    /// and to fp32 where neither half type is. Returns a note when it falls back.
+    pub fn effective_dtype(&self, wanted: Dtype) -> (Dtype, Option<String>) {
+        if self.peak_flops(wanted).is_some() {
+            return (wanted, None);
+        }
+        let fallback = [Dtype::Fp16, Dtype::Fp32]
+            .into_iter()
+            .find(|d| *d != wanted && self.peak_flops(*d).is_some());
+        match fallback {
+            Some(d) => (
+                d,
+                Some(format!(
+                    "{} has no {}: estimated in {}",
+                    self.id,
+                    wanted.as_str(),
+                    d.as_str()
+                )),
+            ),
+            None => (wanted, None),
+        }
+    }
+
+    /// Memory capacity in bytes.
+    pub fn memory_bytes(&self) -> f64 {
+        self.memory_gib * 1024.0 * 1024.0 * 1024.0
+    }
+
+    /// Memory bandwidth in bytes/s.
+    pub fn bandwidth_bytes(&self) -> Option<f64> {
+        self.memory_bandwidth_gbs.map(|b| b * 1e9)
+    }
+
+    fn validate(&self, path: &str) -> Result<()> {
+        let bad = |what: &str| Error::input(format!("{path}: hardware '{}': {what}", self.id));
+        if !(self.memory_gib.is_finite() && self.memory_gib > 0.0) {
+            return Err(bad("memory_gib must be > 0"));
+        }
+        for (name, v) in [
+            ("train_mfu", self.train_mfu),
+            (
+                "decode_bandwidth_efficiency",
+                self.decode_bandwidth_efficiency,
+            ),
+        ] {
+            if !(v.is_finite() && v > 0.0 && v <= 1.5) {
+                return Err(bad(&format!("{name} must be in (0, 1.5]")));
+            }
+        }
+        let peaks = [
+            self.peak_tflops.fp32,
+            self.peak_tflops.tf32,
+            self.peak_tflops.fp16,
+            self.peak_tflops.bf16,
+            self.peak_tflops.int8,
+        ];
+        if peaks.iter().flatten().any(|p| !(p.is_finite() && *p > 0.0))
+            || self
+                .memory_bandwidth_gbs
+                .is_some_and(|b| !(b.is_finite() && b > 0.0))
+        {
+            return Err(bad("peaks and bandwidth must be positive numbers"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HardwareFile {
+    hardware: Vec<HardwareProfile>,
+}
+
+/// Known hardware, looked up by id or alias.
+#[derive(Debug, Clone)]
+pub struct HardwareCatalog {
+    profiles: Vec<HardwareProfile>,
+}
+
+impl HardwareCatalog {
+    pub fn embedded() -> Result<Self> {
+        Self::from_files(&[DataFile::embedded("profiles/hardware.toml", EMBEDDED)])
+    }
+
+    /// Embedded profiles; entries of `dir/hardware.toml` add to or replace them by id.
+    pub fn load(user_dir: Option<&std::path::Path>) -> Result<Self> {
+        let mut files = vec![DataFile::embedded("profiles/hardware.toml", EMBEDDED)];
+        if let Some(dir) = user_dir {
+            let path = dir.join("hardware.toml");
+            if path.is_file() {
+                files.push(data::read_file(&path)?);
+            }
+        }
+        Self::from_files(&files)
+    }
+
+    fn from_files(files: &[DataFile]) -> Result<Self> {
+        let mut profiles: Vec<HardwareProfile> = Vec::new();
+        for f in files {
+            let parsed: HardwareFile = from_toml(&f.path, &f.text)?;
+            for h in parsed.hardware {
+                h.validate(&f.path)?;
+                profiles.retain(|p| p.id != h.id);
+                profiles.push(h);
+            }
+        }
+        Ok(HardwareCatalog { profiles })
+    }
+
+    pub fn profiles(&self) -> &[HardwareProfile] {
+        &self.profiles
+    }
+
+    /// Add or replace a profile (e.g. `local` from a calibration).
+    pub fn insert(&mut self, h: HardwareProfile) {
+        self.profiles.retain(|p| p.id != h.id);
+        self.profiles.push(h);
+    }
+
+    /// Apply a calibration: one of this machine becomes `local`; one made on a rented device
+    /// (with a hardware id) calibrates that profile.
+    pub fn apply_calibration(&mut self, c: &crate::core::hardware::Calibration) -> Result<()> {
+        match &c.hardware_id {
+            None => self.insert(HardwareProfile::local(c)),
+            Some(id) => {
+                let calibrated = self.get(id)?.calibrated_with(c);
+                self.insert(calibrated);
+            }
+        }
+        Ok(())
+    }
+
+    /// Find a profile by id or alias, accepting spellings like `A100-80GB` or `a100`.
+    pub fn get(&self, name: &str) -> Result<&HardwareProfile> {
+        let wanted = data::normalise(name);
+        let matches = |p: &HardwareProfile| {
+            std::iter::once(&p.id)
+                .chain(p.aliases.iter())
+                .any(|n| data::normalise(n) == wanted)
+        };
+        if let Some(p) = self.profiles.iter().find(|p| matches(p)) {
+            return Ok(p);
+        }
+        // "a100-80gb" -> "a100-80g"
+        if let Some(stripped) = wanted.strip_suffix('b') {
+            if let Some(p) = self
+                .profiles
+                .iter()
+                .find(|p| data::normalise(&p.id) == stripped)
+            {
+                return Ok(p);
+            }
+        }
+        if wanted == LOCAL {
+            return Err(Error::input(
+                "no calibration of this machine: run `peftcost bench` (or pass --calibration FILE) to create --hardware local",
+            ));
+        }
+        let known: Vec<String> = self.profiles.iter().map(|p| p.id.clone()).collect();
+        Err(Error::Unknown {
+            kind: "hardware",
+            name: name.to_string(),
+            suggestion: data::nearest(name, known.iter().map(String::as_str)).map(str::to_string),
+            known,
+        })
+    }
+
+    /// The profiles named (all when `names` is empty), in the order given.
+    pub fn select(&self, names: &[String]) -> Result<Vec<HardwareProfile>> {
+        if names.is_empty() {
+            return Ok(self.profiles.clone());
+        }
+        let mut out: Vec<HardwareProfile> = Vec::new();
+        for n in names
+            .iter()
+            .flat_map(|n| n.split(','))
+            .filter(|n| !n.trim().is_empty())
+        {
+            let p = self.get(n)?;
+            if !out.iter().any(|q| q.id == p.id) {
+                out.push(p.clone());
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_profiles_parse_and_resolve_common_spellings() {
+        let c = HardwareCatalog::embedded().unwrap();
+        assert!(c.profiles().len() >= 21);
+        // A100 80GB SXM4 datasheet: 2039 GB/s, 312 TFLOPS dense bf16 (pricing.md §1).
+        let a = c.get("A100-80GB").unwrap();
+        assert_eq!(a.id, "a100-80g");
+        assert_eq!(a.memory_bandwidth_gbs, Some(2039.0));
+        assert_eq!(a.peak_flops(Dtype::Bf16), Some(312e12));
+        assert_eq!(c.get("a100").unwrap().id, "a100-80g");
+        assert!(c
+            .get("a1000")
+            .unwrap_err()
+            .to_string()
+            .contains("unknown hardware"));
+    }
+
+    #[test]
+    fn t4_falls_back_from_bf16_to_fp16() {
+        // T4 has no bf16 (pricing.md §1 notes); fp16 tensor 65 TFLOPS.
+        let c = HardwareCatalog::embedded().unwrap();
+        let t4 = c.get("t4").unwrap();
+        let (d, note) = t4.effective_dtype(Dtype::Bf16);
+        assert_eq!(d, Dtype::Fp16);
+        assert!(note.unwrap().contains("no bf16"));
+        assert_eq!(t4.peak_flops(d), Some(65e12));
+    }
+}

@@ -1,0 +1,19 @@
+//! The pure core: architecture, peft semantics, hardware, prices, the physics of training and
+//! serving, and the planner.
+//!
+//! Nothing here knows a front-end: no clap, ratatui, crossterm, candle, reqwest, comfy-table or
+//! indicatif (`tests/it/wall.rs` fails if a file under `src/core/` names one). [`data`] is the one
+//! module that touches the file system (the catalogues, the atomic writer); every other function
+//! is a pure function of its arguments and reads no clock.
+
+pub mod arch;
+pub mod data;
+pub mod deploy;
+pub mod error;
+pub mod estimate;
+pub mod hardware;
+pub mod peft;
+pub mod plan;
+pub mod pricing;
+pub mod spec;
+pub mod units;

@@ -1,0 +1,180 @@
+//! `pricing update --from URL`: fetch a table, validate it completely, and only then replace the
+//! user's copy atomically (temp file in the same directory, fsync, rename), keeping the previous
+//! file as `<name>.bak`. Whatever fails, the installed table is left byte-for-byte as it was.
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use crate::core::error::{Error, Result};
+use crate::core::pricing::install::{install, validate_fetched, UpdateOutcome};
+
+/// Refuse bodies larger than this by default (2 MiB; the largest shipped table is ~15 KiB).
+pub const MAX_TABLE_BYTES: u64 = 2 * 1024 * 1024;
+
+/// Limits of one fetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FetchOptions {
+    /// Time allowed to establish the connection (default 10 s).
+    pub connect_timeout: Duration,
+    /// Time allowed for the whole request including the body (default 30 s).
+    pub timeout: Duration,
+    /// Largest body accepted, in bytes (default [`MAX_TABLE_BYTES`]).
+    pub max_bytes: u64,
+}
+
+impl Default for FetchOptions {
+    fn default() -> Self {
+        FetchOptions {
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+            max_bytes: MAX_TABLE_BYTES,
+        }
+    }
+}
+
+/// Whether a URL's host is a loopback address (127.0.0.0/8, ::1, localhost).
+pub fn is_loopback(url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<IpAddr>() {
+        Ok(ip) => ip.is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
+fn scheme_allowed(url: &reqwest::Url) -> bool {
+    url.scheme() == "https" || (url.scheme() == "http" && is_loopback(url))
+}
+
+/// Parse a URL and require HTTPS, except plain HTTP to a loopback address.
+pub fn check_url(url: &str) -> Result<reqwest::Url> {
+    let parsed = reqwest::Url::parse(url)
+        .map_err(|e| Error::input(format!("--from '{url}' is not a URL: {e}")))?;
+    if !scheme_allowed(&parsed) {
+        return Err(Error::input(format!(
+            "--from '{url}': only https:// URLs are accepted (http:// only for 127.0.0.1, ::1 or localhost)"
+        )));
+    }
+    Ok(parsed)
+}
+
+/// The error and its causes on one line, without repeats.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let s = err.to_string().replace(['\n', '\r'], " ");
+        if !parts.iter().any(|p| p.contains(&s)) {
+            parts.push(s);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}
+
+fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(r) = err.downcast_ref::<reqwest::Error>() {
+            if r.is_timeout() {
+                return true;
+            }
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::TimedOut {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
+}
+
+/// Fetch `url` as UTF-8 text within the limits of `opts`.
+pub fn fetch(url: &str, opts: &FetchOptions) -> Result<String> {
+    let parsed = check_url(url)?;
+    let fail = |why: String| Error::Network(format!("fetching {url} failed: {why}"));
+    let net = |e: &(dyn std::error::Error + 'static)| {
+        if is_timeout(e) {
+            fail(format!(
+                "timed out (connect limit {:?}, total limit {:?})",
+                opts.connect_timeout, opts.timeout
+            ))
+        } else {
+            fail(chain(e))
+        }
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::blocking::Client::builder()
+        .connect_timeout(opts.connect_timeout)
+        .timeout(opts.timeout)
+        .user_agent(concat!("peftcost/", env!("CARGO_PKG_VERSION")))
+        .redirect(reqwest::redirect::Policy::custom(|attempt| {
+            if attempt.previous().len() >= 5 {
+                attempt.error("too many redirects")
+            } else if scheme_allowed(attempt.url()) {
+                attempt.follow()
+            } else {
+                attempt.error("redirect to a non-HTTPS URL refused")
+            }
+        }));
+    if is_loopback(&parsed) {
+        builder = builder.no_proxy();
+    }
+    let client = builder
+        .build()
+        .map_err(|e| Error::Internal(format!("HTTP client: {}", chain(&e))))?;
+    let resp = client.get(parsed).send().map_err(|e| net(&e))?;
+    let status = resp.status();
+    if !status.is_success() {
+        return Err(fail(format!("HTTP {status}")));
+    }
+    if let Some(len) = resp.content_length() {
+        if len > opts.max_bytes {
+            return Err(fail(format!(
+                "the body is {len} bytes, over the {}-byte limit",
+                opts.max_bytes
+            )));
+        }
+    }
+    let mut body = Vec::new();
+    resp.take(opts.max_bytes + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| net(&e))?;
+    if body.len() as u64 > opts.max_bytes {
+        return Err(fail(format!(
+            "the body is over the {}-byte limit",
+            opts.max_bytes
+        )));
+    }
+    String::from_utf8(body).map_err(|_| fail("the body is not UTF-8 text".into()))
+}
+
+/// Fetch a table from `url`, validate it, and install it as `<config_dir>/pricing/<provider>.toml`.
+pub fn update(
+    config_dir: &Path,
+    url: &str,
+    provider: Option<&str>,
+    opts: &FetchOptions,
+) -> Result<UpdateOutcome> {
+    let text = fetch(url, opts)?;
+    let (name, provider, offers, as_of) = validate_fetched(config_dir, url, &text, provider)
+        .map_err(|e| {
+            Error::input(format!(
+                "{e} (downloaded table rejected; nothing was changed)"
+            ))
+        })?;
+    let dir = crate::core::pricing::user_dir(config_dir);
+    let backup = install(&dir, &name, text.as_bytes())?;
+    Ok(UpdateOutcome {
+        provider,
+        path: dir.join(&name),
+        backup,
+        offers,
+        as_of,
+    })
+}

@@ -1,0 +1,136 @@
+//! Export of the current tab as CSV: the rows the CLI writes, to a file that never overwrites
+//! another. Called by the event loop ([`super::run`]) on [`super::state::Action::Export`], so
+//! key handling has no side effects.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::state::{offers, App, Tab};
+use crate::core::estimate::OfferResult;
+use crate::report;
+
+/// The rows of the current tab as CSV, written by the same writer as the CLI.
+pub fn export_csv(app: &App) -> std::result::Result<(String, usize), String> {
+    let est = app
+        .estimate
+        .as_ref()
+        .ok_or("the current inputs have an error")?;
+    let r = match app.tab {
+        Tab::Memory => {
+            let rows = est.csv_rows();
+            report::to_csv(&rows).map(|t| (t, rows.len()))
+        }
+        Tab::Cost => {
+            let o = offers(est, app.priced).ok_or("pricing not loaded: nothing to export")?;
+            let rows: Vec<OfferCsvRow> = o.iter().map(OfferCsvRow::from).collect();
+            report::to_csv(&rows).map(|t| (t, rows.len()))
+        }
+        Tab::Deploy => {
+            let d = app
+                .deployment
+                .as_ref()
+                .ok_or("the serving inputs have an error")?;
+            let rows = d.csv_rows();
+            report::to_csv(&rows).map(|t| (t, rows.len()))
+        }
+        Tab::Compare => {
+            let rows = app
+                .comparison
+                .as_ref()
+                .ok_or("nothing pinned: press p first")?;
+            report::to_csv(rows).map(|t| (t, rows.len()))
+        }
+        // The rows of `peftcost plan --format csv` (`PlanResult::csv_rows`).
+        Tab::Plan => {
+            let p = app.plan.as_ref().ok_or_else(|| {
+                app.plan_error
+                    .clone()
+                    .unwrap_or_else(|| "the plan is not computed".into())
+            })?;
+            if let Some(reason) = &p.infeasible {
+                return Err(format!("no feasible plan to export: {reason}"));
+            }
+            let rows = p.csv_rows();
+            report::to_csv(&rows).map(|t| (t, rows.len()))
+        }
+    };
+    r.map_err(|e| e.to_string())
+}
+
+/// Write the current tab to `dir/peftcost-export-<tab>[-N].csv`, never overwriting a file.
+pub fn export(app: &App, dir: &Path) -> std::result::Result<(PathBuf, usize), String> {
+    let (text, rows) = export_csv(app)?;
+    for n in 0..1000 {
+        let name = match n {
+            0 => format!("peftcost-export-{}.csv", app.tab.slug()),
+            n => format!("peftcost-export-{}-{n}.csv", app.tab.slug()),
+        };
+        let path = dir.join(name);
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut f) => {
+                f.write_all(text.as_bytes())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                return Ok((path, rows));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(format!("{}: {e}", path.display())),
+        }
+    }
+    Err("too many export files in this directory".into())
+}
+
+/// One flat CSV row per offer (the CLI's `estimate --format csv` has device rows only).
+#[derive(Debug, Clone, Serialize)]
+pub struct OfferCsvRow {
+    pub provider: String,
+    pub region: String,
+    pub instance: String,
+    pub hardware: String,
+    pub gpus: u64,
+    pub instances: u64,
+    pub billing: String,
+    pub price_per_hour: f64,
+    pub currency: String,
+    pub hours: f64,
+    pub cost_setup: f64,
+    pub cost_data: f64,
+    pub cost_train: f64,
+    pub cost_export: f64,
+    pub cost: f64,
+    pub display_currency: String,
+    pub cost_display: f64,
+    pub cost_usd: f64,
+    pub cost_cny: f64,
+    pub as_of: String,
+}
+
+impl From<&OfferResult> for OfferCsvRow {
+    fn from(o: &OfferResult) -> Self {
+        let j = &o.job;
+        OfferCsvRow {
+            provider: j.provider.clone(),
+            region: j.region.clone(),
+            instance: j.instance.clone(),
+            hardware: j.hardware.clone(),
+            gpus: j.gpus,
+            instances: j.instances,
+            billing: j.billing.as_str().into(),
+            price_per_hour: j.price_per_hour,
+            currency: j.currency.clone(),
+            hours: j.hours,
+            cost_setup: j.cost_breakdown.setup,
+            cost_data: j.cost_breakdown.data,
+            cost_train: j.cost_breakdown.train,
+            cost_export: j.cost_breakdown.export,
+            cost: j.cost,
+            display_currency: j.display_currency.clone(),
+            cost_display: j.cost_display,
+            cost_usd: o.cost_usd,
+            cost_cny: o.cost_cny,
+            as_of: j.as_of.clone(),
+        }
+    }
+}

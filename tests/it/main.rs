@@ -1,0 +1,9 @@
+//! The integration tests: one binary (linked once), one module per area.
+
+mod cli;
+mod deploy;
+mod params;
+mod physics;
+mod plan;
+mod pricing;
+mod wall;

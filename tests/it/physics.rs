@@ -1,0 +1,265 @@
+//! Training physics: published measurements within the targets, and properties that must hold for
+//! every valid input.
+
+use peftcost::arch::{ModelCatalog, Task};
+use peftcost::estimate::validate::{validation_rows, MEMORY_TOLERANCE, TIME_TOLERANCE};
+use peftcost::estimate::{Assumptions, DeviceResult, Scenario, Shapes, Workload};
+use peftcost::hardware::HardwareCatalog;
+use peftcost::peft::{MethodConfig, MethodKind};
+use proptest::prelude::*;
+
+#[test]
+fn qwen7b_single_gpu_rows_within_targets() {
+    // measurements.md §1.1 (QwenLM/Qwen README): memory within 15%, step time within 30%.
+    let rows = validation_rows(
+        &ModelCatalog::embedded().unwrap(),
+        &HardwareCatalog::embedded().unwrap(),
+    )
+    .unwrap();
+    let asserted: Vec<_> = rows.iter().filter(|r| r.asserted).collect();
+    assert_eq!(
+        asserted.len(),
+        18,
+        "LoRA, LoRA (emb), Q-LoRA at six lengths"
+    );
+    for r in asserted {
+        assert!(
+            r.memory_error.abs() <= MEMORY_TOLERANCE,
+            "{}: memory {:+.3}",
+            r.name,
+            r.memory_error
+        );
+        let t = r.time_error.unwrap();
+        assert!(t.abs() <= TIME_TOLERANCE, "{}: time {t:+.3}", r.name);
+    }
+}
+
+fn scenario(model: &str, method: MethodConfig, w: Workload) -> Scenario {
+    let profile = ModelCatalog::embedded()
+        .unwrap()
+        .get(model)
+        .unwrap()
+        .clone();
+    Scenario::new(profile, method, w)
+}
+
+fn device(s: &Scenario, hw: &str) -> DeviceResult {
+    let p = s.prepare().unwrap();
+    let hw = HardwareCatalog::embedded()
+        .unwrap()
+        .get(hw)
+        .unwrap()
+        .clone();
+    DeviceResult::new(&Shapes::new(&p), &s.workload, &hw, &Assumptions::default())
+}
+
+#[test]
+fn done_criterion_qwen_lora_2048_on_a100() {
+    // Published 23.8 G for r=64 on c_attn,c_proj,w1,w2, micro-batch 1, grad-accum 8, flash, ckpt.
+    let m = MethodConfig {
+        rank: 64,
+        ..MethodConfig::new(MethodKind::Lora)
+    };
+    let w = Workload {
+        seq_len: 2048,
+        micro_batch: 1,
+        grad_accum: 8,
+        grad_checkpointing: true,
+        ..Workload::default()
+    };
+    let d = device(&scenario("qwen-7b", m, w), "a100-80g");
+    let gib = d.memory.total as f64 / (1u64 << 30) as f64;
+    assert!((gib - 23.8).abs() / 23.8 <= 0.15, "{gib}");
+    assert!(d.fits);
+    // The breakdown adds up.
+    let mm = d.memory;
+    let sum = mm.weights + mm.trainable_state + mm.activations + mm.logits + mm.overhead;
+    assert!(sum.abs_diff(mm.total) <= 5, "{sum} vs {}", mm.total);
+}
+
+#[test]
+fn full_finetune_flops_are_three_forwards_and_lora_about_two() {
+    // design §5: full FT ~ 3F, LoRA ~ 2F (no checkpointing).
+    let w = Workload::default();
+    let full = Shapes::new(
+        &scenario("mistral-7b", MethodConfig::new(MethodKind::Full), w)
+            .prepare()
+            .unwrap(),
+    )
+    .flops_per_token(&w);
+    let lora = Shapes::new(
+        &scenario("mistral-7b", MethodConfig::new(MethodKind::Lora), w)
+            .prepare()
+            .unwrap(),
+    )
+    .flops_per_token(&w);
+    let r_full = full.total / full.forward;
+    let r_lora = lora.total / lora.forward;
+    assert!((2.9..3.1).contains(&r_full), "{r_full}");
+    assert!((2.0..2.1).contains(&r_lora), "{r_lora}");
+    // Forward of Mistral at 512 tokens: matmul weights 32 * (2*4096*4096 + 2*4096*1024 + 3*4096*14336)
+    // + head 4096*32000 = 7,110,393,856 (norms and the embedding lookup are no matmuls), times 2,
+    // plus causal attention 4 * 4096 * (512+1)/2 * 32 layers = 134,479,872.
+    let expected = 2.0 * 7_110_393_856.0 + 4.0 * 4096.0 * 256.5 * 32.0;
+    assert!(
+        (full.forward - expected).abs() / expected < 1e-9,
+        "{} vs {expected}",
+        full.forward
+    );
+}
+
+#[test]
+fn t4_runs_bf16_requests_in_fp16() {
+    let d = device(
+        &scenario(
+            "minicpm-2b",
+            MethodConfig::new(MethodKind::Lora),
+            Workload::default(),
+        ),
+        "t4",
+    );
+    assert_eq!(d.dtype.as_str(), "fp16");
+    assert!(d.note.unwrap().contains("no bf16"));
+}
+
+#[test]
+fn nothing_fits_says_what_would() {
+    // Full fine-tuning of Qwen-7B at 2048 tokens, micro-batch 8: ~8 B/param of state alone is > 80 GiB.
+    let profile = ModelCatalog::embedded()
+        .unwrap()
+        .get("qwen-7b")
+        .unwrap()
+        .clone();
+    let s = Scenario {
+        task: Task::CausalLm,
+        num_labels: 0,
+        profile,
+        method: MethodConfig::new(MethodKind::Full),
+        workload: Workload {
+            seq_len: 2048,
+            micro_batch: 8,
+            ..Workload::default()
+        },
+    };
+    let p = s.prepare().unwrap();
+    let hw = HardwareCatalog::embedded().unwrap().select(&[]).unwrap();
+    let est = peftcost::estimate::Estimate::new(&p, &hw, &Assumptions::default());
+    assert!(est.devices.iter().all(|d| !d.fits));
+    assert!(
+        est.suggestions
+            .iter()
+            .any(|s| matches!(s.change, peftcost::estimate::Change::Zero3 { .. }) && s.fits),
+        "{:?}",
+        est.suggestions
+    );
+}
+
+#[test]
+fn absurd_workloads_are_rejected() {
+    let w = Workload {
+        seq_len: 0,
+        ..Workload::default()
+    };
+    let err = scenario("qwen-7b", MethodConfig::new(MethodKind::Lora), w)
+        .prepare()
+        .unwrap_err();
+    // The core names the field; the CLI shows it as `--seq-len` (tests/it/cli.rs).
+    assert_eq!(err.field(), Some("seq-len"));
+    let w = Workload {
+        samples: 1_000_000_000_000,
+        ..Workload::default()
+    };
+    let err = scenario("qwen-7b", MethodConfig::new(MethodKind::Lora), w)
+        .prepare()
+        .unwrap_err();
+    assert_eq!(err.field(), Some("samples"));
+}
+
+fn method_strategy() -> impl Strategy<Value = MethodKind> {
+    prop::sample::select(MethodKind::ALL.to_vec())
+}
+
+fn model_strategy() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "chatglm3-6b",
+        "qwen-7b",
+        "qwen2.5-7b",
+        "mistral-7b",
+        "minicpm-2b",
+        "bge-large-zh-v1.5",
+    ])
+}
+
+fn workload_strategy() -> impl Strategy<Value = Workload> {
+    (1u64..4096, 1u64..16, 1u64..8, any::<bool>(), 1u64..100_000).prop_map(
+        |(seq, mb, ga, ckpt, samples)| Workload {
+            seq_len: seq,
+            micro_batch: mb,
+            grad_accum: ga,
+            grad_checkpointing: ckpt,
+            samples,
+            ..Workload::default()
+        },
+    )
+}
+
+fn with_kind(kind: MethodKind) -> MethodConfig {
+    let mut m = MethodConfig::new(kind);
+    if kind == MethodKind::Qlora {
+        m.targets = None;
+    }
+    m
+}
+
+fn prepared_workload(kind: MethodKind, mut w: Workload) -> Workload {
+    if kind == MethodKind::Qlora {
+        w.weights_dtype = peftcost::estimate::WeightsDtype::Nf4;
+    }
+    w
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn memory_grows_with_batch_length_and_rank(model in model_strategy(), kind in method_strategy(), w in workload_strategy(), rank in 1u64..128) {
+        let w = prepared_workload(kind, w);
+        let m = MethodConfig { rank, ..with_kind(kind) };
+        let base = device(&scenario(model, m.clone(), w), "a100-80g").memory.total;
+        let bigger_batch = device(&scenario(model, m.clone(), Workload { micro_batch: w.micro_batch + 1, ..w }), "a100-80g").memory.total;
+        let longer = device(&scenario(model, m.clone(), Workload { seq_len: w.seq_len + 64, ..w }), "a100-80g").memory.total;
+        let higher_rank = device(&scenario(model, MethodConfig { rank: rank + 8, ..m }, w), "a100-80g").memory.total;
+        prop_assert!(bigger_batch >= base);
+        prop_assert!(longer >= base);
+        prop_assert!(higher_rank >= base);
+    }
+
+    #[test]
+    fn checkpointing_never_increases_memory(model in model_strategy(), kind in method_strategy(), w in workload_strategy()) {
+        let w = prepared_workload(kind, w);
+        let on = device(&scenario(model, with_kind(kind), Workload { grad_checkpointing: true, ..w }), "a100-80g").memory.total;
+        let off = device(&scenario(model, with_kind(kind), Workload { grad_checkpointing: false, ..w }), "a100-80g").memory.total;
+        prop_assert!(on <= off);
+    }
+
+    #[test]
+    fn hours_scale_linearly_with_samples_and_epochs(model in model_strategy(), kind in method_strategy(), w in workload_strategy(), k in 1u64..5) {
+        let w = prepared_workload(kind, Workload { samples: w.global_batch() * 100, ..w });
+        let h1 = device(&scenario(model, with_kind(kind), w), "h100-sxm").hours.unwrap();
+        let hk = device(&scenario(model, with_kind(kind), Workload { samples: w.samples * k, ..w }), "h100-sxm").hours.unwrap();
+        let he = device(&scenario(model, with_kind(kind), Workload { epochs: w.epochs * k, ..w }), "h100-sxm").hours.unwrap();
+        prop_assert!((hk / h1 - k as f64).abs() < 1e-9);
+        prop_assert!((he / h1 - k as f64).abs() < 1e-9);
+    }
+
+    #[test]
+    fn every_number_is_finite(model in model_strategy(), kind in method_strategy(), w in workload_strategy(), gpus in 1u64..9, zero in 0u8..4) {
+        let w = prepared_workload(kind, Workload { gpus, zero, ..w });
+        for hw in HardwareCatalog::embedded().unwrap().profiles() {
+            let d = device(&scenario(model, with_kind(kind), w), &hw.id);
+            for v in [d.step_seconds, d.tokens_per_second, d.hours].into_iter().flatten() {
+                prop_assert!(v.is_finite() && v > 0.0);
+            }
+        }
+    }
+}
