@@ -4,22 +4,11 @@ use clap::{Args, ValueEnum};
 
 use super::{emit, Context, Format};
 use crate::core::deploy::{
-    self, Assumptions, DeploySuggestion, Int4Format, Precision, Quote, Request, TargetResult,
-    Workload,
+    self, Assumptions, DeploySuggestion, Int4Format, Precision, Quote, TargetResult,
 };
 use crate::core::error::{Error, Result};
+use crate::core::spec::{ServeSpec, DEFAULT_SERVE_TARGETS, TABLE_MODELS};
 use crate::report::{self, fmt, Document, Table};
-
-/// The target classes of the deployment table (design §1 question 5).
-pub const DEFAULT_TARGETS: [&str; 4] = ["t4", "a10", "a100-40g", "cpu-16c"];
-/// The models of the deployment table.
-pub const TABLE_MODELS: [&str; 5] = [
-    "chatglm3-6b",
-    "qwen-7b",
-    "bge-large-zh-v1.5",
-    "mistral-7b",
-    "minicpm-2b",
-];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum PrecisionArg {
@@ -93,14 +82,14 @@ pub struct DeployArgs {
 }
 
 impl DeployArgs {
-    fn request(&self, encoder: bool) -> Result<Request> {
+    /// The traffic flags as the core's serving spec (requests per day become requests/s).
+    fn serve(&self) -> ServeSpec {
         let qps = match (self.qps, self.requests_per_day) {
             (Some(q), _) => q,
             (None, Some(d)) => d / 86_400.0,
             (None, None) => 1.0,
         };
-        let needed = self.input_tokens + if encoder { 0 } else { self.output_tokens };
-        Ok(Request {
+        ServeSpec {
             precision: match self.precision {
                 PrecisionArg::Fp16 => Precision::Fp16,
                 PrecisionArg::Bf16 => Precision::Bf16,
@@ -112,16 +101,14 @@ impl DeployArgs {
                 Int4FormatArg::Awq => Int4Format::Awq,
                 Int4FormatArg::GgufQ4km => Int4Format::GgufQ4km,
             },
-            workload: Workload {
-                qps,
-                input_tokens: self.input_tokens,
-                output_tokens: if encoder { 0 } else { self.output_tokens },
-                context: self.context.unwrap_or(needed),
-                max_ttft: self.max_ttft,
-                max_tpot: self.max_tpot,
-            },
+            qps,
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            context: self.context,
+            max_ttft: self.max_ttft,
+            max_tpot: self.max_tpot,
             adapters: self.adapters,
-        })
+        }
     }
 }
 
@@ -134,7 +121,10 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
     let models = ctx.models()?;
     let catalog = ctx.hardware()?;
     let names: Vec<String> = if args.hardware.is_empty() {
-        DEFAULT_TARGETS.iter().map(|s| s.to_string()).collect()
+        DEFAULT_SERVE_TARGETS
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
     } else {
         args.hardware.clone()
     };
@@ -150,7 +140,7 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
         .as_deref()
         .ok_or_else(|| Error::input("--model is required (or --all-models)"))?;
     let profile = models.get(name)?;
-    let req = args.request(profile.family.is_encoder())?;
+    let req = args.serve().request(profile);
     let d = deploy::deploy(
         profile,
         &targets,
@@ -436,7 +426,7 @@ fn all_models(
         quotes,
         currency,
         a,
-        |encoder| args.request(encoder),
+        &args.serve(),
     )?;
     let text = match args.format {
         Format::Json => report::to_json(&rows)?,
@@ -446,14 +436,14 @@ fn all_models(
                 format!("Deployment table: best precision that fits, per instance, cheapest offer ({currency})"),
                 &rows.iter().collect::<Vec<_>>(),
             );
-            let w = args.request(false)?.workload;
+            let serve = args.serve();
             let mut notes = vec![format!(
                 "workload: {:.4} requests/s, {} input / {} output tokens (encoders: {} tokens per sequence); order tried: bf16 (fp16 where no bf16), int8, int4 ({})",
-                w.qps,
-                w.input_tokens,
-                w.output_tokens,
-                w.input_tokens,
-                args.request(false)?.int4_format.as_str()
+                serve.qps,
+                serve.input_tokens,
+                serve.output_tokens,
+                serve.input_tokens,
+                serve.int4_format.as_str()
             )];
             notes.extend(a.describe());
             let doc = Document {

@@ -49,14 +49,13 @@ impl PlanArgs {
     /// The planner's query from the flags (the budget is in --currency, else USD).
     pub fn query(&self, fx: &Fx) -> Result<PlanQuery> {
         let offers = self.offers.query(fx)?;
-        Ok(PlanQuery {
-            budget_currency: offers.currency.clone().unwrap_or_else(|| "USD".into()),
+        Ok(PlanQuery::new(
             offers,
-            max_gpus: self.max_gpus,
-            allow_quantization: self.allow_quantization,
-            deadline_hours: self.deadline,
-            budget: self.budget,
-        })
+            self.deadline,
+            self.budget,
+            self.allow_quantization,
+            self.max_gpus,
+        ))
     }
 }
 

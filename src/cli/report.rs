@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
+
+use crate::core::spec::DEFAULT_SERVE_TARGETS;
 use serde::Serialize;
 
 use super::estimate::OfferArgs;
@@ -47,7 +49,6 @@ pub struct ReportArgs {
 }
 
 /// The deployment targets of the table.
-const TARGETS: [&str; 4] = ["t4", "a10", "a100-40g", "cpu-16c"];
 
 /// One row of the combined CSV; `table` says which table it belongs to, and columns that do not
 /// apply to that table are empty, so the file stays rectangular with one header line.
@@ -167,26 +168,17 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     let deploy_rows = if args.section == Section::Finetune {
         Vec::new()
     } else {
-        let targets = hw_catalog.select(&TARGETS.map(String::from))?;
+        let targets = hw_catalog.select(&DEFAULT_SERVE_TARGETS.map(String::from))?;
         let (quotes, cur) = deploy::quotes(pricing, &args.offers.provider, &display)?;
         let a = deploy::Assumptions::default();
         let (qps, input, output) = (args.qps, args.input_tokens, args.output_tokens);
-        deploy::table_rows(&MODELS, models, &targets, &quotes, &cur, &a, |encoder| {
-            let w = deploy::Workload {
-                qps,
-                input_tokens: input,
-                output_tokens: if encoder { 0 } else { output },
-                context: input + if encoder { 0 } else { output },
-                max_ttft: None,
-                max_tpot: None,
-            };
-            Ok(deploy::Request {
-                precision: deploy::Precision::Bf16,
-                int4_format: deploy::Int4Format::Gptq,
-                workload: w,
-                adapters: 0,
-            })
-        })?
+        let serve = crate::core::spec::ServeSpec {
+            qps,
+            input_tokens: input,
+            output_tokens: output,
+            ..Default::default()
+        };
+        deploy::table_rows(&MODELS, models, &targets, &quotes, &cur, &a, &serve)?
     };
     let as_of: BTreeMap<String, String> = pricing
         .tables
@@ -260,7 +252,7 @@ fn document(
     if !deploy_rows.is_empty() {
         // Grouped by target class, in the order of the seed's table.
         let mut rows: Vec<&TableRow> = deploy_rows.iter().collect();
-        rows.sort_by_key(|r| TARGETS.iter().position(|t| *t == r.hardware));
+        rows.sort_by_key(|r| DEFAULT_SERVE_TARGETS.iter().position(|t| *t == r.hardware));
         tables.push(super::deploy::table_of_rows(
             format!(
                 "Deployment cost per month: best precision that fits, {} requests/s, {} in / {} out tokens ({display})",

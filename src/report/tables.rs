@@ -11,13 +11,7 @@ use crate::core::peft::{MethodConfig, MethodKind};
 use crate::core::pricing::PricingCatalog;
 
 /// The models of both tables.
-pub const MODELS: [&str; 5] = [
-    "chatglm3-6b",
-    "qwen-7b",
-    "bge-large-zh-v1.5",
-    "mistral-7b",
-    "minicpm-2b",
-];
+pub use crate::core::spec::TABLE_MODELS as MODELS;
 /// The methods of the fine-tuning table.
 pub const METHODS: [MethodKind; 3] = [MethodKind::Lora, MethodKind::Adapter, MethodKind::Prompt];
 

@@ -465,7 +465,8 @@ pub struct TableRow {
 }
 
 /// The deployment table: every model x every target at the best precision that fits.
-/// `request` builds the serving request for a model (encoders need no output tokens).
+/// `serve` is the traffic asked for; each model's request follows from it (encoders generate
+/// nothing).
 pub fn table_rows(
     model_ids: &[&str],
     models: &crate::core::arch::ModelCatalog,
@@ -473,12 +474,12 @@ pub fn table_rows(
     quotes: &[Quote],
     currency: &str,
     a: &Assumptions,
-    request: impl Fn(bool) -> Result<Request>,
+    serve: &crate::core::spec::ServeSpec,
 ) -> Result<Vec<TableRow>> {
     let mut rows = Vec::new();
     for id in model_ids {
         let profile = models.get(id)?;
-        let req = request(profile.family.is_encoder())?;
+        let req = serve.request(profile);
         req.workload.validate(profile.family.is_encoder())?;
         for hw in targets {
             let t = best_fit(profile, hw, quotes, &req, a)?;

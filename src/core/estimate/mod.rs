@@ -4,18 +4,23 @@
 
 pub mod compare;
 pub mod fit;
+pub mod flops;
+pub mod memory;
 pub mod offers;
 pub mod params;
 pub mod physics;
 mod result;
+pub mod time;
 pub mod validate;
 pub mod workload;
 
 pub use compare::{compare, CompareRow, Unit};
 pub use fit::{Change, Suggestion};
+pub use flops::FlopsPerToken;
+pub use memory::MemoryBreakdown;
 pub use offers::{job_inputs, job_inputs_for, rank_offers, OfferQuery, OfferResult};
 pub use params::{Artifact, ArtifactKind, ParamsSection};
-pub use physics::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};
+pub use physics::{Assumptions, Shapes};
 pub use result::{DeviceResult, Estimate, EstimateCsvRow, FlopsSection, MethodSummary};
 pub use workload::{Attention, Dtype, Optimizer, WeightsDtype, Workload};
 

@@ -1,4 +1,7 @@
-//! Training physics: FLOPs per token, memory per device and time per step.
+//! Training physics, split by term: this file holds the shapes every term reads ([`Shapes`]) and
+//! the named constants ([`Assumptions`]); [`super::flops`] the FLOPs per token,
+//! [`super::memory`] one function per term of the memory breakdown, [`super::time`] the step
+//! time.
 //!
 //! Conventions (design §5-§6):
 //! - 1 multiply-add = 2 FLOPs. Forward = 2 x matmul weights (blocks + LM head) + attention +
@@ -16,13 +19,10 @@
 
 use serde::Serialize;
 
-use super::workload::{Attention, Dtype, WeightsDtype, Workload};
+use super::workload::Attention;
 use super::Prepared;
 use crate::core::arch::{Layout, Role, Shape, Task};
-use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::{MethodKind, ModuleRef};
-
-use crate::core::units::GIB;
 
 /// Named constants of the model, printed with every estimate.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -57,27 +57,6 @@ impl Default for Assumptions {
             link_efficiency: 0.7,
         }
     }
-}
-
-/// FLOPs per processed token, by phase.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
-pub struct FlopsPerToken {
-    pub forward: f64,
-    pub backward_input: f64,
-    pub backward_weight: f64,
-    pub recompute: f64,
-    pub total: f64,
-}
-
-/// Memory of one device, in bytes.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
-pub struct MemoryBreakdown {
-    pub weights: u64,
-    pub trainable_state: u64,
-    pub activations: u64,
-    pub logits: u64,
-    pub overhead: u64,
-    pub total: u64,
 }
 
 /// Shapes and counts the physics reads, computed once per prepared scenario.
@@ -243,220 +222,12 @@ impl Shapes {
     }
 
     /// Average attention context per query token.
-    fn context(&self, s: f64, attention: Attention) -> f64 {
+    pub(super) fn context(&self, s: f64, attention: Attention) -> f64 {
         let keys = if self.causal && attention == Attention::Sdpa {
             (s + 1.0) / 2.0
         } else {
             s
         };
         keys + self.prefix_tokens
-    }
-
-    /// FLOPs per processed token at sequence length `seq_len`.
-    pub fn flops_per_token(&self, w: &Workload) -> FlopsPerToken {
-        let s = self.seq_tokens(w.seq_len);
-        let attn = 4.0 * self.attn_dim * self.context(s, w.attention) * self.layers;
-        let blocks = 2.0 * self.layers * (self.block_matmul + self.extra_matmul_per_layer);
-        let head = 2.0 * (self.head_matmul + self.extra_matmul_global);
-        let forward = blocks + head + attn;
-        let attn_bwd = match w.attention {
-            Attention::Sdpa => 2.5,
-            Attention::Eager => 2.0,
-        };
-        let backward_input = blocks + head + attn_bwd * attn;
-        let backward_weight = 2.0 * self.trainable_matmul;
-        let recompute = if w.grad_checkpointing {
-            blocks + attn
-        } else {
-            0.0
-        };
-        FlopsPerToken {
-            forward,
-            backward_input,
-            backward_weight,
-            recompute,
-            total: forward + backward_input + backward_weight + recompute,
-        }
-    }
-
-    /// Activation elements saved per token per block on the frozen path plus the method's.
-    fn saved_per_layer(&self) -> f64 {
-        let mlp = if self.gated_mlp {
-            3.0 * self.ff
-        } else {
-            self.ff
-        };
-        // norm inputs (2h), q, k, v, attention output, MLP internals.
-        2.0 * self.hidden
-            + self.attn_dim
-            + 2.0 * self.kv_dim
-            + self.attn_dim
-            + mlp
-            + self.method_saved_per_layer
-    }
-
-    /// Memory of one device for micro-batch `b`.
-    pub fn memory(
-        &self,
-        w: &Workload,
-        dtype: Dtype,
-        hw: &HardwareProfile,
-        a: &Assumptions,
-        b: u64,
-    ) -> MemoryBreakdown {
-        let n = w.gpus as f64;
-        let act_bytes = dtype.bytes();
-        let s = self.seq_tokens(w.seq_len);
-        let b = b as f64;
-        // Weights: quantizable Linears in the load dtype, the rest in 16-bit when quantized.
-        let mut weights = self.linear_params * w.weights_dtype.linear_bytes()
-            + self.other_params * w.weights_dtype.other_bytes();
-        let base_bytes = w.weights_dtype.other_bytes();
-        // Trainable state: peft keeps added weights in fp32 (weight, grad, optimizer state);
-        // unfrozen base weights add grad + optimizer state in their own dtype; modules_to_save
-        // copies add the copy too.
-        let opt = |bytes: f64| w.optimizer.state_bytes(bytes);
-        let adapter = self.adapter_params * (4.0 + 4.0 + opt(4.0));
-        let copies = self.saved_copies * (base_bytes + base_bytes + opt(base_bytes));
-        let (grads, states) = if self.kind == MethodKind::Full {
-            let pb = match w.weights_dtype {
-                WeightsDtype::Fp32 => 4.0,
-                _ => 2.0,
-            };
-            (self.base_unfrozen * pb, self.base_unfrozen * opt(pb))
-        } else {
-            let pb = base_bytes;
-            (self.base_unfrozen * pb, self.base_unfrozen * opt(pb))
-        };
-        // ZeRO shards optimizer state (1), + gradients (2), + parameters (3) over the GPUs.
-        let shard = |stage: u8| {
-            if w.gpus > 1 && w.zero >= stage {
-                n
-            } else {
-                1.0
-            }
-        };
-        weights /= shard(3);
-        let trainable_state =
-            states / shard(1) + grads / shard(2) + (adapter + copies) / shard(1).max(1.0);
-
-        let per_layer = self.saved_per_layer();
-        let eager = w.attention == Attention::Eager;
-        let ctx = s + self.prefix_tokens;
-        // Eager attention keeps softmax probabilities (compute dtype) and, in BERT, a dropout mask.
-        let scores_per_layer = if eager {
-            self.heads * s * ctx * (act_bytes + if self.bert_dropout { 1.0 } else { 0.0 })
-        } else {
-            0.0
-        };
-        let masks = if self.bert_dropout {
-            2.0 * self.hidden
-        } else {
-            0.0
-        };
-        let block = s * (per_layer * act_bytes + masks) + scores_per_layer;
-        let activations = if w.grad_checkpointing {
-            b * (self.layers * s * self.hidden * act_bytes + block)
-        } else {
-            b * self.layers * block
-        } + b * s * self.hidden * act_bytes * 2.0;
-        // An fp32 head (fp32 training, or upcast by prepare_model_for_kbit_training) makes fp32
-        // logits: no separate upcast copy.
-        let logit_bytes = if dtype == Dtype::Fp32 || w.weights_dtype.is_quantized() {
-            8.0
-        } else {
-            act_bytes + 8.0
-        };
-        let logits = if self.head_matmul > 0.0 {
-            b * s * self.vocab * logit_bytes
-        } else {
-            0.0
-        };
-        let runtime = match hw.kind {
-            HardwareKind::Gpu => a.runtime_overhead_gib,
-            HardwareKind::Cpu => a.cpu_runtime_overhead_gib,
-        } * GIB;
-        let allocated = weights + trainable_state + activations + logits;
-        let overhead = runtime + a.allocator_slack * allocated;
-        MemoryBreakdown {
-            weights: weights as u64,
-            trainable_state: trainable_state as u64,
-            activations: activations as u64,
-            logits: logits as u64,
-            overhead: overhead as u64,
-            total: (allocated + overhead) as u64,
-        }
-    }
-
-    /// The largest micro-batch that fits (memory is affine in the micro-batch), 0 if none.
-    pub fn max_micro_batch(
-        &self,
-        w: &Workload,
-        dtype: Dtype,
-        hw: &HardwareProfile,
-        a: &Assumptions,
-    ) -> u64 {
-        let m1 = self.memory(w, dtype, hw, a, 1).total as f64;
-        let m2 = self.memory(w, dtype, hw, a, 2).total as f64;
-        let per = (m2 - m1).max(1.0);
-        let cap = hw.memory_bytes();
-        if m1 > cap {
-            return 0;
-        }
-        (((cap - m1) / per).floor() as u64 + 1).min(65_536)
-    }
-
-    /// Seconds for one optimizer step on one device, if the hardware has a peak for `dtype`.
-    pub fn step_seconds(
-        &self,
-        w: &Workload,
-        dtype: Dtype,
-        hw: &HardwareProfile,
-        a: &Assumptions,
-        mfu: f64,
-        mem: &MemoryBreakdown,
-    ) -> Option<f64> {
-        let peak = hw.peak_flops(dtype)?;
-        let s = self.seq_tokens(w.seq_len);
-        let tokens_mb = w.micro_batch as f64 * s;
-        let f = self.flops_per_token(w);
-        let passes = if w.grad_checkpointing { 3.0 } else { 2.0 };
-        let mut micro =
-            tokens_mb * f.total / (peak * mfu) + self.layers * a.launch_overhead_per_layer_s;
-        let bw = hw.bandwidth_bytes();
-        if w.weights_dtype.is_quantized() {
-            if let Some(bw) = bw {
-                micro += passes * self.linear_params * a.dequant_bytes_per_weight / bw;
-            }
-        }
-        let n = w.gpus as f64;
-        let link = hw
-            .interconnect_gbs
-            .filter(|g| *g > 0.0)
-            .map(|g| g * 1e9 * a.link_efficiency);
-        if w.gpus > 1 && w.zero >= 3 {
-            if let Some(link) = link {
-                // ZeRO-3 all-gathers the parameters for every forward, backward (and recompute).
-                micro += passes * (n - 1.0) / n * mem.weights as f64 * n / link;
-            }
-        }
-        let mut step = w.grad_accum as f64 * micro;
-        if let Some(bw) = bw {
-            // The optimizer reads and writes every byte of trainable state once.
-            step += 2.0 * mem.trainable_state as f64 / (bw * a.optimizer_bandwidth_efficiency);
-        }
-        if w.gpus > 1 {
-            if let Some(link) = link {
-                let trainable = self.adapter_params + self.base_unfrozen + self.saved_copies;
-                let grad_bytes = trainable
-                    * if self.kind == MethodKind::Full {
-                        dtype.bytes()
-                    } else {
-                        4.0
-                    };
-                step += 2.0 * (n - 1.0) / n * grad_bytes / link;
-            }
-        }
-        Some(step)
     }
 }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::physics::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};
+use super::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};
 use super::{Dtype, ParamsSection, Prepared, Workload};
 use crate::core::arch::Task;
 use crate::core::hardware::HardwareProfile;

@@ -1,0 +1,64 @@
+//! Step time: FLOPs at the device's peak times MFU, per-layer launch overhead, QLoRA
+//! dequantisation, ZeRO-3 gathers, the optimizer step and the gradient all-reduce (design §5).
+
+use super::memory::MemoryBreakdown;
+use super::physics::{Assumptions, Shapes};
+use super::workload::{Dtype, Workload};
+use crate::core::hardware::HardwareProfile;
+use crate::core::peft::MethodKind;
+
+impl Shapes {
+    /// Seconds for one optimizer step on one device, if the hardware has a peak for `dtype`.
+    pub fn step_seconds(
+        &self,
+        w: &Workload,
+        dtype: Dtype,
+        hw: &HardwareProfile,
+        a: &Assumptions,
+        mfu: f64,
+        mem: &MemoryBreakdown,
+    ) -> Option<f64> {
+        let peak = hw.peak_flops(dtype)?;
+        let s = self.seq_tokens(w.seq_len);
+        let tokens_mb = w.micro_batch as f64 * s;
+        let f = self.flops_per_token(w);
+        let passes = if w.grad_checkpointing { 3.0 } else { 2.0 };
+        let mut micro =
+            tokens_mb * f.total / (peak * mfu) + self.layers * a.launch_overhead_per_layer_s;
+        let bw = hw.bandwidth_bytes();
+        if w.weights_dtype.is_quantized() {
+            if let Some(bw) = bw {
+                micro += passes * self.linear_params * a.dequant_bytes_per_weight / bw;
+            }
+        }
+        let n = w.gpus as f64;
+        let link = hw
+            .interconnect_gbs
+            .filter(|g| *g > 0.0)
+            .map(|g| g * 1e9 * a.link_efficiency);
+        if w.gpus > 1 && w.zero >= 3 {
+            if let Some(link) = link {
+                // ZeRO-3 all-gathers the parameters for every forward, backward (and recompute).
+                micro += passes * (n - 1.0) / n * mem.weights as f64 * n / link;
+            }
+        }
+        let mut step = w.grad_accum as f64 * micro;
+        if let Some(bw) = bw {
+            // The optimizer reads and writes every byte of trainable state once.
+            step += 2.0 * mem.trainable_state as f64 / (bw * a.optimizer_bandwidth_efficiency);
+        }
+        if w.gpus > 1 {
+            if let Some(link) = link {
+                let trainable = self.adapter_params + self.base_unfrozen + self.saved_copies;
+                let grad_bytes = trainable
+                    * if self.kind == MethodKind::Full {
+                        dtype.bytes()
+                    } else {
+                        4.0
+                    };
+                step += 2.0 * (n - 1.0) / n * grad_bytes / link;
+            }
+        }
+        Some(step)
+    }
+}
