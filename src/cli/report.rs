@@ -48,8 +48,6 @@ pub struct ReportArgs {
     pub out: Option<PathBuf>,
 }
 
-/// The deployment targets of the table.
-
 /// One row of the combined CSV; `table` says which table it belongs to, and columns that do not
 /// apply to that table are empty, so the file stays rectangular with one header line.
 #[derive(Serialize, Default)]
