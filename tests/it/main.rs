@@ -6,4 +6,5 @@ mod params;
 mod physics;
 mod plan;
 mod pricing;
+mod snapshots;
 mod wall;
