@@ -15,7 +15,11 @@ fn document(args: &[&str]) -> String {
         .args(args)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -40,7 +44,15 @@ fn estimate_documents() {
 
 #[test]
 fn plan_documents() {
-    let args = ["plan", "--model", "mistral-7b", "--method", "lora", "--deadline", "4"];
+    let args = [
+        "plan",
+        "--model",
+        "mistral-7b",
+        "--method",
+        "lora",
+        "--deadline",
+        "4",
+    ];
     insta::assert_snapshot!("plan_mistral_lora_table", document(&args));
     let md = [&args[..], &["--format", "md"]].concat();
     insta::assert_snapshot!("plan_mistral_lora_md", document(&md));

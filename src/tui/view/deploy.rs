@@ -1,0 +1,132 @@
+//! The Deploy tab: serving cost per month on each target class.
+
+use super::*;
+
+pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let Some(d) = &app.deployment else {
+        let lines = vec![
+            Line::styled("These serving inputs cannot be estimated:", t.bad()),
+            Line::from(app.deploy_error.clone().unwrap_or_default()),
+        ];
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        return;
+    };
+    let w = &d.request.workload;
+    let [head, body, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(d.targets.len() as u16 + 1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    f.render_widget(
+        Paragraph::new(format!(
+            "serving {} at {} · {} req/s · {} in + {} out tokens · {}",
+            d.model,
+            d.request.precision.as_str(),
+            w.qps,
+            w.input_tokens,
+            w.output_tokens,
+            d.currency
+        )),
+        head,
+    );
+    let wide = area.width >= 110;
+    let mut header = vec![
+        "target",
+        "fits",
+        "weights",
+        "batch",
+        "tokens/s",
+        "inst.",
+        "per month",
+        "per M",
+    ];
+    let mut widths = vec![
+        Constraint::Length(9),
+        Constraint::Length(4),
+        Constraint::Length(10),
+        Constraint::Length(5),
+        Constraint::Length(8),
+        Constraint::Length(5),
+        Constraint::Length(12),
+        Constraint::Length(6),
+    ];
+    if wide {
+        header.insert(6, "offer");
+        widths.insert(6, Constraint::Fill(1));
+    }
+    let rows = d.targets.iter().map(|x| {
+        let tps = x.output_tokens_per_second.or(x.embeddings_per_second);
+        let mut cells = vec![
+            Span::raw(x.hardware.clone()),
+            if x.fits {
+                Span::styled("yes", t.good())
+            } else {
+                Span::styled("NO", t.bad())
+            },
+            Span::raw(fmt::gib(x.weights_bytes)),
+            Span::raw(x.batch.to_string()),
+            Span::raw(tps.map_or("-".into(), |v| format!("{v:.0}"))),
+            Span::raw(x.instances.to_string()),
+            Span::raw(
+                x.monthly_cost
+                    .map_or("-".into(), |c| fmt::money(c, &d.currency)),
+            ),
+            Span::raw(x.cost_per_million.map_or("-".into(), |c| format!("{c:.2}"))),
+        ];
+        if wide {
+            let offer = x
+                .offer
+                .as_ref()
+                .map_or("-".into(), |o| format!("{} {}", o.provider, o.instance));
+            cells.insert(6, Span::raw(offer));
+        }
+        Row::new(cells)
+    });
+    f.render_widget(
+        Table::new(rows, widths).header(Row::new(header).style(t.accent())),
+        body,
+    );
+    let mut notes: Vec<Line> = vec![Line::from(format!(
+        "per M = {} per million {}; the serving inputs are at the bottom left",
+        d.currency,
+        d.targets.first().map_or("tokens", |x| x.cost_unit.as_str())
+    ))];
+    notes.extend(
+        d.suggestions
+            .iter()
+            .map(|s| Line::styled(deploy_suggestion(s), t.dim())),
+    );
+    notes.extend(d.notes.iter().map(|s| Line::styled(s.clone(), t.dim())));
+    f.render_widget(
+        Paragraph::new(notes)
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll, 0)),
+        foot,
+    );
+}
+
+/// A serving remedy in the panel's own terms.
+pub(super) fn deploy_suggestion(s: &DeploySuggestion) -> String {
+    match s {
+        DeploySuggestion::Precision {
+            precision,
+            hardware,
+        } => format!(
+            "serve dtype {} fits on {}",
+            precision.as_str(),
+            hardware.join(", ")
+        ),
+        DeploySuggestion::OtherHardware {
+            precision,
+            hardware,
+        } => format!(
+            "serve dtype {} fits on other hardware: {}",
+            precision.as_str(),
+            hardware.join(", ")
+        ),
+        DeploySuggestion::ShorterContext { context } => {
+            format!("nothing fits; fewer serve tokens than {context} may help")
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The Memory tab: a stacked bar per device against its capacity, and what would make it fit.
+
+use super::*;
+
+pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
+    let Some(e) = &app.estimate else {
+        return Vec::new();
+    };
+    let mut legend: Vec<Span> = vec![Span::raw(" ")];
+    for (i, (g, name)) in SEGMENTS.iter().enumerate() {
+        legend.push(Span::styled(*g, t.segment(i)));
+        legend.push(Span::raw(format!(" {name} ")));
+    }
+    legend.push(Span::raw("│ capacity"));
+    let mut lines = vec![Line::from(legend)];
+    let id_w = e
+        .devices
+        .iter()
+        .map(|d| d.hardware.chars().count())
+        .max()
+        .unwrap_or(8);
+    // hardware, bar, "23.81/80.00 GiB", fits, max micro-batch, hours
+    let fixed = id_w + 1 + 2 + 1 + 16 + 1 + 4 + 1 + 6 + 1 + 9;
+    let bar_w = (width as usize).saturating_sub(fixed).max(4);
+    for d in &e.devices {
+        let mut spans = vec![Span::raw(format!("{:<id_w$} [", d.hardware))];
+        spans.extend(bar(d, bar_w, t));
+        spans.push(Span::raw("] "));
+        spans.push(Span::raw(format!(
+            "{:>16} ",
+            format!(
+                "{:.2}/{}",
+                d.memory.total as f64 / fmt::GIB,
+                fmt::gib(d.capacity_bytes as f64)
+            )
+        )));
+        spans.push(if d.fits {
+            Span::styled("fits", t.good())
+        } else {
+            Span::styled("NO  ", t.bad())
+        });
+        spans.push(Span::raw(format!(" mb≤{:<3}", d.max_micro_batch)));
+        spans.push(Span::raw(format!(
+            " {:>9}",
+            d.hours.map_or("-".into(), fmt::hours)
+        )));
+        lines.push(Line::from(spans));
+    }
+    let mut notes: Vec<String> = e.notes.clone();
+    notes.extend(e.devices.iter().filter_map(|d| d.note.clone()));
+    if !e.suggestions.is_empty() {
+        notes.push("fits on no device; what would make it fit:".into());
+        notes.extend(e.suggestions.iter().map(|s| format!("  {}", suggestion(s))));
+    }
+    if !notes.is_empty() {
+        lines.push(Line::from(""));
+        lines.extend(notes.into_iter().map(|n| Line::styled(n, t.dim())));
+    }
+    lines
+}
+
+/// A stacked bar of the memory segments against the device's capacity. The bar spans
+/// max(total, capacity); when the total exceeds the capacity, `│` marks where the card ends.
+pub(super) fn bar(d: &DeviceResult, width: usize, t: Theme) -> Vec<Span<'static>> {
+    let m = &d.memory;
+    let parts = [
+        m.weights,
+        m.trainable_state,
+        m.activations,
+        m.logits,
+        m.overhead,
+    ];
+    let scale = (m.total.max(d.capacity_bytes)).max(1) as f64;
+    let cells = |b: u64| ((b as f64 / scale) * width as f64).round() as usize;
+    let mut glyphs: Vec<(usize, char)> = Vec::with_capacity(width);
+    let mut used = 0;
+    for (i, b) in parts.iter().enumerate() {
+        let n = cells(*b).min(width - used);
+        glyphs.extend(std::iter::repeat_n(
+            (i, SEGMENTS[i].0.chars().next().unwrap_or('#')),
+            n,
+        ));
+        used += n;
+    }
+    glyphs.extend(std::iter::repeat_n((usize::MAX, ' '), width - used));
+    if !d.fits {
+        let cap = cells(d.capacity_bytes).min(width.saturating_sub(1));
+        glyphs[cap] = (usize::MAX - 1, '│');
+    }
+    // Group runs of the same segment into spans.
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < glyphs.len() {
+        let (seg, c) = glyphs[i];
+        let mut j = i;
+        while j < glyphs.len() && glyphs[j].0 == seg {
+            j += 1;
+        }
+        let text: String = std::iter::repeat_n(c, j - i).collect();
+        let style = match seg {
+            s if s < SEGMENTS.len() => t.segment(s),
+            s if s == usize::MAX - 1 => t.bad(),
+            _ => Style::default(),
+        };
+        spans.push(Span::styled(text, style));
+        i = j;
+    }
+    spans
+}
+
+/// A fit remedy in the panel's own terms (its inputs, not flags).
+pub(super) fn suggestion(s: &Suggestion) -> String {
+    let change = match s.change {
+        Change::GradCheckpointing => "checkpointing on".to_string(),
+        Change::MicroBatchOne => "micro-batch 1 (grad-accum up to keep the batch)".into(),
+        Change::QloraCheckpointedMicroBatchOne => {
+            "method qlora, checkpointing on, micro-batch 1".into()
+        }
+        Change::Zero3 { gpus } => format!("gpus {gpus}, ZeRO-3, checkpointing on"),
+    };
+    let verdict = if s.fits { "fits" } else { "still does not fit" };
+    format!(
+        "{change}: {} on {} ({verdict})",
+        fmt::gib(s.memory as f64),
+        s.hardware
+    )
+}

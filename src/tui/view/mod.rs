@@ -1,0 +1,310 @@
+//! Drawing only: reads [`App`] and formats the numbers the core produced (with `report::fmt`).
+//! The only arithmetic here is layout (how many cells a bar segment gets).
+
+mod compare;
+mod cost;
+mod deploy;
+mod memory;
+mod plan;
+
+use compare::draw_compare;
+use cost::draw_cost;
+use deploy::draw_deploy;
+use memory::memory_lines;
+use plan::draw_plan;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Row, Table, Tabs, Wrap};
+use ratatui::Frame;
+
+use super::input::Field;
+use super::keys::KEYS;
+use super::state::{offers, App, Focus, Tab};
+use crate::core::deploy::DeploySuggestion;
+use crate::core::estimate::{Change, DeviceResult, Suggestion};
+use crate::core::estimate::{CompareRow, Unit};
+use crate::core::plan::{Plan, PlanResult};
+use crate::report::fmt;
+
+/// Smallest terminal the layout is drawn for.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// Width of the inputs panel.
+const INPUTS_WIDTH: u16 = 32;
+
+/// Styles; without colour (`NO_COLOR`) only bold / reverse / underline / dim are used.
+#[derive(Clone, Copy)]
+struct Theme {
+    color: bool,
+}
+
+impl Theme {
+    fn fg(self, c: Color) -> Style {
+        if self.color {
+            Style::default().fg(c)
+        } else {
+            Style::default()
+        }
+    }
+    fn accent(self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    fn selected(self) -> Style {
+        Style::default().add_modifier(Modifier::REVERSED)
+    }
+    fn dim(self) -> Style {
+        Style::default().add_modifier(Modifier::DIM)
+    }
+    fn good(self) -> Style {
+        self.fg(Color::Green)
+    }
+    fn bad(self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    fn border(self, focused: bool) -> Style {
+        if focused {
+            self.accent()
+        } else {
+            Style::default()
+        }
+    }
+    /// Memory segments: weights, trainable state, activations, logits, overhead.
+    fn segment(self, i: usize) -> Style {
+        const C: [Color; 5] = [
+            Color::Blue,
+            Color::Magenta,
+            Color::Yellow,
+            Color::Cyan,
+            Color::Gray,
+        ];
+        self.fg(C[i])
+    }
+}
+
+/// Glyphs of the memory segments, so the bar reads without colour too.
+const SEGMENTS: [(&str, &str); 5] = [
+    ("█", "weights"),
+    ("▓", "state"),
+    ("▒", "activations"),
+    ("░", "logits"),
+    ("▪", "overhead"),
+];
+
+/// Draw the whole screen.
+pub fn draw(f: &mut Frame, app: &App) {
+    let t = Theme { color: app.color };
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        draw_too_small(f, area);
+        return;
+    }
+    let [main, status, hints] = Layout::vertical([
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let [left, right] =
+        Layout::horizontal([Constraint::Length(INPUTS_WIDTH), Constraint::Min(1)]).areas(main);
+    draw_inputs(f, app, t, left);
+    draw_results(f, app, t, right);
+    draw_status(f, app, t, status);
+    draw_hints(f, t, hints);
+    if app.show_help {
+        draw_help(f, t, area);
+    }
+}
+
+fn draw_too_small(f: &mut Frame, area: Rect) {
+    let text = vec![
+        Line::from("peftcost tui: terminal too small"),
+        Line::from(format!(
+            "{}x{} now, needs at least {MIN_WIDTH}x{MIN_HEIGHT}",
+            area.width, area.height
+        )),
+        Line::from("enlarge the window, or press q to quit"),
+    ];
+    let h = (text.len() as u16).min(area.height);
+    let y = area.y + area.height.saturating_sub(h) / 2;
+    let r = Rect::new(area.x, y, area.width, h);
+    f.render_widget(
+        Paragraph::new(text)
+            .alignment(ratatui::layout::Alignment::Center)
+            .wrap(Wrap { trim: true }),
+        r,
+    );
+}
+
+fn draw_inputs(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let focused = app.focus == Focus::Inputs;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Inputs ")
+        .border_style(t.border(focused));
+    let mut lines = Vec::new();
+    let mut focused_line = 0;
+    for field in app.visible_fields() {
+        if field.starts_group() {
+            lines.push(Line::from(""));
+        }
+        if field == app.field {
+            focused_line = lines.len() as u16;
+        }
+        let value = match &app.editing {
+            Some(ed) if ed.field == field => format!("{}_", ed.buffer),
+            _ => app.value(field),
+        };
+        let style = if field == app.field && focused {
+            t.selected()
+        } else if field == app.field {
+            Style::default().add_modifier(Modifier::UNDERLINED)
+        } else {
+            Style::default()
+        };
+        let inner = INPUTS_WIDTH.saturating_sub(2) as usize;
+        let mark = if field == app.field { '›' } else { ' ' };
+        let label = format!("{mark}{:<14} ", field.label());
+        let room = inner.saturating_sub(label.chars().count() + 1);
+        lines.push(Line::from(vec![
+            Span::styled(label, style),
+            Span::styled(format!("{:<room$} ", clip(&value, room)), style),
+        ]));
+    }
+    // On a short terminal, scroll so that the focused field stays in view.
+    let height = block.inner(area).height;
+    let scroll = (focused_line + 1).saturating_sub(height);
+    f.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+}
+
+fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let focused = app.focus == Focus::Results;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(" Results ")
+        .border_style(t.border(focused));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let [tabs, summary, body] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    let titles: Vec<String> = Tab::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{} {}", i + 1, t.title()))
+        .collect();
+    let idx = Tab::ALL.iter().position(|x| *x == app.tab).unwrap_or(0);
+    f.render_widget(
+        Tabs::new(titles)
+            .select(idx)
+            .highlight_style(t.accent().add_modifier(Modifier::REVERSED)),
+        tabs,
+    );
+    f.render_widget(Paragraph::new(summary_lines(app, t)), summary);
+    let lines = match (&app.estimate, app.tab) {
+        (None, _) => vec![
+            Line::styled("These inputs cannot be estimated:", t.bad()),
+            Line::from(app.error.clone().unwrap_or_default()),
+        ],
+        (Some(_), Tab::Memory) => memory_lines(app, t, body.width),
+        (Some(_), Tab::Cost) => return draw_cost(f, app, t, body),
+        (Some(_), Tab::Deploy) => return draw_deploy(f, app, t, body),
+        (Some(_), Tab::Compare) => return draw_compare(f, app, t, body),
+        (Some(_), Tab::Plan) => return draw_plan(f, app, t, body),
+    };
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((app.scroll, 0)),
+        body,
+    );
+}
+
+fn summary_lines(app: &App, t: Theme) -> Vec<Line<'static>> {
+    let Some(e) = &app.estimate else {
+        return vec![Line::styled("error", t.bad())];
+    };
+    let p = &e.params;
+    let w = &e.workload;
+    vec![
+        Line::from(vec![
+            Span::styled(e.model.clone(), t.accent()),
+            Span::raw(format!(" · {}", e.method.describe())),
+        ]),
+        Line::from(format!(
+            "train {} of {} ({:.4}%) · export {} · {} steps",
+            fmt::short(p.trainable),
+            fmt::short(p.all),
+            p.trainable_percent,
+            fmt::bytes(p.artifact.export_bytes as f64),
+            fmt::count(w.steps()),
+        )),
+    ]
+}
+
+fn draw_status(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let line = match &app.error {
+        Some(e) => Line::styled(format!(" error: {e}"), t.bad()),
+        None => Line::from(format!(" {}", app.status)),
+    };
+    f.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_hints(f: &mut Frame, t: Theme, area: Rect) {
+    let mut spans = vec![Span::raw(" ")];
+    for k in KEYS {
+        if let Some((keys, label)) = k.hint {
+            spans.push(Span::styled(keys, t.accent()));
+            spans.push(Span::styled(format!(" {label}  "), t.dim()));
+        }
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_help(f: &mut Frame, t: Theme, area: Rect) {
+    let w = 70.min(area.width.saturating_sub(4));
+    let h = (KEYS.len() as u16 + 4).min(area.height.saturating_sub(2));
+    let r = Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    );
+    let mut lines: Vec<Line> = KEYS
+        .iter()
+        .map(|k| {
+            Line::from(vec![
+                Span::styled(format!(" {:<16}", k.keys), t.accent()),
+                Span::raw(k.what),
+            ])
+        })
+        .collect();
+    lines.push(Line::from(""));
+    lines.push(Line::styled(" any key closes this help", t.dim()));
+    f.render_widget(Clear, r);
+    f.render_widget(
+        Paragraph::new(lines).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(" Keys ")
+                .border_style(t.accent()),
+        ),
+        r,
+    );
+}
+
+/// Cut a value to `n` characters, marking the cut with `…`.
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}

@@ -1,0 +1,264 @@
+//! The Plan tab: the planner's cheapest, fastest and Pareto plans under the constraints.
+
+use super::*;
+
+pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let q = app.inputs.plan_query();
+    let wide = area.width >= 120;
+    let constraints = format!(
+        "deadline {} · budget {} · max {} GPUs · QLoRA {}",
+        q.deadline_hours.map_or("none".into(), |d| format!("{d} h")),
+        q.budget
+            .map_or("none".into(), |b| format!("{b} {}", q.budget_currency)),
+        q.max_gpus,
+        if q.allow_quantization {
+            "allowed"
+        } else {
+            "off"
+        },
+    );
+    let filters = format!(
+        "provider {} · currency {} · billing {}",
+        app.value(Field::Provider),
+        app.value(Field::Currency),
+        app.value(Field::Billing),
+    );
+    // Wide: constraints and filters on one line; narrow: one line each.
+    let mut head_lines = if wide {
+        vec![Line::from(format!("{constraints} · {filters}"))]
+    } else {
+        vec![Line::from(constraints), Line::from(filters)]
+    };
+    let Some(r) = &app.plan else {
+        head_lines.extend([
+            Line::from(""),
+            Line::styled("The planner cannot run on these inputs:", t.bad()),
+            Line::from(app.plan_error.clone().unwrap_or_default()),
+        ]);
+        f.render_widget(Paragraph::new(head_lines).wrap(Wrap { trim: false }), area);
+        return;
+    };
+    let searched = format!(
+        "searched {} configurations · {} candidates fit · {} feasible",
+        fmt::count(r.configurations),
+        fmt::count(r.candidates),
+        fmt::count(r.feasible),
+    );
+    head_lines.push(Line::styled(searched, t.dim()));
+    if let Some(reason) = &r.infeasible {
+        let mut lines = head_lines;
+        lines.extend([
+            Line::from(""),
+            Line::styled("NO FEASIBLE PLAN", t.bad()),
+            Line::styled(reason.clone(), t.bad()),
+            Line::from(""),
+            Line::styled(
+                "raise the budget or the deadline (0 = none), allow QLoRA, raise max gpus, or change the provider/billing",
+                t.dim(),
+            ),
+        ]);
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+        return;
+    }
+    let best: Vec<&Plan> = r.cheapest.iter().chain(r.fastest.iter()).collect();
+    // Wide: the best plans as table rows. Narrow: a three-line card each.
+    let best_h = if wide {
+        best.len() as u16 + 1
+    } else {
+        3 * best.len() as u16
+    };
+    let front_h = (r.pareto.len().saturating_sub(app.scroll as usize) + 1) as u16;
+    // The notes take what the tables leave (a blank line and at least two lines).
+    let [head, best_area, _, front_title, front, foot] = Layout::vertical([
+        Constraint::Length(head_lines.len() as u16),
+        Constraint::Length(best_h),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(front_h),
+        Constraint::Min(3),
+    ])
+    .areas(area);
+    f.render_widget(Paragraph::new(head_lines), head);
+    if wide {
+        f.render_widget(plan_table(best.into_iter(), 0, wide, "plan", t), best_area);
+    } else {
+        let lines: Vec<Line> = best.iter().flat_map(|p| plan_card(p, t)).collect();
+        f.render_widget(Paragraph::new(lines), best_area);
+    }
+    f.render_widget(
+        Paragraph::new(Line::styled(
+            format!(
+                "Pareto front: cost vs time, cheapest first ({} plans)",
+                r.pareto.len()
+            ),
+            t.accent(),
+        )),
+        front_title,
+    );
+    f.render_widget(
+        plan_table(r.pareto.iter(), app.scroll as usize, wide, "#", t),
+        front,
+    );
+    f.render_widget(
+        Paragraph::new(
+            plan_notes(r)
+                .into_iter()
+                .map(|n| Line::styled(n, t.dim()))
+                .collect::<Vec<_>>(),
+        )
+        .wrap(Wrap { trim: true }),
+        foot,
+    );
+}
+
+/// The cost of a plan as the planner ranked it (its currency), then the offer's display currency
+/// and USD where they differ.
+pub(super) fn plan_costs(p: &Plan) -> String {
+    let j = &p.offer.job;
+    let mut out = fmt::money(p.cost, &p.currency);
+    if j.display_currency != p.currency {
+        out.push_str(&format!(
+            " = {}",
+            fmt::money(j.cost_display, &j.display_currency)
+        ));
+    }
+    if p.currency != "USD" && j.display_currency != "USD" {
+        out.push_str(&format!(" = {}", fmt::money(p.offer.cost_usd, "USD")));
+    }
+    out
+}
+
+pub(super) fn plan_card(p: &Plan, t: Theme) -> Vec<Line<'static>> {
+    let j = &p.offer.job;
+    let w = &p.workload;
+    vec![
+        Line::from(vec![
+            Span::styled(format!("{:<9}", p.label), t.accent()),
+            Span::styled(plan_costs(p), t.good()),
+            Span::raw(format!(" · {}", fmt::hours(p.wall_hours))),
+        ]),
+        Line::from(format!(
+            "  {} {} ({}) · {}",
+            j.provider,
+            j.instance,
+            j.region,
+            j.billing.as_str()
+        )),
+        Line::from(format!(
+            "  {}×{} · {} · mb {}×{} · ckpt {} · ZeRO {} · {}/GPU",
+            j.hardware,
+            w.gpus,
+            p.method.kind.as_str(),
+            w.micro_batch,
+            w.grad_accum,
+            on_off(w.grad_checkpointing),
+            w.zero,
+            fmt::gib(p.device.memory.total as f64),
+        )),
+    ]
+}
+
+pub(super) fn on_off(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+/// Plans as a table: every column when wide; the ranking columns when narrow.
+pub(super) fn plan_table<'a>(
+    plans: impl Iterator<Item = &'a Plan>,
+    skip: usize,
+    wide: bool,
+    first: &'a str,
+    t: Theme,
+) -> Table<'a> {
+    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
+        (
+            vec![
+                first, "provider", "instance", "hw×n", "billing", "method", "mb×acc", "ckpt",
+                "ZeRO", "mem/GPU", "wall", "job cost", "USD",
+            ],
+            vec![
+                Constraint::Length(8),
+                Constraint::Length(8),
+                Constraint::Fill(1),
+                Constraint::Length(12),
+                Constraint::Length(9),
+                Constraint::Length(6),
+                Constraint::Length(6),
+                Constraint::Length(4),
+                Constraint::Length(4),
+                Constraint::Length(9),
+                Constraint::Length(9),
+                Constraint::Length(12),
+                Constraint::Length(8),
+            ],
+        )
+    } else {
+        (
+            vec![
+                first, "provider", "hw×n", "billing", "wall", "job cost", "USD",
+            ],
+            vec![
+                Constraint::Length(3),
+                Constraint::Length(9),
+                Constraint::Fill(1),
+                Constraint::Length(9),
+                Constraint::Length(8),
+                Constraint::Length(11),
+                Constraint::Length(8),
+            ],
+        )
+    };
+    let rows = plans.enumerate().skip(skip).map(move |(i, p)| {
+        let j = &p.offer.job;
+        let w = &p.workload;
+        // The best plans by name, the Pareto front by rank.
+        let name = match p.label.as_str() {
+            "pareto" => (i + 1).to_string(),
+            l => l.to_string(),
+        };
+        let mut cells = vec![name, j.provider.clone()];
+        if wide {
+            cells.push(j.instance.clone());
+        }
+        cells.push(format!("{}×{}", j.hardware, w.gpus));
+        cells.push(j.billing.as_str().into());
+        if wide {
+            cells.push(p.method.kind.as_str().into());
+            cells.push(format!("{}×{}", w.micro_batch, w.grad_accum));
+            cells.push(on_off(w.grad_checkpointing).into());
+            cells.push(w.zero.to_string());
+            cells.push(fmt::gib(p.device.memory.total as f64));
+        }
+        cells.push(fmt::hours(p.wall_hours));
+        cells.push(fmt::money(j.cost_display, &j.display_currency));
+        cells.push(format!("{:.2}", p.offer.cost_usd));
+        Row::new(cells)
+    });
+    Table::new(rows, widths).header(Row::new(header).style(t.accent()))
+}
+
+/// Why the best plans were chosen, their caveats, then the planner's notes.
+pub(super) fn plan_notes(r: &PlanResult) -> Vec<String> {
+    // (labels, caveat), one entry per distinct caveat.
+    let mut caveats: Vec<(Vec<&str>, &str)> = Vec::new();
+    for p in r.cheapest.iter().chain(r.fastest.iter()) {
+        if let Some(c) = &p.offer.job.caveat {
+            match caveats.iter_mut().find(|(_, x)| x == c) {
+                Some((labels, _)) => labels.push(&p.label),
+                None => caveats.push((vec![&p.label], c)),
+            }
+        }
+    }
+    let mut notes = vec![String::new()];
+    notes.extend(
+        caveats
+            .into_iter()
+            .map(|(labels, c)| format!("{}: {c}", labels.join(", "))),
+    );
+    notes.extend(r.notes.iter().cloned());
+    notes
+}
