@@ -4,7 +4,7 @@
 //!
 //! Frozen weights go through [`FrozenLinear`], a `CustomOp1` whose backward returns only the input
 //! gradient, so a frozen `W` never gets a `dW` (candle's own matmul backward always computes
-//! both, see shared/reference/stack.md §2). Trainable tensors are [`Var`]s; nothing else is.
+//! both, see candle's autograd). Trainable tensors are [`Var`]s; nothing else is.
 
 use candle_core::backend::BackendStorage;
 use candle_core::{

@@ -47,7 +47,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
                 ]);
             }
             let mut notes = vec![format!(
-                "asserted rows must stay within {:.0}% memory and {:.0}% step time (tests/physics.rs)",
+                "asserted rows must stay within {:.0}% memory and {:.0}% step time (tests/it/physics.rs)",
                 MEMORY_TOLERANCE * 100.0,
                 TIME_TOLERANCE * 100.0
             )];
@@ -85,7 +85,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
                 }
             }
             notes.push(
-                "serving rows: sources in src/deploy/validate.rs; asserted in tests/deploy.rs"
+                "serving rows: sources in src/core/deploy/validate.rs; asserted in tests/it/deploy.rs"
                     .into(),
             );
             let doc = Document {

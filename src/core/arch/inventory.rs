@@ -184,9 +184,11 @@ impl Inventory {
             )));
         }
         if task == Task::SeqCls && num_labels == 0 {
-            return Err(Error::input(
-                "--num-labels must be at least 1 for --task seq-cls",
-            ));
+            return Err(Error::Invalid {
+                field: "num-labels",
+                value: "0".into(),
+                expected: "at least 1 for a sequence-classification head".into(),
+            });
         }
         let h = p.hidden_size;
         let ff = p.intermediate_size;

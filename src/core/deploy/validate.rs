@@ -1,6 +1,6 @@
-//! Predictions of the serving model against published inference rows
-//! (`shared/reference/measurements.md` §2). `peftcost validate` prints [`validation_rows`];
-//! `tests/deploy.rs` asserts the rows marked `asserted`.
+//! Predictions of the serving model against published inference rows (each row cites its
+//! source). `peftcost validate` prints [`validation_rows`]; `tests/it/deploy.rs` asserts the rows
+//! marked `asserted`.
 //!
 //! Tolerances: memory within 15 %, speed (tokens/s, sequences/s) and latency within 35 %.
 
@@ -438,6 +438,6 @@ pub fn validation_rows() -> Result<Vec<ValidationRow>> {
     }
 
     // Rows are asserted unless marked otherwise above, so a drift out of tolerance fails
-    // tests/deploy.rs instead of silently dropping the row.
+    // tests/it/deploy.rs instead of silently dropping the row.
     Ok(rows)
 }

@@ -1,4 +1,4 @@
-//! Predictions against published training measurements (shared/reference/measurements.md §1).
+//! Predictions against published training measurements (published training rows; each row cites its source).
 //!
 //! Each row rebuilds the published setup as a scenario and compares memory per device and
 //! seconds per optimizer step. Rows marked `asserted` carry the accuracy targets (memory within

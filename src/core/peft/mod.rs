@@ -330,16 +330,9 @@ fn default_ia3(p: &ModelProfile) -> (Vec<&'static str>, Vec<&'static str>, Optio
     }
 }
 
-fn check_positive(name: &str, v: u64, max: u64) -> Result<()> {
-    if v == 0 {
-        return Err(Error::input(format!("{name} must be at least 1")));
-    }
-    if v > max {
-        return Err(Error::input(format!(
-            "{name} = {v} is absurd (at most {max})"
-        )));
-    }
-    Ok(())
+/// `1 <= v <= max` for the field `field` (its canonical name; the CLI shows it as a flag).
+fn check_positive(field: &'static str, v: u64, max: u64) -> Result<()> {
+    crate::core::estimate::workload::bounded(field, v, 1, max)
 }
 
 /// Apply a method to a model loaded as `inv`.
@@ -357,7 +350,7 @@ pub fn resolve(p: &ModelProfile, inv: &Inventory, cfg: &MethodConfig) -> Result<
 
     match cfg.kind {
         k @ (MethodKind::Lora | MethodKind::Dora | MethodKind::Qlora) => {
-            check_positive("--rank", cfg.rank, 65_536)?;
+            check_positive("rank", cfg.rank, 65_536)?;
             let (names, note) = match &cfg.targets {
                 Some(t) => (t.clone(), None),
                 None if k == MethodKind::Qlora => (
@@ -398,12 +391,12 @@ pub fn resolve(p: &ModelProfile, inv: &Inventory, cfg: &MethodConfig) -> Result<
         MethodKind::Adapter => {
             let m = match (cfg.bottleneck, cfg.reduction_factor) {
                 (Some(b), _) => {
-                    check_positive("--bottleneck", b, h)?;
+                    check_positive("bottleneck", b, h)?;
                     b
                 }
                 (None, rf) => {
                     let rf = rf.unwrap_or(16);
-                    check_positive("--reduction-factor", rf, h)?;
+                    check_positive("reduction-factor", rf, h)?;
                     h / rf
                 }
             };
@@ -422,20 +415,20 @@ pub fn resolve(p: &ModelProfile, inv: &Inventory, cfg: &MethodConfig) -> Result<
             }
         }
         MethodKind::Prompt => {
-            check_positive("--virtual-tokens", cfg.virtual_tokens, 100_000)?;
+            check_positive("virtual-tokens", cfg.virtual_tokens, 100_000)?;
             virtual_tokens = cfg.virtual_tokens;
             added = cfg.virtual_tokens * h;
         }
         MethodKind::Ptuning => {
-            check_positive("--virtual-tokens", cfg.virtual_tokens, 100_000)?;
+            check_positive("virtual-tokens", cfg.virtual_tokens, 100_000)?;
             virtual_tokens = cfg.virtual_tokens;
             let enc = cfg.encoder_hidden.unwrap_or(h);
-            check_positive("--encoder-hidden", enc, 1_000_000)?;
+            check_positive("encoder-hidden", enc, 1_000_000)?;
             // PromptEncoder (MLP): Embedding(n, h) + Linear(h,H) + Linear(H,H) + Linear(H,h).
             added = cfg.virtual_tokens * h + (h * enc + enc) + (enc * enc + enc) + (enc * h + h);
         }
         MethodKind::Prefix => {
-            check_positive("--virtual-tokens", cfg.virtual_tokens, 100_000)?;
+            check_positive("virtual-tokens", cfg.virtual_tokens, 100_000)?;
             virtual_tokens = cfg.virtual_tokens;
             let n = cfg.virtual_tokens;
             if p.family.layout() == Layout::ChatGlm {
