@@ -46,13 +46,18 @@ crate::core::units::named!(
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Precision {
+    /// 16-bit floating point (IEEE half).
     Fp16,
+    /// 16-bit bfloat.
     Bf16,
+    /// 8-bit integer weights.
     Int8,
+    /// 4-bit integer weights (see [`Int4Format`]).
     Int4,
 }
 
 impl Precision {
+    /// The lowercase name, e.g. `bf16`.
     pub fn as_str(self) -> &'static str {
         match self {
             Precision::Fp16 => "fp16",
@@ -70,13 +75,17 @@ impl Precision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Int4Format {
+    /// GPTQ (the default).
     #[default]
     Gptq,
+    /// AWQ.
     Awq,
+    /// GGUF Q4_K_M (llama.cpp).
     GgufQ4km,
 }
 
 impl Int4Format {
+    /// The kebab-case name, e.g. `gguf-q4km`.
     pub fn as_str(self) -> &'static str {
         match self {
             Int4Format::Gptq => "gptq",
@@ -170,8 +179,11 @@ impl Assumptions {
 /// rest (embeddings, head, norms).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WeightFormat {
+    /// Display name of the format.
     pub name: String,
+    /// Bits per weight of the block Linears.
     pub linear_bits: f64,
+    /// Bits per weight of the other tensors (embeddings, head, norms).
     pub other_bits: f64,
     /// Multiplies the achievable bandwidth while reading these weights.
     pub kernel_factor: f64,
@@ -291,7 +303,9 @@ pub fn block_linear_params(inv: &Inventory) -> u64 {
 pub struct Workload {
     /// Requests per second (all tasks together).
     pub qps: f64,
+    /// Input (prompt) tokens per request.
     pub input_tokens: u64,
+    /// Output (generated) tokens per request.
     pub output_tokens: u64,
     /// Maximum tokens per request the server reserves KV cache for.
     pub context: u64,
@@ -376,15 +390,21 @@ impl Workload {
 /// One purchasable offer, prices already in the display currency.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Quote {
+    /// Cloud provider.
     pub provider: String,
+    /// Instance (machine type) name.
     pub instance: String,
+    /// Region of the price.
     pub region: String,
     /// Hardware profile id.
     pub hardware: String,
     /// Devices per machine: each runs one replica.
     pub gpus: u64,
+    /// Price of one machine per hour, in `currency`.
     pub hourly: f64,
+    /// Price of one machine per month, in `currency`, where the provider sells monthly.
     pub monthly: Option<f64>,
+    /// Display currency code of the prices.
     pub currency: String,
 }
 
@@ -401,8 +421,11 @@ impl Quote {
 /// What the request asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Request {
+    /// Precision the weights are served in.
     pub precision: Precision,
+    /// Storage format used for int4 weights.
     pub int4_format: Int4Format,
+    /// The traffic to serve.
     pub workload: Workload,
     /// LoRA tasks served on one base (0: none).
     pub adapters: u64,
@@ -449,18 +472,31 @@ pub fn quotes(
 /// One row of the deployment table: a model on a target at the best precision that fits.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct TableRow {
+    /// Model id.
     pub model: String,
+    /// Hardware profile id.
     pub hardware: String,
+    /// Whether the model fits at any precision.
     pub fits: bool,
+    /// Best precision that fits, if any.
     pub precision: Option<String>,
+    /// Weight format at that precision.
     pub weights_format: Option<String>,
+    /// Average bits per weight at that precision.
     pub bits_per_weight: Option<f64>,
+    /// Output tokens per second of one instance (decoders).
     pub tokens_per_second: Option<f64>,
+    /// Sequences embedded per second by one instance (encoders).
     pub embeddings_per_second: Option<f64>,
+    /// Instances needed for the traffic.
     pub instances: u64,
+    /// Monthly cost of the cheapest offer, in `currency`.
     pub monthly_cost: Option<f64>,
+    /// Display currency code.
     pub currency: String,
+    /// Provider of the cheapest offer.
     pub provider: Option<String>,
+    /// Instance name of the cheapest offer.
     pub instance: Option<String>,
 }
 

@@ -12,35 +12,52 @@ use crate::core::peft::{self, MethodConfig, MethodKind};
 /// The cheapest offer for the instances a target needs.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OfferChoice {
+    /// Cloud provider of the offer.
     pub provider: String,
+    /// Instance (machine type) name.
     pub instance: String,
+    /// Region the price is quoted for.
     pub region: String,
+    /// Devices (GPUs) per machine.
     pub gpus_per_machine: u64,
+    /// Machines needed to host all instances.
     pub machines: u64,
     /// `monthly` or `on-demand` (price per hour × hours per month).
     pub billing: String,
+    /// Price of one machine per month, in `currency`.
     pub price_per_machine_month: f64,
+    /// Total per month for all machines, in `currency`.
     pub monthly_cost: f64,
+    /// Currency code of the prices (e.g. `USD`).
     pub currency: String,
 }
 
 /// One base with N adapters on shared instances vs N merged models on their own instances.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct AdapterSummary {
+    /// Number of adapters served.
     pub adapters: u64,
     /// Bytes of one LoRA adapter (fp16) with the model's default LoRA.
     pub adapter_bytes: f64,
+    /// Trainable parameters of one adapter.
     pub adapter_trainable_params: u64,
     /// Per-token compute overhead of unmerged LoRA (fraction).
     pub compute_overhead: f64,
+    /// Bytes of memory for the base weights plus all adapters on one shared instance.
     pub shared_memory_bytes: f64,
+    /// Bytes of memory for N merged copies of the weights.
     pub merged_memory_bytes: f64,
+    /// Instances needed when the adapters share a base model.
     pub shared_instances: u64,
+    /// Instances needed for N merged models (0 when a merged model does not fit).
     pub merged_instances: u64,
+    /// Monthly cost of the shared instances, in the display currency.
     pub shared_monthly_cost: Option<f64>,
+    /// Monthly cost of the merged instances, in the display currency.
     pub merged_monthly_cost: Option<f64>,
     /// merged − shared, in the display currency.
     pub saving: Option<f64>,
+    /// `saving` as a fraction of the merged cost.
     pub saving_fraction: Option<f64>,
     /// Whether each merged model fits one device at this precision.
     pub merged_fits: bool,
@@ -49,27 +66,41 @@ pub struct AdapterSummary {
 /// The result on one hardware profile.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TargetResult {
+    /// Hardware profile id.
     pub hardware: String,
+    /// Hardware display name.
     pub hardware_name: String,
+    /// `gpu` or `cpu`.
     pub kind: String,
+    /// Serving precision.
     pub precision: Precision,
+    /// Name of the weight format used.
     pub weights_format: String,
     /// Average over every tensor.
     pub bits_per_weight: f64,
     /// Bits per weight of the block Linears (the quantized part).
     pub linear_bits_per_weight: f64,
+    /// Bytes of model weights in this format.
     pub weights_bytes: f64,
+    /// Bytes of all served adapters.
     pub adapters_bytes: f64,
+    /// Bytes of runtime overhead reserved on the device.
     pub overhead_bytes: f64,
+    /// Bytes of device memory usable for weights, adapters and KV cache.
     pub usable_memory_bytes: f64,
+    /// KV-cache bytes per token (0 for encoders).
     pub kv_bytes_per_token: f64,
+    /// KV-cache bytes per sequence of `context` tokens (0 for encoders).
     pub kv_bytes_per_sequence: f64,
+    /// Whether at least one sequence fits next to the weights.
     pub fits: bool,
     /// Sequences of `context` tokens whose KV cache fits next to the weights (0 if none).
     pub max_sequences: u64,
     /// Batch used: the largest that fits memory, `max_batch` and the TPOT target.
     pub batch: u64,
+    /// Time to first token (prefill of the input), in seconds.
     pub ttft_seconds: Option<f64>,
+    /// Time per output token (one decode step at `batch`), in seconds.
     pub tpot_seconds: Option<f64>,
     /// Decode tokens/s of one instance at `batch` (all sequences together).
     pub decode_tokens_per_second: Option<f64>,
@@ -77,57 +108,95 @@ pub struct TargetResult {
     pub output_tokens_per_second: Option<f64>,
     /// Encoders: sequences embedded per second by one instance.
     pub embeddings_per_second: Option<f64>,
+    /// Requests per second one instance sustains.
     pub requests_per_second: Option<f64>,
+    /// Instances needed for the requested queries per second.
     pub instances: u64,
+    /// Fraction of the instances' capacity the requested load uses.
     pub utilisation: Option<f64>,
+    /// Whether the TTFT target is met (`None` without a target).
     pub meets_ttft: Option<bool>,
+    /// Whether the TPOT target is met (`None` without a target).
     pub meets_tpot: Option<bool>,
+    /// The cheapest offer for `instances`, if any.
     pub offer: Option<OfferChoice>,
+    /// Monthly cost of the chosen offer, in the display currency.
     pub monthly_cost: Option<f64>,
     /// Per million output tokens (decoders) or embeddings (encoders).
     pub cost_per_million: Option<f64>,
+    /// What `cost_per_million` counts: `output tokens` or `embeddings`.
     pub cost_unit: String,
+    /// Shared-base vs merged comparison when adapters are served.
     pub adapters: Option<AdapterSummary>,
+    /// Notes about this target (fit, fallbacks, missed targets).
     pub notes: Vec<String>,
 }
 
 /// One flat CSV row per target.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TargetCsvRow {
+    /// Model id.
     pub model: String,
+    /// Hardware profile id.
     pub hardware: String,
+    /// Serving precision.
     pub precision: String,
+    /// Name of the weight format used.
     pub weights_format: String,
+    /// Average bits per weight over every tensor.
     pub bits_per_weight: f64,
+    /// Whether at least one sequence fits.
     pub fits: bool,
+    /// Model weights, in GiB.
     pub weights_gib: f64,
+    /// Sequences of `context` tokens that fit in memory.
     pub max_sequences: u64,
+    /// Batch used.
     pub batch: u64,
+    /// Time to first token, in seconds.
     pub ttft_seconds: Option<f64>,
+    /// Time per output token, in seconds.
     pub tpot_seconds: Option<f64>,
+    /// Output tokens per second of one instance, prefill included.
     pub tokens_per_second: Option<f64>,
+    /// Encoders: sequences embedded per second by one instance.
     pub embeddings_per_second: Option<f64>,
+    /// Instances needed for the requested load.
     pub instances: u64,
+    /// Fraction of the instances' capacity used.
     pub utilisation: Option<f64>,
+    /// Provider of the cheapest offer.
     pub provider: Option<String>,
+    /// Instance name of the cheapest offer.
     pub instance: Option<String>,
+    /// Monthly cost, in `currency`.
     pub monthly_cost: Option<f64>,
+    /// Cost per million output tokens or embeddings, in `currency`.
     pub cost_per_million: Option<f64>,
+    /// What `cost_per_million` counts: `output tokens` or `embeddings`.
     pub cost_unit: String,
+    /// Currency code of the offer.
     pub currency: Option<String>,
 }
 
 /// The whole answer of `deploy`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Deployment {
+    /// Model id.
     pub model: String,
+    /// Whether the model is an encoder (embeddings, no decoding).
     pub encoder: bool,
+    /// Total parameters of the model.
     pub params: u64,
+    /// The serving request (workload, precision, targets, adapters).
     pub request: Request,
+    /// Display currency code.
     pub currency: String,
+    /// The assumptions used by the formulas.
     pub assumptions: Assumptions,
     /// Cheapest first; targets that do not fit or have no offer last.
     pub targets: Vec<TargetResult>,
+    /// Notes that apply to the whole deployment.
     pub notes: Vec<String>,
     /// When nothing fits: which precision or hardware would.
     pub suggestions: Vec<DeploySuggestion>,
@@ -159,6 +228,7 @@ pub enum DeploySuggestion {
 }
 
 impl Deployment {
+    /// One flat CSV row per target, with weights in GiB and figures rounded.
     pub fn csv_rows(&self) -> Vec<TargetCsvRow> {
         self.targets
             .iter()
@@ -456,7 +526,9 @@ fn throughput(s: &Served, w: &Workload, encoder: bool, max_sequences: u64) -> Th
 
 /// The model being served: its profile, inventory and the size of one LoRA adapter.
 pub struct ServedModel<'a> {
+    /// The model's profile.
     pub profile: &'a ModelProfile,
+    /// The parameter inventory of the model as loaded for serving.
     pub inv: Inventory,
     /// Parameters of one adapter (the default LoRA), 0 when no adapters are served.
     pub adapter_params: u64,

@@ -11,21 +11,30 @@ use crate::core::peft::{AdapterStyle, MethodKind};
 /// `method` in the JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MethodSummary {
+    /// The PEFT method.
     pub kind: MethodKind,
+    /// LoRA rank (LoRA-family methods only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rank: Option<u64>,
+    /// LoRA alpha scaling (LoRA-family methods only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub alpha: Option<f64>,
+    /// Module names the method is applied to.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// Modules trained in full and saved alongside the adapter.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub modules_to_save: Vec<String>,
+    /// Adapter placement style (adapter method only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adapter_style: Option<AdapterStyle>,
+    /// Adapter bottleneck width (adapter method only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bottleneck: Option<u64>,
+    /// Number of virtual tokens (prompt-learning methods only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub virtual_tokens: Option<u64>,
+    /// The task head the model is loaded with.
     pub task: Task,
 }
 
@@ -83,25 +92,33 @@ pub struct FlopsSection {
     pub total: f64,
     /// Processed tokens of the whole job (with prompt tuning's virtual tokens).
     pub tokens: f64,
+    /// FLOPs per token split by term.
     pub breakdown: FlopsPerToken,
 }
 
 /// One hardware profile's answer: `devices[]` in the JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DeviceResult {
+    /// Hardware profile id.
     pub hardware: String,
+    /// Hardware display name.
     pub name: String,
     /// The dtype training runs in on this device (after any fallback).
     pub dtype: Dtype,
+    /// Whether the memory total fits the device capacity.
     pub fits: bool,
+    /// Memory per device split by term, in bytes.
     pub memory: MemoryBreakdown,
+    /// Device memory capacity, in bytes.
     pub capacity_bytes: u64,
     /// Capacity minus total (negative when it does not fit).
     pub headroom_bytes: i64,
+    /// Largest micro-batch that fits on the device, in sequences.
     pub max_micro_batch: u64,
     /// One optimizer step (micro_batch x grad_accum sequences per device); `null` where the
     /// profile has no peak for the dtype.
     pub step_seconds: Option<f64>,
+    /// Processed tokens per second across all devices.
     pub tokens_per_second: Option<f64>,
     /// The whole job.
     pub hours: Option<f64>,
@@ -109,6 +126,7 @@ pub struct DeviceResult {
     pub mfu: f64,
     /// Whether `mfu` comes from a `peftcost bench` calibration rather than the default.
     pub calibrated: bool,
+    /// Why the dtype fell back or the time is unknown, if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
@@ -153,61 +171,107 @@ impl DeviceResult {
 /// One estimate.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Estimate {
+    /// Model id.
     pub model: String,
+    /// The method as resolved on the model.
     pub method: MethodSummary,
+    /// Parameter counts and export sizes.
     pub params: ParamsSection,
+    /// The training workload.
     pub workload: Workload,
+    /// Compute of the job, in FLOPs.
     pub flops: FlopsSection,
+    /// One result per hardware profile.
     pub devices: Vec<DeviceResult>,
+    /// The assumptions used by the formulas.
     pub assumptions: Assumptions,
     /// Offers whose hardware fits, cheapest first (empty until [`Estimate::with_offers`]).
     pub offers: Vec<super::OfferResult>,
     /// What would make it fit, when it fits nowhere.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<super::Suggestion>,
+    /// Notes from resolving the method.
     pub notes: Vec<String>,
 }
 
 /// One CSV row (headers documented in the README).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EstimateCsvRow {
+    /// Model id.
     pub model: String,
+    /// PEFT method name.
     pub method: String,
+    /// LoRA rank, if a LoRA-family method.
     pub rank: Option<u64>,
+    /// Target modules joined with `;`.
     pub targets: String,
+    /// Parameters of the base model as loaded.
     pub total_params: u64,
+    /// peft's "trainable params".
     pub trainable_params: u64,
+    /// peft's "all params".
     pub all_params: u64,
+    /// Trainable parameters as a percent of all parameters.
     pub trainable_percent: f64,
+    /// Bytes the export step writes.
     pub export_bytes: u64,
+    /// Training samples per epoch.
     pub samples: u64,
+    /// Sequence length, in tokens.
     pub seq_len: u64,
+    /// Number of epochs.
     pub epochs: u64,
+    /// Sequences per device per micro-batch.
     pub micro_batch: u64,
+    /// Gradient accumulation steps.
     pub grad_accum: u64,
+    /// Number of devices.
     pub gpus: u64,
+    /// Whether gradient checkpointing is on.
     pub grad_checkpointing: bool,
+    /// Hardware profile id.
     pub hardware: String,
+    /// Dtype training runs in on this device.
     pub dtype: String,
+    /// Whether the job fits in device memory.
     pub fits: bool,
+    /// Total memory per device, in bytes.
     pub memory_total_bytes: u64,
+    /// Memory for model weights, in bytes.
     pub memory_weights_bytes: u64,
+    /// Memory for trainable parameters, gradients and optimizer state, in bytes.
     pub memory_trainable_state_bytes: u64,
+    /// Memory for activations, in bytes.
     pub memory_activations_bytes: u64,
+    /// Memory for logits, in bytes.
     pub memory_logits_bytes: u64,
+    /// Runtime overhead memory, in bytes.
     pub memory_overhead_bytes: u64,
+    /// Device memory capacity, in bytes.
     pub capacity_bytes: u64,
+    /// Largest micro-batch that fits, in sequences.
     pub max_micro_batch: u64,
+    /// Seconds per optimizer step.
     pub step_seconds: Option<f64>,
+    /// Processed tokens per second across all devices.
     pub tokens_per_second: Option<f64>,
+    /// Wall-clock hours of the whole job.
     pub hours: Option<f64>,
+    /// Provider of the cheapest offer on this hardware.
     pub cheapest_provider: Option<String>,
+    /// Instance name of the cheapest offer.
     pub cheapest_instance: Option<String>,
+    /// Billing of the cheapest offer (e.g. on-demand or spot).
     pub cheapest_billing: Option<String>,
+    /// Cost of the job on the cheapest offer, in `cheapest_currency`.
     pub cheapest_cost: Option<f64>,
+    /// Currency code of `cheapest_cost`.
     pub cheapest_currency: Option<String>,
+    /// Cost of the job on the cheapest offer, in USD.
     pub cheapest_cost_usd: Option<f64>,
+    /// Cost of the job on the cheapest offer, in CNY.
     pub cheapest_cost_cny: Option<f64>,
+    /// Date the cheapest offer's price was recorded.
     pub pricing_as_of: Option<String>,
 }
 
