@@ -4,9 +4,9 @@ use clap::Args;
 
 use super::{emit, Context, Format, ScenarioArgs};
 use crate::core::error::Result;
-use crate::core::estimate::{Assumptions, Change, Estimate, OfferQuery, Prepared, Suggestion};
+use crate::core::estimate::{Assumptions, Estimate, OfferQuery};
 use crate::core::pricing::{self, Billing};
-use crate::report::{self, fmt, Document, Table};
+use crate::report::{self};
 
 #[derive(Debug, Args)]
 pub struct EstimateArgs {
@@ -114,8 +114,11 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     let text = match args.format {
         Format::Json => report::to_json(&est)?,
         Format::Csv => report::to_csv(&est.csv_rows())?,
-        Format::Table => document(&prepared, &est, args.offers.top).to_text(),
-        Format::Md => document(&prepared, &est, args.offers.top).to_markdown(),
+        Format::Table | Format::Md => args.format.render(&report::estimate::document(
+            &prepared,
+            &est,
+            args.offers.top,
+        )),
     };
     emit(&text)?;
     args.gates.check(
@@ -126,176 +129,10 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     )
 }
 
-/// The tables people read; every number comes from `est`.
-pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
-    let c = &est.params;
-    let mut params = Table::new("Parameters", &["quantity", "value"]);
-    let kv = |k: &str, v: String| vec![k.to_string(), v];
-    params.push(kv(
-        "model",
-        format!("{} ({})", p.scenario.profile.name, est.model),
-    ));
-    params.push(kv("method", est.method.describe()));
-    params.push(kv("total (base model)", fmt::count(c.total)));
-    params.push(kv("trainable", fmt::count(c.trainable)));
-    params.push(kv("all (peft 'all params')", fmt::count(c.all)));
-    params.push(kv("trainable %", format!("{:.4}", c.trainable_percent)));
-    let a = &c.artifact;
-    params.push(kv(
-        "adapter file (fp16 / fp32)",
-        format!(
-            "{} / {}",
-            fmt::bytes(a.adapter_fp16_bytes as f64),
-            fmt::bytes(a.adapter_fp32_bytes as f64)
-        ),
-    ));
-    params.push(kv(
-        "merged model (bf16)",
-        a.merged_bytes
-            .map_or("n/a (cannot be merged)".into(), |b| fmt::bytes(b as f64)),
-    ));
-    params.push(kv("exported artifact", fmt::bytes(a.export_bytes as f64)));
-
-    let w = &est.workload;
-    let mut job = Table::new("Workload (every assumption)", &["setting", "value"]);
-    for (k, v) in [
-        ("samples x epochs", format!("{} x {}", w.samples, w.epochs)),
-        ("tokens per sample", w.seq_len.to_string()),
-        (
-            "micro-batch x grad-accum x gpus",
-            format!("{} x {} x {}", w.micro_batch, w.grad_accum, w.gpus),
-        ),
-        ("optimizer steps", w.steps().to_string()),
-        (
-            "dtype / weights",
-            format!("{} / {}", w.dtype.as_str(), w.weights_dtype.as_str()),
-        ),
-        ("optimizer", w.optimizer.as_str().to_string()),
-        ("gradient checkpointing", w.grad_checkpointing.to_string()),
-        ("attention", format!("{:?}", w.attention).to_lowercase()),
-        ("ZeRO stage", w.zero.to_string()),
-        ("FLOPs per token", format!("{:.3e}", est.flops.per_token)),
-        ("FLOPs of the job", format!("{:.3e}", est.flops.total)),
-        (
-            "runtime overhead / allocator slack",
-            format!(
-                "{} GiB / {:.0}%",
-                est.assumptions.runtime_overhead_gib,
-                est.assumptions.allocator_slack * 100.0
-            ),
-        ),
-    ] {
-        job.push(vec![k.into(), v]);
-    }
-
-    let mut dev = Table::new(
-        "Devices: memory per device in GiB (2^30 bytes)",
-        &[
-            "hardware", "fits", "total", "weights", "state", "activ.", "logits", "overhead",
-            "capacity", "max mb", "step s", "tok/s", "hours", "MFU",
-        ],
-    );
-    let g = |b: u64| format!("{:.2}", b as f64 / fmt::GIB);
-    for d in &est.devices {
-        let m = &d.memory;
-        dev.push(vec![
-            d.hardware.clone(),
-            if d.fits { "yes".into() } else { "NO".into() },
-            g(m.total),
-            g(m.weights),
-            g(m.trainable_state),
-            g(m.activations),
-            g(m.logits),
-            g(m.overhead),
-            g(d.capacity_bytes),
-            d.max_micro_batch.to_string(),
-            d.step_seconds.map_or("-".into(), |s| format!("{s:.2}")),
-            d.tokens_per_second
-                .map_or("-".into(), |t| format!("{t:.0}")),
-            d.hours.map_or("-".into(), fmt::hours),
-            format!("{:.2}{}", d.mfu, if d.calibrated { " cal." } else { "" }),
-        ]);
-    }
-    let mut offers = Table::new(
-        "Offers whose hardware fits, cheapest job first: job = setup + data + train + export",
-        &[
-            "#",
-            "provider",
-            "instance",
-            "hw",
-            "GPUs",
-            "billing",
-            "price/h",
-            "billed h",
-            "setup/data/train/export",
-            "job cost",
-            "USD",
-            "CNY",
-        ],
-    );
-    for (i, o) in est.offers.iter().take(top).enumerate() {
-        let j = &o.job;
-        let b = &j.cost_breakdown;
-        offers.push(vec![
-            (i + 1).to_string(),
-            j.provider.clone(),
-            j.instance.clone(),
-            j.hardware.clone(),
-            format!("{}x{}", j.instances, j.gpus),
-            j.billing.as_str().into(),
-            fmt::money(j.price_per_hour, &j.currency),
-            format!("{:.2}", j.hours),
-            format!(
-                "{:.2}/{:.2}/{:.2}/{:.2}",
-                b.setup, b.data, b.train, b.export
-            ),
-            fmt::money(j.cost, &j.currency),
-            format!("{:.2}", o.cost_usd),
-            format!("{:.2}", o.cost_cny),
-        ]);
-    }
-    let mut notes = est.notes.clone();
-    if !est.offers.is_empty() {
-        notes.push("regions, sources and as_of dates of every offer: --format json|csv, or `peftcost pricing show PROVIDER`".into());
-    }
-    if est.offers.len() > top {
-        notes.push(format!(
-            "{} more offers: --top N, or --format json|csv",
-            est.offers.len() - top
-        ));
-    }
-    if est.offers.iter().any(|o| o.job.caveat.is_some()) {
-        notes.push(format!("spot: {}", pricing::SPOT_CAVEAT));
-    }
-    if est.offers.is_empty() {
-        notes.push(
-            "no offer matches: the hardware does not fit, or the filters exclude every offer"
-                .into(),
-        );
-    }
-    notes.extend(est.devices.iter().filter_map(|d| d.note.clone()));
-    if !est.suggestions.is_empty() {
-        notes.push("fits on no device; what would make it fit:".into());
-        notes.extend(
-            est.suggestions
-                .iter()
-                .map(|s| format!("  {}", suggestion(s))),
-        );
-    }
-    Document {
-        title: format!(
-            "peftcost estimate: {} + {}",
-            est.model,
-            est.method.kind.as_str()
-        ),
-        tables: vec![params, job, dev, offers],
-        notes,
-    }
-}
-
 /// The base scenario and each `--compare` variant, side by side.
 fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
-    use super::compare::{apply, document, Compared};
+    use super::compare::{apply, Compared};
+    use crate::report::compare::document;
     let hardware = ctx.hardware()?.select(&args.hardware)?;
     let pricing = ctx.pricing()?;
     let query = args.offers.query(&pricing.fx)?;
@@ -342,23 +179,5 @@ fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
         &base.devices,
         &pricing.fx,
         query.currency.as_deref(),
-    )
-}
-
-/// A fit remedy in flags, with its memory on the device it was tried on.
-fn suggestion(s: &Suggestion) -> String {
-    let change = match s.change {
-        Change::GradCheckpointing => "--grad-checkpointing".to_string(),
-        Change::MicroBatchOne => "--micro-batch 1 (raise --grad-accum to keep the batch)".into(),
-        Change::QloraCheckpointedMicroBatchOne => {
-            "--method qlora --grad-checkpointing --micro-batch 1".into()
-        }
-        Change::Zero3 { gpus } => format!("--gpus {gpus} --zero 3 --grad-checkpointing"),
-    };
-    let verdict = if s.fits { "fits" } else { "still does not fit" };
-    format!(
-        "{change}: {} on {} ({verdict})",
-        fmt::gib(s.memory as f64),
-        s.hardware
     )
 }

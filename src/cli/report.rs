@@ -251,7 +251,7 @@ fn document(
         // Grouped by target class, in the order of the seed's table.
         let mut rows: Vec<&TableRow> = deploy_rows.iter().collect();
         rows.sort_by_key(|r| DEFAULT_SERVE_TARGETS.iter().position(|t| *t == r.hardware));
-        tables.push(super::deploy::table_of_rows(
+        tables.push(crate::report::deploy::table_of_rows(
             format!(
                 "Deployment cost per month: best precision that fits, {} requests/s, {} in / {} out tokens ({display})",
                 args.qps, args.input_tokens, args.output_tokens

@@ -1,9 +1,15 @@
 //! Renderers: the same rows as a terminal table (comfy-table), Markdown, CSV or JSON.
 //!
-//! Commands build a [`Document`] of [`Table`]s from numbers the core computed; nothing here
-//! computes a number, it only formats.
+//! One document builder per answer (`estimate`, `plan`, `deploy`, `compare`, `bench`, and the
+//! article's `tables`) turns what the core computed into a [`Document`] of [`Table`]s; nothing
+//! here computes a number, it only formats. The command line picks the format.
 
+pub mod bench;
+pub mod compare;
+pub mod deploy;
+pub mod estimate;
 pub mod fmt;
+pub mod plan;
 pub mod tables;
 
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement};
