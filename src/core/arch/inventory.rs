@@ -12,22 +12,35 @@ use crate::core::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
+    /// Query projection.
     Q,
+    /// Key projection.
     K,
+    /// Value projection.
     V,
     /// Fused q, k and v.
     Qkv,
+    /// Attention output projection.
     O,
+    /// MLP gate projection.
     Gate,
+    /// MLP up projection.
     Up,
     /// Fused gate and up.
     GateUp,
+    /// MLP down projection.
     Down,
+    /// A LayerNorm or RMSNorm.
     Norm,
+    /// Token (word) embedding.
     TokenEmbedding,
+    /// Learned position embedding.
     PositionEmbedding,
+    /// Token-type (segment) embedding.
     TokenTypeEmbedding,
+    /// Output head (LM head or classifier).
     Head,
+    /// Pooler (encoders).
     Pooler,
 }
 
@@ -47,18 +60,27 @@ impl Role {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Shape {
+    /// A dense layer `out = W·in + b`.
     Linear {
+        /// Input features.
         inp: u64,
+        /// Output features.
         out: u64,
+        /// Whether it has a bias of `out`.
         bias: bool,
     },
+    /// An embedding table.
     Embedding {
+        /// Number of rows (vocabulary or positions).
         num: u64,
+        /// Embedding width.
         dim: u64,
     },
     /// A norm: `weight` of `dim` and, for LayerNorm, a bias of `dim`.
     Norm {
+        /// Normalised width.
         dim: u64,
+        /// Whether it has a bias (LayerNorm).
         bias: bool,
     },
 }
@@ -92,6 +114,7 @@ impl Shape {
         }
     }
 
+    /// Whether this is a Linear.
     pub fn is_linear(self) -> bool {
         matches!(self, Shape::Linear { .. })
     }
@@ -102,7 +125,9 @@ impl Shape {
 pub struct Module {
     /// Hugging Face name; for block modules relative to `{layer_prefix}.N.`.
     pub name: String,
+    /// What the module does.
     pub role: Role,
+    /// Its shape.
     pub shape: Shape,
     /// Shares its weight with another module (tied LM head): counted once, like torch does.
     pub tied: bool,
@@ -151,6 +176,7 @@ pub enum Task {
 }
 
 impl Task {
+    /// The kebab-case name, e.g. `causal-lm`.
     pub fn as_str(self) -> &'static str {
         match self {
             Task::CausalLm => "causal-lm",
@@ -163,12 +189,15 @@ impl Task {
 /// The modules of a model loaded for a task.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Inventory {
+    /// Name prefix of the blocks, e.g. `model.layers`.
     pub layer_prefix: &'static str,
+    /// Number of blocks.
     pub num_layers: u64,
     /// One block; every block has the same modules.
     pub layer: Vec<Module>,
     /// Embeddings, final norm, head, pooler, classifier: full names.
     pub global: Vec<Module>,
+    /// The task the model is loaded for.
     pub task: Task,
     /// The task head that peft wraps in `modules_to_save` for SEQ_CLS (index into `global`).
     pub classifier: Option<usize>,

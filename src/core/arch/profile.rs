@@ -10,14 +10,19 @@ use crate::core::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
+    /// Llama (`LlamaForCausalLM`).
     Llama,
+    /// Mistral (`MistralForCausalLM`).
     Mistral,
+    /// Qwen2 and Qwen2.5 (`Qwen2ForCausalLM`).
     Qwen2,
     /// Qwen v1 (remote code `QWenLMHeadModel`): fused `c_attn`, `w1`/`w2`/`c_proj` MLP.
     Qwen,
     /// ChatGLM2/3 (remote code): fused multi-query `query_key_value`, fused `dense_h_to_4h`.
     Chatglm,
+    /// MiniCPM (remote code, Llama-like layout).
     Minicpm,
+    /// BERT-style encoders.
     Bert,
 }
 
@@ -26,12 +31,16 @@ pub enum Family {
 pub enum Layout {
     /// `model.layers.N.self_attn.{q,k,v,o}_proj`, `mlp.{gate,up,down}_proj`.
     LlamaLike,
+    /// Qwen v1: fused `c_attn`, `w1`/`w2`/`c_proj` MLP.
     QwenV1,
+    /// ChatGLM2/3: fused `query_key_value`, `dense_h_to_4h`/`dense_4h_to_h` MLP.
     ChatGlm,
+    /// BERT: `attention.self.{query,key,value}`, `intermediate`/`output` dense layers.
     Bert,
 }
 
 impl Family {
+    /// How the family's blocks are laid out.
     pub fn layout(self) -> Layout {
         match self {
             Family::Llama | Family::Mistral | Family::Qwen2 | Family::Minicpm => Layout::LlamaLike,
@@ -41,6 +50,7 @@ impl Family {
         }
     }
 
+    /// The lowercase `model_type`, e.g. `qwen2`.
     pub fn as_str(self) -> &'static str {
         match self {
             Family::Llama => "llama",
@@ -81,6 +91,7 @@ pub enum Norm {
 }
 
 impl Norm {
+    /// Parameters of one norm over `hidden` features.
     pub fn params(self, hidden: u64) -> u64 {
         match self {
             Norm::Rmsnorm => hidden,
@@ -93,35 +104,50 @@ impl Norm {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelProfile {
+    /// Short id used on the command line, e.g. `llama-2-7b`.
     pub id: String,
+    /// Display name.
     pub name: String,
+    /// Other names the model can be looked up by.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The Hugging Face `model_type`.
     pub family: Family,
+    /// Hugging Face repository id, e.g. `meta-llama/Llama-2-7b-hf`.
     #[serde(default)]
     pub hf_repo: String,
+    /// Where the numbers come from (a config URL or file).
     #[serde(default)]
     pub source: String,
     /// The published total parameter count, checked against the inventory in tests.
     #[serde(default)]
     pub published_total: Option<u64>,
+    /// Hidden (model) dimension.
     pub hidden_size: u64,
+    /// Number of transformer blocks.
     pub num_layers: u64,
+    /// Attention (query) heads.
     pub num_heads: u64,
+    /// Key/value heads (equal to `num_heads` without GQA/MQA).
     pub num_kv_heads: u64,
+    /// Dimension of one attention head.
     pub head_dim: u64,
     /// Width of one MLP branch (Qwen v1 configs say 22016; the branch is 11008).
     pub intermediate_size: u64,
+    /// Vocabulary size (rows of the token embedding).
     pub vocab_size: u64,
+    /// Maximum position embeddings (context length, in tokens).
     pub max_position: u64,
     /// BERT token-type vocabulary (0 for decoders).
     #[serde(default)]
     pub type_vocab_size: u64,
+    /// Whether the LM head shares its weight with the token embedding.
     pub tie_word_embeddings: bool,
     /// Bias on q/k/v (or the fused qkv).
     pub qkv_bias: bool,
     /// Bias on the attention output and MLP Linears.
     pub linear_bias: bool,
+    /// Normalisation layer type.
     pub norm: Norm,
     /// BERT pooler (`pooler.dense`).
     #[serde(default)]
@@ -132,6 +158,7 @@ pub struct ModelProfile {
     /// Where `default_targets` come from, printed with the result.
     #[serde(default)]
     pub default_targets_source: Option<String>,
+    /// Free-form notes about the profile.
     #[serde(default)]
     pub notes: Option<String>,
 }

@@ -17,19 +17,29 @@ use crate::core::error::{Error, Result};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum MethodKind {
+    /// LoRA: low-rank A/B matrices on the target Linears.
     #[default]
     Lora,
+    /// DoRA: LoRA plus a trainable magnitude vector per target.
     Dora,
+    /// QLoRA: LoRA on a 4-bit quantized base model.
     Qlora,
+    /// Bottleneck adapters inside each block.
     Adapter,
+    /// Prompt tuning: trainable virtual token embeddings.
     Prompt,
+    /// Prefix tuning: trainable key/value prefixes in every block.
     Prefix,
+    /// P-tuning: virtual tokens produced by a prompt encoder.
     Ptuning,
+    /// IA3: learned scaling vectors on the target modules.
     Ia3,
+    /// Full fine-tuning: every base weight trainable.
     Full,
 }
 
 impl MethodKind {
+    /// Every method, in display order.
     pub const ALL: &'static [MethodKind] = &[
         MethodKind::Lora,
         MethodKind::Dora,
@@ -42,6 +52,7 @@ impl MethodKind {
         MethodKind::Full,
     ];
 
+    /// The lowercase name, e.g. `qlora`.
     pub fn as_str(self) -> &'static str {
         match self {
             MethodKind::Lora => "lora",
@@ -98,9 +109,12 @@ impl MethodKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum LoraBias {
+    /// No bias is trained.
     #[default]
     None,
+    /// Every bias in the model is trained.
     All,
+    /// Only the biases of the LoRA-targeted modules are trained.
     LoraOnly,
 }
 
@@ -140,16 +154,25 @@ crate::core::units::named!(
 /// What the user asked for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MethodConfig {
+    /// The PEFT method.
     pub kind: MethodKind,
+    /// LoRA rank `r`.
     pub rank: u64,
+    /// LoRA `alpha` scaling.
     pub alpha: f64,
     /// `None`: the default targets of the method and model.
     pub targets: Option<Vec<String>>,
+    /// peft's LoRA `bias` option.
     pub lora_bias: LoraBias,
+    /// Bottleneck adapter placement.
     pub adapter_style: AdapterStyle,
+    /// Adapter reduction factor: bottleneck = hidden size / factor (default 16).
     pub reduction_factor: Option<u64>,
+    /// Adapter bottleneck width; overrides `reduction_factor`.
     pub bottleneck: Option<u64>,
+    /// Virtual tokens of prompt, prefix and P-tuning.
     pub virtual_tokens: u64,
+    /// Prefix tuning with a reparameterisation MLP (`prefix_projection`).
     pub prefix_projection: bool,
     /// P-tuning / prefix projection hidden size (`encoder_hidden_size`), default the token dim.
     pub encoder_hidden: Option<u64>,
@@ -180,6 +203,7 @@ impl Default for MethodConfig {
 }
 
 impl MethodConfig {
+    /// The defaults of `kind`.
     pub fn new(kind: MethodKind) -> Self {
         MethodConfig {
             kind,
@@ -219,7 +243,9 @@ impl ParamCounts {
 /// A method applied to one model: every module it touches and every count.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ResolvedMethod {
+    /// The configuration the method was resolved from.
     pub config: MethodConfig,
+    /// Parameter counts as peft prints them.
     pub counts: ParamCounts,
     /// Modules with LoRA (or IA3 vectors).
     pub targets: Vec<ModuleRef>,
@@ -257,6 +283,7 @@ impl ResolvedMethod {
         }
     }
 
+    /// Bottleneck adapters per block: 1 for Pfeiffer, 2 for Houlsby.
     pub fn adapters_per_layer(&self) -> u64 {
         match self.config.adapter_style {
             AdapterStyle::Pfeiffer => 1,

@@ -24,6 +24,7 @@ use crate::core::pricing::{job_cost, Billing, PricingCatalog};
 /// Constraints and the extent of the search.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PlanQuery {
+    /// Which offers to consider (providers, regions, billing, currency).
     pub offers: OfferQuery,
     /// Most GPUs per job.
     pub max_gpus: u64,
@@ -33,6 +34,7 @@ pub struct PlanQuery {
     pub deadline_hours: Option<f64>,
     /// Most money, in `budget_currency`.
     pub budget: Option<f64>,
+    /// Currency code of `budget`.
     pub budget_currency: String,
 }
 
@@ -56,22 +58,30 @@ pub struct Plan {
     pub label: String,
     /// Why this plan was chosen.
     pub why: String,
+    /// The method this plan trains with (may be QLoRA when quantization is allowed).
     pub method: MethodSummary,
+    /// The workload of this plan (GPUs, micro-batch, accumulation, checkpointing, ZeRO).
     pub workload: Workload,
+    /// Memory and time on the offer's hardware.
     pub device: DeviceResult,
+    /// The offer and the job's cost on it.
     pub offer: OfferResult,
     /// Wall-clock hours of the whole job (setup + train + eval + export).
     pub wall_hours: f64,
     /// Cost in the budget currency.
     pub cost: f64,
+    /// Currency code of `cost` (the budget currency).
     pub currency: String,
 }
 
 /// The planner's answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanResult {
+    /// Model id.
     pub model: String,
+    /// The cheapest feasible plan.
     pub cheapest: Option<Plan>,
+    /// The fastest feasible plan.
     pub fastest: Option<Plan>,
     /// Cost vs time: no plan on it is both cheaper and faster than another.
     pub pareto: Vec<Plan>,
@@ -84,6 +94,7 @@ pub struct PlanResult {
     /// Which constraint cannot be met, and by how much, when nothing is feasible.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub infeasible: Option<String>,
+    /// Notes about the search.
     pub notes: Vec<String>,
 }
 
@@ -102,25 +113,45 @@ impl PlanResult {
 /// (headers in the README).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlanCsvRow {
+    /// `cheapest`, `fastest` or `pareto`.
     pub label: String,
+    /// Cloud provider.
     pub provider: String,
+    /// Region of the offer.
     pub region: String,
+    /// Instance (machine type) name.
     pub instance: String,
+    /// Hardware profile id.
     pub hardware: String,
+    /// Number of GPUs the job uses.
     pub gpus: u64,
+    /// Billing mode (e.g. on-demand, spot, monthly).
     pub billing: String,
+    /// PEFT method name.
     pub method: String,
+    /// Sequences per device per micro-batch.
     pub micro_batch: u64,
+    /// Gradient accumulation steps.
     pub grad_accum: u64,
+    /// Whether gradient checkpointing is on.
     pub grad_checkpointing: bool,
+    /// ZeRO stage (0 to 3).
     pub zero: u8,
+    /// Total memory per device, in bytes.
     pub memory_total_bytes: u64,
+    /// Hours of training alone.
     pub train_hours: Option<f64>,
+    /// Wall-clock hours of the whole job (setup + train + eval + export).
     pub wall_hours: f64,
+    /// Cost in the budget currency.
     pub cost: f64,
+    /// Currency code of `cost`.
     pub currency: String,
+    /// Cost on the offer, in the offer's currency.
     pub offer_cost: f64,
+    /// Currency code of `offer_cost`.
     pub offer_currency: String,
+    /// Date the offer's price was recorded.
     pub as_of: String,
 }
 
