@@ -9,13 +9,17 @@ use crate::core::units::named;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Dtype {
+    /// bfloat16 (2 bytes).
     #[default]
     Bf16,
+    /// IEEE half precision (2 bytes).
     Fp16,
+    /// Single precision (4 bytes).
     Fp32,
 }
 
 impl Dtype {
+    /// Bytes per value.
     pub fn bytes(self) -> f64 {
         match self {
             Dtype::Bf16 | Dtype::Fp16 => 2.0,
@@ -23,6 +27,7 @@ impl Dtype {
         }
     }
 
+    /// The lowercase name, e.g. `bf16`.
     pub fn as_str(self) -> &'static str {
         match self {
             Dtype::Bf16 => "bf16",
@@ -36,9 +41,13 @@ impl Dtype {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum WeightsDtype {
+    /// Single precision (4 bytes per weight).
     Fp32,
+    /// bfloat16 (2 bytes per weight).
     Bf16,
+    /// IEEE half precision (2 bytes per weight).
     Fp16,
+    /// LLM.int8 (1 byte per Linear weight).
     Int8,
     /// bitsandbytes 4-bit NormalFloat with double quantization (QLoRA).
     Nf4,
@@ -68,10 +77,12 @@ impl WeightsDtype {
         }
     }
 
+    /// Whether the Linear weights are quantized (int8 or NF4).
     pub fn is_quantized(self) -> bool {
         matches!(self, WeightsDtype::Int8 | WeightsDtype::Nf4)
     }
 
+    /// The lowercase name, e.g. `nf4`.
     pub fn as_str(self) -> &'static str {
         match self {
             WeightsDtype::Fp32 => "fp32",
@@ -87,6 +98,7 @@ impl WeightsDtype {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Optimizer {
+    /// torch AdamW: two state values per parameter in its dtype.
     #[default]
     Adamw,
     /// bitsandbytes 8-bit AdamW: m and v in 1 byte each.
@@ -106,6 +118,7 @@ impl Optimizer {
         }
     }
 
+    /// The kebab-case name, e.g. `adamw-8bit`.
     pub fn as_str(self) -> &'static str {
         match self {
             Optimizer::Adamw => "adamw",
@@ -127,6 +140,7 @@ pub enum Attention {
 }
 
 impl Attention {
+    /// The lowercase name, e.g. `sdpa`.
     pub fn as_str(self) -> &'static str {
         match self {
             Attention::Sdpa => "sdpa",
@@ -155,17 +169,29 @@ named!(Attention, [Attention::Sdpa, Attention::Eager]);
 /// One training job.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Workload {
+    /// Training samples (sequences) per epoch.
     pub samples: u64,
+    /// Sequence length, in tokens.
     pub seq_len: u64,
+    /// Passes over the data.
     pub epochs: u64,
+    /// Sequences per device per forward/backward pass.
     pub micro_batch: u64,
+    /// Micro-batches accumulated per optimizer step.
     pub grad_accum: u64,
+    /// Compute dtype.
     pub dtype: Dtype,
+    /// Dtype the base weights are stored in.
     pub weights_dtype: WeightsDtype,
+    /// Optimizer.
     pub optimizer: Optimizer,
+    /// Whether activations are recomputed in the backward pass.
     pub grad_checkpointing: bool,
+    /// Attention kernel.
     pub attention: Attention,
+    /// Number of devices (data parallel).
     pub gpus: u64,
+    /// DeepSpeed ZeRO stage (0 to 3).
     pub zero: u8,
 }
 

@@ -108,6 +108,7 @@ pub struct JobInputs {
     pub data_bytes: u64,
     /// Size of what the job exports: the adapter, or the merged model.
     pub export_bytes: u64,
+    /// Setup, network, evaluation and storage assumptions.
     pub assumptions: CostAssumptions,
 }
 
@@ -127,42 +128,64 @@ pub struct CostBreakdown {
 /// Instance hours of each step (per instance, before rounding).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct HoursBreakdown {
+    /// Setup hours, including the model and data download.
     pub setup: f64,
+    /// Training hours.
     pub train: f64,
+    /// Evaluation hours.
     pub eval: f64,
+    /// Export upload hours.
     pub export: f64,
 }
 
 /// The cost of one job on one offer with one billing mode.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobCost {
+    /// Cloud provider.
     pub provider: String,
+    /// Region of the offer.
     pub region: String,
+    /// Instance (machine type) name.
     pub instance: String,
+    /// Hardware profile id.
     pub hardware: String,
     /// GPUs per instance.
     pub gpus: u64,
+    /// Instances the job runs on.
     pub instances: u64,
+    /// Billing mode.
     pub billing: Billing,
     /// Per instance-hour (for monthly billing: the month price / 730).
     pub price_per_hour: f64,
+    /// Month price per instance, for monthly billing.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_per_month: Option<f64>,
+    /// Currency code of the offer's prices and `cost`.
     pub currency: String,
     /// Billed instance hours (all instances, after minimum and rounding).
     pub hours: f64,
     /// Wall-clock hours of the session before rounding.
     pub wall_hours: f64,
+    /// Instance hours of each step.
     pub hours_breakdown: HoursBreakdown,
+    /// Total cost of the job, in `currency`.
     pub cost: f64,
+    /// Cost by step, in `currency`.
     pub cost_breakdown: CostBreakdown,
+    /// Currency code of `cost_display`.
     pub display_currency: String,
+    /// Total cost of the job, in `display_currency`.
     pub cost_display: f64,
+    /// Date the price was recorded (`YYYY-MM-DD`).
     pub as_of: String,
+    /// Where the price comes from.
     pub source: String,
+    /// Confidence label of the price (`primary`, `secondary` or `estimate`).
     pub confidence: String,
+    /// Warning that applies to the billing mode (spot interruptions).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub caveat: Option<String>,
+    /// Notes about how the cost was computed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }

@@ -21,6 +21,7 @@ pub const CONFIDENCE_LEVELS: [&str; 3] = ["primary", "secondary", "estimate"];
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Storage {
+    /// Name of the storage service.
     pub name: String,
     /// Per GB (10^9 bytes) per month.
     #[serde(default)]
@@ -31,8 +32,11 @@ pub struct Storage {
     /// Per GB downloaded out to the internet.
     #[serde(default)]
     pub egress_per_gb: Option<f64>,
+    /// Where the storage prices come from.
     pub source: String,
+    /// Date the storage prices were recorded (`YYYY-MM-DD`).
     pub as_of: String,
+    /// Confidence label of the storage prices.
     pub confidence: String,
 }
 
@@ -40,13 +44,17 @@ pub struct Storage {
 /// table's currency.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Offer {
+    /// Instance (machine type) name.
     pub instance: String,
+    /// Region the prices apply to.
     pub region: String,
     /// A hardware profile id (aliases in the file are resolved to the id).
     pub hardware: String,
     /// GPUs per instance (0 for a CPU instance).
     pub gpus: u64,
+    /// Virtual CPUs per instance, if known.
     pub vcpu: Option<u64>,
+    /// Instance memory, in GiB, if known.
     pub ram_gib: Option<f64>,
     /// Per instance-hour.
     pub on_demand: f64,
@@ -56,8 +64,11 @@ pub struct Offer {
     pub monthly: Option<f64>,
     /// `None`: the table's.
     pub confidence: Option<String>,
+    /// Where the prices come from; `None`: the table's.
     pub source: Option<String>,
+    /// Date the prices were recorded (`YYYY-MM-DD`); `None`: the table's.
     pub as_of: Option<String>,
+    /// Free-form notes about the offer.
     pub notes: Option<String>,
 }
 
@@ -78,14 +89,17 @@ impl Offer {
             .filter(|b| self.price(*b).is_some())
     }
 
+    /// The offer's source, or the table's when it has none.
     pub fn source_in<'a>(&'a self, table: &'a PriceTable) -> &'a str {
         self.source.as_deref().unwrap_or(&table.source)
     }
 
+    /// The offer's price date, or the table's when it has none.
     pub fn as_of_in<'a>(&'a self, table: &'a PriceTable) -> &'a str {
         self.as_of.as_deref().unwrap_or(&table.as_of)
     }
 
+    /// The offer's confidence label, or the table's when it has none.
     pub fn confidence_in<'a>(&'a self, table: &'a PriceTable) -> &'a str {
         self.confidence.as_deref().unwrap_or(&table.confidence)
     }
@@ -94,7 +108,9 @@ impl Offer {
 /// A provider's offers with its billing rules and provenance.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PriceTable {
+    /// Provider id, e.g. `aws`.
     pub provider: String,
+    /// Provider name for display.
     pub display_name: String,
     /// ISO code, e.g. CNY or USD.
     pub currency: String,
@@ -102,11 +118,17 @@ pub struct PriceTable {
     pub billing_increment_seconds: u64,
     /// Periods shorter than this are billed as this long.
     pub minimum_billed_seconds: Option<u64>,
+    /// Date the prices were recorded (`YYYY-MM-DD`).
     pub as_of: String,
+    /// Where the prices come from.
     pub source: String,
+    /// Confidence label (one of [`CONFIDENCE_LEVELS`]).
     pub confidence: String,
+    /// Free-form notes about the table.
     pub notes: Option<String>,
+    /// The provider's object storage and transfer prices.
     pub storage: Option<Storage>,
+    /// The rentable instances.
     pub offers: Vec<Offer>,
 }
 
