@@ -97,20 +97,7 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     }
     let mut est = Estimate::new(&prepared, &hardware, &Assumptions::default())
         .with_offers(&prepared, pricing, &query)?;
-    let today = super::pricing::today();
-    let stale: Vec<String> = pricing
-        .stale_tables(&today, pricing::STALE_AFTER_DAYS)
-        .into_iter()
-        .filter(|(provider, _)| est.offers.iter().any(|o| &o.job.provider == provider))
-        .map(|(provider, as_of)| format!("{provider} {as_of}"))
-        .collect();
-    if !stale.is_empty() {
-        est.notes.push(format!(
-            "prices older than {} days: {}; check them against their sources or run `peftcost pricing update --from URL`",
-            pricing::STALE_AFTER_DAYS,
-            stale.join(", ")
-        ));
-    }
+    est.note_stale_prices(pricing, &super::pricing::today());
     let text = match args.format {
         Format::Json => report::to_json(&est)?,
         Format::Csv => report::to_csv(&est.csv_rows())?,

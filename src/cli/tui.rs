@@ -40,6 +40,7 @@ pub fn run(ctx: &Context, args: TuiArgs) -> Result<()> {
         currency: args.currency,
         billing: args.billing,
         color: !tui::no_color(),
+        today: super::pricing::today(),
     };
     let app = App::new(ctx.catalogs.clone(), args.scenario.spec()?, opts)?;
     tui::run(app)

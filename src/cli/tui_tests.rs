@@ -37,6 +37,8 @@ fn app_from(flags: &[&str]) -> App {
             currency: args.currency,
             billing: args.billing,
             color: true,
+            // A fixed day, so the price-staleness note in the snapshots does not move.
+            today: "2026-12-04".into(),
         },
     )
     .expect("app starts")

@@ -123,6 +123,8 @@ pub struct App {
     pub status: String,
     /// Whether the theme may use colours (false when `NO_COLOR` is set).
     pub color: bool,
+    /// Today (YYYY-MM-DD), for the staleness of price tables.
+    today: String,
 
     pub estimate: Option<Estimate>,
     pub error: Option<String>,
@@ -144,6 +146,8 @@ pub struct StartOptions {
     pub currency: Option<String>,
     pub billing: Option<Billing>,
     pub color: bool,
+    /// Today (YYYY-MM-DD, from the front-end's clock): price tables older than 90 days get a note.
+    pub today: String,
 }
 
 impl App {
@@ -193,6 +197,7 @@ impl App {
             scroll: 0,
             status: "? for help · q to quit".into(),
             color: opts.color,
+            today: opts.today,
             estimate: None,
             error: None,
             deployment: None,
@@ -213,7 +218,11 @@ impl App {
             let p = s.prepare()?;
             let est = Estimate::new(&p, &self.hardware, &Assumptions::default());
             match self.catalogs.pricing() {
-                Ok(pricing) => est.with_offers(&p, pricing, &self.inputs.offer_query()),
+                Ok(pricing) => {
+                    let mut est = est.with_offers(&p, pricing, &self.inputs.offer_query())?;
+                    est.note_stale_prices(pricing, &self.today);
+                    Ok(est)
+                }
                 Err(_) => Ok(est),
             }
         });

@@ -310,6 +310,28 @@ impl Estimate {
         }
     }
 
+    /// Note the price tables older than [`crate::core::pricing::STALE_AFTER_DAYS`] on `today`
+    /// (YYYY-MM-DD, the caller's clock) among the offers this estimate ranks.
+    pub fn note_stale_prices(
+        &mut self,
+        pricing: &crate::core::pricing::PricingCatalog,
+        today: &str,
+    ) {
+        let days = crate::core::pricing::STALE_AFTER_DAYS;
+        let stale: Vec<String> = pricing
+            .stale_tables(today, days)
+            .into_iter()
+            .filter(|(provider, _)| self.offers.iter().any(|o| &o.job.provider == provider))
+            .map(|(provider, as_of)| format!("{provider} {as_of}"))
+            .collect();
+        if !stale.is_empty() {
+            self.notes.push(format!(
+                "prices older than {days} days: {}; check them against their sources or run `peftcost pricing update --from URL`",
+                stale.join(", ")
+            ));
+        }
+    }
+
     /// Cost the job on every matching offer (see [`super::rank_offers`]).
     pub fn with_offers(
         mut self,
