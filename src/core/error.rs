@@ -14,38 +14,56 @@ pub enum Error {
     /// An id that names nothing in a catalogue (`kind` is `model`, `hardware`, ...).
     #[error("unknown {kind} '{name}': {}known: {}", did_you_mean(.suggestion), .known.join(", "))]
     Unknown {
+        /// What the id should name: `model`, `hardware`, ...
         kind: &'static str,
+        /// The id as given.
         name: String,
         /// The closest known name, when one is close enough to be a likely typo.
         suggestion: Option<String>,
+        /// Every known id.
         known: Vec<String>,
     },
     /// A value outside what a field accepts. `field` is the canonical name (`seq-len`) that
     /// starts the message: the CLI shows it as a flag (`--seq-len`), the TUI as its label.
     #[error("{field} must be {expected} (got {value})")]
     Invalid {
+        /// Canonical field name, e.g. `seq-len`.
         field: &'static str,
+        /// The value as given.
         value: String,
+        /// What the field accepts.
         expected: String,
     },
     /// A value larger than any real model or job has (same `field` convention as `Invalid`).
     #[error("{field} = {value} is absurd: at most {max} is accepted")]
     Absurd {
+        /// Canonical field name, e.g. `seq-len`.
         field: &'static str,
+        /// The value as given.
         value: String,
+        /// The largest accepted value.
         max: String,
     },
     /// A data file (profile, pricing table, calibration, config.json) could not be parsed.
     #[error("{path}:{line}:{column}: {message}")]
     Parse {
+        /// The file's path.
         path: String,
+        /// 1-based line.
         line: usize,
+        /// 1-based column.
         column: usize,
+        /// What is wrong.
         message: String,
     },
     /// A file could not be read or written.
     #[error("{path}: {message}")]
-    Io { path: PathBuf, message: String },
+    Io {
+        /// The file's path.
+        path: PathBuf,
+        /// The underlying error, as text.
+        message: String,
+    },
     /// A network fetch failed.
     #[error("{0}")]
     Network(String),

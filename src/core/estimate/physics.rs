@@ -62,15 +62,25 @@ impl Default for Assumptions {
 /// Shapes and counts the physics reads, computed once per prepared scenario.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Shapes {
+    /// Number of blocks.
     pub layers: f64,
+    /// Hidden size.
     pub hidden: f64,
+    /// Width of all query heads together (heads × head dim).
     pub attn_dim: f64,
+    /// Width of all key (or value) heads together.
     pub kv_dim: f64,
+    /// Width of one MLP branch.
     pub ff: f64,
+    /// Attention heads.
     pub heads: f64,
+    /// Vocabulary size.
     pub vocab: f64,
+    /// Whether the MLP has a gate branch (every decoder; not BERT).
     pub gated_mlp: bool,
+    /// Whether attention is causal (decoders; not BERT).
     pub causal: bool,
+    /// Whether BERT-style dropout masks are stored (encoders).
     pub bert_dropout: bool,
     /// Matmul weights of one block.
     pub block_matmul: f64,
@@ -88,15 +98,22 @@ pub struct Shapes {
     pub trainable_matmul: f64,
     /// Activations saved per token per block beyond the frozen path (elements).
     pub method_saved_per_layer: f64,
+    /// Virtual tokens prepended to every sequence (prompt tuning, P-tuning).
     pub extra_tokens: f64,
+    /// Prefix key/value tokens in every block (prefix tuning).
     pub prefix_tokens: f64,
+    /// Parameters the method adds.
     pub adapter_params: f64,
+    /// Base parameters unfrozen in place.
     pub base_unfrozen: f64,
+    /// Trainable copies of `modules_to_save`.
     pub saved_copies: f64,
+    /// The PEFT method.
     pub kind: MethodKind,
 }
 
 impl Shapes {
+    /// The shapes of a prepared scenario.
     pub fn new(p: &Prepared) -> Self {
         let prof = &p.scenario.profile;
         let inv = &p.inventory;

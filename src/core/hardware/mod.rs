@@ -26,7 +26,9 @@ const EMBEDDED: &str = include_str!("../../../profiles/hardware.toml");
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum HardwareKind {
+    /// A GPU (or other accelerator).
     Gpu,
+    /// A CPU server.
     Cpu,
 }
 
@@ -34,10 +36,15 @@ pub enum HardwareKind {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct PeakTflops {
+    /// fp32 peak, in TFLOPS.
     pub fp32: Option<f64>,
+    /// TF32 tensor-core peak, in TFLOPS.
     pub tf32: Option<f64>,
+    /// fp16 peak, in TFLOPS.
     pub fp16: Option<f64>,
+    /// bf16 peak, in TFLOPS.
     pub bf16: Option<f64>,
+    /// int8 peak, in TOPS.
     pub int8: Option<f64>,
 }
 
@@ -45,16 +52,21 @@ pub struct PeakTflops {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HardwareProfile {
+    /// Short id used on the command line, e.g. `t4`.
     pub id: String,
+    /// Display name.
     pub name: String,
+    /// Other names the profile can be looked up by.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// GPU or CPU.
     pub kind: HardwareKind,
     /// Device memory in GiB (RAM for CPU servers).
     pub memory_gib: f64,
     /// GB/s (10^9 bytes per second).
     #[serde(default)]
     pub memory_bandwidth_gbs: Option<f64>,
+    /// Interconnect name, e.g. `pcie4` or `nvlink`.
     #[serde(default)]
     pub interconnect: Option<String>,
     /// GPU-to-GPU bandwidth in GB/s.
@@ -64,11 +76,16 @@ pub struct HardwareProfile {
     pub train_mfu: f64,
     /// Fraction of memory bandwidth reached when decoding.
     pub decode_bandwidth_efficiency: f64,
+    /// Dense peak throughput per dtype.
     #[serde(default)]
     pub peak_tflops: PeakTflops,
+    /// Where the figures come from.
     pub source: String,
+    /// Date the figures were recorded (`YYYY-MM-DD`).
     pub as_of: String,
+    /// Confidence label of the figures.
     pub confidence: String,
+    /// Free-form notes about the device.
     #[serde(default)]
     pub notes: Option<String>,
     /// Set when a `peftcost bench` calibration replaced the efficiencies.
@@ -174,6 +191,7 @@ pub struct HardwareCatalog {
 }
 
 impl HardwareCatalog {
+    /// The profiles built into the binary (`profiles/hardware.toml`).
     pub fn embedded() -> Result<Self> {
         Self::from_files(&[DataFile::embedded("profiles/hardware.toml", EMBEDDED)])
     }
@@ -203,6 +221,7 @@ impl HardwareCatalog {
         Ok(HardwareCatalog { profiles })
     }
 
+    /// Every profile, in file order (user entries after the embedded ones).
     pub fn profiles(&self) -> &[HardwareProfile] {
         &self.profiles
     }
