@@ -74,6 +74,7 @@ impl ModelCatalog {
         Ok(ModelCatalog { profiles })
     }
 
+    /// Every profile, in file order (user entries after the embedded ones).
     pub fn profiles(&self) -> &[ModelProfile] {
         &self.profiles
     }

@@ -27,20 +27,28 @@ pub const HF_EAGER_OVERHEAD_PER_LAYER_S: f64 = 0.00045;
 /// One published figure and our prediction of it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ValidationRow {
+    /// Short name of the published setup.
     pub name: String,
+    /// Where the measured figure comes from.
     pub source: String,
+    /// The published figure, in `unit`.
     pub measured: f64,
+    /// Our prediction, in `unit`.
     pub predicted: f64,
+    /// Unit of `measured` and `predicted`, e.g. `GiB` or `tokens/s`.
     pub unit: String,
     /// predicted / measured − 1.
     pub error: f64,
+    /// Largest accepted |error| (fraction, e.g. 0.15).
     pub tolerance: f64,
     /// Whether the test asserts |error| <= tolerance; when false, `note` says why not.
     pub asserted: bool,
+    /// Why the row is not asserted, or other remarks.
     pub note: Option<String>,
 }
 
 impl ValidationRow {
+    /// Whether |error| <= tolerance.
     pub fn within_tolerance(&self) -> bool {
         self.error.abs() <= self.tolerance
     }

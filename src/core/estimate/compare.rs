@@ -9,9 +9,13 @@ use super::Estimate;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unit {
+    /// A plain count (parameters).
     Count,
+    /// Bytes.
     Bytes,
+    /// Hours.
     Hours,
+    /// Money, in the comparison's currency.
     Money,
     /// 1 when the scenario fits the device, 0 when it does not.
     Fits,
@@ -20,9 +24,13 @@ pub enum Unit {
 /// One compared quantity.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CompareRow {
+    /// What is compared, e.g. `trainable params`.
     pub quantity: String,
+    /// What the values measure.
     pub unit: Unit,
+    /// The value of the base estimate.
     pub base: Option<f64>,
+    /// The value of the other estimate.
     pub other: Option<f64>,
     /// other - base.
     pub change: Option<f64>,

@@ -8,10 +8,15 @@ use super::workload::{Attention, Workload};
 /// FLOPs per processed token, by phase.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 pub struct FlopsPerToken {
+    /// Forward pass.
     pub forward: f64,
+    /// Backward pass: gradients with respect to the inputs (activations).
     pub backward_input: f64,
+    /// Backward pass: gradients with respect to the trainable weights.
     pub backward_weight: f64,
+    /// Forward recomputation under gradient checkpointing.
     pub recompute: f64,
+    /// Sum of the phases.
     pub total: f64,
 }
 

@@ -31,18 +31,26 @@ use crate::core::peft::{self, MethodConfig, ResolvedMethod};
 /// Everything a user chooses: model, task, method and job.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
+    /// The model's architecture.
     pub profile: ModelProfile,
+    /// The task head the model is loaded with.
     pub task: Task,
+    /// Labels of the classification head (sequence classification only).
     pub num_labels: u64,
+    /// The PEFT method requested.
     pub method: MethodConfig,
+    /// The training job.
     pub workload: Workload,
 }
 
 /// A scenario with its inventory built and method resolved: what every later stage reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Prepared {
+    /// The scenario as chosen.
     pub scenario: Scenario,
+    /// The model's modules for the scenario's task.
     pub inventory: Inventory,
+    /// The method applied to the inventory.
     pub method: ResolvedMethod,
 }
 

@@ -21,6 +21,7 @@ pub struct OfferQuery {
     pub max_price_per_hour: Option<f64>,
     /// Display currency (default per offer: CNY for CNY tables, else USD).
     pub currency: Option<String>,
+    /// Setup, network, evaluation and storage assumptions of the cost model.
     pub cost: CostAssumptions,
     /// UTF-8 bytes of training data per token (for upload and storage): ~4 for English
     /// (~4 characters per token) and Chinese (~1.4 characters of 3 bytes per token).
@@ -44,9 +45,12 @@ impl Default for OfferQuery {
 /// `offers[]` in the JSON contract: a job cost plus the same cost in USD and CNY.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct OfferResult {
+    /// The job's cost on one offer and billing mode.
     #[serde(flatten)]
     pub job: JobCost,
+    /// The job's cost, in USD.
     pub cost_usd: f64,
+    /// The job's cost, in CNY.
     pub cost_cny: f64,
 }
 

@@ -18,6 +18,7 @@ pub enum ArtifactKind {
 /// Sizes of the exported result, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Artifact {
+    /// Adapter file or whole model.
     pub kind: ArtifactKind,
     /// Trainable weights saved in fp16/bf16 (adapter + modules_to_save copies).
     pub adapter_fp16_bytes: u64,
@@ -33,15 +34,22 @@ pub struct Artifact {
 /// `params` in the JSON contract.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ParamsSection {
+    /// Parameters of the base model as loaded for the task.
     pub total: u64,
+    /// peft's "trainable params".
     pub trainable: u64,
+    /// peft's "all params": base + added modules + trainable copies.
     pub all: u64,
+    /// Trainable parameters as a percent of all parameters (4 decimals).
     pub trainable_percent: f64,
+    /// Parameters the method adds.
     pub added: u64,
+    /// Sizes of the exported result, in bytes.
     pub artifact: Artifact,
 }
 
 impl ParamsSection {
+    /// The section for a method resolved on `inv`.
     pub fn new(inv: &Inventory, m: &ResolvedMethod) -> Self {
         let c = m.counts;
         let full = m.config.kind == MethodKind::Full;

@@ -23,17 +23,27 @@ pub const TIME_TOLERANCE: f64 = 0.30;
 /// One published measurement and our prediction.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ValidationRow {
+    /// Short name of the published setup.
     pub name: String,
+    /// Where the measurement comes from.
     pub source: &'static str,
+    /// Hardware profile id it was measured on.
     pub hardware: &'static str,
+    /// Published peak memory per device, in GiB.
     pub measured_memory_gib: f64,
+    /// Predicted memory per device, in GiB.
     pub predicted_memory_gib: f64,
+    /// predicted / measured − 1 for memory.
     pub memory_error: f64,
+    /// Published seconds per optimizer step, where reported.
     pub measured_step_seconds: Option<f64>,
+    /// Predicted seconds per optimizer step.
     pub predicted_step_seconds: Option<f64>,
+    /// predicted / measured − 1 for step time.
     pub time_error: Option<f64>,
     /// Whether the accuracy targets apply to this row.
     pub asserted: bool,
+    /// Remarks on the row (why it is not asserted, setup details).
     pub note: &'static str,
 }
 

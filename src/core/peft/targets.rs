@@ -6,11 +6,14 @@ use crate::core::error::{Error, Result};
 /// A module of the inventory: one of the block modules (present in every layer) or a global one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ModuleRef {
+    /// Index into [`Inventory::layer`].
     Layer(usize),
+    /// Index into [`Inventory::global`].
     Global(usize),
 }
 
 impl ModuleRef {
+    /// The module this refers to.
     pub fn module(self, inv: &Inventory) -> &Module {
         match self {
             ModuleRef::Layer(i) => &inv.layer[i],

@@ -13,7 +13,9 @@ use crate::core::error::{from_toml, Error, Result};
 pub struct Fx {
     /// The currency the rates are quoted against (its own rate is 1.0).
     pub base: String,
+    /// Date the rates were recorded (`YYYY-MM-DD`).
     pub as_of: String,
+    /// Where the rates come from.
     pub source: String,
     /// Units of the currency per one unit of `base`, e.g. `CNY = 6.7686` with base USD.
     pub rates: BTreeMap<String, f64>,

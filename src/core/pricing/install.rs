@@ -15,10 +15,13 @@ use crate::core::hardware::HardwareCatalog;
 pub struct UpdateOutcome {
     /// The provider, or `fx` for the exchange-rate table.
     pub provider: String,
+    /// Where the table was installed.
     pub path: PathBuf,
     /// The previous user copy, if there was one.
     pub backup: Option<PathBuf>,
+    /// Number of offers in the installed table (0 for `fx`).
     pub offers: usize,
+    /// Date of the installed prices or rates (`YYYY-MM-DD`).
     pub as_of: String,
 }
 

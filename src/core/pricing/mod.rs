@@ -86,8 +86,10 @@ pub enum Billing {
 }
 
 impl Billing {
+    /// Every billing mode.
     pub const ALL: [Billing; 3] = [Billing::OnDemand, Billing::Spot, Billing::Monthly];
 
+    /// The kebab-case name, e.g. `on-demand`.
     pub fn as_str(self) -> &'static str {
         match self {
             Billing::OnDemand => "on-demand",
@@ -121,15 +123,20 @@ pub fn embedded_files() -> Vec<DataFile> {
 pub struct PricingCatalog {
     /// Sorted by provider.
     pub tables: Vec<PriceTable>,
+    /// Exchange rates between the tables' currencies.
     pub fx: Fx,
 }
 
 /// A table older than the staleness limit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StaleOffer {
+    /// Cloud provider.
     pub provider: String,
+    /// Instance (machine type) name.
     pub instance: String,
+    /// Region of the offer.
     pub region: String,
+    /// Date of the offer's price (`YYYY-MM-DD`).
     pub as_of: String,
 }
 
