@@ -121,12 +121,16 @@ impl Catalogs {
 /// One data file: a display path (for error messages) and its text.
 #[derive(Debug, Clone)]
 pub struct DataFile {
+    /// Path shown in error messages (`<embedded>/...` for built-in files).
     pub path: String,
+    /// File name without its directory.
     pub name: String,
+    /// The file's contents.
     pub text: String,
 }
 
 impl DataFile {
+    /// A file compiled into the binary, named by its repository path.
     pub fn embedded(path: &str, text: &str) -> Self {
         let name = path.rsplit('/').next().unwrap_or(path).to_string();
         DataFile {

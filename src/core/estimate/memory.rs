@@ -16,11 +16,17 @@ use crate::core::units::GIB;
 /// Memory of one device, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 pub struct MemoryBreakdown {
+    /// Base model weights.
     pub weights: u64,
+    /// Trainable weights, gradients and optimizer state.
     pub trainable_state: u64,
+    /// Saved activations.
     pub activations: u64,
+    /// Logits and loss buffers.
     pub logits: u64,
+    /// Runtime and allocator overhead.
     pub overhead: u64,
+    /// Sum of the terms.
     pub total: u64,
 }
 
