@@ -15,7 +15,7 @@
 //!
 //! ```text
 //! files (profiles/, pricing/, user dir, calibration)
-//!   -> data::Catalogs::load            (the one loader, once per process)
+//!   -> catalogs::Catalogs::load        (the one loader, once per process)
 //!   -> spec::ScenarioSpec::resolve     (every default and validity rule, once)
 //!   -> estimate / deploy / plan        (pure functions of the resolved scenario)
 //!   -> report documents                (rows of formatted cells; no number computed here)
@@ -49,6 +49,7 @@
 //! # Ok::<(), peftcost::Error>(())
 //! ```
 
+#![warn(missing_docs)]
 mod core;
 
 mod bench;
@@ -58,7 +59,9 @@ mod report;
 mod tui;
 
 pub use crate::core::error::{Error, Result};
-pub use crate::core::{arch, data, deploy, estimate, hardware, peft, plan, pricing, spec, units};
+pub use crate::core::{
+    arch, catalogs, data, deploy, estimate, hardware, peft, plan, pricing, spec, units,
+};
 
 /// The command line's entry point (used by `src/main.rs`): parse, run, return the exit code.
 #[doc(hidden)]

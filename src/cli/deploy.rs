@@ -165,15 +165,9 @@ fn all_models(
     currency: &str,
     a: &Assumptions,
 ) -> Result<()> {
-    let rows = deploy::table_rows(
-        &TABLE_MODELS,
-        models,
-        targets,
-        quotes,
-        currency,
-        a,
-        &args.serve(),
-    )?;
+    let rows = deploy::table_rows(&TABLE_MODELS, models, targets, quotes, currency, a, |p| {
+        args.serve().request(p)
+    })?;
     let text = match args.format {
         Format::Json => report::to_json(&rows)?,
         Format::Csv => report::to_csv(&rows)?,

@@ -27,7 +27,7 @@ use clap::{Parser, Subcommand};
 pub use format::Format;
 pub use scenario::ScenarioArgs;
 
-use crate::core::data::{CalibrationSource, Catalogs};
+use crate::core::catalogs::{CalibrationSource, Catalogs};
 use crate::core::error::{Error, Result};
 use crate::core::units::Named;
 

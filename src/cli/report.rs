@@ -176,7 +176,9 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
             output_tokens: output,
             ..Default::default()
         };
-        deploy::table_rows(&MODELS, models, &targets, &quotes, &cur, &a, &serve)?
+        deploy::table_rows(&MODELS, models, &targets, &quotes, &cur, &a, |p| {
+            serve.request(p)
+        })?
     };
     let as_of: BTreeMap<String, String> = pricing
         .tables

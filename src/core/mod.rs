@@ -2,11 +2,13 @@
 //! serving, and the planner.
 //!
 //! Nothing here knows a front-end: no clap, ratatui, crossterm, candle, reqwest, comfy-table or
-//! indicatif (`tests/it/wall.rs` fails if a file under `src/core/` names one). [`data`] is the one
-//! module that touches the file system (the catalogues, the atomic writer); every other function
-//! is a pure function of its arguments and reads no clock.
+//! indicatif (`tests/it/wall.rs` fails if a file under `src/core/` names one). [`data`] (file
+//! readers, the atomic writer) and [`catalogs`] (loaded once per process) are the modules that
+//! touch the file system; every other function is a pure function of its arguments and reads no
+//! clock.
 
 pub mod arch;
+pub mod catalogs;
 pub mod data;
 pub mod deploy;
 pub mod error;

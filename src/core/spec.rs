@@ -10,7 +10,7 @@
 //! flags, the TUI as its labels.
 
 use crate::core::arch::{ModelProfile, Task};
-use crate::core::data::Catalogs;
+use crate::core::catalogs::Catalogs;
 use crate::core::deploy::{self, Int4Format, Precision, Request};
 use crate::core::error::{Error, Result};
 use crate::core::estimate::{Attention, Dtype, Optimizer, Scenario, WeightsDtype, Workload};

@@ -4,7 +4,7 @@
 //! the unit of bandwidth and of storage prices. A month is 730 hours (8,760 / 12), the figure the
 //! providers' monthly prices use.
 
-pub use crate::core::estimate::workload::{Dtype, WeightsDtype};
+use serde::Serialize;
 
 /// 1 GiB in bytes.
 pub const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
@@ -37,3 +37,104 @@ macro_rules! named {
     };
 }
 pub(crate) use named;
+
+/// Compute dtype (autocast).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Dtype {
+    /// bfloat16 (2 bytes).
+    #[default]
+    Bf16,
+    /// IEEE half precision (2 bytes).
+    Fp16,
+    /// Single precision (4 bytes).
+    Fp32,
+}
+
+impl Dtype {
+    /// Bytes per value.
+    pub fn bytes(self) -> f64 {
+        match self {
+            Dtype::Bf16 | Dtype::Fp16 => 2.0,
+            Dtype::Fp32 => 4.0,
+        }
+    }
+
+    /// The lowercase name, e.g. `bf16`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dtype::Bf16 => "bf16",
+            Dtype::Fp16 => "fp16",
+            Dtype::Fp32 => "fp32",
+        }
+    }
+}
+
+/// The dtype the base model's weights are stored in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightsDtype {
+    /// Single precision (4 bytes per weight).
+    Fp32,
+    /// bfloat16 (2 bytes per weight).
+    Bf16,
+    /// IEEE half precision (2 bytes per weight).
+    Fp16,
+    /// LLM.int8 (1 byte per Linear weight).
+    Int8,
+    /// bitsandbytes 4-bit NormalFloat with double quantization (QLoRA).
+    Nf4,
+}
+
+impl WeightsDtype {
+    /// Bytes per parameter of a quantizable Linear weight, including quantization constants.
+    /// NF4 with double quantization: 4 bits + 8-bit absmax per 64 weights + fp32 second-level
+    /// constants per 256 blocks = 4 + 8/64 + 32/(64*256) = 4.127 bits (QLoRA paper §2).
+    pub fn linear_bytes(self) -> f64 {
+        match self {
+            WeightsDtype::Fp32 => 4.0,
+            WeightsDtype::Bf16 | WeightsDtype::Fp16 => 2.0,
+            // LLM.int8: int8 weights + one fp32 scale per output row (negligible per weight).
+            WeightsDtype::Int8 => 1.0,
+            WeightsDtype::Nf4 => (4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0)) / 8.0,
+        }
+    }
+
+    /// Bytes per parameter of everything that is not quantized (embeddings, norms, head).
+    /// With quantized Linears, peft's `prepare_model_for_kbit_training` upcasts every other
+    /// parameter to fp32.
+    pub fn other_bytes(self) -> f64 {
+        match self {
+            WeightsDtype::Fp32 | WeightsDtype::Int8 | WeightsDtype::Nf4 => 4.0,
+            WeightsDtype::Bf16 | WeightsDtype::Fp16 => 2.0,
+        }
+    }
+
+    /// Whether the Linear weights are quantized (int8 or NF4).
+    pub fn is_quantized(self) -> bool {
+        matches!(self, WeightsDtype::Int8 | WeightsDtype::Nf4)
+    }
+
+    /// The lowercase name, e.g. `nf4`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WeightsDtype::Fp32 => "fp32",
+            WeightsDtype::Bf16 => "bf16",
+            WeightsDtype::Fp16 => "fp16",
+            WeightsDtype::Int8 => "int8",
+            WeightsDtype::Nf4 => "nf4",
+        }
+    }
+}
+
+named!(Dtype, [Dtype::Bf16, Dtype::Fp16, Dtype::Fp32]);
+named!(
+    WeightsDtype,
+    [
+        WeightsDtype::Fp32,
+        WeightsDtype::Bf16,
+        WeightsDtype::Fp16,
+        WeightsDtype::Int8,
+        WeightsDtype::Nf4
+    ]
+);

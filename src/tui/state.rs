@@ -12,7 +12,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use super::input::{message, Choices, Field, Inputs, PlanInputs};
 use super::keys::{self, Command};
-use crate::core::data::Catalogs;
+use crate::core::catalogs::Catalogs;
 use crate::core::deploy::{self, Deployment};
 use crate::core::error::Result;
 use crate::core::estimate::{Assumptions, CompareRow, Estimate, OfferResult, Scenario};

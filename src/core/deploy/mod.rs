@@ -501,8 +501,7 @@ pub struct TableRow {
 }
 
 /// The deployment table: every model x every target at the best precision that fits.
-/// `serve` is the traffic asked for; each model's request follows from it (encoders generate
-/// nothing).
+/// `request` builds a model's serving request (`ServeSpec::request`: encoders generate nothing).
 pub fn table_rows(
     model_ids: &[&str],
     models: &crate::core::arch::ModelCatalog,
@@ -510,12 +509,12 @@ pub fn table_rows(
     quotes: &[Quote],
     currency: &str,
     a: &Assumptions,
-    serve: &crate::core::spec::ServeSpec,
+    request: impl Fn(&crate::core::arch::ModelProfile) -> Request,
 ) -> Result<Vec<TableRow>> {
     let mut rows = Vec::new();
     for id in model_ids {
         let profile = models.get(id)?;
-        let req = serve.request(profile);
+        let req = request(profile);
         req.workload.validate(profile.family.is_encoder())?;
         for hw in targets {
             let t = best_fit(profile, hw, quotes, &req, a)?;

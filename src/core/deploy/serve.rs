@@ -5,9 +5,9 @@ use serde::Serialize;
 use super::{Assumptions, Precision, Quote, Request, WeightFormat, Workload};
 use crate::core::arch::{Inventory, ModelProfile, Task};
 use crate::core::error::Result;
-use crate::core::estimate::Dtype;
 use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::{self, MethodConfig, MethodKind};
+use crate::core::units::Dtype;
 
 /// The cheapest offer for the instances a target needs.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -184,7 +184,7 @@ fn overhead_bytes(allocated: f64, hw: &HardwareProfile, a: &Assumptions) -> f64 
 
 #[cfg(test)]
 mod tests {
-    use crate::core::data::Catalogs;
+    use crate::core::catalogs::Catalogs;
     use crate::core::estimate::{Dtype, WeightsDtype};
     use crate::core::spec::ScenarioSpec;
 

@@ -122,7 +122,7 @@ impl HardwareProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::estimate::Dtype;
+    use crate::core::units::Dtype;
 
     fn calibration(hardware_id: Option<&str>) -> Calibration {
         Calibration {

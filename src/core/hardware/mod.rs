@@ -18,7 +18,7 @@ pub use calibration::{
 
 use crate::core::data::{self, DataFile};
 use crate::core::error::{from_toml, Error, Result};
-use crate::core::estimate::Dtype;
+use crate::core::units::Dtype;
 
 const EMBEDDED: &str = include_str!("../../../profiles/hardware.toml");
 
