@@ -13,9 +13,13 @@ pub struct Compared {
 use serde::Serialize;
 
 /// A compared value with units.
-pub fn value(r: &CompareRow, v: Option<f64>, currency: &str) -> String {
+/// One compared value with its unit, for the CLI and the TUI alike; `short` counts (7.72B)
+/// where columns are narrow. A missing amount of money means the prices did not load.
+pub fn value(r: &CompareRow, v: Option<f64>, currency: &str, short: bool) -> String {
     match (v, r.unit) {
+        (None, Unit::Money) => "pricing n/a".into(),
         (None, _) => "-".into(),
+        (Some(v), Unit::Count) if short => fmt::short(v as u64),
         (Some(v), Unit::Count) => fmt::count(v as u64),
         (Some(v), Unit::Bytes) => fmt::bytes(v),
         (Some(v), Unit::Hours) => fmt::hours(v),
@@ -62,7 +66,7 @@ pub fn document(scenarios: &[Compared], currency: &str) -> Document {
                         None if c.base != c.other => " *".into(),
                         _ => String::new(),
                     };
-                    format!("{}{change}", value(c, c.other, currency))
+                    format!("{}{change}", value(c, c.other, currency, false))
                 }
                 None => "-".into(),
             });

@@ -1,6 +1,7 @@
 //! The Compare tab: the pinned scenario against the current one.
 
 use super::*;
+use crate::report::compare::value;
 
 pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let (Some(pin), Some(rows)) = (&app.pinned, &app.comparison) else {
@@ -39,8 +40,8 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         };
         Row::new(vec![
             Span::raw(r.quantity.clone()),
-            Span::raw(value(r, r.base, &currency)),
-            Span::raw(value(r, r.other, &currency)),
+            Span::raw(value(r, r.base, &currency, true)),
+            Span::raw(value(r, r.other, &currency, true)),
             Span::styled(change(r, &currency), change_style),
         ])
     });
@@ -51,18 +52,6 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         Constraint::Fill(1),
     ];
     f.render_widget(Table::new(table_rows, widths).header(header), body);
-}
-
-pub(super) fn value(r: &CompareRow, v: Option<f64>, currency: &str) -> String {
-    match (v, r.unit) {
-        (None, Unit::Money) => "pricing n/a".into(),
-        (None, _) => "-".into(),
-        (Some(v), Unit::Count) => fmt::short(v as u64),
-        (Some(v), Unit::Bytes) => fmt::bytes(v),
-        (Some(v), Unit::Hours) => fmt::hours(v),
-        (Some(v), Unit::Money) => fmt::money(v, currency),
-        (Some(v), Unit::Fits) => if v > 0.5 { "yes" } else { "NO" }.into(),
-    }
 }
 
 pub(super) fn change(r: &CompareRow, currency: &str) -> String {
@@ -77,7 +66,7 @@ pub(super) fn change(r: &CompareRow, currency: &str) -> String {
         return "=".into();
     }
     let sign = if c > 0.0 { "+" } else { "-" };
-    let abs = value(r, Some(c.abs()), currency);
+    let abs = value(r, Some(c.abs()), currency, true);
     match r.change_percent {
         Some(p) => format!("{sign}{abs} ({p:+.1}%)"),
         None => format!("{sign}{abs}"),
