@@ -207,13 +207,13 @@ fn bad_inputs_show_the_error_and_recover() {
     let mut app = small_app();
     app.inputs.spec.workload.seq_len = 0;
     app.recompute();
-    assert!(app.estimate.is_none());
-    assert!(app.error.is_some());
+    assert!(app.estimate.is_err());
+
     let t = render(&app, 100, 30);
     assert!(format!("{}", t.backend()).contains("cannot be estimated"));
     app.field = Field::SeqLen;
     app.handle_key(key(KeyCode::Right));
-    assert!(app.estimate.is_some() && app.error.is_none());
+    assert!(app.estimate.is_ok());
 }
 
 #[test]
@@ -310,7 +310,11 @@ fn plan_tab_recomputes_on_budget_change() {
     let v = app.visible_fields();
     assert!(v.contains(&Field::Budget) && !v.contains(&Field::Qps));
     assert_eq!(app.field, Field::Deadline);
-    let before = app.plan.clone().expect("plan computed on entering the tab");
+    let before = app
+        .plan
+        .clone()
+        .expect("plan computed on entering the tab")
+        .unwrap();
     assert!(before.infeasible.is_none() && before.feasible > 0);
     assert_eq!(app.value(Field::Budget), "none");
     assert_eq!(app.inputs.plan_query().budget, None);
@@ -325,7 +329,7 @@ fn plan_tab_recomputes_on_budget_change() {
     app.handle_key(key(KeyCode::Enter));
     assert_eq!(app.inputs.plan.budget, 0.5);
     assert_eq!(app.value(Field::Budget), "0.5 USD");
-    let r = app.plan.clone().unwrap();
+    let r = app.plan.clone().unwrap().unwrap();
     assert_eq!(r.feasible, 0);
     assert!(r.infeasible.as_deref().unwrap().contains("budget"));
     assert_eq!(r.configurations, before.configurations);
@@ -337,7 +341,7 @@ fn plan_tab_recomputes_on_budget_change() {
     assert_eq!(app.inputs.plan.budget, 1.0);
     app.handle_key(key(KeyCode::Right));
     assert_eq!(app.inputs.plan.budget, 2.0);
-    let r = app.plan.clone().unwrap();
+    let r = app.plan.clone().unwrap().unwrap();
     assert!(r.feasible > 0 && r.feasible < before.feasible);
     assert!(r
         .plans()
@@ -348,13 +352,16 @@ fn plan_tab_recomputes_on_budget_change() {
         app.handle_key(key(KeyCode::Left));
     }
     assert_eq!(app.value(Field::Budget), "none");
-    assert_eq!(app.plan.as_ref().unwrap().feasible, before.feasible);
+    assert_eq!(
+        app.plan.as_ref().unwrap().as_ref().unwrap().feasible,
+        before.feasible
+    );
 
     // QLoRA and max gpus widen / narrow the search.
     app.handle_key(key(KeyCode::Down));
     assert_eq!(app.field, Field::AllowQlora);
     app.handle_key(ch(' '));
-    assert!(app.plan.as_ref().unwrap().configurations > before.configurations);
+    assert!(app.plan.as_ref().unwrap().as_ref().unwrap().configurations > before.configurations);
     app.handle_key(key(KeyCode::Down));
     app.handle_key(key(KeyCode::Enter));
     app.handle_key(ch('1'));
@@ -362,6 +369,8 @@ fn plan_tab_recomputes_on_budget_change() {
     assert_eq!(app.inputs.plan.max_gpus, 1);
     assert!(app
         .plan
+        .as_ref()
+        .unwrap()
         .as_ref()
         .unwrap()
         .plans()
@@ -372,6 +381,8 @@ fn plan_tab_recomputes_on_budget_change() {
     app.handle_key(ch('b'));
     assert!(app
         .plan
+        .as_ref()
+        .unwrap()
         .as_ref()
         .unwrap()
         .plans()

@@ -17,7 +17,7 @@ pub fn export_csv(app: &App) -> std::result::Result<(String, usize), String> {
     let est = app
         .estimate
         .as_ref()
-        .ok_or("the current inputs have an error")?;
+        .map_err(|_| "the current inputs have an error")?;
     let r = match app.tab {
         Tab::Memory => {
             let rows = est.csv_rows();
@@ -32,7 +32,7 @@ pub fn export_csv(app: &App) -> std::result::Result<(String, usize), String> {
             let d = app
                 .deployment
                 .as_ref()
-                .ok_or("the serving inputs have an error")?;
+                .map_err(|_| "the serving inputs have an error")?;
             let rows = d.csv_rows();
             report::to_csv(&rows).map(|t| (t, rows.len()))
         }
@@ -45,11 +45,11 @@ pub fn export_csv(app: &App) -> std::result::Result<(String, usize), String> {
         }
         // The rows of `peftcost plan --format csv` (`PlanResult::csv_rows`).
         Tab::Plan => {
-            let p = app.plan.as_ref().ok_or_else(|| {
-                app.plan_error
-                    .clone()
-                    .unwrap_or_else(|| "the plan is not computed".into())
-            })?;
+            let p = match &app.plan {
+                Some(Ok(p)) => p,
+                Some(Err(e)) => return Err(e.clone()),
+                None => return Err("the plan is not computed".into()),
+            };
             if let Some(reason) = &p.infeasible {
                 return Err(format!("no feasible plan to export: {reason}"));
             }

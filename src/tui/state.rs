@@ -6,7 +6,6 @@
 //! `Estimate::new`, and `plan::plan` while the Plan tab is shown) after every change: a
 //! keystroke reads no file. The drawing code in [`super::view`] only reads this state.
 //!
-//! Wart: results are kept as `Option<T>` plus an error string rather than one `Result`.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
@@ -126,16 +125,15 @@ pub struct App {
     /// Today (YYYY-MM-DD), for the staleness of price tables.
     today: String,
 
-    pub estimate: Option<Estimate>,
-    pub error: Option<String>,
-    pub deployment: Option<Deployment>,
-    pub deploy_error: Option<String>,
+    /// The estimate of the inputs, or why they cannot be estimated.
+    pub estimate: std::result::Result<Estimate, String>,
+    /// The Deploy tab's answer, or why the serving inputs cannot be served.
+    pub deployment: std::result::Result<Deployment, String>,
     pub pinned: Option<Pinned>,
     /// The Compare tab's rows (pinned against current), computed with the estimate.
     pub comparison: Option<Vec<CompareRow>>,
     /// The planner's answer, computed only while the Plan tab is shown (`None` elsewhere).
-    pub plan: Option<PlanResult>,
-    pub plan_error: Option<String>,
+    pub plan: Option<std::result::Result<PlanResult, String>>,
 }
 
 /// Start-up choices besides the scenario.
@@ -198,14 +196,11 @@ impl App {
             status: "? for help · q to quit".into(),
             color: opts.color,
             today: opts.today,
-            estimate: None,
-            error: None,
-            deployment: None,
-            deploy_error: None,
+            estimate: Err(String::new()),
+            deployment: Err(String::new()),
             pinned: None,
             comparison: None,
             plan: None,
-            plan_error: None,
         };
         app.recompute();
         Ok(app)
@@ -226,14 +221,8 @@ impl App {
                 Err(_) => Ok(est),
             }
         });
-        (self.estimate, self.error) = match result {
-            Ok(e) => (Some(e), None),
-            Err(e) => (None, Some(message(&e))),
-        };
-        (self.deployment, self.deploy_error) = match self.deploy() {
-            Ok(d) => (Some(d), None),
-            Err(e) => (None, Some(message(&e))),
-        };
+        self.estimate = result.map_err(|e| message(&e));
+        self.deployment = self.deploy().map_err(|e| message(&e));
         self.comparison = self.compare();
         self.recompute_plan(scenario.as_ref().ok());
     }
@@ -241,31 +230,36 @@ impl App {
     /// Run the planner when the Plan tab is shown (about 3 ms in a release build); elsewhere drop
     /// the plan, which the inputs may have made stale.
     fn recompute_plan(&mut self, scenario: Option<&Scenario>) {
-        (self.plan, self.plan_error) = (None, None);
+        self.plan = None;
         if self.tab != Tab::Plan {
             return;
         }
         let Some(scenario) = scenario else {
-            self.plan_error = Some(self.error.clone().unwrap_or_default());
+            self.plan = Some(Err(self
+                .estimate
+                .as_ref()
+                .err()
+                .cloned()
+                .unwrap_or_default()));
             return;
         };
         let Ok(pricing) = self.catalogs.pricing() else {
-            self.plan_error = Some(
+            self.plan = Some(Err(
                 "pricing not loaded: the planner needs the price tables (see `peftcost pricing validate`)"
                     .into(),
-            );
+            ));
             return;
         };
-        match plan::plan(
-            scenario,
-            &self.hardware,
-            pricing,
-            &self.inputs.plan_query(),
-            &Assumptions::default(),
-        ) {
-            Ok(r) => self.plan = Some(r),
-            Err(e) => self.plan_error = Some(message(&e)),
-        }
+        self.plan = Some(
+            plan::plan(
+                scenario,
+                &self.hardware,
+                pricing,
+                &self.inputs.plan_query(),
+                &Assumptions::default(),
+            )
+            .map_err(|e| message(&e)),
+        );
     }
 
     /// Serve the current model on the deploy target classes (`peftcost deploy`'s model).
@@ -454,7 +448,7 @@ impl App {
             // Computed lazily: on entering the tab, then on every change while it is shown.
             self.recompute();
         } else if was_plan {
-            (self.plan, self.plan_error) = (None, None);
+            self.plan = None;
         }
     }
 
@@ -478,7 +472,7 @@ impl App {
     /// Pin the current scenario for the Compare tab.
     pub fn pin(&mut self) {
         match &self.estimate {
-            Some(e) => {
+            Ok(e) => {
                 let label = format!("{} {}", e.model, e.method.describe());
                 self.status = format!("pinned: {label}");
                 self.pinned = Some(Pinned {
@@ -487,7 +481,7 @@ impl App {
                 });
                 self.comparison = self.compare();
             }
-            None => self.status = "nothing to pin: the current inputs have an error".into(),
+            Err(_) => self.status = "nothing to pin: the current inputs have an error".into(),
         }
     }
 
@@ -495,7 +489,7 @@ impl App {
     /// one (USD when "auto").
     fn compare(&self) -> Option<Vec<CompareRow>> {
         let p = &self.pinned.as_ref()?.estimate;
-        let c = self.estimate.as_ref()?;
+        let c = self.estimate.as_ref().ok()?;
         Some(crate::core::estimate::compare(
             p,
             c,

@@ -18,6 +18,7 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let cur = app
         .estimate
         .as_ref()
+        .ok()
         .map(|e| format!("{} {}", e.model, e.method.describe()))
         .unwrap_or_default();
     f.render_widget(

@@ -3,7 +3,9 @@
 use super::*;
 
 pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
-    let e = app.estimate.as_ref().expect("checked by the caller");
+    let Ok(e) = &app.estimate else {
+        return;
+    };
     let filters = format!(
         "provider {} · currency {} · billing {} (b: on-demand/spot)",
         app.value(Field::Provider),

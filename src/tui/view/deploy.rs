@@ -3,13 +3,16 @@
 use super::*;
 
 pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
-    let Some(d) = &app.deployment else {
-        let lines = vec![
-            Line::styled("These serving inputs cannot be estimated:", t.bad()),
-            Line::from(app.deploy_error.clone().unwrap_or_default()),
-        ];
-        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
-        return;
+    let d = match &app.deployment {
+        Ok(d) => d,
+        Err(e) => {
+            let lines = vec![
+                Line::styled("These serving inputs cannot be estimated:", t.bad()),
+                Line::from(e.clone()),
+            ];
+            f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
+            return;
+        }
     };
     let w = &d.request.workload;
     let [head, body, foot] = Layout::vertical([

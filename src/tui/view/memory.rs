@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
-    let Some(e) = &app.estimate else {
+    let Ok(e) = &app.estimate else {
         return Vec::new();
     };
     let mut legend: Vec<Span> = vec![Span::raw(" ")];

@@ -207,15 +207,15 @@ fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     );
     f.render_widget(Paragraph::new(summary_lines(app, t)), summary);
     let lines = match (&app.estimate, app.tab) {
-        (None, _) => vec![
+        (Err(e), _) => vec![
             Line::styled("These inputs cannot be estimated:", t.bad()),
-            Line::from(app.error.clone().unwrap_or_default()),
+            Line::from(e.clone()),
         ],
-        (Some(_), Tab::Memory) => memory_lines(app, t, body.width),
-        (Some(_), Tab::Cost) => return draw_cost(f, app, t, body),
-        (Some(_), Tab::Deploy) => return draw_deploy(f, app, t, body),
-        (Some(_), Tab::Compare) => return draw_compare(f, app, t, body),
-        (Some(_), Tab::Plan) => return draw_plan(f, app, t, body),
+        (Ok(_), Tab::Memory) => memory_lines(app, t, body.width),
+        (Ok(_), Tab::Cost) => return draw_cost(f, app, t, body),
+        (Ok(_), Tab::Deploy) => return draw_deploy(f, app, t, body),
+        (Ok(_), Tab::Compare) => return draw_compare(f, app, t, body),
+        (Ok(_), Tab::Plan) => return draw_plan(f, app, t, body),
     };
     f.render_widget(
         Paragraph::new(lines)
@@ -226,7 +226,7 @@ fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
 }
 
 fn summary_lines(app: &App, t: Theme) -> Vec<Line<'static>> {
-    let Some(e) = &app.estimate else {
+    let Ok(e) = &app.estimate else {
         return vec![Line::styled("error", t.bad())];
     };
     let p = &e.params;
@@ -248,9 +248,9 @@ fn summary_lines(app: &App, t: Theme) -> Vec<Line<'static>> {
 }
 
 fn draw_status(f: &mut Frame, app: &App, t: Theme, area: Rect) {
-    let line = match &app.error {
-        Some(e) => Line::styled(format!(" error: {e}"), t.bad()),
-        None => Line::from(format!(" {}", app.status)),
+    let line = match &app.estimate {
+        Err(e) => Line::styled(format!(" error: {e}"), t.bad()),
+        Ok(_) => Line::from(format!(" {}", app.status)),
     };
     f.render_widget(Paragraph::new(line), area);
 }

@@ -29,14 +29,21 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     } else {
         vec![Line::from(constraints), Line::from(filters)]
     };
-    let Some(r) = &app.plan else {
-        head_lines.extend([
-            Line::from(""),
-            Line::styled("The planner cannot run on these inputs:", t.bad()),
-            Line::from(app.plan_error.clone().unwrap_or_default()),
-        ]);
-        f.render_widget(Paragraph::new(head_lines).wrap(Wrap { trim: false }), area);
-        return;
+    let r = match &app.plan {
+        Some(Ok(r)) => r,
+        other => {
+            let why = match other {
+                Some(Err(e)) => e.clone(),
+                _ => String::new(),
+            };
+            head_lines.extend([
+                Line::from(""),
+                Line::styled("The planner cannot run on these inputs:", t.bad()),
+                Line::from(why),
+            ]);
+            f.render_widget(Paragraph::new(head_lines).wrap(Wrap { trim: false }), area);
+            return;
+        }
     };
     let searched = format!(
         "searched {} configurations · {} candidates fit · {} feasible",
