@@ -125,9 +125,15 @@ impl Context {
 /// A clap parser for a closed set the core names ([`Named`]): the possible values are the
 /// core's own names.
 pub fn named<T: Named + Send + Sync>() -> impl clap::builder::TypedValueParser<Value = T> {
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(|v| v.name()))
-        .try_map(|s: String| T::from_name(&s).ok_or("not a known value"))
+    use clap::builder::{PossibleValue, TypedValueParser};
+    clap::builder::PossibleValuesParser::new(T::ALL.iter().map(|v| {
+        let p = PossibleValue::new(v.name());
+        match v.help() {
+            Some(h) => p.help(h),
+            None => p,
+        }
+    }))
+    .try_map(|s: String| T::from_name(&s).ok_or("not a known value"))
 }
 
 /// An error as the command line says it: a field the core names becomes its flag.

@@ -19,6 +19,10 @@ pub trait Named: Copy + PartialEq + Sized + 'static {
     const ALL: &'static [Self];
     /// The name people type.
     fn name(self) -> &'static str;
+    /// A one-line description of the value, where its name does not say enough.
+    fn help(self) -> Option<&'static str> {
+        None
+    }
     /// The value of a name, if any.
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|v| v.name() == name)
@@ -32,6 +36,17 @@ macro_rules! named {
             const ALL: &'static [Self] = &[$($v),+];
             fn name(self) -> &'static str {
                 self.as_str()
+            }
+        }
+    };
+    ($t:ty, [$($v:expr),+ $(,)?], help = $help:expr) => {
+        impl $crate::core::units::Named for $t {
+            const ALL: &'static [Self] = &[$($v),+];
+            fn name(self) -> &'static str {
+                self.as_str()
+            }
+            fn help(self) -> Option<&'static str> {
+                $help(self)
             }
         }
     };
@@ -136,5 +151,7 @@ named!(
         WeightsDtype::Fp16,
         WeightsDtype::Int8,
         WeightsDtype::Nf4
-    ]
+    ],
+    help = |w| (w == WeightsDtype::Nf4)
+        .then_some("bitsandbytes 4-bit NormalFloat with double quantization (QLoRA)")
 );

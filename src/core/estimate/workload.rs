@@ -63,9 +63,25 @@ impl Attention {
 
 named!(
     Optimizer,
-    [Optimizer::Adamw, Optimizer::Adamw8bit, Optimizer::Sgd]
+    [Optimizer::Adamw, Optimizer::Adamw8bit, Optimizer::Sgd],
+    help = |o| match o {
+        Optimizer::Adamw => None,
+        Optimizer::Adamw8bit => Some("bitsandbytes 8-bit AdamW: m and v in 1 byte each"),
+        Optimizer::Sgd => Some("Plain SGD without momentum: no state"),
+    }
 );
-named!(Attention, [Attention::Sdpa, Attention::Eager]);
+named!(
+    Attention,
+    [Attention::Sdpa, Attention::Eager],
+    help = |a| Some(match a {
+        Attention::Sdpa => {
+            "FlashAttention / memory-efficient SDPA: no s x s matrix kept, causal half computed"
+        }
+        Attention::Eager => {
+            "Eager attention: scores, softmax and dropout mask stored; full s x s computed"
+        }
+    })
+);
 
 /// One training job.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -70,7 +70,12 @@ pub const EMBEDDED: &[(&str, &str)] = &[
 
 crate::core::units::named!(
     Billing,
-    [Billing::OnDemand, Billing::Spot, Billing::Monthly]
+    [Billing::OnDemand, Billing::Spot, Billing::Monthly],
+    help = |b| Some(match b {
+        Billing::OnDemand => "Pay as you go, per hour (rounded to the provider's increment)",
+        Billing::Spot => "Interruptible capacity at a market price",
+        Billing::Monthly => "Per month (730 hours), whole months",
+    })
 );
 
 /// How an offer is billed.
