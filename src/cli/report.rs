@@ -153,8 +153,11 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     let hw_catalog = ctx.hardware()?;
     let pricing = ctx.pricing()?;
     // LoRA, adapters and prompt tuning load the base weights in --dtype alike.
-    let workload = crate::core::spec::WorkloadSpec::from(&args.workload)
-        .resolve(crate::core::peft::MethodKind::Lora);
+    let workload = crate::core::spec::resolve_workload(
+        args.workload.job(),
+        args.workload.weights_dtype,
+        crate::core::peft::MethodKind::Lora,
+    );
     workload.validate()?;
     let query = args.offers.query(&pricing.fx)?;
     let display = query.currency.clone().unwrap_or_else(|| "USD".into());

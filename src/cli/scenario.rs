@@ -9,9 +9,9 @@ use super::{named, Context};
 use crate::core::arch::{import_hf_config, Task};
 use crate::core::data;
 use crate::core::error::Result;
-use crate::core::estimate::{Attention, Dtype, Optimizer, Scenario, WeightsDtype};
+use crate::core::estimate::{Attention, Dtype, Optimizer, Scenario, WeightsDtype, Workload};
 use crate::core::peft::{split_list, AdapterStyle, LoraBias, MethodConfig, MethodKind};
-use crate::core::spec::{ModelRef, ScenarioSpec, WorkloadSpec};
+use crate::core::spec::{ModelRef, ScenarioSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum TaskArg {
@@ -134,21 +134,23 @@ pub struct WorkloadArgs {
     pub zero: u8,
 }
 
-impl From<&WorkloadArgs> for WorkloadSpec {
-    fn from(a: &WorkloadArgs) -> Self {
-        WorkloadSpec {
-            samples: a.samples,
-            seq_len: a.seq_len,
-            epochs: a.epochs,
-            micro_batch: a.micro_batch,
-            grad_accum: a.grad_accum,
-            dtype: a.dtype,
-            weights_dtype: a.weights_dtype,
-            optimizer: a.optimizer,
-            grad_checkpointing: a.grad_checkpointing,
-            attention: a.attention,
-            gpus: a.gpus,
-            zero: a.zero,
+impl WorkloadArgs {
+    /// The job as given; its weights dtype is resolved with the method
+    /// ([`crate::core::spec::resolve_workload`] with `--weights-dtype`).
+    pub fn job(&self) -> Workload {
+        Workload {
+            samples: self.samples,
+            seq_len: self.seq_len,
+            epochs: self.epochs,
+            micro_batch: self.micro_batch,
+            grad_accum: self.grad_accum,
+            dtype: self.dtype,
+            weights_dtype: Workload::default().weights_dtype,
+            optimizer: self.optimizer,
+            grad_checkpointing: self.grad_checkpointing,
+            attention: self.attention,
+            gpus: self.gpus,
+            zero: self.zero,
         }
     }
 }
@@ -206,7 +208,8 @@ impl ScenarioArgs {
                 TaskArg::FeatureExtraction => Task::FeatureExtraction,
             }),
             num_labels: self.num_labels,
-            workload: (&self.workload).into(),
+            workload: self.workload.job(),
+            weights_dtype: self.workload.weights_dtype,
         })
     }
 

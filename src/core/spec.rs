@@ -13,7 +13,7 @@ use crate::core::arch::{ModelProfile, Task};
 use crate::core::catalogs::Catalogs;
 use crate::core::deploy::{self, Int4Format, Precision, Request};
 use crate::core::error::{Error, Result};
-use crate::core::estimate::{Attention, Dtype, Optimizer, Scenario, WeightsDtype, Workload};
+use crate::core::estimate::{Dtype, Scenario, WeightsDtype, Workload};
 use crate::core::peft::{MethodConfig, MethodKind};
 
 /// The target classes of the serving table (design §1 question 5): T4, A10, A100-40G and a
@@ -62,79 +62,26 @@ impl ModelRef {
     }
 }
 
-/// The training job as asked for: `weights_dtype` left `None` takes the method's default.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct WorkloadSpec {
-    /// Training samples (sequences) per epoch.
-    pub samples: u64,
-    /// Tokens per sample (sequences padded to this length).
-    pub seq_len: u64,
-    /// Passes over the data.
-    pub epochs: u64,
-    /// Sequences per device per forward pass.
-    pub micro_batch: u64,
-    /// Micro-batches per optimizer step.
-    pub grad_accum: u64,
-    /// Compute dtype (autocast).
-    pub dtype: Dtype,
-    /// Dtype the base weights are loaded in; `None`: `dtype`, or NF4 for QLoRA.
-    pub weights_dtype: Option<WeightsDtype>,
-    /// Optimizer (its state per trainable parameter).
-    pub optimizer: Optimizer,
-    /// Recompute activations in backward instead of keeping them.
-    pub grad_checkpointing: bool,
-    /// Attention kernel.
-    pub attention: Attention,
-    /// Data-parallel devices.
-    pub gpus: u64,
-    /// DeepSpeed ZeRO stage (0-3).
-    pub zero: u8,
-}
-
-impl Default for WorkloadSpec {
-    fn default() -> Self {
-        let w = Workload::default();
-        WorkloadSpec {
-            samples: w.samples,
-            seq_len: w.seq_len,
-            epochs: w.epochs,
-            micro_batch: w.micro_batch,
-            grad_accum: w.grad_accum,
-            dtype: w.dtype,
-            weights_dtype: None,
-            optimizer: w.optimizer,
-            grad_checkpointing: w.grad_checkpointing,
-            attention: w.attention,
-            gpus: w.gpus,
-            zero: w.zero,
-        }
+/// The dtype the base weights load in when the user names none: NF4 for QLoRA, else the
+/// compute dtype (peft's usual `torch_dtype=bfloat16` load).
+pub fn default_weights_dtype(kind: MethodKind, dtype: Dtype) -> WeightsDtype {
+    match (kind, dtype) {
+        (MethodKind::Qlora, _) => WeightsDtype::Nf4,
+        (_, Dtype::Bf16) => WeightsDtype::Bf16,
+        (_, Dtype::Fp16) => WeightsDtype::Fp16,
+        (_, Dtype::Fp32) => WeightsDtype::Fp32,
     }
 }
 
-impl WorkloadSpec {
-    /// The job for a method: the base weights default to the compute dtype, and to NF4 for
-    /// QLoRA (peft's usual `torch_dtype=bfloat16` load).
-    pub fn resolve(&self, kind: MethodKind) -> Workload {
-        let weights_dtype = self.weights_dtype.unwrap_or(match (kind, self.dtype) {
-            (MethodKind::Qlora, _) => WeightsDtype::Nf4,
-            (_, Dtype::Bf16) => WeightsDtype::Bf16,
-            (_, Dtype::Fp16) => WeightsDtype::Fp16,
-            (_, Dtype::Fp32) => WeightsDtype::Fp32,
-        });
-        Workload {
-            samples: self.samples,
-            seq_len: self.seq_len,
-            epochs: self.epochs,
-            micro_batch: self.micro_batch,
-            grad_accum: self.grad_accum,
-            dtype: self.dtype,
-            weights_dtype,
-            optimizer: self.optimizer,
-            grad_checkpointing: self.grad_checkpointing,
-            attention: self.attention,
-            gpus: self.gpus,
-            zero: self.zero,
-        }
+/// The job for a method: `weights_dtype` as given, else the method's default.
+pub fn resolve_workload(
+    workload: Workload,
+    weights_dtype: Option<WeightsDtype>,
+    kind: MethodKind,
+) -> Workload {
+    Workload {
+        weights_dtype: weights_dtype.unwrap_or(default_weights_dtype(kind, workload.dtype)),
+        ..workload
     }
 }
 
@@ -149,8 +96,11 @@ pub struct ScenarioSpec {
     pub task: Option<Task>,
     /// Labels of a sequence-classification head.
     pub num_labels: u64,
-    /// The training job.
-    pub workload: WorkloadSpec,
+    /// The training job; its `weights_dtype` is replaced on resolve by [`Self::weights_dtype`]
+    /// or the method's default.
+    pub workload: Workload,
+    /// Dtype the base weights are loaded in; `None`: the compute dtype, or NF4 for QLoRA.
+    pub weights_dtype: Option<WeightsDtype>,
 }
 
 impl ScenarioSpec {
@@ -161,7 +111,8 @@ impl ScenarioSpec {
             method: MethodConfig::default(),
             task: None,
             num_labels: 2,
-            workload: WorkloadSpec::default(),
+            workload: Workload::default(),
+            weights_dtype: None,
         }
     }
 
@@ -176,7 +127,7 @@ impl ScenarioSpec {
                 expected: "a positive number".into(),
             });
         }
-        let workload = self.workload.resolve(self.method.kind);
+        let workload = resolve_workload(self.workload, self.weights_dtype, self.method.kind);
         if self.method.kind == MethodKind::Full && workload.weights_dtype.is_quantized() {
             return Err(Error::Invalid {
                 field: "weights-dtype",
@@ -265,31 +216,17 @@ mod tests {
 
     #[test]
     fn qlora_loads_nf4_and_others_follow_the_compute_dtype() {
-        let w = WorkloadSpec::default();
-        assert_eq!(
-            w.resolve(MethodKind::Qlora).weights_dtype,
-            WeightsDtype::Nf4
-        );
-        assert_eq!(
-            w.resolve(MethodKind::Lora).weights_dtype,
-            WeightsDtype::Bf16
-        );
-        let fp16 = WorkloadSpec {
+        let w = Workload::default();
+        let resolved = |w, given, kind| resolve_workload(w, given, kind).weights_dtype;
+        assert_eq!(resolved(w, None, MethodKind::Qlora), WeightsDtype::Nf4);
+        assert_eq!(resolved(w, None, MethodKind::Lora), WeightsDtype::Bf16);
+        let fp16 = Workload {
             dtype: Dtype::Fp16,
             ..w
         };
-        assert_eq!(
-            fp16.resolve(MethodKind::Full).weights_dtype,
-            WeightsDtype::Fp16
-        );
-        let given = WorkloadSpec {
-            weights_dtype: Some(WeightsDtype::Fp32),
-            ..w
-        };
-        assert_eq!(
-            given.resolve(MethodKind::Qlora).weights_dtype,
-            WeightsDtype::Fp32
-        );
+        assert_eq!(resolved(fp16, None, MethodKind::Full), WeightsDtype::Fp16);
+        let given = Some(WeightsDtype::Fp32);
+        assert_eq!(resolved(w, given, MethodKind::Qlora), WeightsDtype::Fp32);
     }
 
     #[test]
@@ -311,7 +248,7 @@ mod tests {
 
         let mut spec = ScenarioSpec::new("qwen-7b");
         spec.method.kind = MethodKind::Full;
-        spec.workload.weights_dtype = Some(WeightsDtype::Nf4);
+        spec.weights_dtype = Some(WeightsDtype::Nf4);
         assert!(spec.resolve(&catalogs).is_err());
 
         let e = ScenarioSpec::new("qwen7").resolve(&catalogs).unwrap_err();

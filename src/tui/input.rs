@@ -397,7 +397,7 @@ impl Inputs {
             Field::Method => {
                 m.kind = cycle_named(m.kind, d);
                 // A quantized load only goes with QLoRA; let the defaults follow the method.
-                w.weights_dtype = None;
+                self.spec.weights_dtype = None;
             }
             Field::Rank => m.rank = step_preset(RANKS, m.rank, d),
             Field::Targets => {
