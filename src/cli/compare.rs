@@ -15,7 +15,12 @@ struct Overrides {
 }
 
 /// Flags that take no value: `key=true|false`.
-const SWITCHES: [&str; 2] = ["grad-checkpointing", "prefix-projection"];
+const SWITCHES: [&str; 4] = [
+    "grad-checkpointing",
+    "prefix-projection",
+    "no-auto-fit",
+    "allow-quantization",
+];
 
 /// Apply a spec such as `method=qlora,rank=64,targets=q,v` to the base flags. A comma-separated
 /// piece without `=` continues the previous value (so lists need no quoting).
@@ -79,11 +84,17 @@ pub fn apply(base: &ScenarioArgs, spec: &str) -> Result<ScenarioArgs> {
     out.update_from_arg_matches_mut(&mut matches)
         .map_err(clap_err)?;
     // clap's update resets absent boolean flags: restore the base's, then apply the spec's.
-    out.scenario.workload.grad_checkpointing = base.workload.grad_checkpointing;
+    let w = &mut out.scenario.workload;
+    w.grad_checkpointing = base.workload.grad_checkpointing;
+    w.no_auto_fit = base.workload.no_auto_fit;
+    w.allow_quantization = base.workload.allow_quantization;
     out.scenario.prefix_projection = base.prefix_projection;
     for (k, on) in switches {
+        let w = &mut out.scenario.workload;
         match k {
-            "grad-checkpointing" => out.scenario.workload.grad_checkpointing = on,
+            "grad-checkpointing" => w.grad_checkpointing = on,
+            "no-auto-fit" => w.no_auto_fit = on,
+            "allow-quantization" => w.allow_quantization = on,
             _ => out.scenario.prefix_projection = on,
         }
     }

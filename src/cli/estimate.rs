@@ -95,8 +95,9 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     if args.scenario.model_config.is_none() {
         crate::core::data::remember_last_model(&prepared.scenario.profile.id);
     }
-    let mut est = Estimate::new(&prepared, &hardware, &Assumptions::default())
-        .with_offers(&prepared, pricing, &query)?;
+    let policy = args.scenario.workload.fit_policy();
+    let mut est = Estimate::fitted(&prepared, &hardware, &Assumptions::default(), &policy)?
+        .with_offers(&prepared, &hardware, pricing, &query)?;
     est.note_stale_prices(pricing, &super::pricing::today());
     let text = match args.format {
         Format::Json => report::to_json(&est)?,
@@ -130,8 +131,9 @@ fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
     let mut scenarios = Vec::new();
     for (label, flags) in specs {
         let prepared = flags.scenario(ctx)?.prepare()?;
-        let estimate = Estimate::new(&prepared, &hardware, &Assumptions::default())
-            .with_offers(&prepared, pricing, &query)?;
+        let policy = flags.workload.fit_policy();
+        let estimate = Estimate::fitted(&prepared, &hardware, &Assumptions::default(), &policy)?
+            .with_offers(&prepared, &hardware, pricing, &query)?;
         scenarios.push(Compared { label, estimate });
     }
     let text = match args.format {

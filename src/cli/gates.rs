@@ -47,12 +47,16 @@ impl GateArgs {
                     )))
                 }
                 Some(d) if !d.fits => {
+                    let fix = d.fix.as_ref().map_or_else(
+                        || "; no combination of checkpointing, micro-batch, QLoRA, ZeRO-3 and shorter sequences fits it".into(),
+                        |f| format!("; fits with {}", crate::report::estimate::suggestion(f)),
+                    );
                     return Err(Error::Threshold(format!(
-                        "--fail-if-not-fits {hw}: needs {} but {} has {}",
+                        "--fail-if-not-fits {hw}: needs {} but {} has {}{fix}",
                         crate::report::fmt::gib(d.memory.total as f64),
                         d.hardware,
                         crate::report::fmt::gib(d.capacity_bytes as f64)
-                    )))
+                    )));
                 }
                 Some(_) => {}
             }

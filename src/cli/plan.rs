@@ -23,9 +23,6 @@ pub struct PlanArgs {
     /// Most GPUs per job (within one instance).
     #[arg(long, default_value_t = 8)]
     pub max_gpus: u64,
-    /// Let LoRA/DoRA switch to QLoRA (4-bit base weights).
-    #[arg(long)]
-    pub allow_quantization: bool,
     /// Finish within this many wall-clock hours.
     #[arg(long, allow_negative_numbers = true)]
     pub deadline: Option<f64>,
@@ -53,7 +50,7 @@ impl PlanArgs {
             offers,
             self.deadline,
             self.budget,
-            self.allow_quantization,
+            self.scenario.workload.allow_quantization,
             self.max_gpus,
         ))
     }

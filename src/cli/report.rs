@@ -74,6 +74,9 @@ struct CsvRow {
     seq_len: Option<u64>,
     epochs: Option<u64>,
     micro_batch: Option<u64>,
+    grad_accum: Option<u64>,
+    grad_checkpointing: Option<bool>,
+    gpus: Option<u64>,
     dtype: Option<String>,
     pricing_as_of: Option<String>,
     pricing_source: Option<String>,
@@ -112,6 +115,9 @@ impl CsvRow {
             seq_len: Some(r.seq_len),
             epochs: Some(r.epochs),
             micro_batch: Some(r.micro_batch),
+            grad_accum: Some(r.grad_accum),
+            grad_checkpointing: Some(r.grad_checkpointing),
+            gpus: Some(r.gpus),
             dtype: Some(r.dtype.clone()),
             pricing_as_of: Some(r.pricing_as_of.clone()),
             pricing_source: Some(r.pricing_source.clone()),
@@ -164,7 +170,15 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     let finetune = if args.section == Section::Deploy {
         Vec::new()
     } else {
-        finetune_rows(models, &hw_catalog.select(&[])?, pricing, &workload, &query)?
+        let policy = args.workload.fit_policy();
+        finetune_rows(
+            models,
+            &hw_catalog.select(&[])?,
+            pricing,
+            &workload,
+            &policy,
+            &query,
+        )?
     };
     let deploy_rows = if args.section == Section::Finetune {
         Vec::new()
@@ -231,10 +245,10 @@ fn document(
     if !finetune.is_empty() {
         let mut t = Table::new(
             format!(
-                "Fine-tuning cost: {} samples x {} tokens x {} epochs, micro-batch {}, {}, cheapest fitting offer",
-                w.samples, w.seq_len, w.epochs, w.micro_batch, w.dtype.as_str()
+                "Fine-tuning cost: {} samples x {} tokens x {} epochs, global batch {}, {}, cheapest fitting offer",
+                w.samples, w.seq_len, w.epochs, w.global_batch(), w.dtype.as_str()
             ),
-            &["model", "method", "trainable params", "recommended GPU", "memory", "hours", "offer", "job cost", "USD", "CNY"],
+            &["model", "method", "trainable params", "recommended GPU", "configuration", "memory", "hours", "offer", "job cost", "USD", "CNY"],
         );
         for r in finetune.iter().filter(|r| r.recommended) {
             t.push(vec![
@@ -242,6 +256,7 @@ fn document(
                 r.method.clone(),
                 fmt::count(r.trainable_params),
                 r.hardware.clone(),
+                fmt::batch(r.micro_batch, r.grad_accum, r.grad_checkpointing, r.gpus),
                 fmt::gib(r.memory_bytes as f64),
                 r.train_hours.map_or("-".into(), fmt::hours),
                 format!("{} {} ({})", r.provider, r.instance, r.billing),

@@ -9,7 +9,9 @@ use super::{named, Context};
 use crate::core::arch::{import_hf_config, Task};
 use crate::core::data;
 use crate::core::error::Result;
-use crate::core::estimate::{Attention, Dtype, Optimizer, Scenario, WeightsDtype, Workload};
+use crate::core::estimate::{
+    Attention, Dtype, FitPolicy, Optimizer, Scenario, WeightsDtype, Workload,
+};
 use crate::core::peft::{split_list, AdapterStyle, LoraBias, MethodConfig, MethodKind};
 use crate::core::spec::{ModelRef, ScenarioSpec};
 
@@ -109,11 +111,24 @@ pub struct WorkloadArgs {
     pub seq_len: u64,
     #[arg(long, default_value_t = 3)]
     pub epochs: u64,
-    /// Sequences per device per forward pass.
-    #[arg(long, default_value_t = 4)]
-    pub micro_batch: u64,
+    /// Sequences per device per forward pass [default: 4, or the largest that fits each device
+    /// when auto-fit is on]. Giving it turns auto-fit off.
+    #[arg(long)]
+    pub micro_batch: Option<u64>,
+    /// Micro-batches accumulated per optimizer step (auto-fit raises it to keep the global batch).
     #[arg(long, default_value_t = 1)]
     pub grad_accum: u64,
+    /// Sequences per optimizer step across all devices, kept by every configuration
+    /// [default: micro-batch x grad-accum x gpus].
+    #[arg(long, value_name = "N")]
+    pub global_batch: Option<u64>,
+    /// Estimate the workload exactly as given on every device, instead of fitting the
+    /// micro-batch and gradient checkpointing to each device.
+    #[arg(long)]
+    pub no_auto_fit: bool,
+    /// Let LoRA/DoRA switch to QLoRA (4-bit base weights) where nothing else fits.
+    #[arg(long)]
+    pub allow_quantization: bool,
     /// Compute dtype (autocast).
     #[arg(long, value_parser = named::<Dtype>(), default_value = "bf16")]
     pub dtype: Dtype,
@@ -122,6 +137,7 @@ pub struct WorkloadArgs {
     pub weights_dtype: Option<WeightsDtype>,
     #[arg(long, value_parser = named::<Optimizer>(), default_value = "adamw")]
     pub optimizer: Optimizer,
+    /// Recompute activations in the backward pass (giving it turns auto-fit off).
     #[arg(long)]
     pub grad_checkpointing: bool,
     #[arg(long, value_parser = named::<Attention>(), default_value = "sdpa")]
@@ -134,16 +150,36 @@ pub struct WorkloadArgs {
     pub zero: u8,
 }
 
+/// The micro-batch when neither it nor a global batch is given.
+const DEFAULT_MICRO_BATCH: u64 = 4;
+
 impl WorkloadArgs {
+    /// How each device's configuration is chosen: auto-fit unless `--no-auto-fit`, or the user
+    /// fixed the micro-batch or checkpointing themselves.
+    pub fn fit_policy(&self) -> FitPolicy {
+        FitPolicy {
+            auto: !self.no_auto_fit && self.micro_batch.is_none() && !self.grad_checkpointing,
+            global_batch: self.global_batch,
+            allow_quantization: self.allow_quantization,
+        }
+    }
+
     /// The job as given; its weights dtype is resolved with the method
     /// ([`crate::core::spec::resolve_workload`] with `--weights-dtype`).
     pub fn job(&self) -> Workload {
+        let gpus = self.gpus.max(1);
+        let (micro_batch, grad_accum) = match (self.global_batch, self.micro_batch) {
+            // The whole per-device batch in one pass; auto-fit splits it where it must.
+            (Some(g), None) => ((g / gpus).max(1), 1),
+            (Some(g), Some(mb)) => (mb, (g / (mb.max(1) * gpus)).max(1)),
+            (None, mb) => (mb.unwrap_or(DEFAULT_MICRO_BATCH), self.grad_accum),
+        };
         Workload {
             samples: self.samples,
             seq_len: self.seq_len,
             epochs: self.epochs,
-            micro_batch: self.micro_batch,
-            grad_accum: self.grad_accum,
+            micro_batch,
+            grad_accum,
             dtype: self.dtype,
             weights_dtype: Workload::default().weights_dtype,
             optimizer: self.optimizer,
@@ -151,6 +187,7 @@ impl WorkloadArgs {
             attention: self.attention,
             gpus: self.gpus,
             zero: self.zero,
+            ..Workload::default()
         }
     }
 }

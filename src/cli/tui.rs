@@ -39,6 +39,7 @@ pub fn run(ctx: &Context, args: TuiArgs) -> Result<()> {
         provider: args.provider,
         currency: args.currency,
         billing: args.billing,
+        fit: args.scenario.workload.fit_policy(),
         color: !tui::no_color(),
         today: super::pricing::today(),
     };

@@ -36,6 +36,7 @@ fn app_from(flags: &[&str]) -> App {
             provider: args.provider,
             currency: args.currency,
             billing: args.billing,
+            fit: args.scenario.workload.fit_policy(),
             color: true,
             // A fixed day, so the price-staleness note in the snapshots does not move.
             today: "2026-12-04".into(),
@@ -242,13 +243,16 @@ fn export_writes_the_same_rows_as_estimate_csv() {
     let prepared = est_args.scenario.scenario(&ctx).unwrap().prepare().unwrap();
     let hw = ctx.hardware().unwrap().select(&est_args.hardware).unwrap();
     let pricing = ctx.pricing().unwrap();
-    let est = crate::core::estimate::Estimate::new(
+    let est = crate::core::estimate::Estimate::fitted(
         &prepared,
         &hw,
         &crate::core::estimate::Assumptions::default(),
+        &est_args.scenario.workload.fit_policy(),
     )
+    .unwrap()
     .with_offers(
         &prepared,
+        &hw,
         pricing,
         &crate::core::estimate::OfferQuery::default(),
     )

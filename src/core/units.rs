@@ -6,6 +6,11 @@
 
 use serde::Serialize;
 
+/// Network bandwidth between two cloud VMs when the price table states none, Gbit/s per VM: a
+/// stated assumption (the 10 Gbit/s most providers give their mid-size GPU VMs), shown in the
+/// notes wherever it is used; a table's `network_gbps` replaces it.
+pub const DEFAULT_NETWORK_GBPS: f64 = 10.0;
+
 /// 1 GiB in bytes.
 pub const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 

@@ -39,17 +39,34 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
     for (k, v) in [
         ("samples x epochs", format!("{} x {}", w.samples, w.epochs)),
         ("tokens per sample", w.seq_len.to_string()),
-        (
-            "micro-batch x grad-accum x gpus",
-            format!("{} x {} x {}", w.micro_batch, w.grad_accum, w.gpus),
-        ),
+        if est.fit.auto {
+            (
+                "global batch (sequences per step)",
+                format!(
+                    "{} on {} gpu(s): micro-batch and checkpointing fitted per device",
+                    est.fit.global_batch, w.gpus
+                ),
+            )
+        } else {
+            (
+                "micro-batch x grad-accum x gpus",
+                format!("{} x {} x {}", w.micro_batch, w.grad_accum, w.gpus),
+            )
+        },
         ("optimizer steps", w.steps().to_string()),
         (
             "dtype / weights",
             format!("{} / {}", w.dtype.as_str(), w.weights_dtype.as_str()),
         ),
         ("optimizer", w.optimizer.as_str().to_string()),
-        ("gradient checkpointing", w.grad_checkpointing.to_string()),
+        (
+            "gradient checkpointing",
+            if est.fit.auto {
+                "only where needed".into()
+            } else {
+                w.grad_checkpointing.to_string()
+            },
+        ),
         ("attention", format!("{:?}", w.attention).to_lowercase()),
         ("ZeRO stage", w.zero.to_string()),
         ("FLOPs per token", format!("{:.3e}", est.flops.per_token)),
@@ -69,8 +86,21 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
     let mut dev = Table::new(
         "Devices: memory per device in GiB (2^30 bytes)",
         &[
-            "hardware", "fits", "total", "weights", "state", "activ.", "logits", "overhead",
-            "capacity", "max mb", "step s", "tok/s", "hours", "MFU",
+            "hardware",
+            "fits",
+            "configuration",
+            "total",
+            "weights",
+            "state",
+            "activ.",
+            "logits",
+            "overhead",
+            "capacity",
+            "max mb",
+            "step s",
+            "tok/s",
+            "hours",
+            "MFU",
         ],
     );
     let g = |b: u64| format!("{:.2}", b as f64 / fmt::GIB);
@@ -79,6 +109,15 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
         dev.push(vec![
             d.hardware.clone(),
             if d.fits { "yes".into() } else { "NO".into() },
+            if d.fits {
+                fmt::config(&d.config)
+            } else {
+                d.fix
+                    .as_ref()
+                    .map_or("nothing in the search fits".into(), |f| {
+                        format!("needs {}", fmt::changes(&f.changes))
+                    })
+            },
             g(m.total),
             g(m.weights),
             g(m.trainable_state),
@@ -171,20 +210,39 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
     }
 }
 
-/// A fit remedy in flags, with its memory on the device it was tried on.
+/// A fit remedy in flags, with its memory, hours and cost on the device it fits.
 pub fn suggestion(s: &Suggestion) -> String {
-    let change = match s.change {
-        Change::GradCheckpointing => "--grad-checkpointing".to_string(),
-        Change::MicroBatchOne => "--micro-batch 1 (raise --grad-accum to keep the batch)".into(),
-        Change::QloraCheckpointedMicroBatchOne => {
-            "--method qlora --grad-checkpointing --micro-batch 1".into()
-        }
-        Change::Zero3 { gpus } => format!("--gpus {gpus} --zero 3 --grad-checkpointing"),
-    };
+    let mut flags: Vec<String> = s
+        .changes
+        .iter()
+        .map(|c| match *c {
+            Change::GradCheckpointing => "--grad-checkpointing".to_string(),
+            Change::MicroBatchOne => "--micro-batch 1".into(),
+            Change::MicroBatch { micro_batch } => format!("--micro-batch {micro_batch}"),
+            Change::Qlora => "--method qlora".into(),
+            Change::Zero3 { gpus } => format!("--gpus {gpus} --zero 3"),
+            Change::SeqLen { seq_len } => format!("--seq-len {seq_len}"),
+        })
+        .collect();
+    if s.config.grad_accum > 1 {
+        flags.push(format!("--grad-accum {}", s.config.grad_accum));
+    }
+    remedy(&flags.join(" "), s)
+}
+
+/// "CHANGE: 11.20 GiB on t4 (fits), 2.31 h, 1.20 USD": shared by the CLI and the TUI wording.
+pub fn remedy(change: &str, s: &Suggestion) -> String {
     let verdict = if s.fits { "fits" } else { "still does not fit" };
-    format!(
+    let mut out = format!(
         "{change}: {} on {} ({verdict})",
         fmt::gib(s.memory as f64),
         s.hardware
-    )
+    );
+    if let Some(h) = s.hours {
+        out.push_str(&format!(", {}", fmt::hours(h)));
+    }
+    if let Some(c) = s.cost_usd {
+        out.push_str(&format!(", from {c:.2} USD"));
+    }
+    out
 }

@@ -79,3 +79,46 @@ mod tests {
         assert_eq!(hours(0.5), "30.0 min");
     }
 }
+
+/// A training configuration in a few characters: "mb 2 x ga 2, ckpt, 2 GPUs".
+pub fn batch(micro_batch: u64, grad_accum: u64, checkpointing: bool, gpus: u64) -> String {
+    let mut s = format!("mb {micro_batch} x ga {grad_accum}");
+    if checkpointing {
+        s.push_str(", ckpt");
+    }
+    if gpus > 1 {
+        s.push_str(&format!(", {gpus} GPUs"));
+    }
+    s
+}
+
+/// A device configuration: [`batch`] plus ZeRO, machines and a method switch.
+pub fn config(c: &crate::core::estimate::DeviceConfig) -> String {
+    let mut s = batch(c.micro_batch, c.grad_accum, c.grad_checkpointing, c.gpus);
+    if c.gpus > 1 && c.zero > 0 {
+        s.push_str(&format!(" ZeRO-{}", c.zero));
+    }
+    if c.nodes > 1 {
+        s.push_str(&format!(" on {} machines", c.nodes));
+    }
+    if c.reason == crate::core::estimate::FitReason::Quantized {
+        s.push_str(", qlora");
+    }
+    s
+}
+
+/// Fit levers in a few words: "qlora, ckpt, mb 1".
+pub fn changes(cs: &[crate::core::estimate::Change]) -> String {
+    use crate::core::estimate::Change;
+    cs.iter()
+        .map(|c| match *c {
+            Change::GradCheckpointing => "ckpt".to_string(),
+            Change::MicroBatchOne => "mb 1".into(),
+            Change::MicroBatch { micro_batch } => format!("mb {micro_batch}"),
+            Change::Qlora => "qlora".into(),
+            Change::Zero3 { gpus } => format!("{gpus} GPUs ZeRO-3"),
+            Change::SeqLen { seq_len } => format!("seq {seq_len}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}

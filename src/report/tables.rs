@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::core::arch::ModelCatalog;
 use crate::core::error::Result;
-use crate::core::estimate::{Assumptions, Estimate, OfferQuery, Scenario, Workload};
+use crate::core::estimate::{Assumptions, Estimate, FitPolicy, OfferQuery, Scenario, Workload};
 use crate::core::hardware::HardwareProfile;
 use crate::core::peft::{MethodConfig, MethodKind};
 use crate::core::pricing::PricingCatalog;
@@ -40,6 +40,12 @@ pub struct FinetuneRow {
     pub seq_len: u64,
     pub epochs: u64,
     pub micro_batch: u64,
+    /// Gradient accumulation of the costed configuration.
+    pub grad_accum: u64,
+    /// Whether the costed configuration checkpoints activations.
+    pub grad_checkpointing: bool,
+    /// GPUs the costed configuration uses.
+    pub gpus: u64,
     pub dtype: String,
     pub pricing_as_of: String,
     pub pricing_source: String,
@@ -51,6 +57,7 @@ pub fn finetune_rows(
     hardware: &[HardwareProfile],
     pricing: &PricingCatalog,
     workload: &Workload,
+    policy: &FitPolicy,
     query: &OfferQuery,
 ) -> Result<Vec<FinetuneRow>> {
     let a = Assumptions::default();
@@ -60,10 +67,14 @@ pub fn finetune_rows(
         for kind in METHODS {
             let s = Scenario::new(profile.clone(), MethodConfig::new(kind), *workload);
             let p = s.prepare()?;
-            let est = Estimate::new(&p, hardware, &a).with_offers(&p, pricing, query)?;
+            let est = Estimate::fitted(&p, hardware, &a, policy)?
+                .with_offers(&p, hardware, pricing, query)?;
             for (i, o) in est.offers.iter().enumerate() {
                 let j = &o.job;
-                let Some(d) = est.devices.iter().find(|d| d.hardware == j.hardware) else {
+                let (Some(d), Some(c)) = (
+                    est.devices.iter().find(|d| d.hardware == j.hardware),
+                    o.config,
+                ) else {
                     continue;
                 };
                 rows.push(FinetuneRow {
@@ -73,8 +84,8 @@ pub fn finetune_rows(
                     total_params: est.params.total,
                     recommended: i == 0,
                     hardware: j.hardware.clone(),
-                    memory_bytes: d.memory.total,
-                    train_hours: d.hours,
+                    memory_bytes: o.memory_bytes.unwrap_or(d.memory.total),
+                    train_hours: Some(j.hours_breakdown.train),
                     provider: j.provider.clone(),
                     region: j.region.clone(),
                     instance: j.instance.clone(),
@@ -87,7 +98,10 @@ pub fn finetune_rows(
                     samples: workload.samples,
                     seq_len: workload.seq_len,
                     epochs: workload.epochs,
-                    micro_batch: workload.micro_batch,
+                    micro_batch: c.micro_batch,
+                    grad_accum: c.grad_accum,
+                    grad_checkpointing: c.grad_checkpointing,
+                    gpus: c.gpus,
                     dtype: d.dtype.as_str().into(),
                     pricing_as_of: j.as_of.clone(),
                     pricing_source: j.source.clone(),

@@ -3,7 +3,7 @@
 
 use crate::core::deploy::Precision;
 use crate::core::error::Error;
-use crate::core::estimate::{Dtype, OfferQuery};
+use crate::core::estimate::{Dtype, FitPolicy, OfferQuery};
 use crate::core::peft::{split_list, AdapterStyle, MethodKind};
 use crate::core::plan::PlanQuery;
 use crate::core::pricing::Billing;
@@ -22,6 +22,7 @@ pub enum Field {
     Samples,
     SeqLen,
     Epochs,
+    AutoFit,
     MicroBatch,
     GradAccum,
     Dtype,
@@ -41,7 +42,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 25] = [
+    pub const ALL: [Field; 26] = [
         Field::Model,
         Field::Method,
         Field::Rank,
@@ -51,6 +52,7 @@ impl Field {
         Field::Samples,
         Field::SeqLen,
         Field::Epochs,
+        Field::AutoFit,
         Field::MicroBatch,
         Field::GradAccum,
         Field::Dtype,
@@ -80,6 +82,7 @@ impl Field {
             Field::Samples => "samples",
             Field::SeqLen => "seq len",
             Field::Epochs => "epochs",
+            Field::AutoFit => "auto-fit",
             Field::MicroBatch => "micro-batch",
             Field::GradAccum => "grad-accum",
             Field::Dtype => "dtype",
@@ -265,6 +268,9 @@ pub struct Inputs {
     /// `None`: on-demand and spot, as `estimate` without `--billing`.
     pub billing: Option<Billing>,
     pub plan: PlanInputs,
+    /// Fit the micro-batch and checkpointing to each device, keeping micro-batch x grad-accum
+    /// x gpus as the global batch (as `estimate` without `--no-auto-fit`).
+    pub auto_fit: bool,
 }
 
 impl Inputs {
@@ -287,6 +293,16 @@ impl Inputs {
             billing: self.billing.into_iter().collect(),
             currency: self.currency.clone(),
             ..OfferQuery::default()
+        }
+    }
+
+    /// How the estimate chooses each device's configuration: auto-fit unless switched off or
+    /// checkpointing is forced on; QLoRA only when the "allow QLoRA" input allows it.
+    pub fn fit_policy(&self) -> FitPolicy {
+        FitPolicy {
+            auto: self.auto_fit && !self.spec.workload.grad_checkpointing,
+            global_batch: None,
+            allow_quantization: self.plan.allow_quantization,
         }
     }
 
@@ -325,6 +341,7 @@ impl Inputs {
             Field::Samples => w.samples.to_string(),
             Field::SeqLen => w.seq_len.to_string(),
             Field::Epochs => w.epochs.to_string(),
+            Field::AutoFit => on_off(self.auto_fit),
             Field::MicroBatch => w.micro_batch.to_string(),
             Field::GradAccum => w.grad_accum.to_string(),
             Field::Dtype => w.dtype.as_str().into(),
@@ -423,6 +440,7 @@ impl Inputs {
             Field::Gpus => w.gpus = step_by(w.gpus, d),
             Field::Dtype => w.dtype = cycle_named::<Dtype>(w.dtype, d),
             Field::Checkpointing => w.grad_checkpointing = !w.grad_checkpointing,
+            Field::AutoFit => self.auto_fit = !self.auto_fit,
             Field::Provider => {
                 self.provider = cycle_optional(&choices.providers, self.provider.as_ref(), d)
             }

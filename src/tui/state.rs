@@ -14,7 +14,7 @@ use super::keys::{self, Command};
 use crate::core::catalogs::Catalogs;
 use crate::core::deploy::{self, Deployment};
 use crate::core::error::Result;
-use crate::core::estimate::{Assumptions, CompareRow, Estimate, OfferResult, Scenario};
+use crate::core::estimate::{Assumptions, CompareRow, Estimate, FitPolicy, OfferResult, Scenario};
 use crate::core::hardware::HardwareProfile;
 use crate::core::plan::{self, PlanResult};
 use crate::core::pricing::Billing;
@@ -143,6 +143,8 @@ pub struct StartOptions {
     pub provider: Option<String>,
     pub currency: Option<String>,
     pub billing: Option<Billing>,
+    /// Auto-fit and QLoRA as the command line asked.
+    pub fit: FitPolicy,
     pub color: bool,
     /// Today (YYYY-MM-DD, from the front-end's clock): price tables older than 90 days get a note.
     pub today: String,
@@ -180,7 +182,11 @@ impl App {
                 provider: opts.provider.map(|p| p.to_ascii_lowercase()),
                 currency,
                 billing: opts.billing,
-                plan: PlanInputs::default(),
+                plan: PlanInputs {
+                    allow_quantization: opts.fit.allow_quantization,
+                    ..PlanInputs::default()
+                },
+                auto_fit: opts.fit.auto,
             },
             hardware,
             priced: catalogs.pricing().is_ok(),
@@ -211,10 +217,16 @@ impl App {
         let scenario = self.inputs.spec.resolve(&self.catalogs);
         let result = scenario.as_ref().map_err(Clone::clone).and_then(|s| {
             let p = s.prepare()?;
-            let est = Estimate::new(&p, &self.hardware, &Assumptions::default());
+            let est = Estimate::fitted(
+                &p,
+                &self.hardware,
+                &Assumptions::default(),
+                &self.inputs.fit_policy(),
+            )?;
             match self.catalogs.pricing() {
                 Ok(pricing) => {
-                    let mut est = est.with_offers(&p, pricing, &self.inputs.offer_query())?;
+                    let mut est =
+                        est.with_offers(&p, &self.hardware, pricing, &self.inputs.offer_query())?;
                     est.note_stale_prices(pricing, &self.today);
                     Ok(est)
                 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod deploy;
+mod fit;
 mod params;
 mod physics;
 mod plan;

@@ -1,7 +1,7 @@
 //! The planner: exhaustive, never proposes what does not fit, and never beaten by a plain estimate.
 
 use peftcost::arch::ModelCatalog;
-use peftcost::estimate::{Assumptions, Estimate, OfferQuery, Scenario, Workload};
+use peftcost::estimate::{Assumptions, Estimate, FitPolicy, OfferQuery, Scenario, Workload};
 use peftcost::hardware::HardwareCatalog;
 use peftcost::peft::{MethodConfig, MethodKind};
 use peftcost::plan::{plan, PlanQuery};
@@ -159,10 +159,14 @@ proptest! {
         let r = plan(&s, &hw, &pricing, &q, &Assumptions::default()).unwrap();
         // Every offer a plain estimate would list (same workload) is within the search space.
         let p = s.prepare().unwrap();
-        let est = Estimate::new(&p, &hw, &Assumptions::default()).with_offers(&p, &pricing, &OfferQuery::default()).unwrap();
-        if let Some(best_single) = est.offers.first() {
-            let cheapest = r.cheapest.as_ref().expect("a fitting estimate implies a plan");
-            prop_assert!(cheapest.cost <= best_single.cost_usd * (1.0 + 1e-9), "{} > {}", cheapest.cost, best_single.cost_usd);
+        // ... and so is every configuration auto-fit chooses (the same global batch).
+        for policy in [FitPolicy::EXACT, FitPolicy::AUTO] {
+            let est = Estimate::fitted(&p, &hw, &Assumptions::default(), &policy).unwrap()
+                .with_offers(&p, &hw, &pricing, &OfferQuery::default()).unwrap();
+            if let Some(best_single) = est.offers.first() {
+                let cheapest = r.cheapest.as_ref().expect("a fitting estimate implies a plan");
+                prop_assert!(cheapest.cost <= best_single.cost_usd * (1.0 + 1e-9), "{} > {}", cheapest.cost, best_single.cost_usd);
+            }
         }
         for plan in r.plans() {
             prop_assert!(plan.device.fits);

@@ -15,13 +15,13 @@ pub mod validate;
 pub mod workload;
 
 pub use compare::{compare, CompareRow, Unit};
-pub use fit::{Change, Suggestion};
+pub use fit::{Change, DeviceConfig, FitPolicy, FitReason, Suggestion};
 pub use flops::FlopsPerToken;
 pub use memory::MemoryBreakdown;
 pub use offers::{job_inputs, job_inputs_for, rank_offers, OfferQuery, OfferResult};
 pub use params::{Artifact, ArtifactKind, ParamsSection};
 pub use physics::{Assumptions, Shapes};
-pub use result::{DeviceResult, Estimate, EstimateCsvRow, FlopsSection, MethodSummary};
+pub use result::{DeviceResult, Estimate, EstimateCsvRow, FitSummary, FlopsSection, MethodSummary};
 pub use workload::{Attention, Dtype, Optimizer, WeightsDtype, Workload};
 
 use crate::core::arch::{Inventory, ModelProfile, Task};

@@ -2,8 +2,10 @@
 
 use serde::Serialize;
 
-use super::{Estimate, Prepared};
+use super::fit::{search, DeviceConfig, Variants};
+use super::{DeviceResult, Estimate, Prepared, Workload};
 use crate::core::error::Result;
+use crate::core::hardware::HardwareProfile;
 use crate::core::pricing::{
     job_cost, Billing, CostAssumptions, JobCost, JobInputs, PricingCatalog,
 };
@@ -52,6 +54,15 @@ pub struct OfferResult {
     pub cost_usd: f64,
     /// The job's cost, in CNY.
     pub cost_cny: f64,
+    /// GPUs of the offer the costed configuration uses (every one it pays for).
+    pub gpus_used: u64,
+    /// The configuration costed on this offer: the device's, run data-parallel over every GPU
+    /// of a bigger node, or spread over several machines.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<DeviceConfig>,
+    /// Peak memory per device of that configuration, bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
 }
 
 impl OfferResult {
@@ -60,6 +71,9 @@ impl OfferResult {
         Ok(OfferResult {
             cost_usd: fx.convert(job.cost, &job.currency, "USD")?,
             cost_cny: fx.convert(job.cost, &job.currency, "CNY")?,
+            gpus_used: job.gpus.max(1) * job.instances,
+            config: None,
+            memory_bytes: None,
             job,
         })
     }
@@ -96,13 +110,85 @@ pub fn job_inputs_for(
     }
 }
 
-/// Cost every matching offer whose hardware fits; cheapest (in USD) first.
+/// Offers the ranking left out, and why: for the notes under the table.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Skipped {
+    /// Nodes with more GPUs than the global batch can spread over (their GPUs would idle).
+    pub idle_gpus: usize,
+    /// Jobs on more GPUs than one machine has that do not divide over its GPUs.
+    pub uneven_nodes: usize,
+    /// Multi-machine jobs costed with the default network bandwidth.
+    pub default_network: usize,
+}
+
+/// Memo of placements: (hardware, GPUs per machine, network bits) -> the device result there.
+type Placements = Vec<((String, u64, u64), Option<DeviceResult>)>;
+
+/// The configuration a device's job runs on an offer whose machines have `per_machine` GPUs:
+/// the device's own when it uses them all; data parallel over every GPU of a bigger machine
+/// (re-fitted, the global batch kept); or spread over `gpus / per_machine` machines joined by
+/// the provider's network. `None` when it cannot use the machine without idle GPUs.
+fn place(
+    d: &DeviceResult,
+    per_machine: u64,
+    network_gbps: Option<f64>,
+    vs: &Variants,
+    hw: &HardwareProfile,
+    est: &Estimate,
+) -> Option<DeviceResult> {
+    let c = d.config;
+    if per_machine == c.gpus && c.nodes == 1 {
+        return Some(d.clone());
+    }
+    let global = est.fit.global_batch;
+    let v = vs.for_method(c.method);
+    let mut w = Workload {
+        micro_batch: c.micro_batch,
+        grad_accum: c.grad_accum,
+        grad_checkpointing: c.grad_checkpointing,
+        gpus: c.gpus,
+        zero: c.zero,
+        seq_len: c.seq_len,
+        ..v.workload
+    };
+    if per_machine > c.gpus {
+        // Data parallel over the whole machine, same ZeRO stage (DDP when it was one GPU).
+        w.gpus = per_machine;
+        if c.gpus == 1 {
+            w.zero = 0;
+        }
+        if est.fit.auto {
+            if !global.is_multiple_of(per_machine) {
+                return None;
+            }
+            return search(v, w, global, hw, &est.assumptions).ok();
+        }
+        if !global.is_multiple_of(w.micro_batch * per_machine) {
+            return None;
+        }
+        w.grad_accum = global / (w.micro_batch * per_machine);
+    } else {
+        if !c.gpus.is_multiple_of(per_machine) {
+            return None;
+        }
+        w.nodes = c.gpus / per_machine;
+        w.network_gbps = network_gbps;
+    }
+    let mut placed = DeviceResult::new(&v.shapes, &w, hw, &est.assumptions);
+    placed.config.auto = c.auto;
+    placed.config.reason = c.reason;
+    placed.fits.then_some(placed)
+}
+
+/// Cost every matching offer whose hardware fits, on the configuration that uses every GPU it
+/// pays for; cheapest (in USD) first. `hardware` holds the profiles the estimate was made on.
 pub fn rank_offers(
     p: &Prepared,
     est: &Estimate,
+    hardware: &[HardwareProfile],
     pricing: &PricingCatalog,
     q: &OfferQuery,
-) -> Result<Vec<OfferResult>> {
+) -> Result<(Vec<OfferResult>, Skipped)> {
     for provider in &q.providers {
         pricing.table(provider)?;
     }
@@ -112,20 +198,55 @@ pub fn rank_offers(
         &q.billing
     };
     let price_currency = q.currency.as_deref().unwrap_or("USD");
+    let vs = Variants::new(p);
+    let mut memo: Placements = Vec::new();
+    let mut skipped = Skipped::default();
     let mut out = Vec::new();
     for (table, offer) in pricing.offers() {
         if !in_filter(&q.providers, &table.provider) || !in_filter(&q.regions, &offer.region) {
             continue;
         }
-        let Some(hours) = est
-            .devices
-            .iter()
-            .find(|d| d.hardware == offer.hardware && d.fits)
-            .and_then(|d| d.hours)
-        else {
+        let (Some(d), Some(hw)) = (
+            est.devices
+                .iter()
+                .find(|d| d.hardware == offer.hardware && d.fits),
+            hardware.iter().find(|h| h.id == offer.hardware),
+        ) else {
             continue;
         };
-        let job = job_inputs(p, est, hours, q);
+        let per_machine = offer.gpus.max(1);
+        let key = (
+            hw.id.clone(),
+            per_machine,
+            table.network_gbps.unwrap_or(0.0).to_bits(),
+        );
+        let placed = match memo.iter().find(|(k, _)| *k == key) {
+            Some((_, r)) => r.clone(),
+            None => {
+                let r = place(d, per_machine, table.network_gbps, &vs, hw, est);
+                memo.push((key, r.clone()));
+                r
+            }
+        };
+        let Some(placed) = placed else {
+            if per_machine > d.config.gpus {
+                skipped.idle_gpus += 1;
+            } else {
+                skipped.uneven_nodes += 1;
+            }
+            continue;
+        };
+        let Some(hours) = placed.hours else {
+            continue;
+        };
+        if placed.config.nodes > 1 && table.network_gbps.is_none() {
+            skipped.default_network += 1;
+        }
+        let w = Workload {
+            gpus: placed.config.gpus,
+            ..est.workload
+        };
+        let job = job_inputs_for(est, &w, hours, q);
         for &billing in billings {
             let Some(cost) = job_cost(
                 table,
@@ -147,9 +268,47 @@ pub fn rank_offers(
                     continue;
                 }
             }
-            out.push(OfferResult::new(cost, &pricing.fx)?);
+            let mut r = OfferResult::new(cost, &pricing.fx)?;
+            r.gpus_used = placed.config.gpus;
+            r.config = Some(placed.config);
+            r.memory_bytes = Some(placed.memory.total);
+            out.push(r);
         }
     }
     out.sort_by(|a, b| a.cost_usd.total_cmp(&b.cost_usd));
-    Ok(out)
+    Ok((out, skipped))
+}
+
+/// The cheapest job cost, in USD, of a suggestion's configuration on an offer of its hardware
+/// whose machine it fills exactly; `None` when no offer matches.
+pub fn cheapest_usd(
+    est: &Estimate,
+    s: &super::Suggestion,
+    pricing: &PricingCatalog,
+    q: &OfferQuery,
+) -> Result<Option<f64>> {
+    let Some(hours) = s.hours else {
+        return Ok(None);
+    };
+    let w = Workload {
+        gpus: s.config.gpus,
+        seq_len: s.config.seq_len,
+        ..est.workload
+    };
+    let job = job_inputs_for(est, &w, hours, q);
+    let mut best: Option<f64> = None;
+    for (table, offer) in pricing.offers() {
+        if offer.hardware != s.hardware
+            || offer.gpus.max(1) != s.config.gpus
+            || !in_filter(&q.providers, &table.provider)
+            || !in_filter(&q.regions, &offer.region)
+        {
+            continue;
+        }
+        if let Some(c) = job_cost(table, offer, Billing::OnDemand, &job, &pricing.fx, None)? {
+            let usd = pricing.fx.convert(c.cost, &c.currency, "USD")?;
+            best = Some(best.map_or(usd, |b| b.min(usd)));
+        }
+    }
+    Ok(best)
 }

@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::fit::{self, DeviceConfig, FitPolicy, Suggestion, Variants};
 use super::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};
 use super::{Dtype, ParamsSection, Prepared, Workload};
 use crate::core::arch::Task;
@@ -129,6 +130,11 @@ pub struct DeviceResult {
     /// Why the dtype fell back or the time is unknown, if so.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// The configuration the figures above are for.
+    pub config: DeviceConfig,
+    /// Where it does not fit: the least disruptive change that would.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fix: Option<Suggestion>,
 }
 
 impl DeviceResult {
@@ -155,6 +161,8 @@ impl DeviceResult {
             hours: step.map(|s| s * w.steps() as f64 / 3600.0),
             mfu,
             calibrated: hw.calibrated,
+            config: DeviceConfig::of(w, shapes.kind),
+            fix: None,
             note: note.or_else(|| {
                 step.is_none().then(|| {
                     format!(
@@ -185,6 +193,8 @@ pub struct Estimate {
     pub devices: Vec<DeviceResult>,
     /// The assumptions used by the formulas.
     pub assumptions: Assumptions,
+    /// How each device's configuration was chosen, with the global batch kept.
+    pub fit: FitSummary,
     /// Offers whose hardware fits, cheapest first (empty until [`Estimate::with_offers`]).
     pub offers: Vec<super::OfferResult>,
     /// What would make it fit, when it fits nowhere.
@@ -192,6 +202,17 @@ pub struct Estimate {
     pub suggestions: Vec<super::Suggestion>,
     /// Notes from resolving the method.
     pub notes: Vec<String>,
+}
+
+/// `fit` in the JSON contract.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FitSummary {
+    /// Whether each device's micro-batch and checkpointing were searched.
+    pub auto: bool,
+    /// Sequences per optimizer step across all devices, kept by every configuration.
+    pub global_batch: u64,
+    /// Whether auto-fit could switch LoRA/DoRA to QLoRA.
+    pub allow_quantization: bool,
 }
 
 /// One CSV row (headers documented in the README).
@@ -221,13 +242,13 @@ pub struct EstimateCsvRow {
     pub seq_len: u64,
     /// Number of epochs.
     pub epochs: u64,
-    /// Sequences per device per micro-batch.
+    /// Sequences per device per micro-batch on this device.
     pub micro_batch: u64,
-    /// Gradient accumulation steps.
+    /// Gradient accumulation steps on this device.
     pub grad_accum: u64,
     /// Number of devices.
     pub gpus: u64,
-    /// Whether gradient checkpointing is on.
+    /// Whether gradient checkpointing is on for this device.
     pub grad_checkpointing: bool,
     /// Hardware profile id.
     pub hardware: String,
@@ -273,21 +294,71 @@ pub struct EstimateCsvRow {
     pub cheapest_cost_cny: Option<f64>,
     /// Date the cheapest offer's price was recorded.
     pub pricing_as_of: Option<String>,
+    /// Whether auto-fit chose micro-batch, accumulation and checkpointing on this device.
+    pub auto_fit: bool,
+    /// Why the device runs this configuration.
+    pub fit_reason: super::FitReason,
 }
 
 impl Estimate {
-    /// The whole estimate of a prepared scenario on each hardware profile.
+    /// The whole estimate of a prepared scenario on each hardware profile, with the workload
+    /// exactly as given ([`FitPolicy::EXACT`]).
     pub fn new(p: &Prepared, hardware: &[HardwareProfile], a: &Assumptions) -> Self {
-        let w = &p.scenario.workload;
-        let shapes = Shapes::new(p);
+        let global = p.scenario.workload.global_batch();
+        Self::build(p, hardware, a, FitPolicy::EXACT, global)
+    }
+
+    /// The estimate with each device's configuration chosen by `policy` (auto-fit, or exact with
+    /// accumulation set by a global batch).
+    pub fn fitted(
+        p: &Prepared,
+        hardware: &[HardwareProfile],
+        a: &Assumptions,
+        policy: &FitPolicy,
+    ) -> crate::Result<Self> {
+        let global = policy.global_batch(&p.scenario.workload)?;
+        Ok(Self::build(p, hardware, a, *policy, global))
+    }
+
+    fn build(
+        p: &Prepared,
+        hardware: &[HardwareProfile],
+        a: &Assumptions,
+        policy: FitPolicy,
+        global: u64,
+    ) -> Self {
+        let mut vs = Variants::new(p);
+        if !policy.auto {
+            // An explicit global batch sets the accumulation of the exact workload.
+            for v in std::iter::once(&mut vs.base).chain(vs.qlora.as_mut()) {
+                v.workload.grad_accum = global / (v.workload.micro_batch * v.workload.gpus);
+            }
+        }
+        let w = &vs.base.workload;
+        let shapes = &vs.base.shapes;
         let f = shapes.flops_per_token(w);
         let tokens = w.samples as f64 * w.epochs as f64 * shapes.seq_tokens(w.seq_len);
         let devices: Vec<DeviceResult> = hardware
             .iter()
-            .map(|hw| DeviceResult::new(&shapes, w, hw, a))
+            .map(|hw| {
+                let mut d = if policy.auto {
+                    fit::auto_fit(&vs, global, hw, a, policy.allow_quantization)
+                } else {
+                    DeviceResult::new(shapes, w, hw, a)
+                };
+                if !d.fits {
+                    d.fix = fit::fix(&vs, global, hw, a, policy.auto);
+                }
+                d
+            })
             .collect();
         let suggestions = if !devices.is_empty() && devices.iter().all(|d| !d.fits) {
-            super::fit::suggestions(p, hardware, a)
+            let mut all: Vec<Suggestion> = devices.iter().filter_map(|d| d.fix.clone()).collect();
+            // Cheapest first by GPU-hours until the offers price them (see `with_offers`).
+            let gpu_hours =
+                |s: &Suggestion| s.hours.map_or(f64::INFINITY, |h| h * s.config.gpus as f64);
+            all.sort_by(|x, y| gpu_hours(x).total_cmp(&gpu_hours(y)));
+            all
         } else {
             Vec::new()
         };
@@ -304,6 +375,11 @@ impl Estimate {
             },
             devices,
             assumptions: *a,
+            fit: FitSummary {
+                auto: policy.auto,
+                global_batch: global,
+                allow_quantization: policy.allow_quantization,
+            },
             offers: Vec::new(),
             suggestions,
             notes: p.method.notes.clone(),
@@ -332,14 +408,46 @@ impl Estimate {
         }
     }
 
-    /// Cost the job on every matching offer (see [`super::rank_offers`]).
+    /// Cost the job on every matching offer (see [`super::rank_offers`]) and price the
+    /// suggestions, cheapest first. `hardware`: the profiles the estimate was made on.
     pub fn with_offers(
         mut self,
         p: &Prepared,
+        hardware: &[HardwareProfile],
         pricing: &crate::core::pricing::PricingCatalog,
         q: &super::OfferQuery,
     ) -> crate::Result<Self> {
-        self.offers = super::rank_offers(p, &self, pricing, q)?;
+        let (offers, skipped) = super::rank_offers(p, &self, hardware, pricing, q)?;
+        self.offers = offers;
+        if skipped.idle_gpus > 0 {
+            self.notes.push(format!(
+                "{} offers on machines with more GPUs than the job uses left out (their GPUs would idle): a global batch they divide (--global-batch) trains data-parallel on all of them",
+                skipped.idle_gpus
+            ));
+        }
+        if skipped.uneven_nodes > 0 {
+            self.notes.push(format!(
+                "{} offers left out: the job's GPUs do not divide over their machines",
+                skipped.uneven_nodes
+            ));
+        }
+        if skipped.default_network > 0 {
+            self.notes.push(format!(
+                "{} multi-machine offers timed with {} Gbit/s between machines (the table states no network_gbps)",
+                skipped.default_network,
+                crate::core::units::DEFAULT_NETWORK_GBPS
+            ));
+        }
+        let costs = self
+            .suggestions
+            .iter()
+            .map(|s| super::offers::cheapest_usd(&self, s, pricing, q))
+            .collect::<crate::Result<Vec<_>>>()?;
+        for (s, cost) in self.suggestions.iter_mut().zip(costs) {
+            s.cost_usd = cost;
+        }
+        let key = |s: &Suggestion| s.cost_usd.unwrap_or(f64::INFINITY);
+        self.suggestions.sort_by(|x, y| key(x).total_cmp(&key(y)));
         Ok(self)
     }
 
@@ -365,10 +473,10 @@ impl Estimate {
                 samples: self.workload.samples,
                 seq_len: self.workload.seq_len,
                 epochs: self.workload.epochs,
-                micro_batch: self.workload.micro_batch,
-                grad_accum: self.workload.grad_accum,
-                gpus: self.workload.gpus,
-                grad_checkpointing: self.workload.grad_checkpointing,
+                micro_batch: d.config.micro_batch,
+                grad_accum: d.config.grad_accum,
+                gpus: d.config.gpus,
+                grad_checkpointing: d.config.grad_checkpointing,
                 hardware: d.hardware.clone(),
                 dtype: d.dtype.as_str().into(),
                 fits: d.fits,
@@ -399,6 +507,8 @@ impl Estimate {
                 cheapest_cost_usd: self.cheapest_on(&d.hardware).map(|o| o.cost_usd),
                 cheapest_cost_cny: self.cheapest_on(&d.hardware).map(|o| o.cost_cny),
                 pricing_as_of: self.cheapest_on(&d.hardware).map(|o| o.job.as_of.clone()),
+                auto_fit: d.config.auto,
+                fit_reason: d.config.reason,
             })
             .collect()
     }

@@ -32,10 +32,7 @@ impl Shapes {
             }
         }
         let n = w.gpus as f64;
-        let link = hw
-            .interconnect_gbs
-            .filter(|g| *g > 0.0)
-            .map(|g| g * 1e9 * a.link_efficiency);
+        let link = link_bytes_per_second(w, hw).map(|b| b * a.link_efficiency);
         if w.gpus > 1 && w.zero >= 3 {
             if let Some(link) = link {
                 // ZeRO-3 all-gathers the parameters for every forward, backward (and recompute).
@@ -60,5 +57,23 @@ impl Shapes {
             }
         }
         Some(step)
+    }
+}
+
+/// Bandwidth of the slowest hop of the ring that all-reduces and all-gathers, bytes/s: the
+/// device link inside one machine, and across machines the network, which each machine's ring
+/// edge crosses once (so a ring over k machines is as fast as its slowest hop, not k times
+/// slower). `None` when the profile has no link figure.
+pub fn link_bytes_per_second(w: &Workload, hw: &HardwareProfile) -> Option<f64> {
+    let device = hw.interconnect_gbs.filter(|g| *g > 0.0).map(|g| g * 1e9)?;
+    if w.nodes > 1 {
+        let network = w
+            .network_gbps
+            .unwrap_or(crate::core::units::DEFAULT_NETWORK_GBPS)
+            * 1e9
+            / 8.0;
+        Some(device.min(network))
+    } else {
+        Some(device)
     }
 }

@@ -110,6 +110,11 @@ pub struct Workload {
     pub gpus: u64,
     /// DeepSpeed ZeRO stage (0 to 3).
     pub zero: u8,
+    /// Machines the GPUs are spread over (1: one node, the GPUs share its NVLink or PCIe).
+    pub nodes: u64,
+    /// Network bandwidth between the machines, in Gbit/s per machine (only read when `nodes` > 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_gbps: Option<f64>,
 }
 
 impl Default for Workload {
@@ -127,6 +132,8 @@ impl Default for Workload {
             attention: Attention::Sdpa,
             gpus: 1,
             zero: 0,
+            nodes: 1,
+            network_gbps: None,
         }
     }
 }

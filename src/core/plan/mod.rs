@@ -1,7 +1,8 @@
 //! The planner: the cheapest, the fastest and the Pareto front of cost vs time for one job.
 //!
 //! The search is exhaustive over its space: for every offer (instance) it tries every GPU count
-//! that divides the global batch and fits the instance (and `--max-gpus`), every micro-batch that
+//! that divides the global batch and fits the instance (and `--max-gpus`), costing each only on
+//! machines with exactly that many GPUs (a job never pays for idle GPUs), every micro-batch that
 //! divides the per-device batch, gradient checkpointing on and off, QLoRA instead of LoRA (with
 //! `--allow-quantization`), every ZeRO stage on more than one GPU, and every billing mode. The
 //! global batch (micro-batch x grad-accum x GPUs) the user asked for is kept, so every plan trains
@@ -372,7 +373,9 @@ pub fn plan(
                 device,
             });
             let job = job_inputs_for(&estimates[vi], &w, hours, &q.offers);
-            for (table, offer) in offers.iter().filter(|(_, o)| o.gpus.max(1) >= w.gpus) {
+            // Only machines whose every GPU the configuration uses: a job never pays for idle
+            // GPUs (the data-parallel configuration over all of them is searched on its own).
+            for (table, offer) in offers.iter().filter(|(_, o)| o.gpus.max(1) == w.gpus) {
                 for &billing in &billings {
                     let cost = job_cost(
                         table,

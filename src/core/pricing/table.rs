@@ -128,6 +128,10 @@ pub struct PriceTable {
     pub notes: Option<String>,
     /// The provider's object storage and transfer prices.
     pub storage: Option<Storage>,
+    /// Network bandwidth between two of the provider's VMs, Gbit/s per VM, for jobs spread over
+    /// several (`None`: [`crate::core::units::DEFAULT_NETWORK_GBPS`], a stated assumption).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network_gbps: Option<f64>,
     /// The rentable instances.
     pub offers: Vec<Offer>,
 }
@@ -149,6 +153,8 @@ struct RawTable {
     notes: Option<String>,
     #[serde(default)]
     storage: Option<RawStorage>,
+    #[serde(default)]
+    network_gbps: Option<Spanned<f64>>,
     #[serde(default)]
     offers: Option<Spanned<Vec<RawOffer>>>,
 }
@@ -341,6 +347,16 @@ impl PriceTable {
         p.date(&raw.as_of, "as_of");
         p.non_empty(&raw.source, "source");
         p.confidence(&raw.confidence);
+        if let Some(n) = &raw.network_gbps {
+            // 0.1 Gbit/s to 3.2 Tbit/s: from a throttled VM to an 8x400G InfiniBand node.
+            let x = *n.get_ref();
+            if !(x.is_finite() && (0.1..=3200.0).contains(&x)) {
+                p.at(
+                    n.span().start,
+                    format!("network_gbps must be between 0.1 and 3200 Gbit/s, not {x}"),
+                );
+            }
+        }
 
         let storage = raw.storage.map(|s| {
             for (v, what) in [
@@ -487,6 +503,7 @@ impl PriceTable {
             confidence: raw.confidence.into_inner(),
             notes: raw.notes,
             storage,
+            network_gbps: raw.network_gbps.map(Spanned::into_inner),
             offers,
         })
     }

@@ -110,18 +110,17 @@ pub(super) fn bar(d: &DeviceResult, width: usize, t: Theme) -> Vec<Span<'static>
 
 /// A fit remedy in the panel's own terms (its inputs, not flags).
 pub(super) fn suggestion(s: &Suggestion) -> String {
-    let change = match s.change {
-        Change::GradCheckpointing => "checkpointing on".to_string(),
-        Change::MicroBatchOne => "micro-batch 1 (grad-accum up to keep the batch)".into(),
-        Change::QloraCheckpointedMicroBatchOne => {
-            "method qlora, checkpointing on, micro-batch 1".into()
-        }
-        Change::Zero3 { gpus } => format!("gpus {gpus}, ZeRO-3, checkpointing on"),
-    };
-    let verdict = if s.fits { "fits" } else { "still does not fit" };
-    format!(
-        "{change}: {} on {} ({verdict})",
-        fmt::gib(s.memory as f64),
-        s.hardware
-    )
+    let changes: Vec<String> = s
+        .changes
+        .iter()
+        .map(|c| match *c {
+            Change::GradCheckpointing => "checkpointing on".to_string(),
+            Change::MicroBatchOne => "micro-batch 1".into(),
+            Change::MicroBatch { micro_batch } => format!("micro-batch {micro_batch}"),
+            Change::Qlora => "method qlora".into(),
+            Change::Zero3 { gpus } => format!("gpus {gpus}, ZeRO-3"),
+            Change::SeqLen { seq_len } => format!("seq-len {seq_len}"),
+        })
+        .collect();
+    crate::report::estimate::remedy(&changes.join(", "), s)
 }
