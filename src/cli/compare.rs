@@ -15,11 +15,12 @@ struct Overrides {
 }
 
 /// Flags that take no value: `key=true|false`.
-const SWITCHES: [&str; 4] = [
+const SWITCHES: [&str; 5] = [
     "grad-checkpointing",
     "prefix-projection",
     "no-auto-fit",
     "allow-quantization",
+    "allow-rope-extension",
 ];
 
 /// Apply a spec such as `method=qlora,rank=64,targets=q,v` to the base flags. A comma-separated
@@ -89,12 +90,14 @@ pub fn apply(base: &ScenarioArgs, spec: &str) -> Result<ScenarioArgs> {
     w.no_auto_fit = base.workload.no_auto_fit;
     w.allow_quantization = base.workload.allow_quantization;
     out.scenario.prefix_projection = base.prefix_projection;
+    out.scenario.allow_rope_extension = base.allow_rope_extension;
     for (k, on) in switches {
         let w = &mut out.scenario.workload;
         match k {
             "grad-checkpointing" => w.grad_checkpointing = on,
             "no-auto-fit" => w.no_auto_fit = on,
             "allow-quantization" => w.allow_quantization = on,
+            "allow-rope-extension" => out.scenario.allow_rope_extension = on,
             _ => out.scenario.prefix_projection = on,
         }
     }

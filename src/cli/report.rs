@@ -151,6 +151,8 @@ struct ReportJson<'a> {
     workload: Workload,
     pricing_as_of: &'a BTreeMap<String, String>,
     finetune: &'a [FinetuneRow],
+    /// Why a model x method of the fine-tuning table has no row.
+    finetune_gaps: &'a [String],
     deploy: &'a [TableRow],
 }
 
@@ -167,8 +169,8 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     workload.validate()?;
     let query = args.offers.query(&pricing.fx)?;
     let display = query.currency.clone().unwrap_or_else(|| "USD".into());
-    let finetune = if args.section == Section::Deploy {
-        Vec::new()
+    let (finetune, gaps) = if args.section == Section::Deploy {
+        (Vec::new(), Vec::new())
     } else {
         let policy = args.workload.fit_policy();
         finetune_rows(
@@ -208,6 +210,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
             workload,
             pricing_as_of: &as_of,
             finetune: &finetune,
+            finetune_gaps: &gaps,
             deploy: &deploy_rows,
         })?,
         Format::Csv => {
@@ -219,7 +222,9 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
             report::to_csv(&rows)?
         }
         Format::Table | Format::Md => {
-            let doc = document(&finetune, &deploy_rows, &workload, &as_of, &display, &args);
+            let mut doc = document(&finetune, &deploy_rows, &workload, &as_of, &display, &args);
+            doc.notes
+                .extend(gaps.iter().map(|g| format!("no row for {g}")));
             args.format.render(&doc)
         }
     };

@@ -95,6 +95,10 @@ pub struct ScenarioArgs {
     /// Labels for --task seq-cls.
     #[arg(long, default_value_t = 2)]
     pub num_labels: u64,
+    /// Allow --seq-len beyond the model's maximum positions (RoPE models trained with RoPE
+    /// scaling; BERT's learned positions cannot be extended).
+    #[arg(long)]
+    pub allow_rope_extension: bool,
 
     #[command(flatten)]
     pub workload: WorkloadArgs,
@@ -247,6 +251,7 @@ impl ScenarioArgs {
             num_labels: self.num_labels,
             workload: self.workload.job(),
             weights_dtype: self.workload.weights_dtype,
+            allow_rope_extension: self.allow_rope_extension,
         })
     }
 

@@ -101,6 +101,8 @@ pub struct ScenarioSpec {
     pub workload: Workload,
     /// Dtype the base weights are loaded in; `None`: the compute dtype, or NF4 for QLoRA.
     pub weights_dtype: Option<WeightsDtype>,
+    /// Train beyond the model's maximum positions (RoPE models only).
+    pub allow_rope_extension: bool,
 }
 
 impl ScenarioSpec {
@@ -113,6 +115,7 @@ impl ScenarioSpec {
             num_labels: 2,
             workload: Workload::default(),
             weights_dtype: None,
+            allow_rope_extension: false,
         }
     }
 
@@ -143,6 +146,7 @@ impl ScenarioSpec {
             num_labels: self.num_labels,
             method: self.method.clone(),
             workload,
+            allow_rope_extension: self.allow_rope_extension,
         })
     }
 }

@@ -65,21 +65,6 @@ pub fn money(amount: f64, currency: &str) -> String {
     format!("{amount:.2} {currency}")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn formats_counts_and_bytes() {
-        assert_eq!(count(6_243_584_000), "6,243,584,000");
-        assert_eq!(count(999), "999");
-        assert_eq!(short(17_891_328), "17.9M");
-        assert_eq!(bytes(1536.0), "1.50 KiB");
-        assert_eq!(gib(GIB * 23.8), "23.80 GiB");
-        assert_eq!(hours(0.5), "30.0 min");
-    }
-}
-
 /// A training configuration in a few characters: "mb 2 x ga 2, ckpt, 2 GPUs".
 pub fn batch(micro_batch: u64, grad_accum: u64, checkpointing: bool, gpus: u64) -> String {
     let mut s = format!("mb {micro_batch} x ga {grad_accum}");
@@ -121,4 +106,19 @@ pub fn changes(cs: &[crate::core::estimate::Change]) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_counts_and_bytes() {
+        assert_eq!(count(6_243_584_000), "6,243,584,000");
+        assert_eq!(count(999), "999");
+        assert_eq!(short(17_891_328), "17.9M");
+        assert_eq!(bytes(1536.0), "1.50 KiB");
+        assert_eq!(gib(GIB * 23.8), "23.80 GiB");
+        assert_eq!(hours(0.5), "30.0 min");
+    }
 }

@@ -51,7 +51,8 @@ pub struct FinetuneRow {
     pub pricing_source: String,
 }
 
-/// The fine-tuning table for `workload`, every model x method, on every fitting offer.
+/// The fine-tuning table for `workload`, every model x method, on every fitting offer, and why
+/// a model x method has no row (a sequence longer than the model's positions, no fitting offer).
 pub fn finetune_rows(
     models: &ModelCatalog,
     hardware: &[HardwareProfile],
@@ -59,16 +60,30 @@ pub fn finetune_rows(
     workload: &Workload,
     policy: &FitPolicy,
     query: &OfferQuery,
-) -> Result<Vec<FinetuneRow>> {
+) -> Result<(Vec<FinetuneRow>, Vec<String>)> {
     let a = Assumptions::default();
     let mut rows = Vec::new();
+    let mut gaps = Vec::new();
     for id in MODELS {
         let profile = models.get(id)?;
         for kind in METHODS {
             let s = Scenario::new(profile.clone(), MethodConfig::new(kind), *workload);
-            let p = s.prepare()?;
+            let p = match s.prepare() {
+                Ok(p) => p,
+                Err(e @ crate::Error::Invalid { .. }) => {
+                    gaps.push(format!("{id} {}: {e}", kind.as_str()));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let est = Estimate::fitted(&p, hardware, &a, policy)?
                 .with_offers(&p, hardware, pricing, query)?;
+            if est.offers.is_empty() {
+                gaps.push(format!(
+                    "{id} {}: no offer fits (or the filters exclude every offer)",
+                    kind.as_str()
+                ));
+            }
             for (i, o) in est.offers.iter().enumerate() {
                 let j = &o.job;
                 let (Some(d), Some(c)) = (
@@ -109,5 +124,5 @@ pub fn finetune_rows(
             }
         }
     }
-    Ok(rows)
+    Ok((rows, gaps))
 }

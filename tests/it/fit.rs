@@ -16,13 +16,20 @@ use serde_json::Value;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
-fn scenario(model: &str, kind: MethodKind, w: Workload) -> Scenario {
+/// BERT's lengths are capped at 400 of its 512 positions (see physics.rs); RoPE models may go
+/// beyond theirs.
+fn scenario(model: &str, kind: MethodKind, mut w: Workload) -> Scenario {
     let profile = ModelCatalog::embedded()
         .unwrap()
         .get(model)
         .unwrap()
         .clone();
-    Scenario::new(profile, MethodConfig::new(kind), w)
+    if !profile.family.uses_rope() {
+        w.seq_len = w.seq_len.min(400);
+    }
+    let mut s = Scenario::new(profile, MethodConfig::new(kind), w);
+    s.allow_rope_extension = true;
+    s
 }
 
 fn hardware() -> Vec<HardwareProfile> {

@@ -34,13 +34,22 @@ fn qwen7b_single_gpu_rows_within_targets() {
     }
 }
 
-fn scenario(model: &str, method: MethodConfig, w: Workload) -> Scenario {
+/// The proptests draw lengths up to 4096 tokens: RoPE models may train beyond their positions
+/// (with RoPE scaling), BERT's 512 learned positions are a hard stop, so its lengths are capped
+/// at 400 (+64 and 20 virtual tokens stay inside; `sequences_stop_at_the_models_positions`
+/// checks the limit itself).
+fn scenario(model: &str, method: MethodConfig, mut w: Workload) -> Scenario {
     let profile = ModelCatalog::embedded()
         .unwrap()
         .get(model)
         .unwrap()
         .clone();
-    Scenario::new(profile, method, w)
+    if !profile.family.uses_rope() {
+        w.seq_len = w.seq_len.min(400);
+    }
+    let mut s = Scenario::new(profile, method, w);
+    s.allow_rope_extension = true;
+    s
 }
 
 fn device(s: &Scenario, hw: &str) -> DeviceResult {
@@ -140,18 +149,69 @@ fn nothing_fits_says_what_would() {
             micro_batch: 8,
             ..Workload::default()
         },
+        allow_rope_extension: false,
     };
     let p = s.prepare().unwrap();
     let hw = HardwareCatalog::embedded().unwrap().select(&[]).unwrap();
     let est = peftcost::estimate::Estimate::new(&p, &hw, &Assumptions::default());
     assert!(est.devices.iter().all(|d| !d.fits));
+    // Each suggestion is a fitting combination of levers on one device, worded as changes.
+    assert!(!est.suggestions.is_empty());
+    for s in &est.suggestions {
+        let d = hw.iter().find(|h| h.id == s.hardware).unwrap();
+        assert!(s.fits && s.memory as f64 <= d.memory_bytes(), "{s:?}");
+        assert_eq!(s.change, s.changes[0]);
+    }
+    // On an 80 GB card micro-batch 1 (x 8 accumulation) is enough: 16-bit weights, gradients
+    // and AdamW states (2 + 2 + 4 B/param x 7.72e9 = 57.5 GiB) plus one sequence's activations
+    // (76.4 GiB in all); on a 24 GB card it takes ZeRO-3 over several GPUs.
+    let a100 = est
+        .devices
+        .iter()
+        .find(|d| d.hardware == "a100-80g")
+        .unwrap();
+    let fix = a100.fix.as_ref().unwrap();
+    assert_eq!(fix.changes, vec![peftcost::estimate::Change::MicroBatchOne]);
+    assert_eq!((fix.config.micro_batch, fix.config.grad_accum), (1, 8));
+    let a10 = est.devices.iter().find(|d| d.hardware == "a10").unwrap();
+    assert!(matches!(
+        a10.fix.as_ref().unwrap().changes[0],
+        peftcost::estimate::Change::Zero3 { .. }
+    ));
+}
+
+#[test]
+fn sequences_stop_at_the_models_positions() {
+    // profiles/models: qwen-7b max_position 8192 (seq_length), bge-large-zh-v1.5 512.
+    let long = Workload {
+        seq_len: 8193,
+        ..Workload::default()
+    };
+    let mut s = scenario("qwen-7b", MethodConfig::new(MethodKind::Lora), long);
+    s.allow_rope_extension = false;
+    let err = s.prepare().unwrap_err().to_string();
     assert!(
-        est.suggestions
-            .iter()
-            .any(|s| matches!(s.change, peftcost::estimate::Change::Zero3 { .. }) && s.fits),
-        "{:?}",
-        est.suggestions
+        err.contains("at most 8192") && err.contains("--allow-rope-extension"),
+        "{err}"
     );
+    s.allow_rope_extension = true;
+    assert!(s.prepare().is_ok());
+    // Prompt tuning's 20 virtual tokens take positions too: 500 + 20 > 512 on BERT, and
+    // BERT's learned positions cannot be extended.
+    let w = Workload {
+        seq_len: 500,
+        ..Workload::default()
+    };
+    let bge = ModelCatalog::embedded()
+        .unwrap()
+        .get("bge-large-zh-v1.5")
+        .unwrap()
+        .clone();
+    let mut s = Scenario::new(bge, MethodConfig::new(MethodKind::Prompt), w);
+    s.allow_rope_extension = true;
+    let err = s.prepare().unwrap_err().to_string();
+    assert!(err.contains("got 520 with 20 virtual tokens"), "{err}");
+    assert!(err.contains("cannot be extended"), "{err}");
 }
 
 #[test]

@@ -8,12 +8,16 @@ use peftcost::plan::{plan, PlanQuery};
 use peftcost::pricing::PricingCatalog;
 use proptest::prelude::*;
 
-fn scenario(model: &str, kind: MethodKind, w: Workload) -> Scenario {
+/// BERT's lengths are capped at 400 of its 512 positions (see physics.rs).
+fn scenario(model: &str, kind: MethodKind, mut w: Workload) -> Scenario {
     let profile = ModelCatalog::embedded()
         .unwrap()
         .get(model)
         .unwrap()
         .clone();
+    if !profile.family.uses_rope() {
+        w.seq_len = w.seq_len.min(400);
+    }
     Scenario::new(profile, MethodConfig::new(kind), w)
 }
 

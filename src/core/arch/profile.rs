@@ -68,6 +68,12 @@ impl Family {
         self == Family::Bert
     }
 
+    /// Whether positions are rotary (RoPE), so a longer context can be trained with RoPE scaling;
+    /// BERT's learned position embeddings stop at `max_position`.
+    pub fn uses_rope(self) -> bool {
+        self.layout() != Layout::Bert
+    }
+
     /// Whether the Hugging Face config carries `num_key_value_heads` (peft's GQA rule for prefix
     /// tuning keys on that field, `peft` >= 0.12).
     pub fn config_has_kv_heads(self) -> bool {

@@ -276,15 +276,15 @@ fn largest_divisor_at_most(n: u64, cap: u64) -> u64 {
 }
 
 /// The largest micro-batch (a divisor of the per-device batch) that fits, without checkpointing
-/// if possible: `Ok` with the fitting result, or `Err` with the most frugal one tried
-/// (checkpointing, micro-batch 1).
+/// if possible; where nothing fits, the most frugal configuration tried (checkpointing,
+/// micro-batch 1), with `fits` false.
 pub fn search(
     v: &Variant,
     w: Workload,
     global: u64,
     hw: &HardwareProfile,
     a: &Assumptions,
-) -> std::result::Result<DeviceResult, DeviceResult> {
+) -> DeviceResult {
     let per_device = (global / w.gpus).max(1);
     let mut last = None;
     for ckpt in [false, true] {
@@ -304,7 +304,7 @@ pub fn search(
                     (false, true) => FitReason::Fits,
                     (false, false) => FitReason::SmallerMicroBatch,
                 };
-                return Ok(d);
+                return d;
             }
             d.config.reason = FitReason::NothingFits;
             last = Some(d);
@@ -318,7 +318,7 @@ pub fn search(
             mb = largest_divisor_at_most(per_device, cap);
         }
     }
-    Err(last.unwrap_or_else(|| DeviceResult::new(&v.shapes, &w, hw, a)))
+    last.unwrap_or_else(|| DeviceResult::new(&v.shapes, &w, hw, a))
 }
 
 /// The configuration a practitioner would run on `hw`: the base method's search, then QLoRA's
@@ -330,12 +330,13 @@ pub fn auto_fit(
     a: &Assumptions,
     allow_quantization: bool,
 ) -> DeviceResult {
-    let frugal = match search(&vs.base, vs.base.workload, global, hw, a) {
-        Ok(d) => return d,
-        Err(d) => d,
-    };
+    let frugal = search(&vs.base, vs.base.workload, global, hw, a);
+    if frugal.fits {
+        return frugal;
+    }
     if let (true, Some(q)) = (allow_quantization, &vs.qlora) {
-        if let Ok(mut d) = search(q, q.workload, global, hw, a) {
+        let mut d = search(q, q.workload, global, hw, a);
+        if d.fits {
             d.config.reason = FitReason::Quantized;
             return d;
         }
@@ -387,7 +388,8 @@ pub fn fix(
         if !ok {
             continue;
         }
-        if let Ok(d) = search(v, w, global, hw, a) {
+        let d = search(v, w, global, hw, a);
+        if d.fits {
             return Some(suggestion(levers, &d, &base));
         }
     }

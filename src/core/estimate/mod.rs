@@ -41,6 +41,9 @@ pub struct Scenario {
     pub method: MethodConfig,
     /// The training job.
     pub workload: Workload,
+    /// Train sequences longer than the model's maximum positions (RoPE models, with RoPE
+    /// scaling such as YaRN or linear interpolation configured by the user).
+    pub allow_rope_extension: bool,
 }
 
 /// A scenario with its inventory built and method resolved: what every later stage reads.
@@ -63,6 +66,7 @@ impl Scenario {
             profile,
             method,
             workload,
+            allow_rope_extension: false,
         }
     }
 
@@ -80,10 +84,43 @@ impl Scenario {
         self.workload.validate()?;
         let inventory = Inventory::build(&self.profile, self.task, self.num_labels)?;
         let method = peft::resolve(&self.profile, &inventory, &self.method)?;
+        self.check_positions(&method)?;
         Ok(Prepared {
             scenario: self.clone(),
             inventory,
             method,
+        })
+    }
+}
+
+impl Scenario {
+    /// A sequence (with prompt tuning's virtual tokens, which take positions too) longer than
+    /// the model's maximum positions is an error, unless a RoPE model is extended on purpose.
+    fn check_positions(&self, method: &ResolvedMethod) -> Result<()> {
+        let virtual_tokens = match method.config.kind {
+            peft::MethodKind::Prompt | peft::MethodKind::Ptuning => method.virtual_tokens,
+            _ => 0,
+        };
+        let tokens = self.workload.seq_len + virtual_tokens;
+        let max = self.profile.max_position;
+        let rope = self.profile.family.uses_rope();
+        if tokens <= max || (rope && self.allow_rope_extension) {
+            return Ok(());
+        }
+        let with_virtual = if virtual_tokens > 0 {
+            format!(" with {virtual_tokens} virtual tokens")
+        } else {
+            String::new()
+        };
+        let id = &self.profile.id;
+        Err(crate::Error::Invalid {
+            field: "seq-len",
+            value: format!("{tokens}{with_virtual}"),
+            expected: if rope {
+                format!("at most {max} tokens: {id} has {max} positions; add --allow-rope-extension to train longer with RoPE scaling")
+            } else {
+                format!("at most {max} tokens: {id} has {max} learned positions, which cannot be extended")
+            },
         })
     }
 }

@@ -161,7 +161,7 @@ fn place(
             if !global.is_multiple_of(per_machine) {
                 return None;
             }
-            return search(v, w, global, hw, &est.assumptions).ok();
+            return Some(search(v, w, global, hw, &est.assumptions)).filter(|d| d.fits);
         }
         if !global.is_multiple_of(w.micro_batch * per_machine) {
             return None;

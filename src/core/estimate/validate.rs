@@ -278,6 +278,7 @@ pub fn validation_rows(
                 method: c.method,
                 workload: c.workload,
                 profile,
+                allow_rope_extension: false,
             };
             let p = scenario.prepare()?;
             let hw = hardware.get(c.hardware)?;
