@@ -89,7 +89,7 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     }
     let scenario = args.scenario.scenario(ctx)?;
     let prepared = scenario.prepare()?;
-    let hardware = ctx.hardware()?.select(&args.hardware)?;
+    let (hardware, hardware_notes) = ctx.hardware()?.select_variants(&args.hardware)?;
     let pricing = ctx.pricing()?;
     let query = args.offers.query(&pricing.fx)?;
     if args.scenario.model_config.is_none() {
@@ -98,6 +98,7 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     let policy = args.scenario.workload.fit_policy();
     let mut est = Estimate::fitted(&prepared, &hardware, &Assumptions::default(), &policy)?
         .with_offers(&prepared, &hardware, pricing, &query)?;
+    est.notes.extend(hardware_notes);
     est.note_stale_prices(pricing, &super::pricing::today());
     let text = match args.format {
         Format::Json => report::to_json(&est)?,
@@ -121,7 +122,7 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
 fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
     use super::compare::{apply, Compared};
     use crate::report::compare::document;
-    let hardware = ctx.hardware()?.select(&args.hardware)?;
+    let (hardware, _) = ctx.hardware()?.select_variants(&args.hardware)?;
     let pricing = ctx.pricing()?;
     let query = args.offers.query(&pricing.fx)?;
     let mut specs = vec![("base".to_string(), args.scenario.clone())];

@@ -59,10 +59,16 @@ impl PlanArgs {
 pub fn run(ctx: &Context, args: PlanArgs) -> Result<()> {
     args.gates.validate()?;
     let scenario = args.scenario.scenario(ctx)?;
-    let hardware = ctx.hardware()?.select(&args.hardware)?;
+    let (hardware, hardware_notes) = ctx.hardware()?.select_variants(&args.hardware)?;
     let pricing = ctx.pricing()?;
     let q = args.query(&pricing.fx)?;
-    let result = plan(&scenario, &hardware, pricing, &q, &Assumptions::default())?;
+    // The planner keeps the global batch of the flags (an explicit --global-batch is checked).
+    args.scenario
+        .workload
+        .fit_policy()
+        .global_batch(&scenario.workload)?;
+    let mut result = plan(&scenario, &hardware, pricing, &q, &Assumptions::default())?;
+    result.notes.extend(hardware_notes);
     let text = match args.format {
         Format::Json => report::to_json(&PlanJson {
             result: &result,

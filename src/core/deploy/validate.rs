@@ -127,6 +127,7 @@ fn xeon_8260_16t() -> HardwareProfile {
         id: "xeon-8260-16t".into(),
         name: "Intel Xeon Platinum 8260, 16 threads".into(),
         aliases: vec![],
+        variant_of: None,
         kind: HardwareKind::Cpu,
         memory_gib: 192.0,
         memory_bandwidth_gbs: Some(140.8),

@@ -111,7 +111,7 @@ pub fn job_inputs_for(
 }
 
 /// Offers the ranking left out, and why: for the notes under the table.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Skipped {
     /// Nodes with more GPUs than the global batch can spread over (their GPUs would idle).
     pub idle_gpus: usize,
@@ -119,6 +119,9 @@ pub struct Skipped {
     pub uneven_nodes: usize,
     /// Multi-machine jobs costed with the default network bandwidth.
     pub default_network: usize,
+    /// Hardware whose offers fit but cannot be timed (no peak for the dtype in its profile),
+    /// with how many offers each.
+    pub untimed: Vec<(String, usize)>,
 }
 
 /// Memo of placements: (hardware, GPUs per machine, network bits) -> the device result there.
@@ -237,6 +240,10 @@ pub fn rank_offers(
             continue;
         };
         let Some(hours) = placed.hours else {
+            match skipped.untimed.iter_mut().find(|(id, _)| *id == hw.id) {
+                Some((_, n)) => *n += 1,
+                None => skipped.untimed.push((hw.id.clone(), 1)),
+            }
             continue;
         };
         if placed.config.nodes > 1 && table.network_gbps.is_none() {

@@ -431,6 +431,16 @@ impl Estimate {
                 skipped.uneven_nodes
             ));
         }
+        for (id, n) in &skipped.untimed {
+            let why = self
+                .devices
+                .iter()
+                .find(|d| &d.hardware == id)
+                .and_then(|d| d.note.clone())
+                .unwrap_or_else(|| format!("{id}: time unknown"));
+            self.notes
+                .push(format!("{n} offers on {id} fit but are not costed: {why}"));
+        }
         if skipped.default_network > 0 {
             self.notes.push(format!(
                 "{} multi-machine offers timed with {} Gbit/s between machines (the table states no network_gbps)",

@@ -54,6 +54,7 @@ impl HardwareProfile {
             id: LOCAL.into(),
             name: format!("this machine ({})", c.device),
             aliases: Vec::new(),
+            variant_of: None,
             kind: if c.device_kind == "cpu" {
                 HardwareKind::Cpu
             } else {

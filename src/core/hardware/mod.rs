@@ -59,6 +59,9 @@ pub struct HardwareProfile {
     /// Other names the profile can be looked up by.
     #[serde(default)]
     pub aliases: Vec<String>,
+    /// The profile whose chip this is in another form factor (a PCIe card of an SXM one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant_of: Option<String>,
     /// GPU or CPU.
     pub kind: HardwareKind,
     /// Device memory in GiB (RAM for CPU servers).
@@ -280,6 +283,55 @@ impl HardwareCatalog {
         })
     }
 
+    /// The profiles named, each with the other form factors of its chip unless the name says
+    /// which (`a100-80g`: the SXM and the PCIe card; `a100-80g-pcie` or `a100-80g-sxm`: one),
+    /// with a note for every name taken as more than one profile.
+    pub fn select_variants(&self, names: &[String]) -> Result<(Vec<HardwareProfile>, Vec<String>)> {
+        if names.iter().all(|n| n.trim().is_empty()) {
+            return Ok((self.profiles.clone(), Vec::new()));
+        }
+        let mut out: Vec<HardwareProfile> = Vec::new();
+        let mut notes = Vec::new();
+        for p in self.select(names)? {
+            let typed = names
+                .iter()
+                .flat_map(|n| n.split(','))
+                .find(|n| self.get(n).is_ok_and(|q| q.id == p.id))
+                .unwrap_or(&p.id)
+                .trim()
+                .to_string();
+            let explicit = ["pcie", "sxm"]
+                .iter()
+                .any(|f| data::normalise(&typed).contains(f));
+            let root = p.variant_of.clone().unwrap_or_else(|| p.id.clone());
+            let family: Vec<&HardwareProfile> = if explicit {
+                vec![&p]
+            } else {
+                self.profiles
+                    .iter()
+                    .filter(|q| q.id == root || q.variant_of.as_deref() == Some(&root))
+                    .collect()
+            };
+            if family.len() > 1 {
+                let ids: Vec<String> = family
+                    .iter()
+                    .map(|q| format!("{} ({})", q.id, q.name))
+                    .collect();
+                notes.push(format!(
+                    "--hardware {typed} taken as {}; name one (e.g. {}) to choose",
+                    ids.join(" and "),
+                    family.last().map_or(root.as_str(), |q| q.id.as_str())
+                ));
+            }
+            for q in family {
+                if !out.iter().any(|o| o.id == q.id) {
+                    out.push(q.clone());
+                }
+            }
+        }
+        Ok((out, notes))
+    }
+
     /// The profiles named (all when `names` is empty), in the order given.
     pub fn select(&self, names: &[String]) -> Result<Vec<HardwareProfile>> {
         if names.is_empty() {
@@ -319,6 +371,44 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("unknown hardware"));
+    }
+
+    #[test]
+    fn l40s_has_its_datasheet_figures() {
+        // NVIDIA L40S spec table: BF16 362.05 TFLOPS dense (733 with sparsity), 864 GB/s GDDR6.
+        let c = HardwareCatalog::embedded().unwrap();
+        let l40s = c.get("l40s").unwrap();
+        assert_eq!(l40s.peak_flops(Dtype::Bf16), Some(362.05e12));
+        assert_eq!(l40s.memory_bandwidth_gbs, Some(864.0));
+    }
+
+    #[test]
+    fn a_chip_name_takes_both_form_factors_unless_it_says_which() {
+        let c = HardwareCatalog::embedded().unwrap();
+        let ids = |names: &[&str]| {
+            let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
+            let (hw, notes) = c.select_variants(&names).unwrap();
+            (hw.into_iter().map(|h| h.id).collect::<Vec<_>>(), notes)
+        };
+        let (hw, notes) = ids(&["A100"]);
+        assert_eq!(hw, ["a100-80g", "a100-80g-pcie"]);
+        assert!(
+            notes[0].starts_with("--hardware A100 taken as a100-80g"),
+            "{notes:?}"
+        );
+        assert_eq!(
+            ids(&["a100-80g-pcie"]),
+            (vec!["a100-80g-pcie".into()], vec![])
+        );
+        assert_eq!(ids(&["a100-80g-sxm"]), (vec!["a100-80g".into()], vec![]));
+        assert_eq!(ids(&["h100-pcie", "t4"]).0, ["h100-pcie", "t4"]);
+        assert_eq!(ids(&["t4"]), (vec!["t4".into()], vec![]));
+        // Every variant_of names a profile of the catalogue.
+        for p in c.profiles() {
+            if let Some(root) = &p.variant_of {
+                assert!(c.get(root).is_ok(), "{}: {root}", p.id);
+            }
+        }
     }
 
     #[test]
