@@ -100,6 +100,7 @@ pub fn document(d: &deploy::Deployment) -> Document {
             "instances",
             "batch",
             unit,
+            "req/s",
             "TTFT",
             "TPOT",
             "monthly",
@@ -111,7 +112,12 @@ pub fn document(d: &deploy::Deployment) -> Document {
     for t in &d.targets {
         main.push(vec![
             t.hardware.clone(),
-            if t.fits { "yes".into() } else { "NO".into() },
+            match (t.fits, t.meets_ttft, t.meets_tpot) {
+                (false, _, _) => "NO".into(),
+                (true, Some(false), _) => "misses TTFT".into(),
+                (true, _, Some(false)) => "misses TPOT".into(),
+                _ => "yes".into(),
+            },
             target_label(t),
             if t.fits {
                 t.instances.to_string()
@@ -127,6 +133,7 @@ pub fn document(d: &deploy::Deployment) -> Document {
                 t.output_tokens_per_second.or(t.embeddings_per_second),
                 |x| format!("{x:.1}"),
             ),
+            opt(t.requests_per_second, |x| format!("{x:.2}")),
             secs(t.ttft_seconds),
             secs(t.tpot_seconds),
             opt(t.monthly_cost, |c| fmt::money(c, cur)),
@@ -215,6 +222,21 @@ pub fn document(d: &deploy::Deployment) -> Document {
     }
 
     let mut notes = d.notes.clone();
+    if let Some(t) = d.targets.first().filter(|t| t.meets_targets) {
+        if let (Some(rps), Some(ttft)) = (t.requests_per_second, t.ttft_seconds) {
+            let tpot = t
+                .tpot_seconds
+                .map_or(String::new(), |s| format!(", TPOT {}", secs(Some(s))));
+            notes.push(format!(
+                "one {} serves {rps:.2} requests/s at batch {} (TTFT {}{tpot}); {} instance(s) for {} requests/s",
+                t.hardware,
+                t.batch,
+                secs(Some(ttft)),
+                t.instances,
+                d.request.workload.qps
+            ));
+        }
+    }
     if d.request.adapters > 0 {
         notes.push(format!(
             "adapters: default LoRA of the model (rank 8, fp16) each; unmerged LoRA adds {:.0}% per-token compute; merged models each take their own instances",

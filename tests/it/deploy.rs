@@ -371,3 +371,38 @@ fn published_inference_rows_within_tolerance() {
         assert!(r.asserted, "{must} should be within tolerance\n{report}");
     }
 }
+
+#[test]
+fn a_target_that_misses_the_latency_targets_is_not_ranked_as_a_fit() {
+    // A 16-core CPU box prefills 512 tokens of a 7B model in seconds (8.7 s at F16 in this
+    // model), far over a 200 ms TTFT target even at batch 1; GPUs take ~40-100 ms.
+    let v: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "deploy",
+        "--model",
+        "qwen-7b",
+        "--max-ttft",
+        "0.2",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    let targets = v["targets"].as_array().unwrap();
+    let cpu = targets.iter().find(|t| t["hardware"] == "cpu-16c").unwrap();
+    assert_eq!(cpu["fits"], true);
+    assert_eq!(cpu["meets_ttft"], false);
+    assert_eq!(cpu["meets_targets"], false);
+    // Every target that meets the targets ranks before every one that does not.
+    let meets: Vec<bool> = targets
+        .iter()
+        .map(|t| t["meets_targets"].as_bool().unwrap())
+        .collect();
+    assert!(meets.windows(2).all(|w| w[0] || !w[1]), "{meets:?}");
+    assert!(meets[0]);
+    // Per-instance capacity is in the table and in the first target's note.
+    let text = run_ok(&["deploy", "--model", "qwen-7b", "--max-ttft", "0.2"]);
+    assert!(
+        text.contains("misses TTFT") && text.contains("req/s"),
+        "{text}"
+    );
+    assert!(text.contains("requests/s at batch"), "{text}");
+}

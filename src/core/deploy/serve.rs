@@ -118,6 +118,9 @@ pub struct TargetResult {
     pub meets_ttft: Option<bool>,
     /// Whether the TPOT target is met (`None` without a target).
     pub meets_tpot: Option<bool>,
+    /// Whether the model fits and meets the TTFT and TPOT targets: only such targets rank as
+    /// fits (one that misses a target even at batch 1 cannot serve the traffic as asked).
+    pub meets_targets: bool,
     /// The cheapest offer for `instances`, if any.
     pub offer: Option<OfferChoice>,
     /// Monthly cost of the chosen offer, in the display currency.
@@ -604,6 +607,7 @@ pub fn fit_target(
         utilisation: None,
         meets_ttft: None,
         meets_tpot: None,
+        meets_targets: false,
         offer: None,
         monthly_cost: None,
         cost_per_million: None,
@@ -668,6 +672,7 @@ pub fn fit_target(
     if r.meets_ttft == Some(false) {
         notes.push("misses --max-ttft (prefill alone is slower)".into());
     }
+    r.meets_targets = r.meets_ttft != Some(false) && r.meets_tpot != Some(false);
     r.instances = instances_for(w.qps, t.rps);
     r.utilisation = Some(w.qps / (r.instances as f64 * t.rps));
     r.offer = cheapest(quotes, &hw.id, r.instances, a);
@@ -742,7 +747,7 @@ fn adapter_summary(
 
 fn sort_cheapest_first(v: &mut [TargetResult]) {
     v.sort_by(|x, y| {
-        let key = |t: &TargetResult| (!t.fits, t.monthly_cost.is_none());
+        let key = |t: &TargetResult| (!t.meets_targets, !t.fits, t.monthly_cost.is_none());
         key(x)
             .cmp(&key(y))
             .then_with(|| {
