@@ -2,12 +2,14 @@
 //!
 //! - `trainable_count`: profile -> inventory -> trainable count, every model x method.
 //! - `estimate_all_hardware`: one full estimate (params, FLOPs, memory, time) on every profile.
+//! - `auto_fit_all_hardware`: the same with auto-fit (micro-batch and checkpointing searched per
+//!   device, fixes searched where nothing fits): the default of `estimate` and every TUI key.
 
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use peftcost::arch::ModelCatalog;
-use peftcost::estimate::{trainable_params, Assumptions, Estimate, Scenario, Workload};
+use peftcost::estimate::{trainable_params, Assumptions, Estimate, FitPolicy, Scenario, Workload};
 use peftcost::hardware::HardwareCatalog;
 use peftcost::peft::{MethodConfig, MethodKind};
 
@@ -53,6 +55,15 @@ fn bench_estimate(c: &mut Criterion) {
             b.iter(|| {
                 let p = black_box(&s).prepare().expect("valid");
                 black_box(Estimate::new(&p, &profiles, &a))
+            })
+        },
+    );
+    c.bench_function(
+        &format!("auto_fit_all_hardware/{}_profiles", profiles.len()),
+        |b| {
+            b.iter(|| {
+                let p = black_box(&s).prepare().expect("valid");
+                black_box(Estimate::fitted(&p, &profiles, &a, &FitPolicy::AUTO).expect("fits"))
             })
         },
     );
