@@ -74,9 +74,6 @@ struct CsvRow {
     seq_len: Option<u64>,
     epochs: Option<u64>,
     micro_batch: Option<u64>,
-    grad_accum: Option<u64>,
-    grad_checkpointing: Option<bool>,
-    gpus: Option<u64>,
     dtype: Option<String>,
     pricing_as_of: Option<String>,
     pricing_source: Option<String>,
@@ -88,6 +85,9 @@ struct CsvRow {
     embeddings_per_second: Option<f64>,
     instances: Option<u64>,
     monthly_cost: Option<f64>,
+    grad_accum: Option<u64>,
+    grad_checkpointing: Option<bool>,
+    gpus: Option<u64>,
 }
 
 impl CsvRow {
