@@ -19,8 +19,8 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
         .map(|d| d.hardware.chars().count())
         .max()
         .unwrap_or(8);
-    // hardware, bar, "23.81/80.00 GiB", fits, max micro-batch, hours
-    let fixed = id_w + 1 + 2 + 1 + 16 + 1 + 4 + 1 + 6 + 1 + 9;
+    // hardware, bar, "23.81/80.00 GiB", fits, configuration (or fix), hours
+    let fixed = id_w + 1 + 2 + 1 + 16 + 1 + 4 + 1 + 10 + 1 + 9;
     let bar_w = (width as usize).saturating_sub(fixed).max(4);
     for d in &e.devices {
         let mut spans = vec![Span::raw(format!("{:<id_w$} [", d.hardware))];
@@ -39,7 +39,7 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
         } else {
             Span::styled("NO  ", t.bad())
         });
-        spans.push(Span::raw(format!(" mb≤{:<3}", d.max_micro_batch)));
+        spans.push(Span::raw(format!(" {:<10}", config_cell(d))));
         spans.push(Span::raw(format!(
             " {:>9}",
             d.hours.map_or("-".into(), fmt::hours)
@@ -57,6 +57,25 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
         lines.extend(notes.into_iter().map(|n| Line::styled(n, t.dim())));
     }
     lines
+}
+
+/// The device's configuration in 10 cells ("mb2×ga2", "mb1×ga4 ck"), or where it does not fit
+/// the first lever of its fix ("→qlora").
+fn config_cell(d: &DeviceResult) -> String {
+    let c = &d.config;
+    if d.fits {
+        let ck = if c.grad_checkpointing { " ck" } else { "" };
+        return format!("mb{}×ga{}{ck}", c.micro_batch, c.grad_accum);
+    }
+    match d.fix.as_ref().and_then(|f| f.changes.first()) {
+        None => "no fix".into(),
+        Some(Change::Qlora) => "→qlora".into(),
+        Some(Change::Zero3 { gpus }) => format!("→{gpus}gpu z3"),
+        Some(Change::SeqLen { seq_len }) => format!("→seq {seq_len}"),
+        Some(Change::GradCheckpointing) => "→ckpt".into(),
+        Some(Change::MicroBatchOne) => "→mb1".into(),
+        Some(Change::MicroBatch { micro_batch }) => format!("→mb{micro_batch}"),
+    }
 }
 
 /// A stacked bar of the memory segments against the device's capacity. The bar spans
