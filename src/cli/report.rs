@@ -32,6 +32,9 @@ pub struct ReportArgs {
     /// The stated dataset and training setup of the fine-tuning table.
     #[command(flatten)]
     pub workload: WorkloadArgs,
+    /// Methods of the fine-tuning table (comma-separated), e.g. lora,adapter,prompt,qlora.
+    #[arg(long, value_delimiter = ',', default_value = "lora,adapter,prompt")]
+    pub methods: Vec<String>,
     /// Serving traffic for the deployment table (requests per second).
     #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
     pub qps: f64,
@@ -173,11 +176,18 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
         (Vec::new(), Vec::new())
     } else {
         let policy = args.workload.fit_policy();
+        let methods = args
+            .methods
+            .iter()
+            .map(|m| crate::core::peft::MethodKind::parse(m.trim()))
+            .collect::<Result<Vec<_>>>()?;
         finetune_rows(
             models,
             &hw_catalog.select(&[])?,
             pricing,
             &workload,
+            args.workload.weights_dtype,
+            &methods,
             &policy,
             &query,
         )?

@@ -12,8 +12,6 @@ use crate::core::pricing::PricingCatalog;
 
 /// The models of both tables.
 pub use crate::core::spec::TABLE_MODELS as MODELS;
-/// The methods of the fine-tuning table.
-pub const METHODS: [MethodKind; 3] = [MethodKind::Lora, MethodKind::Adapter, MethodKind::Prompt];
 
 /// One row of the tidy fine-tuning CSV: model x method x hardware x offer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,6 +56,8 @@ pub fn finetune_rows(
     hardware: &[HardwareProfile],
     pricing: &PricingCatalog,
     workload: &Workload,
+    weights_dtype: Option<crate::core::estimate::WeightsDtype>,
+    methods: &[MethodKind],
     policy: &FitPolicy,
     query: &OfferQuery,
 ) -> Result<(Vec<FinetuneRow>, Vec<String>)> {
@@ -66,8 +66,10 @@ pub fn finetune_rows(
     let mut gaps = Vec::new();
     for id in MODELS {
         let profile = models.get(id)?;
-        for kind in METHODS {
-            let s = Scenario::new(profile.clone(), MethodConfig::new(kind), *workload);
+        for &kind in methods {
+            // Each method loads the base weights its own way (NF4 for QLoRA).
+            let w = crate::core::spec::resolve_workload(*workload, weights_dtype, kind);
+            let s = Scenario::new(profile.clone(), MethodConfig::new(kind), w);
             let p = match s.prepare() {
                 Ok(p) => p,
                 Err(e @ crate::Error::Invalid { .. }) => {

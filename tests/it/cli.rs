@@ -692,3 +692,38 @@ fn estimate_remembers_its_model_for_bench() {
     let remembered = std::fs::read_to_string(dir.path().join("data/last-model")).unwrap();
     assert_eq!(remembered, "mistral-7b");
 }
+
+#[test]
+fn report_methods_add_qlora_rows_with_their_configuration() {
+    let v = json_of(&[
+        "report",
+        "--section",
+        "finetune",
+        "--methods",
+        "lora,qlora",
+        "--format",
+        "json",
+    ]);
+    let rows = v["finetune"].as_array().unwrap();
+    let best = |method: &str| {
+        rows.iter()
+            .find(|r| {
+                r["model"] == "mistral-7b" && r["method"] == method && r["recommended"] == true
+            })
+            .unwrap()
+    };
+    // QLoRA loads NF4 weights: less memory than LoRA's bf16 on the same card and workload.
+    let (lora, qlora) = (best("lora"), best("qlora"));
+    assert!(qlora["memory_bytes"].as_u64() < lora["memory_bytes"].as_u64());
+    // Each row states the configuration it was costed with, keeping the global batch of 4.
+    for r in rows {
+        let (mb, ga, gpus) = (
+            r["micro_batch"].as_u64().unwrap(),
+            r["grad_accum"].as_u64().unwrap(),
+            r["gpus"].as_u64().unwrap(),
+        );
+        assert_eq!(mb * ga * gpus, 4, "{r}");
+    }
+    let err = fails(&["report", "--methods", "lora,lorax"], tmp().path());
+    assert!(err.contains("lorax"), "{err}");
+}

@@ -204,6 +204,9 @@ pub struct Estimate {
     pub notes: Vec<String>,
 }
 
+/// Fixes listed when nothing fits, once priced: the cheapest few.
+pub const MAX_SUGGESTIONS: usize = 5;
+
 /// `fit` in the JSON contract.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct FitSummary {
@@ -458,6 +461,7 @@ impl Estimate {
         }
         let key = |s: &Suggestion| s.cost_usd.unwrap_or(f64::INFINITY);
         self.suggestions.sort_by(|x, y| key(x).total_cmp(&key(y)));
+        self.suggestions.truncate(MAX_SUGGESTIONS);
         Ok(self)
     }
 
