@@ -14,7 +14,7 @@ use super::{emit, Context, Format};
 use crate::core::deploy::{self, TableRow};
 use crate::core::error::Result;
 use crate::core::estimate::Workload;
-use crate::report::tables::{finetune_rows, FinetuneRow, MODELS};
+use crate::report::tables::{finetune_rows, FinetuneRow, FinetuneSpec, MODELS};
 use crate::report::{self, fmt, Document, Table};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -181,16 +181,14 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
             .iter()
             .map(|m| crate::core::peft::MethodKind::parse(m.trim()))
             .collect::<Result<Vec<_>>>()?;
-        finetune_rows(
-            models,
-            &hw_catalog.select(&[])?,
-            pricing,
-            &workload,
-            args.workload.weights_dtype,
-            &methods,
-            &policy,
-            &query,
-        )?
+        let spec = FinetuneSpec {
+            workload,
+            weights_dtype: args.workload.weights_dtype,
+            methods: &methods,
+            policy,
+            offers: &query,
+        };
+        finetune_rows(models, &hw_catalog.select(&[])?, pricing, &spec)?
     };
     let deploy_rows = if args.section == Section::Finetune {
         Vec::new()

@@ -49,26 +49,37 @@ pub struct FinetuneRow {
     pub pricing_source: String,
 }
 
-/// The fine-tuning table for `workload`, every model x method, on every fitting offer, and why
-/// a model x method has no row (a sequence longer than the model's positions, no fitting offer).
+/// What the fine-tuning table is computed for.
+pub struct FinetuneSpec<'a> {
+    /// The stated dataset and training setup.
+    pub workload: Workload,
+    /// `--weights-dtype`, else each method's default.
+    pub weights_dtype: Option<crate::core::estimate::WeightsDtype>,
+    /// The methods of the table.
+    pub methods: &'a [MethodKind],
+    /// Auto-fit or the workload as given.
+    pub policy: FitPolicy,
+    /// Which offers to cost.
+    pub offers: &'a OfferQuery,
+}
+
+/// The fine-tuning table, every model x method, on every fitting offer, and why a model x
+/// method has no row (a sequence longer than the model's positions, no fitting offer).
 pub fn finetune_rows(
     models: &ModelCatalog,
     hardware: &[HardwareProfile],
     pricing: &PricingCatalog,
-    workload: &Workload,
-    weights_dtype: Option<crate::core::estimate::WeightsDtype>,
-    methods: &[MethodKind],
-    policy: &FitPolicy,
-    query: &OfferQuery,
+    spec: &FinetuneSpec,
 ) -> Result<(Vec<FinetuneRow>, Vec<String>)> {
+    let (workload, query, policy) = (&spec.workload, spec.offers, &spec.policy);
     let a = Assumptions::default();
     let mut rows = Vec::new();
     let mut gaps = Vec::new();
     for id in MODELS {
         let profile = models.get(id)?;
-        for &kind in methods {
+        for &kind in spec.methods {
             // Each method loads the base weights its own way (NF4 for QLoRA).
-            let w = crate::core::spec::resolve_workload(*workload, weights_dtype, kind);
+            let w = crate::core::spec::resolve_workload(*workload, spec.weights_dtype, kind);
             let s = Scenario::new(profile.clone(), MethodConfig::new(kind), w);
             let p = match s.prepare() {
                 Ok(p) => p,
