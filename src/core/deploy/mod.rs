@@ -409,11 +409,13 @@ pub struct Quote {
 }
 
 impl Quote {
-    /// Price of one machine for a month and the billing it uses.
+    /// Price of one machine for a month of long-term serving and the billing it uses: the
+    /// cheaper of pay-as-you-go for every hour and the subscription (包年包月) where sold.
     pub fn month_price(&self, hours_per_month: f64) -> (f64, &'static str) {
+        let payg = self.hourly * hours_per_month;
         match self.monthly {
-            Some(m) if m.is_finite() && m >= 0.0 => (m, "monthly"),
-            _ => (self.hourly * hours_per_month, "on-demand"),
+            Some(m) if m.is_finite() && m >= 0.0 && m <= payg => (m, "monthly"),
+            _ => (payg, "on-demand"),
         }
     }
 }

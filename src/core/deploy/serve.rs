@@ -26,8 +26,12 @@ pub struct OfferChoice {
     pub billing: String,
     /// Price of one machine per month, in `currency`.
     pub price_per_machine_month: f64,
-    /// Total per month for all machines, in `currency`.
+    /// Total per month for all machines, in `currency`: the cheaper of the two below.
     pub monthly_cost: f64,
+    /// Pay-as-you-go for every hour of the month, all machines, in `currency`.
+    pub pay_as_you_go_monthly: f64,
+    /// The subscription (包年包月) price for all machines, where the table has one.
+    pub subscription_monthly: Option<f64>,
     /// Currency code of the prices (e.g. `USD`).
     pub currency: String,
 }
@@ -446,6 +450,8 @@ fn cheapest(quotes: &[Quote], hw: &str, instances: u64, a: &Assumptions) -> Opti
                 billing: billing.to_string(),
                 price_per_machine_month: price,
                 monthly_cost: machines as f64 * price,
+                pay_as_you_go_monthly: machines as f64 * q.hourly * a.hours_per_month,
+                subscription_monthly: q.monthly.map(|m| machines as f64 * m),
                 currency: q.currency.clone(),
             }
         })
@@ -883,6 +889,25 @@ pub fn best_fit(
 ) -> Result<TargetResult> {
     let model = ServedModel::new(profile, req.adapters)?;
     let mut last = None;
+    // A CPU box serves GGUF Q4_K_M, as everyone does; F16 only when it meets a stated latency
+    // target (it is 3-4x slower to decode, being bandwidth-bound on 3.3x the bytes).
+    if hw.kind == HardwareKind::Cpu {
+        let targets = req.workload.max_ttft.is_some() || req.workload.max_tpot.is_some();
+        if targets {
+            let r = fit_target(&model, hw, quotes, Precision::Bf16, req, a);
+            if r.fits && r.meets_targets {
+                return Ok(r);
+            }
+        }
+        for p in [Precision::Int4, Precision::Int8, Precision::Bf16] {
+            let r = fit_target(&model, hw, quotes, p, req, a);
+            if r.fits {
+                return Ok(r);
+            }
+            last = Some(r);
+        }
+        return last.ok_or_else(|| crate::Error::Internal("no precision to try".into()));
+    }
     for p in Precision::BEST_FIRST {
         let p = if p == Precision::Bf16
             && hw.kind == HardwareKind::Gpu
