@@ -190,6 +190,7 @@ fn all_models(
                 title: "peftcost deploy --all-models".into(),
                 tables: vec![t],
                 notes,
+                ..Default::default()
             };
             args.format.render(&doc)
         }

@@ -106,6 +106,7 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
                         title: "Known models".into(),
                         tables: vec![t],
                         notes: vec!["add your own with `peftcost models import config.json --out DIR/models/NAME.toml`".into()],
+                        ..Default::default()
                     };
                     format.render(&doc)
                 }
@@ -252,6 +253,7 @@ fn show(p: &ModelProfile, format: Format) -> Result<()> {
                 title: format!("Model {}", p.id),
                 tables: vec![arch, t],
                 notes: p.notes.iter().cloned().collect(),
+                ..Default::default()
             };
             emit(&format.render(&doc))
         }

@@ -348,6 +348,7 @@ fn list(ctx: &Context, a: ListArgs) -> Result<()> {
                 title: format!("{} offers", rows.len()),
                 tables: vec![t],
                 notes,
+                ..Default::default()
             };
             emit(&a.format.render(&doc))?;
         }
@@ -565,6 +566,7 @@ fn show(cat: &PricingCatalog, t: &PriceTable, today: &str, format: Format) -> Re
                 title: format!("Pricing: {}", t.display_name),
                 tables: vec![head, storage, ot],
                 notes,
+                ..Default::default()
             };
             emit(&format.render(&doc))
         }

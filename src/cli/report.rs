@@ -1,11 +1,13 @@
-//! `peftcost report`: the fine-tuning cost table and the deployment cost table.
+//! `peftcost report`: the article's two tables — fine-tuning by stage on its GPUs and monthly
+//! serving on T4 / A10 / A100-40G / a CPU box — on Alibaba Cloud in CNY unless told otherwise,
+//! in English or Chinese (`--lang`, or a `zh` locale).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::core::spec::DEFAULT_SERVE_TARGETS;
+use crate::core::spec::{DEFAULT_SERVE_TARGETS, FINETUNE_GPUS};
 use serde::Serialize;
 
 use super::estimate::OfferArgs;
@@ -14,8 +16,11 @@ use super::{emit, Context, Format};
 use crate::core::deploy::{self, TableRow};
 use crate::core::error::Result;
 use crate::core::estimate::Workload;
-use crate::report::tables::{finetune_rows, FinetuneRow, FinetuneSpec, MODELS};
-use crate::report::{self, fmt, Document, Table};
+use crate::report::i18n::Lang;
+use crate::report::tables::{
+    finetune_table, gap_summaries, FinetuneLine, FinetuneRow, FinetuneSpec, MODELS,
+};
+use crate::report::{self};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Section {
@@ -42,6 +47,18 @@ pub struct ReportArgs {
     pub input_tokens: u64,
     #[arg(long, default_value_t = 256)]
     pub output_tokens: u64,
+    /// Time-to-first-token target of the serving table, in seconds.
+    #[arg(long, default_value_t = 2.0, allow_negative_numbers = true)]
+    pub max_ttft: f64,
+    /// Time-per-output-token target of the serving table, in seconds (0.1 s = 10 tokens/s).
+    #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
+    pub max_tpot: f64,
+    /// Language of the table and Markdown output: en or zh (default: the locale, LANG=zh_CN*
+    /// gives zh). CSV and JSON stay English.
+    #[arg(long, value_name = "en|zh")]
+    pub lang: Option<String>,
+    /// Offers: the article's Alibaba Cloud in CNY, on-demand with spot beside it, unless
+    /// --provider (`all` for every provider), --currency or --billing say otherwise.
     #[command(flatten)]
     pub offers: OfferArgs,
     #[arg(long, value_enum, default_value = "table")]
@@ -91,6 +108,17 @@ struct CsvRow {
     grad_accum: Option<u64>,
     grad_checkpointing: Option<bool>,
     gpus: Option<u64>,
+    cost_setup: Option<f64>,
+    cost_data: Option<f64>,
+    cost_train: Option<f64>,
+    cost_export: Option<f64>,
+    billed_hours: Option<f64>,
+    requests_per_second: Option<f64>,
+    ttft_seconds: Option<f64>,
+    tpot_seconds: Option<f64>,
+    pay_as_you_go_monthly: Option<f64>,
+    subscription_monthly: Option<f64>,
+    monthly_billing: Option<String>,
 }
 
 impl CsvRow {
@@ -121,6 +149,11 @@ impl CsvRow {
             grad_accum: Some(r.grad_accum),
             grad_checkpointing: Some(r.grad_checkpointing),
             gpus: Some(r.gpus),
+            cost_setup: Some(r.cost_setup),
+            cost_data: Some(r.cost_data),
+            cost_train: Some(r.cost_train),
+            cost_export: Some(r.cost_export),
+            billed_hours: Some(r.billed_hours),
             dtype: Some(r.dtype.clone()),
             pricing_as_of: Some(r.pricing_as_of.clone()),
             pricing_source: Some(r.pricing_source.clone()),
@@ -144,6 +177,12 @@ impl CsvRow {
             embeddings_per_second: r.embeddings_per_second,
             instances: r.fits.then_some(r.instances),
             monthly_cost: r.monthly_cost,
+            requests_per_second: r.requests_per_second,
+            ttft_seconds: r.ttft_seconds,
+            tpot_seconds: r.tpot_seconds,
+            pay_as_you_go_monthly: r.pay_as_you_go_monthly,
+            subscription_monthly: r.subscription_monthly,
+            monthly_billing: r.billing.clone(),
             ..Default::default()
         }
     }
@@ -156,10 +195,22 @@ struct ReportJson<'a> {
     finetune: &'a [FinetuneRow],
     /// Why a model x method of the fine-tuning table has no row.
     finetune_gaps: &'a [String],
+    /// The article's lines: a model x method on each of its GPUs (indices into `finetune`).
+    finetune_table: &'a [FinetuneLine],
     deploy: &'a [TableRow],
 }
 
+/// The article's provider and currency, unless the flags name others.
+const DEFAULT_PROVIDER: &str = "alibaba";
+const DEFAULT_CURRENCY: &str = "CNY";
+
 pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
+    let lang = Lang::detect(args.lang.as_deref(), |k| std::env::var(k).ok()).ok_or_else(|| {
+        crate::Error::input(format!(
+            "--lang '{}' is not a language of the report: use en or zh",
+            args.lang.as_deref().unwrap_or_default()
+        ))
+    })?;
     let models = ctx.models()?;
     let hw_catalog = ctx.hardware()?;
     let pricing = ctx.pricing()?;
@@ -170,12 +221,29 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
         crate::core::peft::MethodKind::Lora,
     );
     workload.validate()?;
-    let query = args.offers.query(&pricing.fx)?;
-    let display = query.currency.clone().unwrap_or_else(|| "USD".into());
-    let (finetune, gaps) = if args.section == Section::Deploy {
-        (Vec::new(), Vec::new())
+    let mut offers = args.offers.clone();
+    let all_providers = offers
+        .provider
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case("all"));
+    if all_providers {
+        offers.provider.clear();
+    } else if offers.provider.is_empty() {
+        offers.provider.push(DEFAULT_PROVIDER.into());
+    }
+    if offers.currency.is_none() {
+        offers.currency = Some(DEFAULT_CURRENCY.into());
+    }
+    let query = offers.query(&pricing.fx)?;
+    let display = query
+        .currency
+        .clone()
+        .unwrap_or_else(|| DEFAULT_CURRENCY.into());
+    let policy = args.workload.fit_policy();
+    let global_batch = policy.global_batch(&workload)?;
+    let finetune = if args.section == Section::Deploy {
+        Default::default()
     } else {
-        let policy = args.workload.fit_policy();
         let methods = args
             .methods
             .iter()
@@ -187,22 +255,24 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
             methods: &methods,
             policy,
             offers: &query,
+            gpus: &FINETUNE_GPUS,
         };
-        finetune_rows(models, &hw_catalog.select(&[])?, pricing, &spec)?
+        finetune_table(models, &hw_catalog.select(&[])?, pricing, &spec)?
     };
+    let serve = crate::core::spec::ServeSpec {
+        qps: args.qps,
+        input_tokens: args.input_tokens,
+        output_tokens: args.output_tokens,
+        max_ttft: Some(args.max_ttft),
+        max_tpot: Some(args.max_tpot),
+        ..Default::default()
+    };
+    let targets = hw_catalog.select(&DEFAULT_SERVE_TARGETS.map(String::from))?;
+    let (quotes, cur) = deploy::quotes(pricing, &offers.provider, &display)?;
+    let a = deploy::Assumptions::default();
     let deploy_rows = if args.section == Section::Finetune {
         Vec::new()
     } else {
-        let targets = hw_catalog.select(&DEFAULT_SERVE_TARGETS.map(String::from))?;
-        let (quotes, cur) = deploy::quotes(pricing, &args.offers.provider, &display)?;
-        let a = deploy::Assumptions::default();
-        let (qps, input, output) = (args.qps, args.input_tokens, args.output_tokens);
-        let serve = crate::core::spec::ServeSpec {
-            qps,
-            input_tokens: input,
-            output_tokens: output,
-            ..Default::default()
-        };
         deploy::table_rows(&MODELS, models, &targets, &quotes, &cur, &a, |p| {
             serve.request(p)
         })?
@@ -212,17 +282,20 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
         .iter()
         .map(|t| (t.provider.clone(), t.as_of.clone()))
         .collect();
+    let gaps = gap_summaries(&finetune);
 
     let text = match args.format {
         Format::Json => report::to_json(&ReportJson {
             workload,
             pricing_as_of: &as_of,
-            finetune: &finetune,
+            finetune: &finetune.rows,
             finetune_gaps: &gaps,
+            finetune_table: &finetune.lines,
             deploy: &deploy_rows,
         })?,
         Format::Csv => {
             let rows: Vec<CsvRow> = finetune
+                .rows
                 .iter()
                 .map(CsvRow::finetune)
                 .chain(deploy_rows.iter().map(CsvRow::deploy))
@@ -230,10 +303,38 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
             report::to_csv(&rows)?
         }
         Format::Table | Format::Md => {
-            let mut doc = document(&finetune, &deploy_rows, &workload, &as_of, &display, &args);
-            doc.notes
-                .extend(gaps.iter().map(|g| format!("no row for {g}")));
-            args.format.render(&doc)
+            // The worked serving example: the first model that fits the first target with an offer.
+            let serve_example = deploy_rows
+                .iter()
+                .find(|r| r.fits && r.monthly_cost.is_some())
+                .and_then(|r| {
+                    let profile = models.get(&r.model).ok()?;
+                    let hw = targets.iter().find(|h| h.id == r.hardware)?;
+                    let t =
+                        deploy::best_fit(profile, hw, &quotes, &serve.request(profile), &a).ok()?;
+                    Some((r.model.clone(), t))
+                });
+            let providers = if all_providers {
+                "all providers".to_string()
+            } else {
+                offers.provider.join(",")
+            };
+            let article = crate::report::article::Context {
+                lang,
+                providers,
+                currency: display.clone(),
+                workload: &workload,
+                global_batch,
+                serve: &serve,
+                pricing,
+                cost: query.cost,
+                serve_example,
+            };
+            args.format.render(&crate::report::article::document(
+                &finetune,
+                &deploy_rows,
+                &article,
+            ))
         }
     };
     match &args.out {
@@ -243,66 +344,5 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
             eprintln!("wrote {}", path.display());
             Ok(())
         }
-    }
-}
-
-fn document(
-    finetune: &[FinetuneRow],
-    deploy_rows: &[TableRow],
-    w: &Workload,
-    as_of: &BTreeMap<String, String>,
-    display: &str,
-    args: &ReportArgs,
-) -> Document {
-    let mut tables = Vec::new();
-    if !finetune.is_empty() {
-        let mut t = Table::new(
-            format!(
-                "Fine-tuning cost: {} samples x {} tokens x {} epochs, global batch {}, {}, cheapest fitting offer",
-                w.samples, w.seq_len, w.epochs, w.global_batch(), w.dtype.as_str()
-            ),
-            &["model", "method", "trainable params", "recommended GPU", "configuration", "memory", "hours", "offer", "job cost", "USD", "CNY"],
-        );
-        for r in finetune.iter().filter(|r| r.recommended) {
-            t.push(vec![
-                r.model.clone(),
-                r.method.clone(),
-                fmt::count(r.trainable_params),
-                r.hardware.clone(),
-                fmt::batch(r.micro_batch, r.grad_accum, r.grad_checkpointing, r.gpus),
-                fmt::gib(r.memory_bytes as f64),
-                r.train_hours.map_or("-".into(), fmt::hours),
-                format!("{} {} ({})", r.provider, r.instance, r.billing),
-                fmt::money(r.job_cost, &r.currency),
-                format!("{:.2}", r.job_cost_usd),
-                format!("{:.2}", r.job_cost_cny),
-            ]);
-        }
-        tables.push(t);
-    }
-    if !deploy_rows.is_empty() {
-        // Grouped by target class, in the order of the seed's table.
-        let mut rows: Vec<&TableRow> = deploy_rows.iter().collect();
-        rows.sort_by_key(|r| DEFAULT_SERVE_TARGETS.iter().position(|t| *t == r.hardware));
-        tables.push(crate::report::deploy::table_of_rows(
-            format!(
-                "Deployment cost per month: best precision that fits, {} requests/s, {} in / {} out tokens ({display})",
-                args.qps, args.input_tokens, args.output_tokens
-            ),
-            &rows,
-        ));
-    }
-    let mut notes = vec![
-        "memory in GiB (2^30 bytes) per device; hours are training hours; job cost = setup + data + train + export".into(),
-        format!(
-            "pricing as of: {}",
-            as_of.iter().map(|(p, d)| format!("{p} {d}")).collect::<Vec<_>>().join(", ")
-        ),
-    ];
-    notes.extend(crate::core::pricing::CostAssumptions::default().describe());
-    Document {
-        title: "peftcost report".into(),
-        tables,
-        notes,
     }
 }

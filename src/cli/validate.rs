@@ -92,6 +92,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
                 title: "peftcost validate".into(),
                 tables: vec![t, d],
                 notes,
+                ..Default::default()
             };
             args.format.render(&doc)
         }

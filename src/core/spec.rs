@@ -20,6 +20,9 @@ use crate::core::peft::{MethodConfig, MethodKind};
 /// 16-core CPU box.
 pub const DEFAULT_SERVE_TARGETS: [&str; 4] = ["t4", "a10", "a100-40g", "cpu-16c"];
 
+/// The GPUs of the article's fine-tuning table (T4 16 GB, A10 24 GB, A100 40 GB).
+pub const FINETUNE_GPUS: [&str; 3] = ["t4", "a10", "a100-40g"];
+
 /// The models of the article's two cost tables.
 pub const TABLE_MODELS: [&str; 5] = [
     "chatglm3-6b",

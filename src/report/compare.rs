@@ -84,5 +84,6 @@ pub fn document(scenarios: &[Compared], currency: &str) -> Document {
             "a change is shown as (+x%) against the first scenario; * marks a changed text value"
                 .into(),
         ],
+        ..Default::default()
     }
 }

@@ -273,6 +273,7 @@ pub fn document(d: &deploy::Deployment) -> Document {
         title: format!("peftcost deploy: {}", d.model),
         tables,
         notes,
+        ..Default::default()
     }
 }
 

@@ -207,6 +207,7 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
         ),
         tables: vec![params, job, dev, offers],
         notes,
+        ..Default::default()
     }
 }
 

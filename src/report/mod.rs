@@ -4,11 +4,13 @@
 //! article's `tables`) turns what the core computed into a [`Document`] of [`Table`]s; nothing
 //! here computes a number, it only formats. The command line picks the format.
 
+pub mod article;
 pub mod bench;
 pub mod compare;
 pub mod deploy;
 pub mod estimate;
 pub mod fmt;
+pub mod i18n;
 pub mod plan;
 pub mod tables;
 
@@ -44,6 +46,8 @@ pub struct Document {
     pub title: String,
     pub tables: Vec<Table>,
     pub notes: Vec<String>,
+    /// What precedes each note in a terminal ("note: " when empty; "注：" in Chinese).
+    pub note_prefix: &'static str,
 }
 
 impl Document {
@@ -72,8 +76,13 @@ impl Document {
         }
         if !self.notes.is_empty() {
             out.push('\n');
+            let prefix = if self.note_prefix.is_empty() {
+                "note: "
+            } else {
+                self.note_prefix
+            };
             for n in &self.notes {
-                out.push_str("note: ");
+                out.push_str(prefix);
                 out.push_str(n);
                 out.push('\n');
             }

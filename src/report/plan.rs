@@ -77,5 +77,6 @@ pub fn document(r: &PlanResult, q: &PlanQuery, top: usize) -> Document {
         title: format!("peftcost plan: {}", r.model),
         tables: vec![best, front],
         notes,
+        ..Default::default()
     }
 }

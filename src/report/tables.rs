@@ -5,7 +5,9 @@ use serde::Serialize;
 
 use crate::core::arch::ModelCatalog;
 use crate::core::error::Result;
-use crate::core::estimate::{Assumptions, Estimate, FitPolicy, OfferQuery, Scenario, Workload};
+use crate::core::estimate::{
+    Assumptions, DeviceConfig, Estimate, FitPolicy, OfferQuery, Scenario, Suggestion, Workload,
+};
 use crate::core::hardware::HardwareProfile;
 use crate::core::peft::{MethodConfig, MethodKind};
 use crate::core::pricing::PricingCatalog;
@@ -13,7 +15,7 @@ use crate::core::pricing::PricingCatalog;
 /// The models of both tables.
 pub use crate::core::spec::TABLE_MODELS as MODELS;
 
-/// One row of the tidy fine-tuning CSV: model x method x hardware x offer.
+/// One row of the tidy fine-tuning CSV: model x method x hardware x offer x billing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FinetuneRow {
     pub model: String,
@@ -47,6 +49,106 @@ pub struct FinetuneRow {
     pub dtype: String,
     pub pricing_as_of: String,
     pub pricing_source: String,
+    /// The article's stages, in `currency`: rent and setup (with the downloads), upload data
+    /// (ingress and storage), train (with evaluation and rounding), export.
+    pub cost_setup: f64,
+    pub cost_data: f64,
+    pub cost_train: f64,
+    pub cost_export: f64,
+    /// Billed instance hours, all instances.
+    pub billed_hours: f64,
+    /// The job cost in `display_currency`.
+    pub cost_display: f64,
+    pub display_currency: String,
+}
+
+impl FinetuneRow {
+    /// The four stages in the display currency.
+    pub fn stages_display(&self) -> [f64; 4] {
+        let k = if self.job_cost > 0.0 {
+            self.cost_display / self.job_cost
+        } else {
+            1.0
+        };
+        [
+            self.cost_setup,
+            self.cost_data,
+            self.cost_train,
+            self.cost_export,
+        ]
+        .map(|c| c * k)
+    }
+}
+
+/// Why a line of the fine-tuning table has no figure (or no spot figure).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "reason", rename_all = "kebab-case")]
+pub enum Gap {
+    /// The sequence (with virtual tokens) is longer than the model's positions.
+    TooLong {
+        tokens: u64,
+        virtual_tokens: u64,
+        max: u64,
+    },
+    /// Even the most frugal configuration does not fit the GPU.
+    DoesNotFit {
+        need_bytes: u64,
+        capacity_bytes: u64,
+        fix: Option<Suggestion>,
+    },
+    /// The providers considered list no instance of this GPU.
+    NoOffer,
+    /// The GPU's profile has no peak for the dtype.
+    Untimed,
+    /// On-demand offers exist but no spot price.
+    NoSpot,
+}
+
+/// One line of the article's fine-tuning table: a model and method on one GPU.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FinetuneLine {
+    pub model: String,
+    pub method: String,
+    /// Empty when the scenario itself is invalid (see `gaps`).
+    pub hardware: String,
+    /// Whether this GPU carries the cheapest on-demand job of the model and method.
+    pub recommended: bool,
+    /// The device's configuration (auto-fitted unless `--no-auto-fit`).
+    pub config: Option<DeviceConfig>,
+    /// Index into `finetune` of the cheapest on-demand job on this GPU.
+    pub on_demand_row: Option<usize>,
+    /// Index into `finetune` of the cheapest spot job on this GPU.
+    pub spot_row: Option<usize>,
+    /// Why a cell is empty.
+    pub gaps: Vec<Gap>,
+}
+
+/// The fine-tuning table: tidy rows (one per offer) and the article's lines.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct FinetuneTable {
+    pub rows: Vec<FinetuneRow>,
+    pub lines: Vec<FinetuneLine>,
+    /// The worked example of the derivations section (the first recommended line).
+    #[serde(skip)]
+    pub derivation: Option<FinetuneDerivation>,
+}
+
+/// The numbers behind one line, for "how this was computed".
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinetuneDerivation {
+    pub row: FinetuneRow,
+    pub total_params: u64,
+    pub trainable_params: u64,
+    pub flops_per_token: f64,
+    pub tokens: f64,
+    pub flops_job: f64,
+    pub peak_flops: f64,
+    pub mfu: f64,
+    pub dtype: String,
+    pub device_hours: f64,
+    pub memory: crate::core::estimate::MemoryBreakdown,
+    pub capacity_bytes: u64,
+    pub hours_breakdown: crate::core::pricing::HoursBreakdown,
 }
 
 /// What the fine-tuning table is computed for.
@@ -61,20 +163,21 @@ pub struct FinetuneSpec<'a> {
     pub policy: FitPolicy,
     /// Which offers to cost.
     pub offers: &'a OfferQuery,
+    /// The GPUs every model and method gets a line for (the recommended one is added).
+    pub gpus: &'a [&'a str],
 }
 
-/// The fine-tuning table, every model x method, on every fitting offer, and why a model x
-/// method has no row (a sequence longer than the model's positions, no fitting offer).
-pub fn finetune_rows(
+/// The fine-tuning table: every model x method on every fitting offer, and a line per article
+/// GPU (plus the recommended one) saying what it costs there or why it cannot.
+pub fn finetune_table(
     models: &ModelCatalog,
     hardware: &[HardwareProfile],
     pricing: &PricingCatalog,
     spec: &FinetuneSpec,
-) -> Result<(Vec<FinetuneRow>, Vec<String>)> {
+) -> Result<FinetuneTable> {
     let (workload, query, policy) = (&spec.workload, spec.offers, &spec.policy);
     let a = Assumptions::default();
-    let mut rows = Vec::new();
-    let mut gaps = Vec::new();
+    let mut table = FinetuneTable::default();
     for id in MODELS {
         let profile = models.get(id)?;
         for &kind in spec.methods {
@@ -83,21 +186,33 @@ pub fn finetune_rows(
             let s = Scenario::new(profile.clone(), MethodConfig::new(kind), w);
             let p = match s.prepare() {
                 Ok(p) => p,
-                Err(e @ crate::Error::Invalid { .. }) => {
-                    gaps.push(format!("{id} {}: {e}", kind.as_str()));
+                Err(e) if e.field() == Some("seq-len") && w.validate().is_ok() => {
+                    let virtual_tokens = match kind {
+                        MethodKind::Prompt | MethodKind::Ptuning => s.method.virtual_tokens,
+                        _ => 0,
+                    };
+                    table.lines.push(FinetuneLine {
+                        model: profile.id.clone(),
+                        method: kind.as_str().into(),
+                        hardware: String::new(),
+                        recommended: false,
+                        config: None,
+                        on_demand_row: None,
+                        spot_row: None,
+                        gaps: vec![Gap::TooLong {
+                            tokens: w.seq_len + virtual_tokens,
+                            virtual_tokens,
+                            max: profile.max_position,
+                        }],
+                    });
                     continue;
                 }
                 Err(e) => return Err(e),
             };
             let est = Estimate::fitted(&p, hardware, &a, policy)?
                 .with_offers(&p, hardware, pricing, query)?;
-            if est.offers.is_empty() {
-                gaps.push(format!(
-                    "{id} {}: no offer fits (or the filters exclude every offer)",
-                    kind.as_str()
-                ));
-            }
-            for (i, o) in est.offers.iter().enumerate() {
+            let first = table.rows.len();
+            for o in &est.offers {
                 let j = &o.job;
                 let (Some(d), Some(c)) = (
                     est.devices.iter().find(|d| d.hardware == j.hardware),
@@ -105,12 +220,13 @@ pub fn finetune_rows(
                 ) else {
                     continue;
                 };
-                rows.push(FinetuneRow {
+                let b = &j.cost_breakdown;
+                table.rows.push(FinetuneRow {
                     model: est.model.clone(),
                     method: kind.as_str().into(),
                     trainable_params: est.params.trainable,
                     total_params: est.params.total,
-                    recommended: i == 0,
+                    recommended: false,
                     hardware: j.hardware.clone(),
                     memory_bytes: o.memory_bytes.unwrap_or(d.memory.total),
                     train_hours: Some(j.hours_breakdown.train),
@@ -133,9 +249,134 @@ pub fn finetune_rows(
                     dtype: d.dtype.as_str().into(),
                     pricing_as_of: j.as_of.clone(),
                     pricing_source: j.source.clone(),
+                    cost_setup: b.setup,
+                    cost_data: b.data,
+                    cost_train: b.train,
+                    cost_export: b.export,
+                    billed_hours: j.hours,
+                    cost_display: j.cost_display,
+                    display_currency: j.display_currency.clone(),
                 });
+            }
+            let mine = first..table.rows.len();
+            // Offers are sorted cheapest first (in USD), so the first match is the cheapest.
+            let cheapest = |rows: &[FinetuneRow], hw: Option<&str>, billing: Option<&str>| {
+                mine.clone().find(|&i| {
+                    let r = &rows[i];
+                    hw.is_none_or(|h| r.hardware == h) && billing.is_none_or(|b| r.billing == b)
+                })
+            };
+            let recommended = cheapest(&table.rows, None, Some("on-demand"))
+                .or_else(|| cheapest(&table.rows, None, None));
+            if let Some(i) = recommended {
+                table.rows[i].recommended = true;
+            }
+            let recommended_hw = recommended.map(|i| table.rows[i].hardware.clone());
+            let mut gpus: Vec<String> = spec.gpus.iter().map(|g| g.to_string()).collect();
+            if let Some(h) = &recommended_hw {
+                if !gpus.contains(h) {
+                    gpus.push(h.clone());
+                }
+            }
+            for hw in gpus {
+                let Some(d) = est.devices.iter().find(|d| d.hardware == hw) else {
+                    continue;
+                };
+                let mut line = FinetuneLine {
+                    model: est.model.clone(),
+                    method: kind.as_str().into(),
+                    hardware: hw.clone(),
+                    recommended: recommended_hw.as_deref() == Some(hw.as_str()),
+                    config: Some(d.config),
+                    on_demand_row: cheapest(&table.rows, Some(&hw), Some("on-demand")),
+                    spot_row: cheapest(&table.rows, Some(&hw), Some("spot")),
+                    gaps: Vec::new(),
+                };
+                if !d.fits {
+                    line.gaps.push(Gap::DoesNotFit {
+                        need_bytes: d.memory.total,
+                        capacity_bytes: d.capacity_bytes,
+                        fix: d.fix.clone(),
+                    });
+                } else if d.hours.is_none() {
+                    line.gaps.push(Gap::Untimed);
+                } else if line.on_demand_row.is_none() && line.spot_row.is_none() {
+                    line.gaps.push(Gap::NoOffer);
+                } else if line.spot_row.is_none() {
+                    line.gaps.push(Gap::NoSpot);
+                }
+                if line.recommended && table.derivation.is_none() {
+                    if let (Some(i), Some(peak)) = (
+                        line.on_demand_row.or(line.spot_row),
+                        hardware
+                            .iter()
+                            .find(|h| h.id == hw)
+                            .and_then(|h| h.peak_flops(d.dtype)),
+                    ) {
+                        let j = &est
+                            .offers
+                            .iter()
+                            .find(|o| {
+                                let r = &table.rows[i];
+                                o.job.instance == r.instance
+                                    && o.job.region == r.region
+                                    && o.job.billing.as_str() == r.billing
+                                    && o.job.provider == r.provider
+                            })
+                            .map(|o| o.job.hours_breakdown);
+                        if let Some(hb) = j {
+                            table.derivation = Some(FinetuneDerivation {
+                                row: table.rows[i].clone(),
+                                total_params: est.params.total,
+                                trainable_params: est.params.trainable,
+                                flops_per_token: est.flops.per_token,
+                                tokens: est.flops.tokens,
+                                flops_job: est.flops.total,
+                                peak_flops: peak,
+                                mfu: d.mfu,
+                                dtype: d.dtype.as_str().into(),
+                                device_hours: d.hours.unwrap_or(0.0),
+                                memory: d.memory,
+                                capacity_bytes: d.capacity_bytes,
+                                hours_breakdown: *hb,
+                            });
+                        }
+                    }
+                }
+                table.lines.push(line);
             }
         }
     }
-    Ok((rows, gaps))
+    Ok(table)
+}
+
+/// Why a model x method has no row at all, in plain English (JSON `finetune_gaps`).
+pub fn gap_summaries(t: &FinetuneTable) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in &t.lines {
+        for g in &l.gaps {
+            if let Gap::TooLong { tokens, max, .. } = g {
+                out.push(format!(
+                    "{} {}: {tokens} tokens (with virtual tokens) exceed the model's {max} positions",
+                    l.model, l.method
+                ));
+            }
+        }
+    }
+    let with_rows: std::collections::BTreeSet<(&str, &str)> = t
+        .rows
+        .iter()
+        .map(|r| (r.model.as_str(), r.method.as_str()))
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for l in t.lines.iter().filter(|l| !l.hardware.is_empty()) {
+        let key = (l.model.as_str(), l.method.as_str());
+        if !with_rows.contains(&key) && seen.insert(key) {
+            out.push(format!(
+                "{} {}: no offer fits (or the filters exclude every offer)",
+                l.model, l.method
+            ));
+        }
+    }
+    out
 }

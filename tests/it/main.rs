@@ -7,5 +7,6 @@ mod params;
 mod physics;
 mod plan;
 mod pricing;
+mod report;
 mod snapshots;
 mod wall;

@@ -500,6 +500,22 @@ pub struct TableRow {
     pub provider: Option<String>,
     /// Instance name of the cheapest offer.
     pub instance: Option<String>,
+    /// Requests per second one instance sustains at the latency targets.
+    pub requests_per_second: Option<f64>,
+    /// Time to first token, seconds (decoders).
+    pub ttft_seconds: Option<f64>,
+    /// Time per output token, seconds (decoders).
+    pub tpot_seconds: Option<f64>,
+    /// Whether it fits and meets the latency targets.
+    pub meets_targets: bool,
+    /// Pay-as-you-go for every hour of the month, all machines, in `currency`.
+    pub pay_as_you_go_monthly: Option<f64>,
+    /// Subscription (包年包月) for all machines, where the table sells one, in `currency`.
+    pub subscription_monthly: Option<f64>,
+    /// Which of the two `monthly_cost` is: `on-demand` or `monthly`.
+    pub billing: Option<String>,
+    /// Why the model does not fit, or has no offer, on this target.
+    pub notes: Vec<String>,
 }
 
 /// The deployment table: every model x every target at the best precision that fits.
@@ -534,6 +550,14 @@ pub fn table_rows(
                 currency: currency.to_string(),
                 provider: t.offer.as_ref().map(|o| o.provider.clone()),
                 instance: t.offer.as_ref().map(|o| o.instance.clone()),
+                requests_per_second: t.requests_per_second,
+                ttft_seconds: t.ttft_seconds,
+                tpot_seconds: t.tpot_seconds,
+                meets_targets: t.meets_targets,
+                pay_as_you_go_monthly: t.offer.as_ref().map(|o| o.pay_as_you_go_monthly),
+                subscription_monthly: t.offer.as_ref().and_then(|o| o.subscription_monthly),
+                billing: t.offer.as_ref().map(|o| o.billing.clone()),
+                notes: t.notes.clone(),
             });
         }
     }
