@@ -85,7 +85,9 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
     let text = match args.format {
         Format::Json => report::to_json(&report)?,
         Format::Csv => report::to_csv(&report::bench::csv_rows(&report))?,
-        Format::Table | Format::Md => args.format.render(&report::bench::document(&report)),
+        Format::Table | Format::Md | Format::Html => {
+            args.format.render(&report::bench::document(&report))
+        }
     };
     emit(&text)?;
 

@@ -151,7 +151,9 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
     let text = match args.format {
         Format::Json => report::to_json(&d)?,
         Format::Csv => report::to_csv(&d.csv_rows())?,
-        Format::Table | Format::Md => args.format.render(&report::deploy::document(&d)),
+        Format::Table | Format::Md | Format::Html => {
+            args.format.render(&report::deploy::document(&d))
+        }
     };
     emit(&text)
 }
@@ -171,7 +173,7 @@ fn all_models(
     let text = match args.format {
         Format::Json => report::to_json(&rows)?,
         Format::Csv => report::to_csv(&rows)?,
-        Format::Table | Format::Md => {
+        Format::Table | Format::Md | Format::Html => {
             let t = report::deploy::table_of_rows(
                 format!("Deployment table: best precision that fits, per instance, cheapest offer ({currency})"),
                 &rows.iter().collect::<Vec<_>>(),

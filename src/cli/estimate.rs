@@ -103,11 +103,9 @@ pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
     let text = match args.format {
         Format::Json => report::to_json(&est)?,
         Format::Csv => report::to_csv(&est.csv_rows())?,
-        Format::Table | Format::Md => args.format.render(&report::estimate::document(
-            &prepared,
-            &est,
-            args.offers.top,
-        )),
+        Format::Table | Format::Md | Format::Html => args.format.render(
+            &report::estimate::document(&prepared, &est, args.offers.top),
+        ),
     };
     emit(&text)?;
     args.gates.check(
@@ -157,7 +155,7 @@ fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
                 .collect();
             report::to_csv(&rows)?
         }
-        Format::Table | Format::Md => {
+        Format::Table | Format::Md | Format::Html => {
             let currency = query.currency.clone().unwrap_or_else(|| "USD".into());
             args.format.render(&document(&scenarios, &currency))
         }

@@ -14,6 +14,8 @@ pub enum Format {
     Json,
     /// Markdown tables.
     Md,
+    /// One self-contained HTML page (`report`: with charts).
+    Html,
 }
 
 impl Format {
@@ -21,6 +23,7 @@ impl Format {
     pub fn render(self, doc: &crate::report::Document) -> String {
         match self {
             Format::Md => doc.to_markdown(),
+            Format::Html => doc.to_html("en", &[], ""),
             _ => doc.to_text(),
         }
     }

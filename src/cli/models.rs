@@ -74,7 +74,7 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
             let text = match format {
                 Format::Json => report::to_json(&rows)?,
                 Format::Csv => report::to_csv(&rows)?,
-                Format::Table | Format::Md => {
+                Format::Table | Format::Md | Format::Html => {
                     let mut t = Table::new(
                         "",
                         &[
@@ -199,7 +199,7 @@ fn show(p: &ModelProfile, format: Format) -> Result<()> {
             emit(&report::to_json(&v)?)
         }
         Format::Csv => emit(&report::to_csv(&modules)?),
-        Format::Table | Format::Md => {
+        Format::Table | Format::Md | Format::Html => {
             let mut arch = Table::new("Architecture", &["field", "value"]);
             let fields: Vec<(&str, String)> = vec![
                 ("id", p.id.clone()),

@@ -75,7 +75,7 @@ pub fn run(ctx: &Context, args: PlanArgs) -> Result<()> {
             plans: result.plans(),
         })?,
         Format::Csv => report::to_csv(&result.csv_rows())?,
-        Format::Table | Format::Md => {
+        Format::Table | Format::Md | Format::Html => {
             args.format
                 .render(&report::plan::document(&result, &q, args.offers.top))
         }

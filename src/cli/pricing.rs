@@ -295,7 +295,7 @@ fn list(ctx: &Context, a: ListArgs) -> Result<()> {
             })?)?;
         }
         Format::Csv => emit(&report::to_csv(&rows)?)?,
-        Format::Table | Format::Md => {
+        Format::Table | Format::Md | Format::Html => {
             let converted = rows.iter().any(|r| r.display_currency != r.currency);
             let mut headers = vec![
                 "provider", "region", "instance", "hardware", "GPUs", "vCPU", "RAM GiB", "billing",
@@ -456,7 +456,7 @@ fn show(cat: &PricingCatalog, t: &PriceTable, today: &str, format: Format) -> Re
             }
             emit(&report::to_csv(&offers)?)
         }
-        Format::Table | Format::Md => {
+        Format::Table | Format::Md | Format::Html => {
             let mut head = Table::new("Provider", &["field", "value"]);
             let age = date::days_between(&t.as_of, today)
                 .map(|d| format!(" ({d} days before {today})"))

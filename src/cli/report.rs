@@ -302,7 +302,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
                 .collect();
             report::to_csv(&rows)?
         }
-        Format::Table | Format::Md => {
+        Format::Table | Format::Md | Format::Html => {
             // The worked serving example: the first model that fits the first target with an offer.
             let serve_example = deploy_rows
                 .iter()
@@ -330,11 +330,31 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
                 cost: query.cost,
                 serve_example,
             };
-            args.format.render(&crate::report::article::document(
-                &finetune,
-                &deploy_rows,
-                &article,
-            ))
+            let doc = crate::report::article::document(&finetune, &deploy_rows, &article);
+            if args.format == Format::Html {
+                let t = lang.text();
+                let mut charts = Vec::new();
+                if !finetune.rows.is_empty() {
+                    charts.push(crate::report::charts::cost_vs_hours(
+                        &finetune, t, &display,
+                    )?);
+                    charts.extend(crate::report::charts::memory_per_gpu(&finetune, t)?);
+                }
+                if !deploy_rows.is_empty() {
+                    charts.push(crate::report::charts::serving_per_target(
+                        &deploy_rows,
+                        t,
+                        &display,
+                    )?);
+                }
+                let code = match lang {
+                    Lang::En => "en",
+                    Lang::Zh => "zh-CN",
+                };
+                doc.to_html(code, &charts, t.charts_title)
+            } else {
+                args.format.render(&doc)
+            }
         }
     };
     match &args.out {

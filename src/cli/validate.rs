@@ -21,7 +21,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
             "serving": crate::core::deploy::validate::validation_rows()?,
         }))?,
         Format::Csv => report::to_csv(&rows)?,
-        Format::Table | Format::Md => {
+        Format::Table | Format::Md | Format::Html => {
             let mut t = Table::new(
                 "Training: predicted vs published (memory per device in GiB, seconds per optimizer step)",
                 &["setup", "hw", "mem measured", "mem predicted", "error", "step measured", "step predicted", "error", "targets"],

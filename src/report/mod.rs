@@ -6,6 +6,7 @@
 
 pub mod article;
 pub mod bench;
+pub mod charts;
 pub mod compare;
 pub mod deploy;
 pub mod estimate;
@@ -124,6 +125,72 @@ impl Document {
                 out.push_str(&format!("- {n}\n"));
             }
         }
+        out
+    }
+}
+
+/// Escape text for HTML.
+fn html_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+impl Document {
+    /// Render as one self-contained HTML page (inline CSS; `charts` are inline SVG documents
+    /// with their captions). No script, no external resource.
+    pub fn to_html(&self, lang: &str, charts: &[(String, String)], charts_title: &str) -> String {
+        let mut out = String::new();
+        out.push_str(&format!(
+            "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n",
+            html_escape(&self.title)
+        ));
+        out.push_str(
+            "<style>\nbody{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans CJK SC','PingFang SC',sans-serif;margin:2rem;color:#222}\n\
+table{border-collapse:collapse;margin:0.5rem 0 1.5rem;font-size:0.9rem}\n\
+th,td{border:1px solid #ccc;padding:0.25rem 0.5rem;text-align:left}\n\
+th{background:#f0f3f7}\ntr:nth-child(even) td{background:#fafafa}\n\
+figure{margin:1rem 0}\nfigcaption{font-weight:600}\nli{margin:0.15rem 0}\n</style>\n</head>\n<body>\n",
+        );
+        out.push_str(&format!("<h1>{}</h1>\n", html_escape(&self.title)));
+        for t in &self.tables {
+            out.push_str(&format!(
+                "<h2>{}</h2>\n<table>\n<thead><tr>",
+                html_escape(&t.title)
+            ));
+            for h in &t.headers {
+                out.push_str(&format!("<th>{}</th>", html_escape(h)));
+            }
+            out.push_str("</tr></thead>\n<tbody>\n");
+            for r in &t.rows {
+                out.push_str("<tr>");
+                for c in r {
+                    out.push_str(&format!("<td>{}</td>", html_escape(c)));
+                }
+                out.push_str("</tr>\n");
+            }
+            out.push_str("</tbody>\n</table>\n");
+        }
+        if !charts.is_empty() {
+            out.push_str(&format!("<h2>{}</h2>\n", html_escape(charts_title)));
+            for (caption, svg) in charts {
+                // plotters writes a standalone SVG document: drop its XML prologue, if any.
+                let body = svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]);
+                out.push_str(&format!(
+                    "<figure>\n<figcaption>{}</figcaption>\n{body}\n</figure>\n",
+                    html_escape(caption)
+                ));
+            }
+        }
+        if !self.notes.is_empty() {
+            out.push_str("<ul>\n");
+            for n in &self.notes {
+                out.push_str(&format!("<li>{}</li>\n", html_escape(n)));
+            }
+            out.push_str("</ul>\n");
+        }
+        out.push_str("</body>\n</html>\n");
         out
     }
 }

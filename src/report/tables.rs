@@ -115,6 +115,10 @@ pub struct FinetuneLine {
     pub recommended: bool,
     /// The device's configuration (auto-fitted unless `--no-auto-fit`).
     pub config: Option<DeviceConfig>,
+    /// Memory per device of that configuration.
+    pub memory: Option<crate::core::estimate::MemoryBreakdown>,
+    /// The GPU's memory, bytes.
+    pub capacity_bytes: u64,
     /// Index into `finetune` of the cheapest on-demand job on this GPU.
     pub on_demand_row: Option<usize>,
     /// Index into `finetune` of the cheapest spot job on this GPU.
@@ -197,6 +201,8 @@ pub fn finetune_table(
                         hardware: String::new(),
                         recommended: false,
                         config: None,
+                        memory: None,
+                        capacity_bytes: 0,
                         on_demand_row: None,
                         spot_row: None,
                         gaps: vec![Gap::TooLong {
@@ -288,6 +294,8 @@ pub fn finetune_table(
                     hardware: hw.clone(),
                     recommended: recommended_hw.as_deref() == Some(hw.as_str()),
                     config: Some(d.config),
+                    memory: Some(d.memory),
+                    capacity_bytes: d.capacity_bytes,
                     on_demand_row: cheapest(&table.rows, Some(&hw), Some("on-demand")),
                     spot_row: cheapest(&table.rows, Some(&hw), Some("spot")),
                     gaps: Vec::new(),

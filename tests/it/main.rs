@@ -3,6 +3,7 @@
 mod cli;
 mod deploy;
 mod fit;
+mod html;
 mod params;
 mod physics;
 mod plan;
