@@ -89,7 +89,7 @@ impl Context {
         let calibration = CalibrationSource::from_user(cli.calibration.clone());
         let catalogs = Catalogs::load(config_dir.as_deref(), &calibration);
         for w in &catalogs.warnings {
-            eprintln!("warning: {w}");
+            eprintln!("warning: {}", crate::report::fmt::one_line(&w.to_string()));
         }
         Context {
             config_dir,
@@ -186,7 +186,7 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {}", message(&e));
+            eprintln!("error: {}", crate::report::fmt::one_line(&message(&e)));
             if e.is_user_error() {
                 2
             } else {

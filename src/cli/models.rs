@@ -27,12 +27,16 @@ pub enum ModelsCommand {
     /// Convert a Hugging Face config.json into a profile TOML (printed, or written with --out).
     Import {
         config: PathBuf,
-        /// Profile id (default: the config's _name_or_path).
+        /// Profile id (default: the --out file's stem, else the config's _name_or_path).
         #[arg(long)]
         id: Option<String>,
-        /// Write the TOML here instead of stdout (refuses to overwrite an existing file).
+        /// Write the TOML here instead of stdout, creating its directory (atomically; an
+        /// existing file is kept unless --force).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Replace an existing --out file.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -118,8 +122,19 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
             let p = cat.get(&id)?;
             show(p, format)
         }
-        ModelsCommand::Import { config, id, out } => {
+        ModelsCommand::Import {
+            config,
+            id,
+            out,
+            force,
+        } => {
             let f = data::read_file(&config)?;
+            // The id a later `--model` names: --id, else the file it is written to.
+            let id = id.or_else(|| {
+                out.as_ref()
+                    .and_then(|o| o.file_stem())
+                    .map(|s| s.to_string_lossy().into_owned())
+            });
             let p = import_hf_config(&f.path, &f.text, id.as_deref())?;
             let text = toml::to_string(&p).map_err(|e| Error::Internal(format!("TOML: {e}")))?;
             let inv = Inventory::build(&p, Scenario::default_task(&p), 2)?;
@@ -131,13 +146,14 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
             match out {
                 None => emit(&text),
                 Some(path) => {
-                    if path.exists() {
+                    // symlink_metadata: a dangling symlink exists too, and is never written through.
+                    if std::fs::symlink_metadata(&path).is_ok() && !force {
                         return Err(Error::input(format!(
-                            "{}: already exists; choose another --out or remove it first",
+                            "{}: already exists; add --force to replace it or choose another --out",
                             path.display()
                         )));
                     }
-                    std::fs::write(&path, text).map_err(|e| Error::io(&path, e))?;
+                    data::write_atomic(&path, text.as_bytes())?;
                     eprintln!("wrote {}", path.display());
                     Ok(())
                 }

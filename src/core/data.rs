@@ -63,9 +63,44 @@ pub fn read_toml_dir(dir: &Path) -> Result<Vec<DataFile>> {
     paths.iter().map(|p| read_file(p)).collect()
 }
 
-/// Read one file as text.
+/// Most bytes a data file may have: profiles, price tables, configs and calibrations are a few
+/// KB; the cap keeps `/dev/zero` or a runaway file from exhausting memory.
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+
+/// Read one file as text: a regular file (never a FIFO, device or directory, which could block
+/// or never end) of at most [`MAX_FILE_BYTES`], in UTF-8.
 pub fn read_file(path: &Path) -> Result<DataFile> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if !meta.is_file() {
+        return Err(Error::input(format!(
+            "{}: not a regular file (a directory, FIFO or device); give the path of a file",
+            path.display()
+        )));
+    }
+    let too_big = |n: u64| {
+        Error::input(format!(
+            "{}: {n} bytes or more, larger than the {MAX_FILE_BYTES} bytes a data file may have",
+            path.display()
+        ))
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(|e| Error::io(path, e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big(bytes.len() as u64));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        Error::input(format!(
+            "{}: not UTF-8 text (invalid byte at offset {})",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
     Ok(DataFile {
         path: path.display().to_string(),
         name: path
@@ -102,35 +137,90 @@ pub fn nearest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .map(|(_, c)| c)
 }
 
-/// Write `bytes` to `path` atomically: a new temporary file (`create_new`, a name no other
-/// process uses) in the same directory, fsync, rename, fsync of the directory. On any error the
-/// previous file (if any) is untouched and the temporary file removed. The one writer of every
-/// file peftcost installs (price tables, calibrations, the last model).
+/// A temporary name no one can predict: the process id and 64 random bits (std's per-process
+/// random hash keys), so a planted symlink cannot be waiting at it.
+fn temp_name(name: &std::ffi::OsStr) -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0),
+    );
+    format!(
+        ".{}.{}.{:016x}.tmp",
+        name.to_string_lossy(),
+        std::process::id(),
+        h.finish()
+    )
+}
+
+/// Remove temporary files of `name` that a killed writer left over an hour ago.
+fn remove_stale_temps(dir: &Path, name: &std::ffi::OsStr) {
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let file = e.file_name().to_string_lossy().into_owned();
+        let old = e
+            .metadata()
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs() > 3600);
+        if file.starts_with(&prefix) && file.ends_with(".tmp") && old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Write `bytes` to `path` atomically: a new temporary file (`create_new`, an unpredictable name)
+/// in the same directory, fsync, rename, fsync of the directory. The target must be a regular
+/// file or not exist: a symlink, FIFO or device is refused, never replaced; a replaced file keeps
+/// its permissions. On any error the previous file (if any) is untouched and the temporary file
+/// removed. The one writer of every file peftcost writes (price tables, calibrations, reports,
+/// imported profiles, the last model).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     let name = path
         .file_name()
         .ok_or_else(|| Error::input(format!("{}: not a file name", path.display())))?;
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    let tmp = dir.join(format!(
-        ".{}.{}.{nanos}.tmp",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
+    let existing = match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => Some(m.permissions()),
+        Ok(m) => {
+            let what = if m.file_type().is_symlink() {
+                "a symbolic link"
+            } else if m.is_dir() {
+                "a directory"
+            } else {
+                "not a regular file (a FIFO, socket or device)"
+            };
+            return Err(Error::input(format!(
+                "{}: is {what}; refusing to replace it, write to a regular file instead",
+                path.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+    remove_stale_temps(&dir, name);
+    let tmp = dir.join(temp_name(name));
     let write = || -> std::io::Result<()> {
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&tmp)?;
         f.write_all(bytes)?;
+        if let Some(p) = &existing {
+            f.set_permissions(p.clone())?;
+        }
         f.sync_all()?;
         std::fs::rename(&tmp, path)
     };

@@ -11,6 +11,16 @@ use serde::Serialize;
 /// notes wherever it is used; a table's `network_gbps` replaces it.
 pub const DEFAULT_NETWORK_GBPS: f64 = 10.0;
 
+/// A number for an error message: plain where it reads well, scientific when huge or tiny, so
+/// a hostile 1e308 is echoed as `1e308` and not as 309 digits.
+pub fn short_number(x: f64) -> String {
+    if x == 0.0 || (1e-4..1e9).contains(&x.abs()) || !x.is_finite() {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
 /// 1 GiB in bytes.
 pub const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 

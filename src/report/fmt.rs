@@ -108,6 +108,38 @@ pub fn changes(cs: &[crate::core::estimate::Change]) -> String {
         .join(", ")
 }
 
+/// Text from data or a user made safe for a terminal: control characters (ESC, BEL, C1, ...)
+/// shown as `\u{..}` escapes instead of acting, so a hostile table cannot set the title, clear
+/// the screen or write the clipboard. Newlines and tabs stay.
+pub fn printable(s: &str) -> String {
+    if !s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() && c != '\n' && c != '\t' {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// One line for stderr: [`printable`], newlines as spaces, at most 1,000 characters.
+pub fn one_line(s: &str) -> String {
+    const MAX: usize = 1000;
+    let flat = printable(&s.replace(['\n', '\r'], " "));
+    match flat.char_indices().nth(MAX) {
+        Some((i, _)) => format!(
+            "{}... ({} characters cut)",
+            &flat[..i],
+            flat.chars().count() - MAX
+        ),
+        None => flat,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,8 +52,32 @@ pub struct Document {
 }
 
 impl Document {
-    /// Render for a terminal.
+    /// A copy with every title, header, cell and note made [`fmt::printable`].
+    fn printable(&self) -> Document {
+        let p = |s: &String| fmt::printable(s);
+        Document {
+            title: p(&self.title),
+            tables: self
+                .tables
+                .iter()
+                .map(|t| Table {
+                    title: p(&t.title),
+                    headers: t.headers.iter().map(p).collect(),
+                    rows: t.rows.iter().map(|r| r.iter().map(p).collect()).collect(),
+                })
+                .collect(),
+            notes: self.notes.iter().map(p).collect(),
+            note_prefix: self.note_prefix,
+        }
+    }
+
+    /// Render for a terminal (control characters of the data shown as escapes).
     pub fn to_text(&self) -> String {
+        let doc = self.printable();
+        doc.text_of()
+    }
+
+    fn text_of(&self) -> String {
         let mut out = String::new();
         if !self.title.is_empty() {
             out.push_str(&self.title);
@@ -91,8 +115,12 @@ impl Document {
         out
     }
 
-    /// Render as Markdown.
+    /// Render as Markdown (control characters of the data shown as escapes).
     pub fn to_markdown(&self) -> String {
+        self.printable().markdown_of()
+    }
+
+    fn markdown_of(&self) -> String {
         let mut out = String::new();
         if !self.title.is_empty() {
             out.push_str(&format!("# {}\n", self.title));
@@ -141,10 +169,11 @@ impl Document {
     /// Render as one self-contained HTML page (inline CSS; `charts` are inline SVG documents
     /// with their captions). No script, no external resource.
     pub fn to_html(&self, lang: &str, charts: &[(String, String)], charts_title: &str) -> String {
+        let doc = self.printable();
         let mut out = String::new();
         out.push_str(&format!(
             "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n",
-            html_escape(&self.title)
+            html_escape(&doc.title)
         ));
         out.push_str(
             "<style>\nbody{font-family:system-ui,-apple-system,'Segoe UI','Noto Sans CJK SC','PingFang SC',sans-serif;margin:2rem;color:#222}\n\
@@ -153,8 +182,8 @@ th,td{border:1px solid #ccc;padding:0.25rem 0.5rem;text-align:left}\n\
 th{background:#f0f3f7}\ntr:nth-child(even) td{background:#fafafa}\n\
 figure{margin:1rem 0}\nfigcaption{font-weight:600}\nli{margin:0.15rem 0}\n</style>\n</head>\n<body>\n",
         );
-        out.push_str(&format!("<h1>{}</h1>\n", html_escape(&self.title)));
-        for t in &self.tables {
+        out.push_str(&format!("<h1>{}</h1>\n", html_escape(&doc.title)));
+        for t in &doc.tables {
             out.push_str(&format!(
                 "<h2>{}</h2>\n<table>\n<thead><tr>",
                 html_escape(&t.title)
@@ -183,9 +212,9 @@ figure{margin:1rem 0}\nfigcaption{font-weight:600}\nli{margin:0.15rem 0}\n</styl
                 ));
             }
         }
-        if !self.notes.is_empty() {
+        if !doc.notes.is_empty() {
             out.push_str("<ul>\n");
-            for n in &self.notes {
+            for n in &doc.notes {
                 out.push_str(&format!("<li>{}</li>\n", html_escape(n)));
             }
             out.push_str("</ul>\n");

@@ -3,6 +3,7 @@
 mod cli;
 mod deploy;
 mod fit;
+mod hardening;
 mod html;
 mod params;
 mod physics;

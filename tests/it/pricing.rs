@@ -519,9 +519,13 @@ fn negative_and_zero_prices_are_rejected() {
     one_problem(
         &GOOD.replace("0.5", "-0.5"),
         "bad.toml:14:13:",
-        "on_demand price must be a number > 0, not -0.5",
+        "on_demand price must be a number > 0 and at most 1e7, not -0.5",
     );
-    one_problem(&GOOD.replace("0.5", "0.0"), "bad.toml:14:13:", "> 0, not 0");
+    one_problem(
+        &GOOD.replace("0.5", "0.0"),
+        "bad.toml:14:13:",
+        "> 0 and at most 1e7, not 0",
+    );
     one_problem(
         &format!("{GOOD}spot = -1.0\n"),
         "bad.toml:15:8:",
@@ -613,7 +617,7 @@ fn other_classes_of_bad_tables() {
     one_problem(
         &GOOD.replace("increment_seconds = 1", "increment_seconds = 0"),
         "bad.toml:4:29:",
-        ">= 1",
+        "between 1 (per-second billing)",
     );
     one_problem(
         &GOOD.replace("\"aws\"", "\"../evil\""),

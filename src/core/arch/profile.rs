@@ -196,6 +196,22 @@ impl ModelProfile {
                 )));
             }
         }
+        // Parameters implied by the dimensions (blocks + embeddings and head), in floating point:
+        // beyond 10^15 the integer counts could overflow, and no model is that large.
+        let (h, l, ff, v) = (
+            self.hidden_size as f64,
+            self.num_layers as f64,
+            self.intermediate_size as f64,
+            self.vocab_size as f64,
+        );
+        let attn = (self.num_heads + 2 * self.num_kv_heads) as f64 * self.head_dim as f64;
+        let implied = l * (h * attn + attn * h + 3.0 * h * ff) + 2.0 * v * h;
+        if implied > 1e15 {
+            return Err(Error::input(format!(
+                "model profile '{}': its dimensions imply {implied:.2e} parameters, more than any model (1e15); check hidden_size, num_layers, intermediate_size and vocab_size",
+                self.id
+            )));
+        }
         if !self.num_heads.is_multiple_of(self.num_kv_heads) {
             return Err(Error::input(format!(
                 "model profile '{}': num_heads ({}) must be a multiple of num_kv_heads ({})",

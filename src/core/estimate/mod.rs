@@ -82,6 +82,10 @@ impl Scenario {
     /// Validate inputs, build the inventory and resolve the method.
     pub fn prepare(&self) -> Result<Prepared> {
         self.workload.validate()?;
+        if self.task == Task::SeqCls {
+            // The largest classification heads (extreme multi-label) have ~10^6 labels.
+            workload::bounded("num-labels", self.num_labels, 1, 1_000_000)?;
+        }
         let inventory = Inventory::build(&self.profile, self.task, self.num_labels)?;
         let method = peft::resolve(&self.profile, &inventory, &self.method)?;
         self.check_positions(&method)?;

@@ -154,7 +154,9 @@ impl DeviceResult {
             fits,
             memory,
             capacity_bytes: cap as u64,
-            headroom_bytes: cap as i64 - memory.total as i64,
+            // In floating point: a total saturated at u64::MAX must not wrap to a positive headroom.
+            headroom_bytes: (cap - memory.total as f64).clamp(i64::MIN as f64, i64::MAX as f64)
+                as i64,
             max_micro_batch: shapes.max_micro_batch(w, dtype, hw, a),
             step_seconds: step,
             tokens_per_second: step.map(|s| seq_tokens / s),

@@ -166,6 +166,29 @@ impl Workload {
         bounded("micro-batch", self.micro_batch, 1, 65_536)?;
         bounded("grad-accum", self.grad_accum, 1, 65_536)?;
         bounded("gpus", self.gpus, 1, 4096)?;
+        bounded("nodes", self.nodes, 1, 4096)?;
+        // Tokens in one micro-batch: 2^28 is 256 sequences of a million tokens; beyond, every
+        // byte count of the estimate would overflow.
+        bounded(
+            "micro-batch",
+            self.micro_batch.saturating_mul(self.seq_len),
+            1,
+            1 << 28,
+        )
+        .map_err(|_| Error::Absurd {
+            field: "micro-batch",
+            value: format!("{} x {} tokens", self.micro_batch, self.seq_len),
+            max: format!("{} tokens per micro-batch", 1u64 << 28),
+        })?;
+        if let Some(n) = self.network_gbps {
+            if !(n.is_finite() && n > 0.0) {
+                return Err(Error::Invalid {
+                    field: "network-gbps",
+                    value: n.to_string(),
+                    expected: "a positive bandwidth in Gbit/s".into(),
+                });
+            }
+        }
         if self.zero > 3 {
             return Err(Error::Invalid {
                 field: "zero",

@@ -64,8 +64,11 @@ impl Calibration {
                 self.device_kind
             ));
         }
-        if !self.memory_gib.is_finite() || self.memory_gib < 0.0 {
-            return bad(format!("memory_gib {} is not a size", self.memory_gib));
+        if !(self.memory_gib.is_finite() && self.memory_gib > 0.0 && self.memory_gib <= 65_536.0) {
+            return bad(format!(
+                "memory_gib {} is not a memory size (> 0 and at most 65536 GiB)",
+                self.memory_gib
+            ));
         }
         let positive = |field: &str, key: &str, v: f64| {
             if v.is_finite() && v > 0.0 {
@@ -94,6 +97,24 @@ impl Calibration {
                 positive(field, k, *v)?;
             }
         }
+        // An efficiency is a fraction of the peak; measured rates stay below 10^7 GFLOP/s and
+        // 10^6 GB/s (three orders of magnitude over any 2026 device).
+        for (k, v) in &self.train_efficiency {
+            if *v > 1.0 {
+                return bad(format!(
+                    "train_efficiency.{k} is {v}, more than the peak (at most 1)"
+                ));
+            }
+        }
+        let rates = self
+            .matmul_gflops
+            .values()
+            .chain(self.train_gflops.values());
+        if rates.into_iter().any(|v| *v > 1e7) || self.bandwidth_gbs > 1e6 {
+            return bad(
+                "a measured rate is beyond any device (GFLOP/s over 1e7 or GB/s over 1e6)".into(),
+            );
+        }
         Ok(())
     }
 }
@@ -102,7 +123,7 @@ impl Calibration {
 /// column, a foreign format version or an unusable number says to rerun `peftcost bench`.
 pub fn load_calibration(path: &Path) -> Result<Calibration> {
     let shown = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::core::data::read_file(path)?.text;
     // Look at the version first, so a file of another version is reported as such rather than
     // as a field mismatch.
     #[derive(Deserialize)]

@@ -149,8 +149,28 @@ impl HardwareProfile {
 
     fn validate(&self, path: &str) -> Result<()> {
         let bad = |what: &str| Error::input(format!("{path}: hardware '{}': {what}", self.id));
-        if !(self.memory_gib.is_finite() && self.memory_gib > 0.0) {
-            return Err(bad("memory_gib must be > 0"));
+        if self.id.trim().is_empty() || self.id.chars().any(|c| c.is_control()) {
+            return Err(Error::input(format!(
+                "{path}: a hardware entry has an empty id (or one with control characters)"
+            )));
+        }
+        // 64 TiB: more than any device or server sold.
+        if !(self.memory_gib.is_finite() && self.memory_gib > 0.0 && self.memory_gib <= 65_536.0) {
+            return Err(bad("memory_gib must be > 0 and at most 65536"));
+        }
+        if crate::core::pricing::date::parse_date(&self.as_of).is_none() {
+            return Err(bad(&format!(
+                "as_of '{}' is not a date: write YYYY-MM-DD",
+                self.as_of
+            )));
+        }
+        // A link of 0, negative, NaN or infinite bandwidth would make communication free.
+        if let Some(g) = self.interconnect_gbs {
+            if !(g.is_finite() && g > 0.0 && g <= 100_000.0) {
+                return Err(bad(
+                    "interconnect_gbs must be a bandwidth > 0 and at most 100000 GB/s",
+                ));
+            }
         }
         for (name, v) in [
             ("train_mfu", self.train_mfu),
@@ -170,12 +190,18 @@ impl HardwareProfile {
             self.peak_tflops.bf16,
             self.peak_tflops.int8,
         ];
-        if peaks.iter().flatten().any(|p| !(p.is_finite() && *p > 0.0))
+        // 1e6 TFLOPS and 1e6 GB/s: three orders of magnitude over any 2026 device.
+        if peaks
+            .iter()
+            .flatten()
+            .any(|p| !(p.is_finite() && *p > 0.0 && *p <= 1e6))
             || self
                 .memory_bandwidth_gbs
-                .is_some_and(|b| !(b.is_finite() && b > 0.0))
+                .is_some_and(|b| !(b.is_finite() && b > 0.0 && b <= 1e6))
         {
-            return Err(bad("peaks and bandwidth must be positive numbers"));
+            return Err(bad(
+                "peaks and bandwidth must be positive numbers (TFLOPS and GB/s up to 1e6)",
+            ));
         }
         Ok(())
     }
@@ -215,6 +241,16 @@ impl HardwareCatalog {
         let mut profiles: Vec<HardwareProfile> = Vec::new();
         for f in files {
             let parsed: HardwareFile = from_toml(&f.path, &f.text)?;
+            let mut seen: Vec<&str> = Vec::new();
+            for h in &parsed.hardware {
+                if seen.contains(&h.id.as_str()) {
+                    return Err(Error::input(format!(
+                        "{}: hardware '{}' is listed twice; keep one entry per id",
+                        f.path, h.id
+                    )));
+                }
+                seen.push(&h.id);
+            }
             for h in parsed.hardware {
                 h.validate(&f.path)?;
                 profiles.retain(|p| p.id != h.id);

@@ -477,6 +477,7 @@ pub fn resolve(p: &ModelProfile, inv: &Inventory, cfg: &MethodConfig) -> Result<
                     h
                 };
                 let enc = cfg.encoder_hidden.unwrap_or(td);
+                check_positive("encoder-hidden", enc, 1_000_000)?;
                 added = if cfg.prefix_projection {
                     n * td + (td * enc + enc) + (enc * l * 2 * td + l * 2 * td)
                 } else {

@@ -146,6 +146,14 @@ pub fn resolve(inv: &Inventory, targets: &[String], what: Selectable) -> Result<
             }
         }
     }
+    if out.is_empty() {
+        // An empty list (`--targets ""`, `default_targets = []`) would train nothing.
+        return Err(Error::Invalid {
+            field: "targets",
+            value: format!("'{}'", targets.join(",")),
+            expected: "at least one module name, role alias (q,k,v,o,...) or all-linear".into(),
+        });
+    }
     Ok(out)
 }
 

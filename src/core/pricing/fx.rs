@@ -75,10 +75,15 @@ impl Fx {
                     rate.span().start,
                     format!("'{code}' is not a currency code (three capitals such as CNY)"),
                 ));
-            } else if !(v.is_finite() && v > 0.0) {
+            } else if !(v.is_finite() && (1e-4..=1e6).contains(&v)) {
+                // Every currency is within 10^-4..10^6 per US dollar (the Iranian rial is ~4e4).
                 errs.push(at(
                     rate.span().start,
-                    format!("rate of {code} must be a positive number, not {v}"),
+                    format!(
+                        "rate of {code} must be a positive number between 1e-4 and 1e6 per {}, not {}",
+                        raw.base.get_ref(),
+                        crate::core::units::short_number(v)
+                    ),
                 ));
             } else if code == raw.base.get_ref() && v != 1.0 {
                 errs.push(at(

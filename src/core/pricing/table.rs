@@ -13,6 +13,14 @@ use super::Billing;
 use crate::core::error::{from_toml, Error, Result};
 use crate::core::hardware::{HardwareCatalog, HardwareKind};
 
+/// The largest price a table may hold, in its currency per hour, month or GB: ten million (an
+/// 8-GPU node a month is ~10^5 CNY); anything above is a mistake that would print 300-digit costs.
+pub const MAX_PRICE: f64 = 1e7;
+
+/// The longest billing increment or minimum: 31 days (monthly billing has its own mode); beyond,
+/// a job would be billed as if it took no hours or a lifetime.
+pub const MAX_BILLING_SECONDS: i64 = 31 * 24 * 3600;
+
 /// The confidence labels a table or offer may carry.
 pub const CONFIDENCE_LEVELS: [&str; 3] = ["primary", "secondary", "estimate"];
 
@@ -253,14 +261,19 @@ impl Problems<'_> {
     }
 
     /// A price: finite and > 0 (or >= 0 when `zero_ok`).
+    /// A price: finite, > 0 (or >= 0 when `zero_ok`) and at most [`MAX_PRICE`]; the value is
+    /// echoed in short form so a hostile 1e308 prints as such, not as 300 digits.
     fn price(&mut self, v: &Spanned<f64>, what: &str, zero_ok: bool) {
         let x = *v.get_ref();
-        let ok = x.is_finite() && (x > 0.0 || (zero_ok && x == 0.0));
+        let ok = x.is_finite() && (x > 0.0 || (zero_ok && x == 0.0)) && x <= MAX_PRICE;
         if !ok {
             let need = if zero_ok { ">= 0" } else { "> 0" };
             self.at(
                 v.span().start,
-                format!("{what} must be a number {need}, not {x}"),
+                format!(
+                    "{what} must be a number {need} and at most {MAX_PRICE:e}, not {}",
+                    crate::core::units::short_number(x)
+                ),
             );
         }
     }
@@ -328,19 +341,22 @@ impl PriceTable {
             }
         };
         let inc = *raw.billing_increment_seconds.get_ref();
-        if inc < 1 {
+        if !(1..=MAX_BILLING_SECONDS).contains(&inc) {
             p.at(
                 raw.billing_increment_seconds.span().start,
                 format!(
-                    "billing_increment_seconds must be >= 1 (1 = per-second billing), not {inc}"
+                    "billing_increment_seconds must be between 1 (per-second billing) and {MAX_BILLING_SECONDS} (31 days), not {inc}"
                 ),
             );
         }
         if let Some(m) = &raw.minimum_billed_seconds {
-            if *m.get_ref() < 0 {
+            if !(0..=MAX_BILLING_SECONDS).contains(m.get_ref()) {
                 p.at(
                     m.span().start,
-                    format!("minimum_billed_seconds must be >= 0, not {}", m.get_ref()),
+                    format!(
+                        "minimum_billed_seconds must be between 0 and {MAX_BILLING_SECONDS} (31 days), not {}",
+                        m.get_ref()
+                    ),
                 );
             }
         }
