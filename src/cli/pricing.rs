@@ -37,9 +37,15 @@ pub enum PricingCommand {
         #[arg(long, value_name = "DATE")]
         today: Option<String>,
     },
-    /// Fetch a table over HTTPS, validate it completely, then replace
-    /// <config dir>/pricing/<provider>.toml atomically (the old one is kept as .bak).
+    /// Fetch a table over HTTPS, check it is whole and does not shrink the one in force,
+    /// validate it with your other tables, then replace <config dir>/pricing/<provider>.toml
+    /// atomically under a lock (the last three versions are kept as .bak, .bak.1, .bak.2).
     Update(UpdateArgs),
+    /// Put a provider's previous table (its .bak) back; the current one becomes the .bak.
+    Rollback {
+        /// Provider, e.g. alibaba, or fx for the exchange rates.
+        provider: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -86,9 +92,12 @@ pub struct UpdateArgs {
     /// Seconds allowed for the whole download.
     #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     timeout_secs: f64,
-    /// Largest table accepted, in bytes.
+    /// Largest table accepted, in bytes (at most 64 MiB).
     #[arg(long, default_value_t = update::MAX_TABLE_BYTES, value_name = "BYTES")]
     max_bytes: u64,
+    /// Install even if the table has a fifth fewer offers, or less hardware, than the one in force.
+    #[arg(long)]
+    allow_shrink: bool,
 }
 
 /// Today's date (UTC) from the system clock, as YYYY-MM-DD.
@@ -124,6 +133,20 @@ pub fn run(ctx: &Context, cmd: PricingCommand) -> Result<()> {
         }
         PricingCommand::Validate { file, today } => validate(ctx, &file, &today_or(today)?),
         PricingCommand::Update(args) => run_update(ctx, args),
+        PricingCommand::Rollback { provider } => {
+            let dir = ctx.config_dir.as_deref().ok_or_else(|| {
+                Error::input("no config directory: pass --profiles DIR or set PEFTCOST_CONFIG_DIR")
+            })?;
+            let out = crate::core::pricing::install::rollback(dir, &provider)?;
+            emit(&format!(
+                "restored {} (as_of {}); the table it replaced is now {}\n",
+                out.path.display(),
+                out.as_of,
+                out.backup
+                    .as_ref()
+                    .map_or(String::new(), |b| b.display().to_string())
+            ))
+        }
     }
 }
 
@@ -637,16 +660,24 @@ fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {
             Ok(Duration::from_secs_f64(v))
         } else {
             Err(Error::input(format!(
-                "{flag} must be between 0 and 3600 seconds, not {v}"
+                "{flag} must be more than 0 and at most 3600 seconds, not {}",
+                crate::core::units::short_number(v)
             )))
         }
     };
+    const MAX_BYTES: u64 = 64 << 20;
+    if !(1..=MAX_BYTES).contains(&a.max_bytes) {
+        return Err(Error::input(format!(
+            "--max-bytes must be between 1 and {MAX_BYTES} (64 MiB), not {}",
+            a.max_bytes
+        )));
+    }
     let opts = update::FetchOptions {
         connect_timeout: secs(a.connect_timeout_secs, "--connect-timeout-secs")?,
         timeout: secs(a.timeout_secs, "--timeout-secs")?,
         max_bytes: a.max_bytes,
     };
-    let out = update::update(dir, &a.from, a.provider.as_deref(), &opts)?;
+    let out = update::update(dir, &a.from, a.provider.as_deref(), &opts, a.allow_shrink)?;
     let mut msg = format!(
         "installed {} ({}{}, as_of {}) from {}",
         out.path.display(),

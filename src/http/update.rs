@@ -2,13 +2,13 @@
 //! user's copy atomically (temp file in the same directory, fsync, rename), keeping the previous
 //! file as `<name>.bak`. Whatever fails, the installed table is left byte-for-byte as it was.
 
-use std::io::Read;
+use std::io::Read as _;
 use std::net::IpAddr;
 use std::path::Path;
 use std::time::Duration;
 
 use crate::core::error::{Error, Result};
-use crate::core::pricing::install::{install, validate_fetched, UpdateOutcome};
+use crate::core::pricing::install::{install, locked, validate_fetched, UpdateOutcome};
 
 /// Refuse bodies larger than this by default (2 MiB; the largest shipped table is ~15 KiB).
 pub const MAX_TABLE_BYTES: u64 = 2 * 1024 * 1024;
@@ -128,53 +128,84 @@ pub fn fetch(url: &str, opts: &FetchOptions) -> Result<String> {
     let client = builder
         .build()
         .map_err(|e| Error::Internal(format!("HTTP client: {}", chain(&e))))?;
-    let resp = client.get(parsed).send().map_err(|e| net(&e))?;
+    let started = std::time::Instant::now();
+    let mut resp = client.get(parsed).send().map_err(|e| net(&e))?;
     let status = resp.status();
     if !status.is_success() {
         return Err(fail(format!("HTTP {status}")));
     }
-    if let Some(len) = resp.content_length() {
-        if len > opts.max_bytes {
+    // Without a length a cut-off download cannot be told from a whole one.
+    let Some(len) = resp.content_length() else {
+        return Err(fail(
+            "the server sent no Content-Length, so a truncated download could not be detected"
+                .into(),
+        ));
+    };
+    if len > opts.max_bytes {
+        return Err(fail(format!(
+            "the body is {len} bytes, over the {}-byte limit",
+            opts.max_bytes
+        )));
+    }
+    // Read against one deadline for the whole download: a server trickling a byte a second
+    // must not stretch --timeout-secs.
+    let mut body = Vec::with_capacity(len as usize);
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if started.elapsed() > opts.timeout {
             return Err(fail(format!(
-                "the body is {len} bytes, over the {}-byte limit",
-                opts.max_bytes
+                "timed out after {:?} with {} of {len} bytes (total limit {:?})",
+                started.elapsed(),
+                body.len(),
+                opts.timeout
+            )));
+        }
+        let n = resp.read(&mut chunk).map_err(|e| net(&e))?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+        if body.len() as u64 > len {
+            return Err(fail(format!(
+                "the body is longer than its Content-Length of {len} bytes"
             )));
         }
     }
-    let mut body = Vec::new();
-    resp.take(opts.max_bytes + 1)
-        .read_to_end(&mut body)
-        .map_err(|e| net(&e))?;
-    if body.len() as u64 > opts.max_bytes {
+    if (body.len() as u64) < len {
         return Err(fail(format!(
-            "the body is over the {}-byte limit",
-            opts.max_bytes
+            "truncated: {} of {len} bytes arrived",
+            body.len()
         )));
     }
     String::from_utf8(body).map_err(|_| fail("the body is not UTF-8 text".into()))
 }
 
-/// Fetch a table from `url`, validate it, and install it as `<config_dir>/pricing/<provider>.toml`.
+/// Fetch a table from `url`, validate it, and install it as `<config_dir>/pricing/<provider>.toml`
+/// under the pricing directory's lock. A table that would lose more than a fifth of the offers
+/// (or some hardware) of the one in force is refused unless `allow_shrink`.
 pub fn update(
     config_dir: &Path,
     url: &str,
     provider: Option<&str>,
     opts: &FetchOptions,
+    allow_shrink: bool,
 ) -> Result<UpdateOutcome> {
     let text = fetch(url, opts)?;
-    let (name, provider, offers, as_of) = validate_fetched(config_dir, url, &text, provider)
-        .map_err(|e| {
-            Error::input(format!(
-                "{e} (downloaded table rejected; nothing was changed)"
-            ))
-        })?;
     let dir = crate::core::pricing::user_dir(config_dir);
-    let backup = install(&dir, &name, text.as_bytes())?;
-    Ok(UpdateOutcome {
-        provider,
-        path: dir.join(&name),
-        backup,
-        offers,
-        as_of,
+    locked(&dir, || {
+        let (name, provider, offers, as_of) =
+            validate_fetched(config_dir, url, &text, provider, allow_shrink).map_err(|e| {
+                Error::input(format!(
+                    "{e} (the download was rejected; nothing was changed)"
+                ))
+            })?;
+        let backup = install(&dir, &name, text.as_bytes())?;
+        Ok(UpdateOutcome {
+            provider,
+            path: dir.join(&name),
+            backup,
+            offers,
+            as_of,
+        })
     })
 }

@@ -886,8 +886,17 @@ fn serve() -> String {
     base
 }
 
+/// A served table: the body with the completeness marker a whole table ends with.
+fn whole(body: &str) -> String {
+    format!("{body}# end of peftcost table\n")
+}
+
+fn good() -> String {
+    whole(GOOD)
+}
+
 fn good2() -> String {
-    GOOD.replace("0.5", "0.45")
+    whole(&GOOD.replace("0.5", "0.45"))
 }
 
 fn handle(mut s: TcpStream) {
@@ -910,13 +919,22 @@ fn handle(mut s: TcpStream) {
     };
     let big = "# padding\n".repeat(500); // 5000 bytes
     let resp = match path.as_str() {
-        "/good" => ok(GOOD),
+        "/good" => ok(&good()),
         "/good2" => ok(&good2()),
         "/malformed" => ok("provider = \"aws\"\n[[offers]\ninstance = "),
-        "/negative" => ok(&GOOD.replace("0.5", "-0.5")),
-        "/fx" => ok(&format!("{FX}EUR = 0.9\n")),
-        "/fx-without-cny" => ok(&FX.replace("CNY = 6.7686\n", "")),
-        "/wrong-provider" => ok(&GOOD.replace("\"aws\"", "\"gcp\"")),
+        "/negative" => ok(&whole(&GOOD.replace("0.5", "-0.5"))),
+        "/fx" => ok(&whole(&format!("{FX}EUR = 0.9\n"))),
+        "/fx-without-cny" => ok(&whole(&FX.replace("CNY = 6.7686\n", ""))),
+        "/wrong-provider" => ok(&whole(&GOOD.replace("\"aws\"", "\"gcp\""))),
+        // The whole table without its marker, cut at a quarter, half, three quarters.
+        "/unmarked" => ok(GOOD),
+        "/cut25" => ok(&good()[..good().len() / 4]),
+        "/cut50" => ok(&good()[..good().len() / 2]),
+        "/cut75" => ok(&good()[..good().len() * 3 / 4]),
+        "/counted-short" => ok(&GOOD.replace(
+            "provider = \"aws\"",
+            "provider = \"aws\"\noffer_count = 2",
+        )),
         "/truncated" => {
             // Promise 1000 bytes (under the limit), send 100, hang up.
             format!(
@@ -938,6 +956,24 @@ fn handle(mut s: TcpStream) {
         ),
         // No Content-Length: the body runs until the connection closes.
         "/unlimited" => format!("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n{GOOD}{big}"),
+        // Headers at once, then one byte every 100 ms of a 2000-byte body.
+        "/trickle" => {
+            let body = good();
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            if s.write_all(head.as_bytes()).is_err() {
+                return;
+            }
+            for b in body.bytes() {
+                std::thread::sleep(Duration::from_millis(100));
+                if s.write_all(&[b]).and_then(|_| s.flush()).is_err() {
+                    return;
+                }
+            }
+            return;
+        }
         "/redirect" => "HTTP/1.1 302 Found\r\nLocation: http://example.com/aws.toml\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
             .to_string(),
         _ => "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_string(),
@@ -965,11 +1001,12 @@ fn config_with_previous() -> (tempfile::TempDir, PathBuf, Vec<u8>) {
     (dir, path, prev.into_bytes())
 }
 
-/// Only aws.toml, nothing else (no .bak, no temp files).
+/// Only aws.toml, nothing else (no .bak, no temp files; the update lock is not data).
 fn only_the_table(dir: &Path) {
     let mut names: Vec<String> = std::fs::read_dir(dir.join("pricing"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".update.lock")
         .collect();
     names.sort();
     assert_eq!(names, ["aws.toml"]);
@@ -979,9 +1016,16 @@ fn only_the_table(dir: &Path) {
 fn update_installs_a_good_table_and_keeps_the_previous_as_bak() {
     let base = serve();
     let (dir, path, prev) = config_with_previous();
-    let out = update::update(dir.path(), &format!("{base}/good"), Some("aws"), &opts()).unwrap();
+    let out = update::update(
+        dir.path(),
+        &format!("{base}/good"),
+        Some("aws"),
+        &opts(),
+        false,
+    )
+    .unwrap();
     assert_eq!(out.path, path);
-    assert_eq!(std::fs::read(&path).unwrap(), GOOD.as_bytes());
+    assert_eq!(std::fs::read(&path).unwrap(), good().as_bytes());
     let bak = out.backup.unwrap();
     assert_eq!(bak, dir.path().join("pricing/aws.toml.bak"));
     assert_eq!(std::fs::read(&bak).unwrap(), prev);
@@ -994,22 +1038,36 @@ fn update_installs_a_good_table_and_keeps_the_previous_as_bak() {
     assert_eq!(cat.table("aws").unwrap().offers[0].on_demand, 0.5);
 
     // A second update: the backup is the table it replaced.
-    update::update(dir.path(), &format!("{base}/good2"), None, &opts()).unwrap();
+    update::update(dir.path(), &format!("{base}/good2"), None, &opts(), false).unwrap();
     assert_eq!(std::fs::read(&path).unwrap(), good2().as_bytes());
-    assert_eq!(std::fs::read(&bak).unwrap(), GOOD.as_bytes());
+    assert_eq!(std::fs::read(&bak).unwrap(), good().as_bytes());
     let mut names: Vec<String> = std::fs::read_dir(dir.path().join("pricing"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != ".update.lock")
         .collect();
     names.sort();
-    assert_eq!(names, ["aws.toml", "aws.toml.bak"]);
+    assert_eq!(names, ["aws.toml", "aws.toml.bak", "aws.toml.bak.1"]);
+    // Rollback puts the previous table back; the one it replaced becomes the backup.
+    let back = peftcost::pricing::install::rollback(dir.path(), "aws").unwrap();
+    assert_eq!(back.path, path);
+    assert_eq!(std::fs::read(&path).unwrap(), good().as_bytes());
+    assert_eq!(std::fs::read(&bak).unwrap(), good2().as_bytes());
 }
 
 #[test]
 fn update_without_a_previous_user_copy_creates_it() {
     let base = serve();
     let dir = tempfile::tempdir().unwrap();
-    let out = update::update(dir.path(), &format!("{base}/good"), None, &opts()).unwrap();
+    // One offer replaces the embedded table's twelve: a shrink, refused without allow_shrink.
+    let e = update::update(dir.path(), &format!("{base}/good"), None, &opts(), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("--allow-shrink") && e.contains("lose every offer of"),
+        "{e}"
+    );
+    let out = update::update(dir.path(), &format!("{base}/good"), None, &opts(), true).unwrap();
     assert!(out.backup.is_none());
     only_the_table(dir.path());
 }
@@ -1022,9 +1080,15 @@ fn refused(path: &str, says: &str) {
 fn refused_with(path: &str, says: &str, opts: &FetchOptions) {
     let base = serve();
     let (dir, table, prev) = config_with_previous();
-    let err = update::update(dir.path(), &format!("{base}{path}"), Some("aws"), opts)
-        .unwrap_err()
-        .to_string();
+    let err = update::update(
+        dir.path(),
+        &format!("{base}{path}"),
+        Some("aws"),
+        opts,
+        false,
+    )
+    .unwrap_err()
+    .to_string();
     eprintln!("{path}: {err}");
     assert!(err.contains(says), "{path}: expected '{says}' in: {err}");
     assert!(!err.contains('\n'), "{path}: not one line: {err}");
@@ -1075,7 +1139,17 @@ fn update_refuses_bodies_over_the_limit() {
     // Content-Length says 5 KB+, over the 4096-byte limit of the test.
     refused("/big", "over the 4096-byte limit");
     // No Content-Length: the limit is enforced while reading.
-    refused("/unlimited", "over the 4096-byte limit");
+    refused("/unlimited", "no Content-Length");
+    // Cut-off tables: refused as unparsable or, where the cut still parses, as incomplete;
+    // either way the installed table stays byte-identical.
+    refused("/unmarked", "cut off");
+    for cut in ["/cut25", "/cut50", "/cut75"] {
+        refused(cut, "the download was rejected");
+    }
+    refused(
+        "/counted-short",
+        "offer_count says 2 offers but the table has 1",
+    );
     // A Content-Length smaller than what is sent: only 200 bytes are read, which is not a table.
     refused("/liar", "nothing was changed");
 }
@@ -1095,7 +1169,7 @@ fn update_requires_https_except_for_loopback() {
         "file:///etc/passwd",
         "not a url",
     ] {
-        let e = update::update(dir.path(), url, None, &opts()).unwrap_err();
+        let e = update::update(dir.path(), url, None, &opts(), false).unwrap_err();
         assert!(e.is_user_error(), "{url}: {e}");
     }
     assert_eq!(std::fs::read(&table).unwrap(), prev);
@@ -1151,7 +1225,7 @@ fn cli_update_installs_and_reports_failures_in_one_line() {
         .stdout(
             predicate::str::contains("installed").and(predicate::str::contains("aws.toml.bak")),
         );
-    assert_eq!(std::fs::read(&table).unwrap(), GOOD.as_bytes());
+    assert_eq!(std::fs::read(&table).unwrap(), good().as_bytes());
 }
 
 #[test]
@@ -1164,6 +1238,7 @@ fn update_of_the_exchange_rates_is_checked_against_every_table() {
         &format!("{base}/fx-without-cny"),
         Some("fx"),
         &opts(),
+        false,
     )
     .unwrap_err()
     .to_string();
@@ -1172,8 +1247,63 @@ fn update_of_the_exchange_rates_is_checked_against_every_table() {
         "{e}"
     );
     assert!(!dir.path().join("pricing/fx.toml").exists());
-    let out = update::update(dir.path(), &format!("{base}/fx"), Some("fx"), &opts()).unwrap();
+    let out = update::update(
+        dir.path(),
+        &format!("{base}/fx"),
+        Some("fx"),
+        &opts(),
+        false,
+    )
+    .unwrap();
     assert_eq!(out.path, dir.path().join("pricing/fx.toml"));
     let cat = PricingCatalog::load(Some(dir.path())).unwrap();
     assert_eq!(cat.fx.rate("EUR"), Some(0.9));
+}
+
+#[test]
+fn the_timeout_bounds_the_whole_download() {
+    // A server trickling a byte every 100 ms: with a 1 s limit the update gives up after ~1 s,
+    // not after the ~50 s the body would take.
+    let base = serve();
+    let (dir, table, prev) = config_with_previous();
+    let opts = FetchOptions {
+        timeout: Duration::from_secs(1),
+        ..opts()
+    };
+    let started = std::time::Instant::now();
+    let e = update::update(dir.path(), &format!("{base}/trickle"), None, &opts, false)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("timed out"), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(std::fs::read(&table).unwrap(), prev);
+}
+
+#[test]
+fn concurrent_updates_never_interleave() {
+    // Two updates of the same provider at once: the lock serialises read-validate-install, so
+    // the result is one of the two tables whole, with the other as its backup.
+    let base = serve();
+    let (dir, table, _) = config_with_previous();
+    let d = dir.path().to_path_buf();
+    let threads: Vec<_> = ["/good", "/good2"]
+        .into_iter()
+        .map(|p| {
+            let (d, url) = (d.clone(), format!("{base}{p}"));
+            std::thread::spawn(move || update::update(&d, &url, None, &opts(), false))
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
+    let now = std::fs::read_to_string(&table).unwrap();
+    let bak = std::fs::read_to_string(dir.path().join("pricing/aws.toml.bak")).unwrap();
+    assert!(now == good() || now == good2(), "{now}");
+    assert!(bak == good() || bak == good2());
+    assert_ne!(now, bak);
+    PricingCatalog::load(Some(dir.path())).unwrap();
 }

@@ -140,6 +140,9 @@ pub struct PriceTable {
     /// several (`None`: [`crate::core::units::DEFAULT_NETWORK_GBPS`], a stated assumption).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_gbps: Option<f64>,
+    /// The number of offers the table says it has (`offer_count`): a download cut short has fewer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer_count: Option<u64>,
     /// The rentable instances.
     pub offers: Vec<Offer>,
 }
@@ -163,6 +166,8 @@ struct RawTable {
     storage: Option<RawStorage>,
     #[serde(default)]
     network_gbps: Option<Spanned<f64>>,
+    #[serde(default)]
+    offer_count: Option<Spanned<i64>>,
     #[serde(default)]
     offers: Option<Spanned<Vec<RawOffer>>>,
 }
@@ -500,6 +505,18 @@ impl PriceTable {
                 notes: o.notes,
             });
         }
+        if let Some(c) = &raw.offer_count {
+            if *c.get_ref() != offers.len() as i64 {
+                p.at(
+                    c.span().start,
+                    format!(
+                        "offer_count says {} offers but the table has {}: it is incomplete (a cut-off download?) or the count is stale",
+                        c.get_ref(),
+                        offers.len()
+                    ),
+                );
+            }
+        }
         if !p.errs.is_empty() {
             let mut errs = p.errs;
             errs.sort_by_key(|e| match e {
@@ -520,6 +537,10 @@ impl PriceTable {
             notes: raw.notes,
             storage,
             network_gbps: raw.network_gbps.map(Spanned::into_inner),
+            offer_count: raw
+                .offer_count
+                .as_ref()
+                .map(|c| (*c.get_ref()).max(0) as u64),
             offers,
         })
     }
