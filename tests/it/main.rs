@@ -3,6 +3,7 @@
 mod cli;
 mod deploy;
 mod fit;
+mod fuzz;
 mod hardening;
 mod html;
 mod params;

@@ -62,12 +62,18 @@ impl ModelCatalog {
         Self::from_files(data::overlay(Self::embedded_files(), user))
     }
 
+    /// One profile file: parsed and validated, errors naming `path` (and line and column).
+    pub fn parse_profile(path: &str, text: &str) -> Result<ModelProfile> {
+        let p: ModelProfile = from_toml(path, text)?;
+        p.validate()
+            .map_err(|e| Error::input(format!("{path}: {e}")))?;
+        Ok(p)
+    }
+
     fn from_files(files: Vec<DataFile>) -> Result<Self> {
         let mut profiles: Vec<ModelProfile> = Vec::with_capacity(files.len());
         for f in files {
-            let p: ModelProfile = from_toml(&f.path, &f.text)?;
-            p.validate()
-                .map_err(|e| Error::input(format!("{}: {e}", f.path)))?;
+            let p = Self::parse_profile(&f.path, &f.text)?;
             profiles.retain(|q| q.id != p.id);
             profiles.push(p);
         }

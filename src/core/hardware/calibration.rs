@@ -122,8 +122,13 @@ impl Calibration {
 /// Read and validate a calibration file. Errors name the file: a syntax error gives its line and
 /// column, a foreign format version or an unusable number says to rerun `peftcost bench`.
 pub fn load_calibration(path: &Path) -> Result<Calibration> {
-    let shown = path.display().to_string();
     let text = crate::core::data::read_file(path)?.text;
+    parse_calibration(&path.display().to_string(), &text)
+}
+
+/// A calibration's text, validated; errors name `shown`.
+pub fn parse_calibration(shown: &str, text: &str) -> Result<Calibration> {
+    let (shown, text) = (shown.to_string(), text);
     // Look at the version first, so a file of another version is reported as such rather than
     // as a field mismatch.
     #[derive(Deserialize)]

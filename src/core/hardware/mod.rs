@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use calibrated::{method_family, LOCAL};
 pub use calibration::{
-    load_calibration, save_calibration, Calibration, CALIBRATION_FORMAT_VERSION,
+    load_calibration, parse_calibration, save_calibration, Calibration, CALIBRATION_FORMAT_VERSION,
 };
 
 use crate::core::data::{self, DataFile};
@@ -235,6 +235,18 @@ impl HardwareCatalog {
             }
         }
         Self::from_files(&files)
+    }
+
+    /// The embedded profiles with one user `hardware.toml` over them (its text, named `path`).
+    pub fn with_user_file(path: &str, text: &str) -> Result<Self> {
+        Self::from_files(&[
+            DataFile::embedded("profiles/hardware.toml", EMBEDDED),
+            DataFile {
+                path: path.to_string(),
+                name: "hardware.toml".into(),
+                text: text.to_string(),
+            },
+        ])
     }
 
     fn from_files(files: &[DataFile]) -> Result<Self> {
