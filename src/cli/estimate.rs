@@ -82,8 +82,8 @@ impl OfferArgs {
     }
 }
 
-pub fn run(ctx: &Context, args: EstimateArgs) -> Result<()> {
-    args.gates.validate()?;
+pub fn run(ctx: &Context, mut args: EstimateArgs) -> Result<()> {
+    args.gates.validate(ctx.hardware()?)?;
     if !args.compare.is_empty() {
         return compare(ctx, &args);
     }

@@ -17,8 +17,12 @@ pub struct GateArgs {
 }
 
 impl GateArgs {
-    /// Reject thresholds that make no sense before any work is done.
-    pub fn validate(&self) -> Result<()> {
+    /// Reject thresholds that make no sense before any work is done, and resolve the
+    /// `--fail-if-not-fits` name (`a100`, `A100-80GB`) to the hardware id it means.
+    pub fn validate(&mut self, hardware: &crate::core::hardware::HardwareCatalog) -> Result<()> {
+        if let Some(name) = &self.fail_if_not_fits {
+            self.fail_if_not_fits = Some(hardware.get(name)?.id.clone());
+        }
         if let Some(a) = self.fail_if_cost_over {
             if !(a.is_finite() && a >= 0.0) {
                 return Err(Error::input(format!(
@@ -43,7 +47,7 @@ impl GateArgs {
             match devices.iter().find(|d| d.hardware == wanted) {
                 None => {
                     return Err(Error::Threshold(format!(
-                        "--fail-if-not-fits {hw}: {hw} is not among the estimated hardware (add --hardware {hw})"
+                        "--fail-if-not-fits {hw}: {hw} is not among the estimated hardware (add it to --hardware)"
                     )))
                 }
                 Some(d) if !d.fits => {

@@ -56,8 +56,8 @@ impl PlanArgs {
     }
 }
 
-pub fn run(ctx: &Context, args: PlanArgs) -> Result<()> {
-    args.gates.validate()?;
+pub fn run(ctx: &Context, mut args: PlanArgs) -> Result<()> {
+    args.gates.validate(ctx.hardware()?)?;
     let scenario = args.scenario.scenario(ctx)?;
     let (hardware, hardware_notes) = ctx.hardware()?.select_variants(&args.hardware)?;
     let pricing = ctx.pricing()?;

@@ -394,3 +394,62 @@ fn errors_echo_hostile_arguments_escaped_and_short() {
     assert!(!e.contains('\u{1b}'), "escape echoed raw");
     assert!(e.len() < 1200, "{} bytes", e.len());
 }
+
+#[test]
+fn errors_say_the_right_thing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Aliases resolve: `--hardware a100 --fail-if-not-fits A100-80GB` used to say "not among
+    // the estimated hardware".
+    peftcost(d)
+        .args([
+            "estimate",
+            "--hardware",
+            "a100",
+            "--fail-if-not-fits",
+            "A100-80GB",
+        ])
+        .assert()
+        .success();
+    // u64::MAX bytes wrapped to 0 and a valid table failed with "missing field `provider`".
+    let e = fails(
+        &[
+            "pricing",
+            "update",
+            "--from",
+            "https://127.0.0.1:9/t.toml",
+            "--max-bytes",
+            "18446744073709551615",
+        ],
+        d,
+    );
+    assert!(e.contains("--max-bytes must be between 1 and"), "{e}");
+    // "must be between 0 and 3600 seconds, not 0" contradicted itself.
+    let e = fails(
+        &[
+            "pricing",
+            "update",
+            "--from",
+            "https://127.0.0.1:9/t.toml",
+            "--timeout-secs",
+            "0",
+        ],
+        d,
+    );
+    assert!(
+        e.contains("more than 0 and at most 3600 seconds, not 0"),
+        "{e}"
+    );
+    let e = fails(
+        &[
+            "pricing",
+            "update",
+            "--from",
+            "https://127.0.0.1:9/t.toml",
+            "--timeout-secs",
+            "1e308",
+        ],
+        d,
+    );
+    assert!(e.contains("not 1e308"), "{e}");
+}
