@@ -96,6 +96,14 @@ fn open_cuda(_n: usize) -> Result<Device> {
     Err(Error::input(NO_CUDA))
 }
 
+/// Memory the OS can give without swapping (Linux `MemAvailable`), if known.
+pub fn available_memory_bytes() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
 /// The block dimensions of a model, from its profile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BlockDims {
@@ -306,6 +314,23 @@ impl BenchConfig {
             block: BlockDims::from_profile(profile),
             sizes: BenchSizes::for_device(quick, device),
         })
+    }
+
+    /// Bytes of the largest matmul in f32 (weight, input and output at the most tokens), or of
+    /// the bandwidth buffers (source and destination) if those are larger.
+    pub fn peak_bytes(&self) -> u64 {
+        let m = self.sizes.matmul_tokens as u128;
+        let matmul = self
+            .shapes
+            .iter()
+            .map(|(_, k, n)| {
+                4 * ((*k as u128) * (*n as u128) + m * (*k as u128) + m * (*n as u128))
+            })
+            .max()
+            .unwrap_or(0);
+        matmul
+            .max(2 * self.sizes.bandwidth_bytes as u128)
+            .min(u64::MAX as u128) as u64
     }
 
     /// The reduced stack the training steps run, at `tokens` tokens.

@@ -41,7 +41,8 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
     device.open()?;
     let hardware_id = match args.hardware_id.as_deref().map(str::trim) {
         Some("") => return Err(Error::input("--hardware-id must not be empty")),
-        Some(id) => Some(crate::core::data::normalise(id)),
+        // A calibration for an id no profile has would be rejected by every later command.
+        Some(id) => Some(ctx.hardware()?.get(id)?.id.clone()),
         None => None,
     };
     let out = if args.no_write {
@@ -51,6 +52,9 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
             Error::input("no data directory for the calibration: set PEFTCOST_DATA_DIR or use --out FILE")
         })?)
     };
+    if let Some(path) = &out {
+        crate::core::data::check_target(path)?;
+    }
     let catalog = ctx.models()?;
     let model = args
         .model
@@ -59,6 +63,19 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
         .unwrap_or_else(|| "qwen-7b".to_string());
     let profile = catalog.get(&model)?;
     let cfg = BenchConfig::from_profile(profile, args.quick, device)?;
+    // Size the largest allocation against the memory there is before allocating anything: a
+    // profile with an 8192 x 1e7 Linear would ask for 327 GB.
+    let need = cfg.peak_bytes();
+    if let Some(avail) = crate::bench::available_memory_bytes() {
+        if need > avail / 2 {
+            return Err(Error::input(format!(
+                "benchmarking {} would allocate {:.1} GiB at once (its largest Linear, in f32), more than half the {:.1} GiB available; pass --model with a smaller profile",
+                profile.id,
+                need as f64 / crate::core::units::GIB,
+                avail as f64 / crate::core::units::GIB
+            )));
+        }
+    }
 
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar =

@@ -191,24 +191,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| Error::input(format!("{}: not a file name", path.display())))?;
-    let existing = match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_file() => Some(m.permissions()),
-        Ok(m) => {
-            let what = if m.file_type().is_symlink() {
-                "a symbolic link"
-            } else if m.is_dir() {
-                "a directory"
-            } else {
-                "not a regular file (a FIFO, socket or device)"
-            };
-            return Err(Error::input(format!(
-                "{}: is {what}; refusing to replace it, write to a regular file instead",
-                path.display()
-            )));
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io(path, e)),
-    };
+    let existing = check_target(path)?;
     std::fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
     remove_stale_temps(&dir, name);
     let tmp = dir.join(temp_name(name));
@@ -234,6 +217,30 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// Whether [`write_atomic`] may write `path`: it does not exist, or is a regular file (whose
+/// permissions are returned, to keep). A symlink, directory, FIFO or device is an error. Lets a
+/// command check where it will write before it works (`bench` measures for seconds first).
+pub fn check_target(path: &Path) -> Result<Option<std::fs::Permissions>> {
+    Ok(match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_file() => Some(m.permissions()),
+        Ok(m) => {
+            let what = if m.file_type().is_symlink() {
+                "a symbolic link"
+            } else if m.is_dir() {
+                "a directory"
+            } else {
+                "not a regular file (a FIFO, socket or device)"
+            };
+            return Err(Error::input(format!(
+                "{}: is {what}; refusing to replace it, write to a regular file instead",
+                path.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io(path, e)),
+    })
 }
 
 /// `<data dir>/calibration.json`: where `bench` writes and every command looks for a calibration.

@@ -453,3 +453,35 @@ fn errors_say_the_right_thing() {
     );
     assert!(e.contains("not 1e308"), "{e}");
 }
+
+#[test]
+fn bench_checks_everything_before_measuring() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A profile whose 2304 x 9,000,000 Linear would need ~80 GiB in f32 (SIGABRT or the OOM
+    // killer before): refused at once.
+    std::fs::create_dir_all(d.join("models")).unwrap();
+    let wide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/profiles/models/minicpm-2b.toml"
+    ))
+    .unwrap()
+    .replace("id = \"minicpm-2b\"", "id = \"wide\"")
+    .replace("aliases = [", "aliases = [\"widebench\", ")
+    .replace("intermediate_size = 5760", "intermediate_size = 9000000");
+    std::fs::write(d.join("models/wide.toml"), wide).unwrap();
+    let started = std::time::Instant::now();
+    let e = fails(&["bench", "--quick", "--model", "wide"], d);
+    assert!(e.contains("GiB at once"), "{e}");
+    // An unknown --hardware-id and a bad --out fail before the measurement, not after it.
+    let e = fails(&["bench", "--quick", "--hardware-id", "nonsense"], d);
+    assert!(e.contains("unknown hardware"), "{e}");
+    #[cfg(unix)]
+    {
+        let link = d.join("cal.json");
+        std::os::unix::fs::symlink(d.join("elsewhere.json"), &link).unwrap();
+        let e = fails(&["bench", "--quick", "--out", link.to_str().unwrap()], d);
+        assert!(e.contains("symbolic link"), "{e}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+}

@@ -135,7 +135,7 @@ pub fn parse_calibration(shown: &str, text: &str) -> Result<Calibration> {
     struct Probe {
         format_version: Option<serde_json::Value>,
     }
-    let probe: Probe = from_json(&shown, &text)?;
+    let probe: Probe = from_json(&shown, text)?;
     match probe.format_version {
         None => {
             return Err(Error::Input(format!(
@@ -149,7 +149,7 @@ pub fn parse_calibration(shown: &str, text: &str) -> Result<Calibration> {
         }
         Some(_) => {}
     }
-    let c: Calibration = from_json(&shown, &text)?;
+    let c: Calibration = from_json(&shown, text)?;
     c.validate(&shown)?;
     Ok(c)
 }
