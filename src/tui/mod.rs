@@ -6,8 +6,11 @@
 //! effect) and this module (terminal setup and teardown, the event loop, the panic hook).
 //!
 //! The terminal is always restored: on a normal exit, on an error (a guard's `Drop`), on a
-//! panic (a hook that restores before the panic message prints) and on Ctrl-C (in raw mode it
-//! arrives as a key event and quits).
+//! panic (a hook that restores before the panic message prints), on Ctrl-C (in raw mode it
+//! arrives as a key event and quits) and on SIGTERM, SIGHUP, SIGINT and SIGQUIT (flags the
+//! loop polls every 100 ms; it then returns and the guard restores). SIGTSTP restores the
+//! terminal before stopping, and the loop sets it up again when the process continues. Pastes
+//! arrive bracketed, as one event, never as keystrokes.
 //!
 //! Setting `PEFTCOST_TUI_TIMING=<file>` appends, for every key, the microseconds from reading the
 //! key to the end of the frame it caused (state update + recompute + draw + flush).
@@ -19,10 +22,12 @@ pub mod state;
 pub mod view;
 
 use std::io::{self, Write};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ratatui::backend::CrosstermBackend;
-use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::event::{self, DisableBracketedPaste, EnableBracketedPaste, Event};
 use ratatui::crossterm::execute;
 use ratatui::crossterm::terminal::{
     disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
@@ -38,14 +43,64 @@ pub fn no_color() -> bool {
     std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
-/// Leave raw mode and the alternate screen; never panics.
+/// Leave raw mode, bracketed paste and the alternate screen; never panics.
 fn restore() {
     let _ = disable_raw_mode();
     let _ = execute!(
         io::stdout(),
+        DisableBracketedPaste,
         LeaveAlternateScreen,
         ratatui::crossterm::cursor::Show
     );
+}
+
+/// Raw mode, the alternate screen and bracketed paste (again after a stop).
+fn setup() -> io::Result<()> {
+    enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste)
+}
+
+/// Signals the loop acts on: quit (TERM, HUP, INT, QUIT) and stop (TSTP).
+struct Signals {
+    quit: Arc<AtomicBool>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn register() -> io::Result<Self> {
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGTSTP};
+        let s = Signals {
+            quit: Arc::new(AtomicBool::new(false)),
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        for sig in [SIGTERM, SIGHUP, SIGINT, SIGQUIT] {
+            signal_hook::flag::register(sig, s.quit.clone())?;
+        }
+        signal_hook::flag::register(SIGTSTP, s.stop.clone())?;
+        Ok(s)
+    }
+
+    #[cfg(not(unix))]
+    fn register() -> io::Result<Self> {
+        Ok(Signals {
+            quit: Arc::new(AtomicBool::new(false)),
+            stop: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// Stop as the default SIGTSTP would, with the terminal restored; set it up on return.
+    #[cfg(unix)]
+    fn stop_now(&self) -> io::Result<()> {
+        restore();
+        signal_hook::low_level::emulate_default_handler(signal_hook::consts::SIGTSTP)?;
+        setup()
+    }
+
+    #[cfg(not(unix))]
+    fn stop_now(&self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Restores the terminal when dropped (normal return, `?` errors).
@@ -73,9 +128,9 @@ fn io_err(e: io::Error) -> Error {
 /// Run the planner on the real terminal until the user quits.
 pub fn run(mut app: App) -> Result<()> {
     install_panic_hook();
-    enable_raw_mode().map_err(io_err)?;
+    let signals = Signals::register().map_err(io_err)?;
     let _guard = Guard;
-    execute!(io::stdout(), EnterAlternateScreen).map_err(io_err)?;
+    setup().map_err(io_err)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(io_err)?;
     terminal.clear().map_err(io_err)?;
 
@@ -89,10 +144,23 @@ pub fn run(mut app: App) -> Result<()> {
 
     terminal.draw(|f| view::draw(f, &app)).map_err(io_err)?;
     loop {
+        if signals.quit.load(Ordering::Relaxed) {
+            break;
+        }
+        if signals.stop.swap(false, Ordering::Relaxed) {
+            signals.stop_now().map_err(io_err)?;
+            terminal.clear().map_err(io_err)?;
+            terminal.draw(|f| view::draw(f, &app)).map_err(io_err)?;
+            continue;
+        }
+        if !event::poll(Duration::from_millis(100)).map_err(io_err)? {
+            continue;
+        }
         let ev = event::read().map_err(io_err)?;
         let started = Instant::now();
         let action = match ev {
             Event::Key(key) => app.handle_key(key),
+            Event::Paste(ref text) => app.handle_paste(text),
             // Draw again at the new size.
             Event::Resize(_, _) => Action::Redraw,
             _ => Action::None,

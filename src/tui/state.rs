@@ -393,6 +393,24 @@ impl App {
         Action::Redraw
     }
 
+    /// A bracketed paste arrives as one event: typed into the number being edited (its digits,
+    /// up to the field's length), never replayed as keystrokes (a pasted `e` must not export).
+    pub fn handle_paste(&mut self, text: &str) -> Action {
+        let Some(ed) = self.editing.as_mut() else {
+            self.status = "paste ignored: press Enter on a number field to type into it".into();
+            return Action::Redraw;
+        };
+        for c in text.chars() {
+            if ed.buffer.len() >= 12 {
+                break;
+            }
+            if c.is_ascii_digit() || (c == '.' && ed.field.is_decimal()) {
+                ed.buffer.push(c);
+            }
+        }
+        Action::Redraw
+    }
+
     fn handle_edit_key(&mut self, key: KeyEvent) -> Action {
         let Some(ed) = self.editing.as_mut() else {
             return Action::None;

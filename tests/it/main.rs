@@ -12,4 +12,5 @@ mod plan;
 mod pricing;
 mod report;
 mod snapshots;
+mod tty;
 mod wall;

@@ -1,0 +1,156 @@
+//! The TUI on a real terminal (tmux, where installed): signals, a stop and continue, and a
+//! large bracketed paste must leave the terminal as it was — cooked mode, echo, the normal
+//! screen. Without tmux the test says it skipped (`.ci/run` installs it with apt-get where it
+//! can).
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(args: &[&str]) -> String {
+    let out = Command::new("tmux").args(args).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !ok() {
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The terminal modes of a tty as `stty -a` prints them.
+fn stty(tty: &str) -> String {
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("stty -a < {tty}"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn cooked(modes: &str) -> bool {
+    let words: Vec<&str> = modes.split_whitespace().collect();
+    words.contains(&"icanon") && words.contains(&"echo")
+}
+
+/// A tmux session running `peftcost tui` under `sh`; returns (session, tty, tui pid).
+fn start(dir: &Path, name: &str) -> (String, String, String) {
+    let bin = assert_cmd::cargo::cargo_bin("peftcost");
+    let shpid = dir.join("sh.pid");
+    let script = format!(
+        "cd {d} && echo $$ > {p} && PEFTCOST_CONFIG_DIR={d} PEFTCOST_DATA_DIR={d} {b} tui --model qwen-7b; echo EXITED; sleep 30",
+        d = dir.display(),
+        p = shpid.display(),
+        b = bin.display()
+    );
+    let session = format!("peftcost-{name}-{}", std::process::id());
+    let status = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            "120",
+            "-y",
+            "36",
+            &script,
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let tty = tmux(&["display", "-p", "-t", &session, "#{pane_tty}"])
+        .trim()
+        .to_string();
+    wait_for("the TUI to draw", || {
+        tmux(&["capture-pane", "-p", "-t", &session]).contains("Inputs")
+    });
+    let sh = std::fs::read_to_string(&shpid).unwrap().trim().to_string();
+    let out = Command::new("pgrep").args(["-P", &sh]).output().unwrap();
+    let pid = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert!(!pid.is_empty(), "no TUI process under sh {sh}");
+    (session, tty, pid)
+}
+
+fn have_tmux() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[cfg(unix)]
+#[test]
+fn signals_and_pastes_leave_the_terminal_as_it_was() {
+    if !have_tmux() {
+        eprintln!("skipped: no tmux on this machine (apt-get install tmux)");
+        return;
+    }
+    for signal in ["TERM", "HUP", "INT", "QUIT"] {
+        let dir = tempfile::tempdir().unwrap();
+        let (session, tty, pid) = start(dir.path(), &signal.to_lowercase());
+        assert!(!cooked(&stty(&tty)), "the TUI runs in raw mode");
+        Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        wait_for("the TUI to exit", || {
+            tmux(&["capture-pane", "-p", "-t", &session]).contains("EXITED")
+        });
+        let modes = stty(&tty);
+        let alternate = tmux(&["display", "-p", "-t", &session, "#{alternate_on}"]);
+        let cursor = tmux(&["display", "-p", "-t", &session, "#{cursor_flag}"]);
+        tmux(&["kill-session", "-t", &session]);
+        assert!(cooked(&modes), "SIGTERM left the tty raw: {modes}");
+        assert_eq!(
+            alternate.trim(),
+            "0",
+            "SIG{signal} left the alternate screen on"
+        );
+        assert_eq!(cursor.trim(), "1", "SIG{signal} left the cursor hidden");
+    }
+
+    // Stop and continue: cooked while stopped, raw again after, and still answering keys.
+    let dir = tempfile::tempdir().unwrap();
+    let (session, tty, pid) = start(dir.path(), "tstp");
+    Command::new("kill").args(["-TSTP", &pid]).status().unwrap();
+    wait_for("the terminal to be restored on stop", || {
+        cooked(&stty(&tty))
+    });
+    Command::new("kill").args(["-CONT", &pid]).status().unwrap();
+    wait_for("raw mode again after continue", || !cooked(&stty(&tty)));
+    // A 10 KB bracketed paste full of command keys (e exports, q quits) is one event: nothing
+    // is exported, nothing quits, and the keys after it still work.
+    let paste = "e q 1 2 3 x ".repeat(900);
+    tmux(&["set-buffer", "-b", "big", &paste]);
+    tmux(&["paste-buffer", "-p", "-b", "big", "-t", &session]);
+    std::thread::sleep(Duration::from_millis(500));
+    let exported = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref().is_ok_and(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("peftcost-export")
+            })
+        })
+        .count();
+    assert_eq!(exported, 0, "a paste was replayed as keystrokes");
+    assert!(!tmux(&["capture-pane", "-p", "-t", &session]).contains("EXITED"));
+    tmux(&["send-keys", "-t", &session, "q"]);
+    wait_for("q to quit after the paste", || {
+        tmux(&["capture-pane", "-p", "-t", &session]).contains("EXITED")
+    });
+    let modes = stty(&tty);
+    tmux(&["kill-session", "-t", &session]);
+    assert!(cooked(&modes), "{modes}");
+}
