@@ -9,6 +9,7 @@ mod deploy;
 mod estimate;
 mod format;
 mod gates;
+mod meta;
 mod models;
 mod plan;
 mod pricing;
@@ -74,6 +75,18 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// The interactive planner: change inputs and watch memory, fit, hours and money move.
     Tui(tui::TuiArgs),
+    /// Hardware profiles: list them, or show one with its datasheet figures and sources.
+    #[command(subcommand)]
+    Hardware(meta::HardwareCommand),
+    /// A shell completion script (model, hardware and provider ids complete too), e.g.
+    /// `source <(peftcost completions bash)`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man page, from the same definitions as --help: `peftcost man | man -l -`.
+    Man,
 }
 
 /// Shared state for a command: where user data lives and the catalogues, loaded once.
@@ -94,6 +107,16 @@ impl Context {
         Context {
             config_dir,
             catalogs,
+        }
+    }
+
+    /// The user's data as the environment names it (no flags parsed yet).
+    fn from_env() -> Self {
+        let config_dir = crate::core::data::config_dir();
+        let calibration = CalibrationSource::from_user(None);
+        Context {
+            catalogs: Catalogs::load(config_dir.as_deref(), &calibration),
+            config_dir,
         }
     }
 
@@ -170,11 +193,21 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report::run(&ctx, args),
         Command::Bench(args) => bench::run(&ctx, args),
         Command::Tui(args) => tui::run(&ctx, args),
+        Command::Hardware(cmd) => meta::hardware(&ctx, cmd),
+        Command::Completions { shell } => meta::completions(&ctx, shell),
+        Command::Man => meta::man(),
     }
 }
 
 /// Parse `std::env::args`, run, and return the process exit code.
 pub fn main() -> i32 {
+    // `--version` alone: the version, the commit and the dates of the data in force.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() == 1 && (args[0] == "--version" || args[0] == "-V") {
+        let ctx = Context::from_env();
+        let _ = emit(&format!("peftcost {}\n", meta::long_version(&ctx)));
+        return 0;
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

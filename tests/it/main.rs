@@ -6,6 +6,7 @@ mod fit;
 mod fuzz;
 mod hardening;
 mod html;
+mod meta;
 mod params;
 mod physics;
 mod plan;

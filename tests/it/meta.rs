@@ -1,0 +1,117 @@
+//! The tool about itself: completions that source in bash and complete ids, a man page that
+//! renders, `hardware list|show`, and a `--version` that dates the data.
+
+use assert_cmd::Command;
+
+fn run(args: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::cargo_bin("peftcost")
+        .unwrap()
+        .env("PEFTCOST_CONFIG_DIR", dir.path())
+        .env("PEFTCOST_DATA_DIR", dir.path().join("data"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn have(tool: &str) -> bool {
+    std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn bash_completion_sources_and_completes_model_ids() {
+    let script = run(&["completions", "bash"]);
+    if !have("bash") {
+        eprintln!("skipped: no bash");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("peftcost.bash");
+    std::fs::write(&path, script).unwrap();
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -e; source {}; COMP_WORDS=(peftcost estimate --model q); COMP_CWORD=3; \
+             COMP_LINE='peftcost estimate --model q'; COMP_POINT=${{#COMP_LINE}}; \
+             _peftcost peftcost q --model; echo \"${{COMPREPLY[@]}}\"",
+            path.display()
+        ))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let words: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    // The Qwen profiles of profiles/models/.
+    assert_eq!(words, ["qwen-7b", "qwen2.5-7b"]);
+    for shell in ["zsh", "fish", "powershell", "elvish"] {
+        assert!(run(&["completions", shell]).contains("peftcost"));
+    }
+}
+
+#[test]
+fn the_man_page_renders() {
+    let page = run(&["man"]);
+    assert!(page.contains(".TH peftcost") && page.contains("peftcost\\-estimate"));
+    if !have("man") {
+        eprintln!("skipped rendering: no man");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("peftcost.1");
+    std::fs::write(&path, page).unwrap();
+    let out = std::process::Command::new("man")
+        .args(["-l", path.to_str().unwrap()])
+        .env("MANPAGER", "cat")
+        .env("PAGER", "cat")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("SYNOPSIS"));
+}
+
+#[test]
+fn hardware_list_and_show_carry_datasheet_figures_and_sources() {
+    let list = run(&["hardware", "list", "--format", "csv"]);
+    assert!(list.lines().count() >= 22, "{list}");
+    let a10: serde_json::Value =
+        serde_json::from_str(&run(&["hardware", "show", "a10", "--format", "json"])).unwrap();
+    // NVIDIA A10 datasheet: 24 GB GDDR6, 600 GB/s, 125 TFLOPS bf16 dense.
+    assert_eq!(a10["memory_gib"], 24.0);
+    assert_eq!(a10["memory_bandwidth_gbs"], 600.0);
+    assert_eq!(a10["peak_tflops"]["bf16"], 125.0);
+    let text = run(&["hardware", "show", "A100-80GB"]);
+    assert!(text.contains("a100-80g") && text.contains("source") && text.contains("as of"));
+}
+
+#[test]
+fn version_dates_the_data() {
+    let v = run(&["--version"]);
+    assert!(
+        v.starts_with(&format!("peftcost {}", env!("CARGO_PKG_VERSION"))),
+        "{v}"
+    );
+    assert!(
+        v.contains("commit ") && v.contains("prices as of 20"),
+        "{v}"
+    );
+}
