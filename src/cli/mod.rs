@@ -47,6 +47,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub calibration: Option<PathBuf>,
 
+    /// Print every table column whatever the terminal's width (tables otherwise hide their
+    /// least important columns to fit $COLUMNS or the terminal, and say which).
+    #[arg(long, global = true)]
+    pub wide: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -182,6 +187,7 @@ pub fn emit(text: &str) -> Result<()> {
 
 /// Run a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
+    crate::report::set_wide(cli.wide);
     let ctx = Context::new(&cli);
     match cli.command {
         Command::Estimate(args) => estimate::run(&ctx, args),

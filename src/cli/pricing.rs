@@ -328,7 +328,20 @@ fn list(ctx: &Context, a: ListArgs) -> Result<()> {
                 headers.push("converted");
             }
             headers.extend(["as_of", "confidence"]);
-            let mut t = Table::new("", &headers);
+            let mut t = Table::new("", &headers).with_priority(&[
+                "provider",
+                "instance",
+                "hardware",
+                "price",
+                "billing",
+                "converted",
+                "GPUs",
+                "region",
+                "as_of",
+                "confidence",
+                "vCPU",
+                "RAM GiB",
+            ]);
             for r in &rows {
                 let mut cells = vec![
                     r.provider.to_string(),

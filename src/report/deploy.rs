@@ -108,7 +108,24 @@ pub fn document(d: &deploy::Deployment) -> Document {
             "util",
             "offer",
         ],
-    );
+    )
+    .with_priority(&[
+        "hardware",
+        "fits",
+        "monthly",
+        "instances",
+        "weights",
+        "TTFT",
+        "TPOT",
+        "req/s",
+        "tokens/s",
+        "embeddings/s",
+        "per M tokens",
+        "per M embeddings",
+        "util",
+        "batch",
+        "offer",
+    ]);
     for t in &d.targets {
         main.push(vec![
             t.hardware.clone(),

@@ -102,7 +102,24 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
             "hours",
             "MFU",
         ],
-    );
+    )
+    .with_priority(&[
+        "hardware",
+        "fits",
+        "configuration",
+        "total",
+        "hours",
+        "capacity",
+        "step s",
+        "tok/s",
+        "weights",
+        "activ.",
+        "logits",
+        "state",
+        "overhead",
+        "max mb",
+        "MFU",
+    ]);
     let g = |b: u64| format!("{:.2}", b as f64 / fmt::GIB);
     for d in &est.devices {
         let m = &d.memory;
@@ -149,7 +166,21 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
             "USD",
             "CNY",
         ],
-    );
+    )
+    .with_priority(&[
+        "#",
+        "provider",
+        "instance",
+        "hw",
+        "job cost",
+        "billing",
+        "price/h",
+        "CNY",
+        "USD",
+        "GPUs",
+        "billed h",
+        "setup/data/train/export",
+    ]);
     for (i, o) in est.offers.iter().take(top).enumerate() {
         let j = &o.job;
         let b = &j.cost_breakdown;

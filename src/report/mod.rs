@@ -25,6 +25,40 @@ pub struct Table {
     pub title: String,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    /// Column indices, most important first: on a narrow terminal the last are hidden first
+    /// (empty: left to right).
+    pub priority: Vec<usize>,
+}
+
+/// `--wide`: never hide columns to fit the terminal.
+static WIDE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Print every column whatever the terminal's width (`--wide`).
+pub fn set_wide(wide: bool) {
+    WIDE.store(wide, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// The width terminal tables must fit: `$COLUMNS`, else the terminal's when stdout is one,
+/// else none (piped output keeps every column).
+fn target_width() -> Option<usize> {
+    use std::io::IsTerminal;
+    if WIDE.load(std::sync::atomic::Ordering::Relaxed) {
+        return None;
+    }
+    if let Some(c) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|c| *c >= 20)
+    {
+        return Some(c);
+    }
+    if std::io::stdout().is_terminal() {
+        return ratatui::crossterm::terminal::size()
+            .ok()
+            .map(|(w, _)| w as usize)
+            .filter(|w| *w >= 20);
+    }
+    None
 }
 
 impl Table {
@@ -33,6 +67,71 @@ impl Table {
             title: title.into(),
             headers: headers.iter().map(|h| h.to_string()).collect(),
             rows: Vec::new(),
+            priority: Vec::new(),
+        }
+    }
+
+    /// Name the columns in order of importance (headers not named come after, left to right).
+    pub fn with_priority(mut self, most_important_first: &[&str]) -> Self {
+        let mut order: Vec<usize> = most_important_first
+            .iter()
+            .filter_map(|h| self.headers.iter().position(|x| x == h))
+            .collect();
+        for i in 0..self.headers.len() {
+            if !order.contains(&i) {
+                order.push(i);
+            }
+        }
+        self.priority = order;
+        self
+    }
+
+    /// Rendered keeping only the columns in `keep` (in table order): without wrapping, or,
+    /// with `wrap_to`, with text cells wrapped at word boundaries to that width.
+    fn render(&self, keep: &[usize], wrap_to: Option<usize>) -> String {
+        let mut c = comfy_table::Table::new();
+        c.load_style(UTF8_FULL_CONDENSED)
+            .set_header(keep.iter().map(|&i| self.headers[i].clone()));
+        match wrap_to {
+            Some(w) => {
+                c.set_content_arrangement(ContentArrangement::Dynamic)
+                    .set_width(w.min(u16::MAX as usize) as u16);
+            }
+            None => {
+                c.set_content_arrangement(ContentArrangement::Disabled);
+            }
+        }
+        for r in &self.rows {
+            c.add_row(keep.iter().map(|&i| r.get(i).cloned().unwrap_or_default()));
+        }
+        c.to_string()
+    }
+
+    /// The table at most `width` characters wide by hiding its least important columns (never
+    /// wrapping a cell, so no number or id is split), and the headers it hid.
+    fn fitted(&self, width: Option<usize>) -> (String, Vec<String>) {
+        let n = self.headers.len();
+        let mut order: Vec<usize> = if self.priority.len() == n {
+            self.priority.clone()
+        } else {
+            (0..n).collect()
+        };
+        let widest = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        let mut hidden = Vec::new();
+        loop {
+            let mut keep = order.clone();
+            keep.sort_unstable();
+            let text = self.render(&keep, None);
+            match width {
+                Some(w) if widest(&text) > w && order.len() > 2 => {
+                    if let Some(i) = order.pop() {
+                        hidden.push(self.headers[i].clone());
+                    }
+                }
+                // Two columns of text (setting / value): wrap the text instead.
+                Some(w) if widest(&text) > w => return (self.render(&keep, Some(w)), hidden),
+                _ => return (text, hidden),
+            }
         }
     }
 
@@ -64,6 +163,7 @@ impl Document {
                     title: p(&t.title),
                     headers: t.headers.iter().map(p).collect(),
                     rows: t.rows.iter().map(|r| r.iter().map(p).collect()).collect(),
+                    priority: t.priority.clone(),
                 })
                 .collect(),
             notes: self.notes.iter().map(p).collect(),
@@ -78,26 +178,30 @@ impl Document {
     }
 
     fn text_of(&self) -> String {
+        let width = target_width();
         let mut out = String::new();
         if !self.title.is_empty() {
-            out.push_str(&self.title);
+            out.push_str(&wrap(&self.title, width, 0));
             out.push('\n');
         }
         for t in &self.tables {
             if !t.title.is_empty() {
                 out.push('\n');
-                out.push_str(&t.title);
+                out.push_str(&wrap(&t.title, width, 0));
                 out.push('\n');
             }
-            let mut c = comfy_table::Table::new();
-            c.load_style(UTF8_FULL_CONDENSED)
-                .set_content_arrangement(ContentArrangement::Dynamic)
-                .set_header(t.headers.clone());
-            for r in &t.rows {
-                c.add_row(r.clone());
-            }
-            out.push_str(&c.to_string());
+            let (text, hidden) = t.fitted(width);
+            out.push_str(&text);
             out.push('\n');
+            if !hidden.is_empty() {
+                let note = format!(
+                    "({} hidden to fit {} columns: --wide, or --format csv|json for every column)",
+                    hidden.join(", "),
+                    width.unwrap_or(0)
+                );
+                out.push_str(&wrap(&note, width, 1));
+                out.push('\n');
+            }
         }
         if !self.notes.is_empty() {
             out.push('\n');
@@ -107,8 +211,7 @@ impl Document {
                 self.note_prefix
             };
             for n in &self.notes {
-                out.push_str(prefix);
-                out.push_str(n);
+                out.push_str(&wrap(&format!("{prefix}{n}"), width, 2));
                 out.push('\n');
             }
         }
@@ -155,6 +258,29 @@ impl Document {
         }
         out
     }
+}
+
+/// `text` wrapped at spaces to `width` columns (a word longer than the width stays whole, so no
+/// number or id is split), continuation lines indented by `indent` spaces.
+fn wrap(text: &str, width: Option<usize>, indent: usize) -> String {
+    let Some(width) = width else {
+        return text.to_string();
+    };
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let len = line.chars().count();
+        if len > 0 && len + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = " ".repeat(indent);
+        } else if len > 0 && !line.ends_with(' ') {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&line);
+    out
 }
 
 /// Escape text for HTML.

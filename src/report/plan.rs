@@ -39,11 +39,25 @@ pub fn document(r: &PlanResult, q: &PlanQuery, top: usize) -> Document {
         "wall time",
         "job cost",
     ];
-    let mut best = Table::new("Best plans", &headers);
+    let priority = [
+        "plan",
+        "offer",
+        "hardware",
+        "job cost",
+        "wall time",
+        "billing",
+        "memory/device",
+        "micro-batch x accum",
+        "ckpt",
+        "method",
+        "ZeRO",
+    ];
+    let mut best = Table::new("Best plans", &headers).with_priority(&priority);
     for p in r.cheapest.iter().chain(r.fastest.iter()) {
         best.push(row(p));
     }
-    let mut front = Table::new("Pareto front: cost vs time (cheapest first)", &headers);
+    let mut front = Table::new("Pareto front: cost vs time (cheapest first)", &headers)
+        .with_priority(&priority);
     for p in r.pareto.iter().take(top) {
         front.push(row(p));
     }

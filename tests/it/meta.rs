@@ -115,3 +115,67 @@ fn version_dates_the_data() {
         "{v}"
     );
 }
+
+/// Display width: CJK characters take two columns.
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+#[test]
+fn tables_fit_80_columns_without_splitting_a_number() {
+    for args in [
+        &["estimate"][..],
+        &["plan", "--model", "mistral-7b"],
+        &["deploy", "--model", "qwen-7b"],
+        &["pricing", "list"],
+        &["report"],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let out = Command::cargo_bin("peftcost")
+            .unwrap()
+            .env("PEFTCOST_CONFIG_DIR", dir.path())
+            .env("PEFTCOST_DATA_DIR", dir.path().join("data"))
+            .env("COLUMNS", "80")
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        for line in text.lines() {
+            assert!(display_width(line) <= 80, "{args:?}: {line}");
+            // A number cut by a wrap shows as a cell ending or starting with its decimal point.
+            if line.starts_with('│') {
+                for cell in line.split(['│', '┆']).map(str::trim) {
+                    let cut = (cell.ends_with('.') || cell.starts_with('.'))
+                        && cell.chars().any(|c| c.is_ascii_digit());
+                    assert!(!cut, "{args:?}: split number '{cell}' in {line}");
+                }
+            }
+        }
+        // What was hidden is said, with the way to see it.
+        if args[0] == "estimate" {
+            assert!(text.contains("hidden to fit 80 columns: --wide"), "{text}");
+        }
+    }
+    // --wide keeps every column.
+    let dir = tempfile::tempdir().unwrap();
+    let wide = Command::cargo_bin("peftcost")
+        .unwrap()
+        .env("PEFTCOST_CONFIG_DIR", dir.path())
+        .env("COLUMNS", "80")
+        .args(["estimate", "--wide"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&wide.stdout).contains("MFU"));
+}

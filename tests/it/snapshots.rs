@@ -10,8 +10,8 @@ fn document(args: &[&str]) -> String {
         .unwrap()
         .env("PEFTCOST_CONFIG_DIR", dir.path())
         .env("PEFTCOST_DATA_DIR", dir.path().join("data"))
+        .env_remove("COLUMNS")
         .env("NO_COLOR", "1")
-        .env("COLUMNS", "160")
         .args(args)
         .output()
         .unwrap();
