@@ -404,23 +404,23 @@ fn no_auto_fit_reproduces_the_previous_json() {
             match k.as_str() {
                 "offers" | "notes" => {}
                 "devices" => {
-                    // The L40S rows changed with their data, not the code: its profile gained
-                    // its datasheet peaks (so a time) after bdd2a68.
-                    let keep = |d: &&Value| d["hardware"] != "l40s";
-                    let o: Vec<Value> =
-                        v.as_array().unwrap().iter().filter(keep).cloned().collect();
-                    let n: Vec<Value> = new[k]
+                    // Devices are compared by hardware id: profiles added since (h200) are new
+                    // rows, and the L40S rows changed with their data, not the code (its
+                    // profile gained its datasheet peaks, so a time, after bdd2a68).
+                    for d in v
                         .as_array()
                         .unwrap()
                         .iter()
-                        .filter(keep)
-                        .cloned()
-                        .collect();
-                    contains(
-                        &Value::Array(o),
-                        &Value::Array(n),
-                        &format!("{name}.devices"),
-                    );
+                        .filter(|d| d["hardware"] != "l40s")
+                    {
+                        let now = new[k]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .find(|n| n["hardware"] == d["hardware"])
+                            .unwrap_or_else(|| panic!("{name}: device {} gone", d["hardware"]));
+                        contains(d, now, &format!("{name}.devices[{}]", d["hardware"]));
+                    }
                 }
                 _ => contains(v, &new[k], &format!("{name}.{k}")),
             }
