@@ -41,6 +41,16 @@ pub enum PricingCommand {
     /// validate it with your other tables, then replace <config dir>/pricing/<provider>.toml
     /// atomically under a lock (the last three versions are kept as .bak, .bak.1, .bak.2).
     Update(UpdateArgs),
+    /// What a new table changes against the one in force (or another file): offers added and
+    /// removed, prices moved in %.
+    Diff {
+        /// The table before: a provider (the table in force) or a file.
+        old: String,
+        /// The table after: a file.
+        new: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
     /// Put a provider's previous table (its .bak) back; the current one becomes the .bak.
     Rollback {
         /// Provider, e.g. alibaba, or fx for the exchange rates.
@@ -98,6 +108,9 @@ pub struct UpdateArgs {
     /// Install even if the table has a fifth fewer offers, or less hardware, than the one in force.
     #[arg(long)]
     allow_shrink: bool,
+    /// Fetch and validate, print what would change, install nothing.
+    #[arg(long)]
+    dry_run: bool,
 }
 
 /// Today's date (UTC) from the system clock, as YYYY-MM-DD.
@@ -133,6 +146,20 @@ pub fn run(ctx: &Context, cmd: PricingCommand) -> Result<()> {
         }
         PricingCommand::Validate { file, today } => validate(ctx, &file, &today_or(today)?),
         PricingCommand::Update(args) => run_update(ctx, args),
+        PricingCommand::Diff { old, new, format } => {
+            let cat = ctx.pricing()?;
+            let hardware = ctx.hardware()?;
+            let parse = |path: &std::path::Path| -> Result<PriceTable> {
+                let f = data::read_file(path)?;
+                PriceTable::parse(&f.path, &f.text, hardware, Some(&cat.fx))
+            };
+            let before = match cat.table(&old) {
+                Ok(t) if !std::path::Path::new(&old).is_file() => t.clone(),
+                _ => parse(std::path::Path::new(&old))?,
+            };
+            let after = parse(&new)?;
+            print_diff(&pricing::diff::diff(&before, &after), format)
+        }
         PricingCommand::Rollback { provider } => {
             let dir = ctx.config_dir.as_deref().ok_or_else(|| {
                 Error::input("no config directory: pass --profiles DIR or set PEFTCOST_CONFIG_DIR")
@@ -690,6 +717,27 @@ fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {
         timeout: secs(a.timeout_secs, "--timeout-secs")?,
         max_bytes: a.max_bytes,
     };
+    if a.dry_run {
+        let text = update::fetch(&a.from, &opts)?;
+        let (_, provider, _, _) = crate::core::pricing::install::validate_fetched(
+            dir,
+            &a.from,
+            &text,
+            a.provider.as_deref(),
+            a.allow_shrink,
+        )?;
+        if provider == "fx" {
+            return emit(&format!(
+                "{}: valid exchange rates; nothing installed (--dry-run)\n",
+                a.from
+            ));
+        }
+        let cat = ctx.pricing()?;
+        let after = PriceTable::parse(&a.from, &text, ctx.hardware()?, Some(&cat.fx))?;
+        let before = cat.table(&provider)?;
+        print_diff(&pricing::diff::diff(before, &after), Format::Table)?;
+        return emit("nothing installed (--dry-run)\n");
+    }
     let out = update::update(dir, &a.from, a.provider.as_deref(), &opts, a.allow_shrink)?;
     let mut msg = format!(
         "installed {} ({}{}, as_of {}) from {}",
@@ -716,4 +764,106 @@ fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// A table diff in any format (one row per added, removed or moved price).
+fn print_diff(d: &pricing::diff::TableDiff, format: Format) -> Result<()> {
+    #[derive(Serialize)]
+    struct Row<'a> {
+        change: &'static str,
+        instance: &'a str,
+        region: &'a str,
+        hardware: &'a str,
+        billing: Option<&'static str>,
+        old: Option<f64>,
+        new: Option<f64>,
+        percent: Option<f64>,
+        currency: &'a str,
+    }
+    let mut rows: Vec<Row> = Vec::new();
+    for k in &d.added {
+        rows.push(Row {
+            change: "added",
+            instance: &k.instance,
+            region: &k.region,
+            hardware: &k.hardware,
+            billing: None,
+            old: None,
+            new: None,
+            percent: None,
+            currency: &d.currency,
+        });
+    }
+    for k in &d.removed {
+        rows.push(Row {
+            change: "removed",
+            instance: &k.instance,
+            region: &k.region,
+            hardware: &k.hardware,
+            billing: None,
+            old: None,
+            new: None,
+            percent: None,
+            currency: &d.currency,
+        });
+    }
+    for c in &d.changed {
+        rows.push(Row {
+            change: "price",
+            instance: &c.offer.instance,
+            region: &c.offer.region,
+            hardware: &c.offer.hardware,
+            billing: Some(c.billing.as_str()),
+            old: c.old,
+            new: c.new,
+            percent: c.percent,
+            currency: &d.currency,
+        });
+    }
+    match format {
+        Format::Json => emit(&report::to_json(d)?),
+        Format::Csv => emit(&report::to_csv(&rows)?),
+        Format::Table | Format::Md | Format::Html => {
+            let opt = |x: Option<f64>| x.map_or("-".to_string(), |v| format!("{v}"));
+            let mut t = Table::new(
+                format!(
+                    "{}: {} -> {} ({} added, {} removed, {} prices changed)",
+                    d.provider,
+                    d.old_as_of,
+                    d.new_as_of,
+                    d.added.len(),
+                    d.removed.len(),
+                    d.changed.len()
+                ),
+                &[
+                    "change", "instance", "region", "hardware", "billing", "old", "new", "%",
+                ],
+            );
+            for r in &rows {
+                t.push(vec![
+                    r.change.into(),
+                    r.instance.into(),
+                    r.region.into(),
+                    r.hardware.into(),
+                    r.billing.unwrap_or("-").into(),
+                    opt(r.old),
+                    opt(r.new),
+                    r.percent.map_or("-".into(), |p| format!("{p:+.1}%")),
+                ]);
+            }
+            let doc = Document {
+                tables: vec![t],
+                notes: if d.is_empty() {
+                    vec!["no offer or price changed".into()]
+                } else {
+                    vec![format!(
+                        "prices in {} per instance-hour (monthly: per month)",
+                        d.currency
+                    )]
+                },
+                ..Default::default()
+            };
+            emit(&format.render(&doc))
+        }
+    }
 }

@@ -1307,3 +1307,55 @@ fn concurrent_updates_never_interleave() {
     assert_ne!(now, bak);
     PricingCatalog::load(Some(dir.path())).unwrap();
 }
+
+#[test]
+fn diff_and_dry_run_say_what_a_refresh_changes() {
+    let base = serve();
+    let (dir, table, prev) = config_with_previous();
+    // The user's table prices the offer at 0.526 USD/h; /good2 at 0.45: -14.4%.
+    let out = peftcost(dir.path())
+        .args([
+            "pricing",
+            "update",
+            "--from",
+            &format!("{base}/good2"),
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("1 prices changed") && text.contains("-14.4%"),
+        "{text}"
+    );
+    assert!(text.contains("nothing installed"), "{text}");
+    assert_eq!(std::fs::read(&table).unwrap(), prev);
+    // pricing diff of two files, as JSON.
+    let new = dir.path().join("new.toml");
+    write(&new, &good2());
+    let out = peftcost(dir.path())
+        .args([
+            "pricing",
+            "diff",
+            table.to_str().unwrap(),
+            new.to_str().unwrap(),
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(d["changed"][0]["old"], 0.526);
+    assert_eq!(d["changed"][0]["new"], 0.45);
+    assert_eq!(d["added"].as_array().unwrap().len(), 0);
+}

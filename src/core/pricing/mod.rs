@@ -6,6 +6,7 @@
 
 pub mod cost;
 pub mod date;
+pub mod diff;
 pub mod fx;
 pub mod install;
 pub mod table;
