@@ -781,22 +781,14 @@ fn print_diff(d: &pricing::diff::TableDiff, format: Format) -> Result<()> {
         currency: &'a str,
     }
     let mut rows: Vec<Row> = Vec::new();
-    for k in &d.added {
+    let listed = d
+        .added
+        .iter()
+        .map(|k| ("added", k))
+        .chain(d.removed.iter().map(|k| ("removed", k)));
+    for (change, k) in listed {
         rows.push(Row {
-            change: "added",
-            instance: &k.instance,
-            region: &k.region,
-            hardware: &k.hardware,
-            billing: None,
-            old: None,
-            new: None,
-            percent: None,
-            currency: &d.currency,
-        });
-    }
-    for k in &d.removed {
-        rows.push(Row {
-            change: "removed",
+            change,
             instance: &k.instance,
             region: &k.region,
             hardware: &k.hardware,

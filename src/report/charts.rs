@@ -103,6 +103,19 @@ pub fn cost_vs_hours(ft: &FinetuneTable, t: &Text, currency: &str) -> Result<(St
     Ok((t.chart_cost_title.to_string(), svg))
 }
 
+/// The label of a bar chart's x position: the category at each whole number, none between.
+fn category<S: AsRef<str>>(names: &[S], x: f64) -> String {
+    let i = x.round();
+    if (x - i).abs() < 0.01 && i >= 0.0 {
+        names
+            .get(i as usize)
+            .map(|s| s.as_ref().to_string())
+            .unwrap_or_default()
+    } else {
+        String::new()
+    }
+}
+
 /// The range of positive values, widened by 20% on a log scale.
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values
@@ -167,14 +180,7 @@ pub fn memory_per_gpu(ft: &FinetuneTable, t: &Text) -> Result<Option<(String, St
             .light_line_style(TRANSPARENT)
             .bold_line_style(BLACK.mix(0.12))
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 0.01 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category(&names, *x))
             .y_desc(t.chart_memory_axis)
             .draw()
             .map_err(draw_err)?;
@@ -259,17 +265,7 @@ pub fn serving_per_target(rows: &[TableRow], t: &Text, currency: &str) -> Result
             .light_line_style(TRANSPARENT)
             .bold_line_style(BLACK.mix(0.12))
             .x_labels(n)
-            .x_label_formatter(&|x| {
-                let i = x.round();
-                if (x - i).abs() < 0.01 && i >= 0.0 {
-                    targets
-                        .get(i as usize)
-                        .map(|s| s.to_string())
-                        .unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
+            .x_label_formatter(&|x| category(&targets, *x))
             .y_desc(format!("{} ({currency})", t.chart_serving_axis))
             .draw()
             .map_err(draw_err)?;

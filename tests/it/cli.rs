@@ -1,43 +1,12 @@
 //! The command line as a user runs it: outputs, and one clear line with exit code 2 for every
 //! class of bad input.
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
-/// The binary with an empty, private config dir so the user's own files never leak in.
-fn peftcost(config: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("peftcost").unwrap();
-    c.env("PEFTCOST_CONFIG_DIR", config)
-        .env("PEFTCOST_DATA_DIR", config.join("data"))
-        .env("NO_COLOR", "1");
-    c
-}
+use crate::common::{fails, json_of, peftcost};
 
 fn tmp() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
-}
-
-fn json_of(args: &[&str]) -> serde_json::Value {
-    let dir = tmp();
-    let out = peftcost(dir.path()).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// A failing run: exit code 2, one line on stderr, no panic or backtrace.
-fn fails(args: &[&str], config: &std::path::Path) -> String {
-    let out = peftcost(config).args(args).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "args {args:?}: {err}");
-    assert!(
-        !err.contains("panicked") && !err.contains("RUST_BACKTRACE"),
-        "{err}"
-    );
-    err
 }
 
 #[test]

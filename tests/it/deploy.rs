@@ -1,7 +1,7 @@
 //! `peftcost deploy`: the command line, the serving model's invariants (property tests) and the
 //! published inference rows it must reproduce.
 
-use assert_cmd::Command;
+use crate::common::{peftcost, run_ok};
 use proptest::prelude::*;
 
 use peftcost::arch::ModelCatalog;
@@ -9,25 +9,6 @@ use peftcost::deploy::{
     self, validate, Assumptions, Int4Format, Precision, Quote, Request, Workload,
 };
 use peftcost::hardware::HardwareCatalog;
-
-fn peftcost(config: &std::path::Path) -> Command {
-    let mut c = Command::cargo_bin("peftcost").unwrap();
-    c.env("PEFTCOST_CONFIG_DIR", config)
-        .env("PEFTCOST_DATA_DIR", config.join("data"))
-        .env("NO_COLOR", "1");
-    c
-}
-
-fn run_ok(args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let out = peftcost(dir.path()).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
 
 const TARGETS: [&str; 4] = ["t4", "a10", "a100-40g", "cpu-16c"];
 

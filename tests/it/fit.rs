@@ -1,8 +1,6 @@
 //! Auto-fit, fixes and what an offer is billed for (issue 12): the configuration a practitioner
 //! would run on each device, and only the GPUs the job uses.
 
-use assert_cmd::Command;
-use peftcost::arch::ModelCatalog;
 use peftcost::estimate::time::link_bytes_per_second;
 use peftcost::estimate::{
     Assumptions, Change, DeviceResult, Estimate, FitPolicy, FitReason, OfferQuery, Scenario,
@@ -16,20 +14,8 @@ use serde_json::Value;
 
 const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
-/// BERT's lengths are capped at 400 of its 512 positions (see physics.rs); RoPE models may go
-/// beyond theirs.
-fn scenario(model: &str, kind: MethodKind, mut w: Workload) -> Scenario {
-    let profile = ModelCatalog::embedded()
-        .unwrap()
-        .get(model)
-        .unwrap()
-        .clone();
-    if !profile.family.uses_rope() {
-        w.seq_len = w.seq_len.min(400);
-    }
-    let mut s = Scenario::new(profile, MethodConfig::new(kind), w);
-    s.allow_rope_extension = true;
-    s
+fn scenario(model: &str, kind: MethodKind, w: Workload) -> Scenario {
+    crate::common::scenario(model, MethodConfig::new(kind), w)
 }
 
 fn hardware() -> Vec<HardwareProfile> {
@@ -294,23 +280,7 @@ fn a_ring_across_machines_runs_at_the_network_speed() {
     assert!(across.step_seconds.unwrap() > 10.0 * inside.step_seconds.unwrap());
 }
 
-/// The binary with an empty config dir.
-fn run_json(args: &[&str]) -> Value {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("peftcost")
-        .unwrap()
-        .env("PEFTCOST_CONFIG_DIR", dir.path())
-        .env("PEFTCOST_DATA_DIR", dir.path().join("data"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
+use crate::common::json_of as run_json;
 
 /// Every field of `old` is in `new` with the same value (new fields may be added).
 fn contains(old: &Value, new: &Value, path: &str) {

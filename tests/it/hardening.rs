@@ -5,22 +5,11 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn peftcost(config: &Path) -> Command {
-    let mut c = Command::cargo_bin("peftcost").unwrap();
-    c.env("PEFTCOST_CONFIG_DIR", config)
-        .env("PEFTCOST_DATA_DIR", config.join("data"))
-        .env("NO_COLOR", "1");
-    c
-}
+use crate::common::peftcost;
 
 /// Exit 2, one line, no panic; returns the line.
 fn fails(args: &[&str], config: &Path) -> String {
-    let out = peftcost(config).args(args).output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr).to_string();
-    assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-    assert!(!err.contains("panicked"), "{err}");
+    let err = crate::common::fails(args, config);
     assert_eq!(err.lines().count(), 1, "{err}");
     err
 }

@@ -1,6 +1,7 @@
 //! The integration tests: one binary (linked once), one module per area.
 
 mod cli;
+mod common;
 mod deploy;
 mod fit;
 mod fuzz;

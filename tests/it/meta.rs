@@ -3,22 +3,7 @@
 
 use assert_cmd::Command;
 
-fn run(args: &[&str]) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("peftcost")
-        .unwrap()
-        .env("PEFTCOST_CONFIG_DIR", dir.path())
-        .env("PEFTCOST_DATA_DIR", dir.path().join("data"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::common::run_ok as run;
 
 fn have(tool: &str) -> bool {
     std::process::Command::new("sh")

@@ -34,23 +34,7 @@ fn qwen7b_single_gpu_rows_within_targets() {
     }
 }
 
-/// The proptests draw lengths up to 4096 tokens: RoPE models may train beyond their positions
-/// (with RoPE scaling), BERT's 512 learned positions are a hard stop, so its lengths are capped
-/// at 400 (+64 and 20 virtual tokens stay inside; `sequences_stop_at_the_models_positions`
-/// checks the limit itself).
-fn scenario(model: &str, method: MethodConfig, mut w: Workload) -> Scenario {
-    let profile = ModelCatalog::embedded()
-        .unwrap()
-        .get(model)
-        .unwrap()
-        .clone();
-    if !profile.family.uses_rope() {
-        w.seq_len = w.seq_len.min(400);
-    }
-    let mut s = Scenario::new(profile, method, w);
-    s.allow_rope_extension = true;
-    s
-}
+use crate::common::scenario;
 
 fn device(s: &Scenario, hw: &str) -> DeviceResult {
     let p = s.prepare().unwrap();

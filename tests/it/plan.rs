@@ -1,6 +1,5 @@
 //! The planner: exhaustive, never proposes what does not fit, and never beaten by a plain estimate.
 
-use peftcost::arch::ModelCatalog;
 use peftcost::estimate::{Assumptions, Estimate, FitPolicy, OfferQuery, Scenario, Workload};
 use peftcost::hardware::HardwareCatalog;
 use peftcost::peft::{MethodConfig, MethodKind};
@@ -8,17 +7,8 @@ use peftcost::plan::{plan, PlanQuery};
 use peftcost::pricing::PricingCatalog;
 use proptest::prelude::*;
 
-/// BERT's lengths are capped at 400 of its 512 positions (see physics.rs).
-fn scenario(model: &str, kind: MethodKind, mut w: Workload) -> Scenario {
-    let profile = ModelCatalog::embedded()
-        .unwrap()
-        .get(model)
-        .unwrap()
-        .clone();
-    if !profile.family.uses_rope() {
-        w.seq_len = w.seq_len.min(400);
-    }
-    Scenario::new(profile, MethodConfig::new(kind), w)
+fn scenario(model: &str, kind: MethodKind, w: Workload) -> Scenario {
+    crate::common::scenario(model, MethodConfig::new(kind), w)
 }
 
 fn catalogs() -> (Vec<peftcost::hardware::HardwareProfile>, PricingCatalog) {
