@@ -176,7 +176,8 @@ fn tabs_focus_help_and_quit() {
     assert_eq!(app.handle_key(ch('q')), Action::Redraw);
     assert!(!app.show_help);
     assert_eq!(app.handle_key(ch('q')), Action::Quit);
-    assert_eq!(app.handle_key(key(KeyCode::Esc)), Action::Quit);
+    // Esc never quits: it only leaves an edit or closes the help (issue 18).
+    assert_eq!(app.handle_key(key(KeyCode::Esc)), Action::None);
     assert_eq!(
         app.handle_key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL)),
         Action::Quit

@@ -142,10 +142,10 @@ pub const KEYS: &[KeyHelp] = &[
         bindings: &[(K::Char('?'), C::Help)],
     },
     KeyHelp {
-        keys: "q Esc Ctrl-C",
-        what: "quit",
+        keys: "q Ctrl-C",
+        what: "quit (Esc only leaves an edit or closes this help, never quits)",
         hint: Some(("q", "quit")),
-        bindings: &[(K::Char('q'), C::Quit), (K::Esc, C::Quit)],
+        bindings: &[(K::Char('q'), C::Quit)],
     },
 ];
 
