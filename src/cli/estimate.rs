@@ -48,6 +48,9 @@ pub struct OfferArgs {
     /// Offers listed in the table (JSON and CSV carry all).
     #[arg(long, default_value_t = 12)]
     pub top: usize,
+    /// Leave out offers whose price was recorded more than DAYS days ago.
+    #[arg(long, value_name = "DAYS")]
+    pub max_price_age: Option<u32>,
 }
 
 impl OfferArgs {
@@ -77,6 +80,8 @@ impl OfferArgs {
             billing: self.billing.clone(),
             max_price_per_hour: self.max_price,
             currency,
+            max_price_age_days: self.max_price_age,
+            today: self.max_price_age.map(|_| super::pricing::today()),
             ..OfferQuery::default()
         })
     }

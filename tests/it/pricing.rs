@@ -1359,3 +1359,31 @@ fn diff_and_dry_run_say_what_a_refresh_changes() {
     assert_eq!(d["changed"][0]["new"], 0.45);
     assert_eq!(d["added"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn max_price_age_leaves_old_offers_out_of_the_ranking() {
+    let today = {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        peftcost::pricing::date::date_from_unix_days((secs / 86_400) as i64)
+    };
+    let v = crate::common::json_of(&["estimate", "--max-price-age", "365", "--format", "json"]);
+    let offers = v["offers"].as_array().unwrap();
+    assert!(!offers.is_empty());
+    for o in offers {
+        let age =
+            peftcost::pricing::date::days_between(o["as_of"].as_str().unwrap(), &today).unwrap();
+        assert!(
+            age <= 365,
+            "{} {} is {age} days old",
+            o["provider"],
+            o["instance"]
+        );
+    }
+    let notes = v["notes"].as_array().unwrap();
+    assert!(notes
+        .iter()
+        .any(|n| n.as_str().unwrap().contains("(--max-price-age)")));
+}

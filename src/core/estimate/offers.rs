@@ -28,6 +28,29 @@ pub struct OfferQuery {
     /// UTF-8 bytes of training data per token (for upload and storage): ~4 for English
     /// (~4 characters per token) and Chinese (~1.4 characters of 3 bytes per token).
     pub data_bytes_per_token: f64,
+    /// Leave out offers priced more than this many days before `today` (`--max-price-age`).
+    pub max_price_age_days: Option<u32>,
+    /// Today, `YYYY-MM-DD` (the front-end's clock; the core has none), for the age limit.
+    pub today: Option<String>,
+}
+
+impl OfferQuery {
+    /// Whether an offer passes the filters: provider, region and the age of its price.
+    pub fn admits(
+        &self,
+        table: &crate::core::pricing::PriceTable,
+        offer: &crate::core::pricing::Offer,
+    ) -> bool {
+        let fresh = match (self.max_price_age_days, self.today.as_deref()) {
+            (Some(days), Some(today)) => {
+                !crate::core::pricing::is_stale(offer.as_of_in(table), today, days)
+            }
+            _ => true,
+        };
+        fresh
+            && in_filter(&self.providers, &table.provider)
+            && in_filter(&self.regions, &offer.region)
+    }
 }
 
 impl Default for OfferQuery {
@@ -40,6 +63,8 @@ impl Default for OfferQuery {
             currency: None,
             cost: CostAssumptions::default(),
             data_bytes_per_token: 4.0,
+            max_price_age_days: None,
+            today: None,
         }
     }
 }
@@ -119,6 +144,8 @@ pub struct Skipped {
     pub uneven_nodes: usize,
     /// Multi-machine jobs costed with the default network bandwidth.
     pub default_network: usize,
+    /// Offers whose price is older than `--max-price-age`.
+    pub too_old: usize,
     /// Hardware whose offers fit but cannot be timed (no peak for the dtype in its profile),
     /// with how many offers each.
     pub untimed: Vec<(String, usize)>,
@@ -206,7 +233,10 @@ pub fn rank_offers(
     let mut skipped = Skipped::default();
     let mut out = Vec::new();
     for (table, offer) in pricing.offers() {
-        if !in_filter(&q.providers, &table.provider) || !in_filter(&q.regions, &offer.region) {
+        if !q.admits(table, offer) {
+            if in_filter(&q.providers, &table.provider) && in_filter(&q.regions, &offer.region) {
+                skipped.too_old += 1;
+            }
             continue;
         }
         let (Some(d), Some(hw)) = (
@@ -307,8 +337,7 @@ pub fn cheapest_usd(
     for (table, offer) in pricing.offers() {
         if offer.hardware != s.hardware
             || offer.gpus.max(1) != s.config.gpus
-            || !in_filter(&q.providers, &table.provider)
-            || !in_filter(&q.regions, &offer.region)
+            || !q.admits(table, offer)
         {
             continue;
         }

@@ -430,6 +430,13 @@ impl Estimate {
                 skipped.idle_gpus
             ));
         }
+        if skipped.too_old > 0 {
+            self.notes.push(format!(
+                "{} offers priced more than {} days ago left out (--max-price-age)",
+                skipped.too_old,
+                q.max_price_age_days.unwrap_or(0)
+            ));
+        }
         if skipped.uneven_nodes > 0 {
             self.notes.push(format!(
                 "{} offers left out: the job's GPUs do not divide over their machines",

@@ -13,7 +13,6 @@
 use serde::Serialize;
 
 use crate::core::error::{Error, Result};
-use crate::core::estimate::offers::in_filter;
 use crate::core::estimate::{
     job_inputs_for, Assumptions, DeviceResult, Estimate, MethodSummary, OfferQuery, OfferResult,
     Prepared, Scenario, Shapes, WeightsDtype, Workload,
@@ -342,9 +341,6 @@ pub fn plan(
     } else {
         q.offers.billing.clone()
     };
-    let in_filters = |provider: &str, region: &str| {
-        in_filter(&q.offers.providers, provider) && in_filter(&q.offers.regions, region)
-    };
 
     let mut configs: Vec<Evaluated> = Vec::new();
     let mut evaluated: u64 = 0;
@@ -352,7 +348,7 @@ pub fn plan(
     for hw in hardware {
         let offers: Vec<_> = pricing
             .offers()
-            .filter(|(t, o)| o.hardware == hw.id && in_filters(&t.provider, &o.region))
+            .filter(|(t, o)| o.hardware == hw.id && q.offers.admits(t, o))
             .collect();
         let most_gpus = offers
             .iter()
