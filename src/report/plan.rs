@@ -87,6 +87,9 @@ pub fn document(r: &PlanResult, q: &PlanQuery, top: usize) -> Document {
         ));
     }
     notes.extend(r.notes.iter().cloned());
+    if r.qlora_not_considered {
+        notes.push("QLoRA not considered: add --allow-quantization".into());
+    }
     Document {
         title: format!("peftcost plan: {}", r.model),
         tables: vec![best, front],

@@ -96,6 +96,8 @@ pub struct PlanResult {
     pub infeasible: Option<String>,
     /// Notes about the search.
     pub notes: Vec<String>,
+    /// A LoRA/DoRA job was planned without QLoRA because quantization was not allowed.
+    pub qlora_not_considered: bool,
 }
 
 impl PlanResult {
@@ -442,13 +444,13 @@ pub fn plan(
     } else {
         None
     };
-    let mut notes = vec![format!(
+    let notes = vec![format!(
         "global batch kept at {global} sequences per optimizer step (micro-batch x grad-accum x GPUs)"
     )];
-    if base.method.kind.is_lora() && base.method.kind != MethodKind::Qlora && !q.allow_quantization
-    {
-        notes.push("QLoRA not considered: add --allow-quantization".into());
-    }
+    // Worded by each front-end (a flag on the command line, a field in the TUI).
+    let qlora_not_considered = base.method.kind.is_lora()
+        && base.method.kind != MethodKind::Qlora
+        && !q.allow_quantization;
     Ok(PlanResult {
         model: base.profile.id.clone(),
         cheapest: cheapest.map(|c| {
@@ -477,6 +479,7 @@ pub fn plan(
         feasible: feasible.len() as u64,
         infeasible,
         notes,
+        qlora_not_considered,
     })
 }
 

@@ -267,5 +267,8 @@ pub(super) fn plan_notes(r: &PlanResult) -> Vec<String> {
             .map(|(labels, c)| format!("{}: {c}", labels.join(", "))),
     );
     notes.extend(r.notes.iter().cloned());
+    if r.qlora_not_considered {
+        notes.push("QLoRA not considered: set \"allow QLoRA\" on".into());
+    }
     notes
 }
