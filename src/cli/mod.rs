@@ -61,14 +61,32 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Parameters, memory, time and cost of fine-tuning one model with one method.
+    #[command(after_help = "Examples:
+  peftcost estimate --model qwen-7b --method lora
+  peftcost estimate --model mistral-7b --method qlora --hardware t4,a10 --provider alibaba
+  peftcost estimate --model qwen-7b --global-batch 16 --allow-quantization --format json
+  peftcost estimate --model qwen-7b --compare 'method=qlora,rank=64'
+  peftcost estimate --model-config config.json --method adapter --fail-if-not-fits a10")]
     Estimate(estimate::EstimateArgs),
     /// The cheapest (or fastest) way to run a job under a deadline and a budget.
+    #[command(after_help = "Examples:
+  peftcost plan --model mistral-7b --samples 50000 --seq-len 1024 --deadline 12 --budget 300 --currency CNY
+  peftcost plan --model qwen-7b --global-batch 16 --max-gpus 8 --allow-quantization --format csv")]
     Plan(plan::PlanArgs),
-    /// The fine-tuning and deployment cost tables for the five reference models.
+    /// The article's two tables: fine-tuning by stage and monthly serving, Alibaba in CNY.
+    #[command(after_help = "Examples:
+  peftcost report
+  peftcost report --lang zh --format md
+  peftcost report --format html --out report.html
+  peftcost report --provider all --currency USD --methods lora,qlora")]
     Report(report::ReportArgs),
     /// Predictions next to published measurements, with the error.
     Validate(validate::ValidateArgs),
     /// What serving a model costs per month: fit, throughput, instances and cost on each device.
+    #[command(after_help = "Examples:
+  peftcost deploy --model qwen-7b --precision int4 --qps 2
+  peftcost deploy --model chatglm3-6b --adapters 3 --max-ttft 1 --max-tpot 0.05
+  peftcost deploy --all-models")]
     Deploy(deploy::DeployArgs),
     /// List, show or import model profiles.
     #[command(subcommand)]
@@ -77,6 +95,9 @@ pub enum Command {
     #[command(subcommand)]
     Pricing(pricing::PricingCommand),
     /// Measure this machine (matmul, memory bandwidth, training steps) and write a calibration.
+    #[command(after_help = "Examples:
+  peftcost bench --quick
+  peftcost bench --model minicpm-2b --out cal.json && peftcost estimate --calibration cal.json --hardware local")]
     Bench(bench::BenchArgs),
     /// The interactive planner: change inputs and watch memory, fit, hours and money move.
     Tui(tui::TuiArgs),
@@ -237,7 +258,33 @@ pub fn main() -> i32 {
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
+    use clap::{CommandFactory, Parser};
+
+    #[test]
+    fn every_help_example_parses() {
+        let cmd = super::Cli::command();
+        let mut seen = 0;
+        for sub in cmd.get_subcommands() {
+            let Some(help) = sub.get_after_help() else {
+                continue;
+            };
+            for line in help.to_string().lines() {
+                for example in line.split("&&").map(str::trim) {
+                    let Some(rest) = example.strip_prefix("peftcost ") else {
+                        continue;
+                    };
+                    let mut argv = vec!["peftcost".to_string()];
+                    argv.extend(
+                        rest.split_whitespace()
+                            .map(|w| w.trim_matches('\'').to_string()),
+                    );
+                    super::Cli::try_parse_from(&argv).unwrap_or_else(|e| panic!("{example}: {e}"));
+                    seen += 1;
+                }
+            }
+        }
+        assert!(seen >= 15, "{seen} examples");
+    }
 
     #[test]
     fn command_line_definition_is_consistent() {
