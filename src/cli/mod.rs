@@ -52,6 +52,11 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub wide: bool,
 
+    /// Colour in tables: auto (on a terminal, unless NO_COLOR is set; CLICOLOR_FORCE forces
+    /// it), always or never.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -207,8 +212,32 @@ pub fn emit(text: &str) -> Result<()> {
 }
 
 /// Run a parsed command line.
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour, per no-color.org and the CLICOLOR convention.
+    fn enabled(self) -> bool {
+        use std::io::IsTerminal;
+        let set = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty() && v != "0");
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                !set("NO_COLOR") && (set("CLICOLOR_FORCE") || std::io::stdout().is_terminal())
+            }
+        }
+    }
+}
+
 pub fn run(cli: Cli) -> Result<()> {
     crate::report::set_wide(cli.wide);
+    crate::report::set_color(cli.color.enabled());
     let ctx = Context::new(&cli);
     match cli.command {
         Command::Estimate(args) => estimate::run(&ctx, args),

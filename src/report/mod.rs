@@ -33,6 +33,29 @@ pub struct Table {
 /// `--wide`: never hide columns to fit the terminal.
 static WIDE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Colour in terminal tables (fits in green, NO in red, missed targets in yellow).
+static COLOR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Turn colour on or off (the command line decides: `--color`, `NO_COLOR`, `CLICOLOR_FORCE`).
+pub fn set_color(on: bool) {
+    COLOR.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// A cell, coloured by what it says when colour is on.
+fn cell(text: &str) -> comfy_table::Cell {
+    use comfy_table::Color;
+    let c = comfy_table::Cell::new(text);
+    if !COLOR.load(std::sync::atomic::Ordering::Relaxed) {
+        return c;
+    }
+    match text {
+        "NO" => c.fg(Color::Red),
+        "yes" | "fits" => c.fg(Color::Green),
+        t if t.starts_with("misses") || t.starts_with("needs ") => c.fg(Color::Yellow),
+        _ => c,
+    }
+}
+
 /// Print every column whatever the terminal's width (`--wide`).
 pub fn set_wide(wide: bool) {
     WIDE.store(wide, std::sync::atomic::Ordering::Relaxed);
@@ -101,8 +124,16 @@ impl Table {
                 c.set_content_arrangement(ContentArrangement::Disabled);
             }
         }
+        if COLOR.load(std::sync::atomic::Ordering::Relaxed) {
+            c.enforce_styling();
+        } else {
+            c.force_no_tty();
+        }
         for r in &self.rows {
-            c.add_row(keep.iter().map(|&i| r.get(i).cloned().unwrap_or_default()));
+            c.add_row(
+                keep.iter()
+                    .map(|&i| cell(r.get(i).map(String::as_str).unwrap_or_default())),
+            );
         }
         c.to_string()
     }
@@ -116,7 +147,7 @@ impl Table {
         } else {
             (0..n).collect()
         };
-        let widest = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        let widest = |s: &str| s.lines().map(visible_width).max().unwrap_or(0);
         let mut hidden = Vec::new();
         loop {
             let mut keep = order.clone();
@@ -258,6 +289,24 @@ impl Document {
         }
         out
     }
+}
+
+/// Characters a terminal shows of `line`: colour escapes (`ESC [ ... m`) take no columns.
+fn visible_width(line: &str) -> usize {
+    let mut n = 0;
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d == 'm' {
+                    break;
+                }
+            }
+        } else {
+            n += 1;
+        }
+    }
+    n
 }
 
 /// `text` wrapped at spaces to `width` columns (a word longer than the width stays whole, so no

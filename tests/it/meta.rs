@@ -164,3 +164,29 @@ fn tables_fit_80_columns_without_splitting_a_number() {
         .unwrap();
     assert!(String::from_utf8_lossy(&wide.stdout).contains("MFU"));
 }
+
+#[test]
+fn colour_follows_the_flag_no_color_and_clicolor_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |envs: &[(&str, &str)], args: &[&str]| {
+        let mut c = Command::cargo_bin("peftcost").unwrap();
+        c.env("PEFTCOST_CONFIG_DIR", dir.path())
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        let out = c
+            .args(["estimate", "--hardware", "t4,a10"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // fits NO in red (ANSI 38;5;9), yes in green; piped output has none unless forced.
+    assert!(run(&[], &["--color", "always"]).contains("\u{1b}[38;5;9m NO"));
+    assert!(!run(&[], &[]).contains('\u{1b}'));
+    assert!(run(&[("CLICOLOR_FORCE", "1")], &[]).contains('\u{1b}'));
+    assert!(!run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")], &[]).contains('\u{1b}'));
+    assert!(!run(&[], &["--color", "never"]).contains('\u{1b}'));
+}
