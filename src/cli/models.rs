@@ -52,9 +52,11 @@ struct ModelRow<'a> {
     vocab: u64,
     total_params: u64,
     kv_bytes_per_token_fp16: u64,
+    /// The file the profile came from (`<embedded>/...` or the user's).
+    origin: &'a str,
 }
 
-fn row(p: &ModelProfile) -> Result<ModelRow<'_>> {
+fn row<'a>(p: &'a ModelProfile, origin: &'a str) -> Result<ModelRow<'a>> {
     let inv = Inventory::build(p, Scenario::default_task(p), 2)?;
     Ok(ModelRow {
         id: &p.id,
@@ -67,6 +69,7 @@ fn row(p: &ModelProfile) -> Result<ModelRow<'_>> {
         vocab: p.vocab_size,
         total_params: inv.total_params(),
         kv_bytes_per_token_fp16: p.kv_bytes_per_token(2.0) as u64,
+        origin,
     })
 }
 
@@ -74,7 +77,11 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
     match cmd {
         ModelsCommand::List { format } => {
             let cat = ctx.models()?;
-            let rows = cat.profiles().iter().map(row).collect::<Result<Vec<_>>>()?;
+            let rows = cat
+                .profiles()
+                .iter()
+                .map(|p| row(p, cat.origin(&p.id).unwrap_or("-")))
+                .collect::<Result<Vec<_>>>()?;
             let text = match format {
                 Format::Json => report::to_json(&rows)?,
                 Format::Csv => report::to_csv(&rows)?,
@@ -91,8 +98,21 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
                             "vocab",
                             "params",
                             "KV/token (fp16)",
+                            "from",
                         ],
-                    );
+                    )
+                    .with_priority(&[
+                        "id",
+                        "params",
+                        "from",
+                        "family",
+                        "layers",
+                        "hidden",
+                        "heads/kv",
+                        "vocab",
+                        "KV/token (fp16)",
+                        "name",
+                    ]);
                     for r in &rows {
                         t.push(vec![
                             r.id.into(),
@@ -104,6 +124,7 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
                             r.vocab.to_string(),
                             fmt::count(r.total_params),
                             fmt::bytes(r.kv_bytes_per_token_fp16 as f64),
+                            r.origin.into(),
                         ]);
                     }
                     let doc = Document {

@@ -335,6 +335,23 @@ fn models_import_creates_its_directory_names_the_profile_and_never_overwrites() 
         .success();
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("id = \"my-llama\""), "{text}");
+    // `models list` says where each profile came from.
+    let mut c = peftcost(d);
+    c.env("PEFTCOST_CONFIG_DIR", d.join("conf"));
+    let listed = c
+        .args(["models", "list", "--format", "csv"])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("my-llama,") && l.ends_with("my-llama.toml")),
+        "{listed}"
+    );
+    assert!(listed
+        .lines()
+        .any(|l| l.starts_with("qwen-7b,") && l.contains("<embedded>")));
     // A second import to the same file is refused unless --force.
     let e = fails(
         &["models", "import", config, "--out", out.to_str().unwrap()],

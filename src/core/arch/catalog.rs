@@ -37,6 +37,8 @@ const EMBEDDED: &[(&str, &str)] = &[
 #[derive(Debug, Clone)]
 pub struct ModelCatalog {
     profiles: Vec<ModelProfile>,
+    /// The file each profile came from (`<embedded>/...` or a user path), by profile id.
+    origins: Vec<(String, String)>,
 }
 
 impl ModelCatalog {
@@ -72,12 +74,23 @@ impl ModelCatalog {
 
     fn from_files(files: Vec<DataFile>) -> Result<Self> {
         let mut profiles: Vec<ModelProfile> = Vec::with_capacity(files.len());
+        let mut origins: Vec<(String, String)> = Vec::with_capacity(files.len());
         for f in files {
             let p = Self::parse_profile(&f.path, &f.text)?;
             profiles.retain(|q| q.id != p.id);
+            origins.retain(|(id, _)| *id != p.id);
+            origins.push((p.id.clone(), f.path.clone()));
             profiles.push(p);
         }
-        Ok(ModelCatalog { profiles })
+        Ok(ModelCatalog { profiles, origins })
+    }
+
+    /// Where a profile came from: `<embedded>/profiles/models/...` or the user's file.
+    pub fn origin(&self, id: &str) -> Option<&str> {
+        self.origins
+            .iter()
+            .find(|(i, _)| i == id)
+            .map(|(_, p)| p.as_str())
     }
 
     /// Every profile, in file order (user entries after the embedded ones).
