@@ -365,8 +365,7 @@ fn finetune_derivation(d: &FinetuneDerivation, ctx: &Context) -> Table {
     );
     let row = |a: &str, b: String, c: String| vec![a.to_string(), b, c];
     let w = ctx.workload;
-    let rate = d.peak_flops * d.mfu;
-    let compute_h = d.flops_job / rate / 3600.0;
+    let (rate, compute_h) = (d.rate, d.compute_hours);
     let hb = &d.hours_breakdown;
     let [setup, data, train, export] = r.stages_display();
     let cur = &r.display_currency;

@@ -148,6 +148,11 @@ pub struct FinetuneDerivation {
     pub flops_job: f64,
     pub peak_flops: f64,
     pub mfu: f64,
+    /// Sustained rate, peak x MFU, FLOP/s.
+    pub rate: f64,
+    /// Hours of the job's FLOPs at that rate (the rest of the training hours is launch
+    /// overhead, the optimizer step, dequantisation and communication).
+    pub compute_hours: f64,
     pub dtype: String,
     pub device_hours: f64,
     pub memory: crate::core::estimate::MemoryBreakdown,
@@ -342,6 +347,8 @@ pub fn finetune_table(
                                 flops_job: est.flops.total,
                                 peak_flops: peak,
                                 mfu: d.mfu,
+                                rate: peak * d.mfu,
+                                compute_hours: est.flops.total / (peak * d.mfu) / 3600.0,
                                 dtype: d.dtype.as_str().into(),
                                 device_hours: d.hours.unwrap_or(0.0),
                                 memory: d.memory,
