@@ -124,7 +124,10 @@ proptest! {
     #[test]
     fn a_cut_table_is_never_installed(cut in 0..ALIBABA.len()) {
         // Every strict prefix of a shipped table that still parses lacks the end marker (and
-        // its offers): `pricing update` must refuse it.
+        // its offers): `pricing update` must refuse it. A cut in the trailing newline alone
+        // leaves the whole table (the long mode found cut = len - 1; see
+        // tests/proptest-regressions/fuzz.txt).
+        prop_assume!(!ALIBABA[cut..].trim().is_empty());
         let dir = tempfile::tempdir().unwrap();
         let prefix = String::from_utf8_lossy(&ALIBABA.as_bytes()[..cut]).into_owned();
         prop_assert!(validate_fetched(dir.path(), "cut.toml", &prefix, None, true).is_err());
