@@ -127,7 +127,7 @@ proptest! {
         // its offers): `pricing update` must refuse it. A cut in the trailing newline alone
         // leaves the whole table (the long mode found cut = len - 1; see
         // tests/proptest-regressions/fuzz.txt).
-        prop_assume!(!ALIBABA[cut..].trim().is_empty());
+        prop_assume!(!ALIBABA.as_bytes()[cut..].iter().all(u8::is_ascii_whitespace));
         let dir = tempfile::tempdir().unwrap();
         let prefix = String::from_utf8_lossy(&ALIBABA.as_bytes()[..cut]).into_owned();
         prop_assert!(validate_fetched(dir.path(), "cut.toml", &prefix, None, true).is_err());
