@@ -63,3 +63,14 @@ pub fn scenario(model: &str, method: MethodConfig, mut w: Workload) -> Scenario 
     s.allow_rope_extension = true;
     s
 }
+
+/// Every model of the article's tables, for property tests.
+pub fn model_strategy() -> impl proptest::strategy::Strategy<Value = &'static str> {
+    proptest::sample::select(vec![
+        "chatglm3-6b",
+        "qwen-7b",
+        "mistral-7b",
+        "minicpm-2b",
+        "bge-large-zh-v1.5",
+    ])
+}

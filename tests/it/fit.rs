@@ -120,15 +120,7 @@ fn mistral_qlora_fits_a_t4() {
     assert!(device(&e, "t4").fits);
 }
 
-fn model_strategy() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec![
-        "qwen-7b",
-        "chatglm3-6b",
-        "mistral-7b",
-        "minicpm-2b",
-        "bge-large-zh-v1.5",
-    ])
-}
+use crate::common::model_strategy;
 
 fn kind_strategy() -> impl Strategy<Value = MethodKind> {
     prop::sample::select(vec![

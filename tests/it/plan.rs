@@ -122,15 +122,7 @@ fn quantization_only_when_allowed() {
     assert!(with.cheapest.unwrap().cost <= base.cheapest.unwrap().cost);
 }
 
-fn model_strategy() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec![
-        "chatglm3-6b",
-        "qwen-7b",
-        "mistral-7b",
-        "minicpm-2b",
-        "bge-large-zh-v1.5",
-    ])
-}
+use crate::common::model_strategy;
 
 fn kind_strategy() -> impl Strategy<Value = MethodKind> {
     prop::sample::select(vec![

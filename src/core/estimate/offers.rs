@@ -228,7 +228,8 @@ pub fn rank_offers(
         &q.billing
     };
     let price_currency = q.currency.as_deref().unwrap_or("USD");
-    let vs = Variants::new(p);
+    // Built only when an offer needs the configuration re-fitted (most use the device's own).
+    let mut vs: Option<Variants> = None;
     let mut memo: Placements = Vec::new();
     let mut skipped = Skipped::default();
     let mut out = Vec::new();
@@ -256,7 +257,12 @@ pub fn rank_offers(
         let placed = match memo.iter().find(|(k, _)| *k == key) {
             Some((_, r)) => r.clone(),
             None => {
-                let r = place(d, per_machine, table.network_gbps, &vs, hw, est);
+                let r = if per_machine == d.config.gpus && d.config.nodes == 1 {
+                    Some(d.clone())
+                } else {
+                    let vs = vs.get_or_insert_with(|| Variants::new(p));
+                    place(d, per_machine, table.network_gbps, vs, hw, est)
+                };
                 memo.push((key, r.clone()));
                 r
             }
