@@ -6,8 +6,9 @@
 //! semantics, the hardware and the prices, and computes parameters, FLOPs, memory, time, money
 //! and plans. The **front-ends** beside it turn people's input into core specs and the core's
 //! results into text: `cli` (clap), `report` (documents -> table | Markdown | CSV | JSON), `tui`
-//! (ratatui), `bench` (candle measurements -> a [`hardware::Calibration`]) and [`http`]
-//! (reqwest). Arrows run front-end -> core, never back; a test (`tests/it/wall.rs`) fails if a
+//! (ratatui), `bench` (candle measurements -> a [`hardware::Calibration`]), `emit` (a chosen
+//! configuration -> LLaMA-Factory / axolotl / peft / DeepSpeed / accelerate / SkyPilot files, and
+//! a user's own config file -> a scenario) and [`http`] (reqwest). Arrows run front-end -> core, never back; a test (`tests/it/wall.rs`) fails if a
 //! file under `src/core/` names clap, ratatui, crossterm, candle, reqwest, comfy-table or
 //! indicatif.
 //!
@@ -28,7 +29,8 @@
 //! - a flag default or a validity rule: [`spec`] (the CLI and the TUI both resolve through it);
 //! - a memory or time term: `estimate::physics` (one function per term);
 //! - serving physics: [`deploy`]; a provider or billing rule: [`pricing`];
-//! - wording, columns, a new output format: the front-ends (`src/report/`, `src/cli/`).
+//! - wording, columns, a new output format: the front-ends (`src/report/`, `src/cli/`);
+//! - a training engine's key: `src/emit/` (one serde struct per engine, read and written).
 //!
 //! Known warts: the library re-exports the core's modules whole rather than a narrow item list,
 //! because the integration tests reach into them; the HTTP update ([`http`]) is public for the
@@ -54,6 +56,7 @@ mod core;
 
 mod bench;
 mod cli;
+mod emit;
 pub mod http;
 mod report;
 mod tui;

@@ -25,6 +25,8 @@ pub struct EstimateArgs {
     pub compare: Vec<String>,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    #[command(flatten)]
+    pub emit: super::emit_files::EmitArgs,
 }
 
 /// Which offers to cost.
@@ -89,7 +91,14 @@ impl OfferArgs {
 
 pub fn run(ctx: &Context, mut args: EstimateArgs) -> Result<()> {
     args.gates.validate(ctx.hardware()?)?;
+    let engines = args.emit.engines()?;
+    let config_notes = args.scenario.apply_configs(ctx)?;
     if !args.compare.is_empty() {
+        if engines.is_some() {
+            return Err(crate::Error::input(
+                "--emit writes one configuration: leave out --compare",
+            ));
+        }
         return compare(ctx, &args);
     }
     let scenario = args.scenario.scenario(ctx)?;
@@ -104,6 +113,7 @@ pub fn run(ctx: &Context, mut args: EstimateArgs) -> Result<()> {
     let mut est = Estimate::fitted(&prepared, &hardware, &Assumptions::default(), &policy)?
         .with_offers(&prepared, &hardware, pricing, &query)?;
     est.notes.extend(hardware_notes);
+    est.notes.extend(config_notes);
     est.note_stale_prices(pricing, &super::pricing::today());
     let text = match args.format {
         Format::Json => report::to_json(&est)?,
@@ -113,12 +123,64 @@ pub fn run(ctx: &Context, mut args: EstimateArgs) -> Result<()> {
         ),
     };
     emit(&text)?;
+    if let Some(engines) = &engines {
+        emit_device(&args.emit, engines, &prepared, &est, &args.hardware)?;
+    }
     args.gates.check(
         est.offers.first(),
         &est.devices,
         &pricing.fx,
         query.currency.as_deref(),
     )
+}
+
+/// `--emit`: the files of the one estimated device's configuration, as priced on its cheapest
+/// offer (where there is one).
+fn emit_device(
+    args: &super::emit_files::EmitArgs,
+    engines: &[crate::emit::Engine],
+    prepared: &crate::core::estimate::Prepared,
+    est: &Estimate,
+    requested: &[String],
+) -> Result<()> {
+    // A name that stands for several form factors (`a100-40g`: SXM and PCIe) means its own
+    // profile here.
+    let exact = match requested {
+        [one] => est.devices.iter().find(|d| d.hardware == *one),
+        _ => None,
+    };
+    let d = match (exact, est.devices.as_slice()) {
+        (Some(d), _) | (None, [d]) => d,
+        (None, devices) => {
+            return Err(crate::Error::input(format!(
+                "--emit writes the configuration of one device, and {} were estimated: add --hardware ID (e.g. --hardware a10)",
+                devices.len()
+            )))
+        }
+    };
+    if !d.fits {
+        let fix = d
+            .fix
+            .as_ref()
+            .map(|f| {
+                format!(
+                    ": it would with {}",
+                    crate::report::fmt::changes(&f.changes)
+                )
+            })
+            .unwrap_or_default();
+        return Err(crate::Error::input(format!(
+            "--emit: {} {} does not fit on {}{fix}; nothing written",
+            prepared.scenario.profile.id,
+            prepared.scenario.method.kind.as_str(),
+            d.hardware
+        )));
+    }
+    let offer = est.offers.iter().find(|o| o.job.hardware == d.hardware);
+    let config = offer.and_then(|o| o.config).unwrap_or(d.config);
+    let job = offer.map(|o| &o.job);
+    let summary = super::emit_files::summary(prepared, &config, &d.hardware, job);
+    args.write(engines, prepared, &config, &d.hardware, job, &summary)
 }
 
 /// The base scenario and each `--compare` variant, side by side.

@@ -6,6 +6,7 @@
 mod bench;
 mod compare;
 mod deploy;
+mod emit_files;
 mod estimate;
 mod format;
 mod gates;
@@ -255,6 +256,28 @@ pub fn run(cli: Cli) -> Result<()> {
     }
 }
 
+/// Parse `std::env::args`, recording which scenario flags were given on the command line (so
+/// `--from-config` fills only the others).
+fn parse() -> std::result::Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().try_get_matches()?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    let given = |m: &clap::ArgMatches| -> Vec<String> {
+        m.ids()
+            .map(|id| id.as_str().to_string())
+            .filter(|id| m.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+            .collect()
+    };
+    if let Some((_, sub)) = matches.subcommand() {
+        match &mut cli.command {
+            Command::Estimate(a) => a.scenario.given = given(sub),
+            Command::Plan(a) => a.scenario.given = given(sub),
+            _ => {}
+        }
+    }
+    Ok(cli)
+}
+
 /// Parse `std::env::args`, run, and return the process exit code.
 pub fn main() -> i32 {
     // `--version` alone: the version, the commit and the dates of the data in force.
@@ -264,7 +287,7 @@ pub fn main() -> i32 {
         let _ = emit(&format!("peftcost {}\n", meta::long_version(&ctx)));
         return 0;
     }
-    let cli = match Cli::try_parse() {
+    let cli = match parse() {
         Ok(c) => c,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };

@@ -33,6 +33,8 @@ pub struct PlanArgs {
     pub gates: GateArgs,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    #[command(flatten)]
+    pub emit: super::emit_files::EmitArgs,
 }
 
 #[derive(serde::Serialize)]
@@ -58,6 +60,8 @@ impl PlanArgs {
 
 pub fn run(ctx: &Context, mut args: PlanArgs) -> Result<()> {
     args.gates.validate(ctx.hardware()?)?;
+    let engines = args.emit.engines()?;
+    let config_notes = args.scenario.apply_configs(ctx)?;
     let scenario = args.scenario.scenario(ctx)?;
     let (hardware, hardware_notes) = ctx.hardware()?.select_variants(&args.hardware)?;
     let pricing = ctx.pricing()?;
@@ -69,6 +73,7 @@ pub fn run(ctx: &Context, mut args: PlanArgs) -> Result<()> {
         .global_batch(&scenario.workload)?;
     let mut result = plan(&scenario, &hardware, pricing, &q, &Assumptions::default())?;
     result.notes.extend(hardware_notes);
+    result.notes.extend(config_notes);
     let text = match args.format {
         Format::Json => report::to_json(&PlanJson {
             result: &result,
@@ -83,6 +88,25 @@ pub fn run(ctx: &Context, mut args: PlanArgs) -> Result<()> {
     emit(&text)?;
     if let Some(reason) = &result.infeasible {
         return Err(Error::Threshold(reason.clone()));
+    }
+    if let (Some(engines), Some(best)) = (&engines, &result.cheapest) {
+        // The cheapest plan, as priced: its offer's configuration.
+        let prepared = scenario.prepare()?;
+        let config = best.offer.config.unwrap_or(best.device.config);
+        let summary = super::emit_files::summary(
+            &prepared,
+            &config,
+            &best.device.hardware,
+            Some(&best.offer.job),
+        );
+        args.emit.write(
+            engines,
+            &prepared,
+            &config,
+            &best.device.hardware,
+            Some(&best.offer.job),
+            &summary,
+        )?;
     }
     let devices: Vec<_> = result.cheapest.iter().map(|p| p.device.clone()).collect();
     args.gates.check(

@@ -50,6 +50,13 @@ pub struct ScenarioArgs {
     /// A Hugging Face config.json to use instead of --model.
     #[arg(long, value_name = "FILE")]
     pub model_config: Option<PathBuf>,
+    /// Take the scenario from your own training config: a LLaMA-Factory or axolotl YAML, or a
+    /// DeepSpeed JSON (repeatable); flags given on the command line win.
+    #[arg(long, value_name = "FILE")]
+    pub from_config: Vec<PathBuf>,
+    /// The flags given on the command line (filled after parsing; `--from-config` leaves them).
+    #[arg(skip)]
+    pub given: Vec<String>,
     /// lora | dora | qlora | adapter | prompt | prefix | ptuning | ia3 | full.
     #[arg(long, default_value = "lora")]
     pub method: String,
@@ -154,6 +161,23 @@ pub struct WorkloadArgs {
     pub zero: u8,
 }
 
+/// Where a trainer config's `deepspeed:` path may point: the current directory, its file name
+/// beside the config, or (LLaMA-Factory's examples name `examples/deepspeed/...` from the repository root)
+/// up to three directories above it.
+fn deepspeed_candidates(config: &std::path::Path, ds: &str) -> Vec<PathBuf> {
+    let mut out = vec![PathBuf::from(ds)];
+    if let (Some(dir), Some(file)) = (config.parent(), std::path::Path::new(ds).file_name()) {
+        out.push(dir.join(file));
+    }
+    let mut dir = config.parent();
+    for _ in 0..4 {
+        let Some(d) = dir else { break };
+        out.push(d.join(ds));
+        dir = d.parent();
+    }
+    out
+}
+
 /// The micro-batch when neither it nor a global batch is given.
 const DEFAULT_MICRO_BATCH: u64 = 4;
 
@@ -197,6 +221,145 @@ impl WorkloadArgs {
 }
 
 impl ScenarioArgs {
+    /// Apply `--from-config` files: every setting they make replaces the flag's default, never a
+    /// flag given on the command line. Returns notes naming the files and what they set that
+    /// peftcost does not model.
+    pub fn apply_configs(&mut self, ctx: &Context) -> Result<Vec<String>> {
+        use crate::emit::read::{self, FromConfig, Source};
+        if self.from_config.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut merged: Option<(String, FromConfig)> = None;
+        let mut deepspeed: Vec<(String, FromConfig)> = Vec::new();
+        for path in &self.from_config {
+            let f = data::read_file(path)?;
+            let name = path.display().to_string();
+            let c = read::parse(&name, &f.text)?;
+            if c.source == Some(Source::Deepspeed) {
+                deepspeed.push((name, c));
+            } else if let Some((first, _)) = &merged {
+                return Err(crate::Error::input(format!(
+                    "--from-config: give one trainer config ({first} and {name} were given) and any DeepSpeed JSON"
+                )));
+            } else {
+                merged = Some((name, c));
+            }
+        }
+        // A trainer's `deepspeed:` file, looked up where it is usually meant to be found.
+        if let Some((name, c)) = &merged {
+            if let (Some(ds), true) = (&c.deepspeed_file, deepspeed.is_empty()) {
+                let found = deepspeed_candidates(std::path::Path::new(name), ds)
+                    .into_iter()
+                    .find(|p| p.is_file())
+                    .ok_or_else(|| {
+                        crate::Error::input(format!(
+                            "{name} names deepspeed: {ds}, which is not found beside it or in the current directory: add --from-config PATH/TO/{ds}"
+                        ))
+                    })?;
+                let f = data::read_file(&found)?;
+                let label = found.display().to_string();
+                deepspeed.push((label.clone(), read::parse(&label, &f.text)?));
+            }
+        }
+        let (name, mut c) = merged.unwrap_or_else(|| {
+            let (n, c) = deepspeed.remove(0);
+            (n, c)
+        });
+        let mut names = vec![name.clone()];
+        for (n, ds) in deepspeed {
+            names.push(n);
+            c.merge(ds);
+        }
+        self.apply_config(ctx, &name, &c)?;
+        let mut notes = vec![format!(
+            "scenario from {} ({})",
+            names.join(" + "),
+            c.source.map_or("config", Source::as_str)
+        )];
+        if c.zero.is_some_and(|z| z > 0) && self.workload.gpus == 1 {
+            notes.push(format!(
+                "the config uses ZeRO-{}, which shards over GPUs, and the launcher sets how many: add --gpus N",
+                c.zero.unwrap_or_default()
+            ));
+        }
+        if !c.not_modelled.is_empty() {
+            notes.push(format!(
+                "not modelled from the config: {}",
+                c.not_modelled.join("; ")
+            ));
+        }
+        Ok(notes)
+    }
+
+    fn apply_config(
+        &mut self,
+        ctx: &Context,
+        name: &str,
+        c: &crate::emit::read::FromConfig,
+    ) -> Result<()> {
+        let given = self.given.clone();
+        let free = |flag: &str| !given.iter().any(|g| g == flag);
+        if let Some(m) = c
+            .model
+            .as_deref()
+            .filter(|_| free("model") && free("model_config"))
+        {
+            if let Ok(p) = ctx.models()?.get(m) {
+                self.model = p.id.clone();
+            } else if std::path::Path::new(m).join("config.json").is_file() {
+                self.model_config = Some(std::path::Path::new(m).join("config.json"));
+            } else {
+                return Err(crate::Error::input(format!(
+                    "{name}: model '{m}' is not in peftcost's catalogue: import its config.json (peftcost models import) or give --model"
+                )));
+            }
+        }
+        macro_rules! set {
+            ($flag:literal, $field:expr, $value:expr) => {
+                if let Some(v) = $value {
+                    if free($flag) {
+                        $field = v;
+                    }
+                }
+            };
+        }
+        set!(
+            "method",
+            self.method,
+            c.method.map(|m| m.as_str().to_string())
+        );
+        set!("rank", self.rank, c.rank);
+        set!("alpha", self.alpha, c.alpha);
+        set!(
+            "targets",
+            self.targets,
+            c.targets.as_ref().map(|t| Some(t.join(",")))
+        );
+        set!(
+            "modules_to_save",
+            self.modules_to_save,
+            c.modules_to_save.as_ref().map(|t| Some(t.join(",")))
+        );
+        let w = &mut self.workload;
+        set!("samples", w.samples, c.samples);
+        set!("seq_len", w.seq_len, c.seq_len);
+        // The user's batch is fixed: auto-fit is off, as with --micro-batch.
+        set!("micro_batch", w.micro_batch, c.micro_batch.map(Some));
+        set!("grad_accum", w.grad_accum, c.grad_accum);
+        set!("epochs", w.epochs, c.epochs);
+        set!("dtype", w.dtype, c.dtype);
+        set!("weights_dtype", w.weights_dtype, c.weights_dtype.map(Some));
+        set!("optimizer", w.optimizer, c.optimizer);
+        set!(
+            "grad_checkpointing",
+            w.grad_checkpointing,
+            c.grad_checkpointing
+        );
+        set!("attention", w.attention, c.attention);
+        set!("zero", w.zero, c.zero);
+        Ok(())
+    }
+
     /// The model named by --model, or imported from --model-config (the file is read here).
     pub fn model_ref(&self) -> Result<ModelRef> {
         match &self.model_config {

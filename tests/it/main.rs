@@ -3,6 +3,7 @@
 mod cli;
 mod common;
 mod deploy;
+mod emit;
 mod fit;
 mod fuzz;
 mod hardening;

@@ -98,14 +98,13 @@ impl ModelCatalog {
         &self.profiles
     }
 
-    /// Find a profile by id or alias (case-insensitive). The error suggests the nearest id.
+    /// Find a profile by id, alias or Hugging Face repository id (case-insensitive). The error suggests the nearest id.
     pub fn get(&self, name: &str) -> Result<&ModelProfile> {
         let wanted = data::normalise(name);
-        if let Some(p) = self
-            .profiles
-            .iter()
-            .find(|p| p.names().any(|n| data::normalise(n) == wanted))
-        {
+        if let Some(p) = self.profiles.iter().find(|p| {
+            p.names().any(|n| data::normalise(n) == wanted)
+                || (!p.hf_repo.is_empty() && data::normalise(&p.hf_repo) == wanted)
+        }) {
             return Ok(p);
         }
         Err(Error::Unknown {

@@ -122,6 +122,30 @@ pub struct DeviceConfig {
 }
 
 impl DeviceConfig {
+    /// The scenario this configuration runs: the workload's micro-batch, accumulation,
+    /// checkpointing, devices and sequence length replaced by the configuration's, and LoRA/DoRA
+    /// switched to QLoRA (NF4 base weights) where the configuration quantized.
+    pub fn apply(&self, p: &Prepared) -> Result<Prepared> {
+        let mut s = p.scenario.clone();
+        s.workload = Workload {
+            micro_batch: self.micro_batch,
+            grad_accum: self.grad_accum,
+            grad_checkpointing: self.grad_checkpointing,
+            gpus: self.gpus,
+            zero: self.zero,
+            nodes: self.nodes,
+            seq_len: self.seq_len,
+            ..s.workload
+        };
+        if self.method != s.method.kind {
+            s.method.kind = self.method;
+            if self.method == MethodKind::Qlora {
+                s.workload.weights_dtype = WeightsDtype::Nf4;
+            }
+        }
+        s.prepare()
+    }
+
     /// The configuration of a workload, as given.
     pub fn of(w: &Workload, method: MethodKind) -> Self {
         DeviceConfig {

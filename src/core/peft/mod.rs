@@ -8,7 +8,9 @@ mod targets;
 
 use serde::Serialize;
 
-pub use targets::{resolve as resolve_targets, split_list, ModuleRef, Selectable};
+pub use targets::{
+    peft_module_names, resolve as resolve_targets, split_list, ModuleRef, Selectable,
+};
 
 use crate::core::arch::{Family, Inventory, Layout, ModelProfile, Role, Shape, Task};
 use crate::core::error::{Error, Result};

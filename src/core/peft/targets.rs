@@ -164,3 +164,32 @@ pub fn split_list(s: &str) -> Vec<String> {
         .filter(|x| !x.is_empty())
         .collect()
 }
+
+/// The `target_modules` to hand peft so that it selects exactly `selected`: for each module the
+/// shortest dotted suffix of its name that matches no module outside the selection (BERT's
+/// `attention.output.dense` cannot be `dense`, which would also hit `intermediate.dense`).
+/// Names are deduplicated in inventory order.
+pub fn peft_module_names(inv: &Inventory, selected: &[ModuleRef]) -> Vec<String> {
+    let all: Vec<(ModuleRef, &Module)> = (0..inv.layer.len())
+        .map(ModuleRef::Layer)
+        .chain((0..inv.global.len()).map(ModuleRef::Global))
+        .map(|r| (r, r.module(inv)))
+        .collect();
+    let mut names: Vec<String> = Vec::new();
+    for r in selected {
+        let name = &r.module(inv).name;
+        let parts: Vec<&str> = name.split('.').collect();
+        let suffix = (1..=parts.len())
+            .map(|n| parts[parts.len() - n..].join("."))
+            .find(|s| {
+                all.iter()
+                    .filter(|(_, m)| m.matches_suffix(s))
+                    .all(|(other, _)| selected.contains(other))
+            })
+            .unwrap_or_else(|| name.clone());
+        if !names.contains(&suffix) {
+            names.push(suffix);
+        }
+    }
+    names
+}
