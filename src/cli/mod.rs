@@ -4,6 +4,7 @@
 //! code (0 ok, 2 bad input or a crossed `--fail-if-*` threshold, 1 internal error).
 
 mod bench;
+mod calibrate;
 mod compare;
 mod deploy;
 mod emit_files;
@@ -105,6 +106,11 @@ pub enum Command {
   peftcost bench --quick
   peftcost bench --model minicpm-2b --out cal.json && peftcost estimate --calibration cal.json --hardware local")]
     Bench(bench::BenchArgs),
+    /// Fit a hardware profile's MFU to a real training run's log and write a calibration.
+    #[command(after_help = "Examples:
+  peftcost calibrate --from-log trainer_state.json --hardware a10 --model qwen-7b --micro-batch 2 --seq-len 1024 --samples 2000 --epochs 1
+  peftcost calibrate --from-log saves/trainer_log.jsonl --from-config train.yaml --hardware a100-80g --dry-run")]
+    Calibrate(calibrate::CalibrateArgs),
     /// The interactive planner: change inputs and watch memory, fit, hours and money move.
     Tui(tui::TuiArgs),
     /// Hardware profiles: list them, or show one with its datasheet figures and sources.
@@ -249,6 +255,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Plan(args) => plan::run(&ctx, args),
         Command::Report(args) => report::run(&ctx, args),
         Command::Bench(args) => bench::run(&ctx, args),
+        Command::Calibrate(args) => calibrate::run(&ctx, args),
         Command::Tui(args) => tui::run(&ctx, args),
         Command::Hardware(cmd) => meta::hardware(&ctx, cmd),
         Command::Completions { shell } => meta::completions(&ctx, shell),
@@ -272,6 +279,7 @@ fn parse() -> std::result::Result<Cli, clap::Error> {
         match &mut cli.command {
             Command::Estimate(a) => a.scenario.given = given(sub),
             Command::Plan(a) => a.scenario.given = given(sub),
+            Command::Calibrate(a) => a.scenario.given = given(sub),
             _ => {}
         }
     }

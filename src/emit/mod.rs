@@ -19,6 +19,7 @@ mod accelerate;
 mod axolotl;
 mod deepspeed;
 mod llamafactory;
+pub mod log;
 mod peft_script;
 pub mod read;
 mod skypilot;

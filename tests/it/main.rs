@@ -1,5 +1,6 @@
 //! The integration tests: one binary (linked once), one module per area.
 
+mod calibrate;
 mod cli;
 mod common;
 mod deploy;

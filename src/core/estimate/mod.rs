@@ -2,6 +2,7 @@
 //!
 //! Pure functions of (architecture, method, workload, hardware): no I/O, no clock.
 
+mod calibrate;
 pub mod compare;
 pub mod fit;
 pub mod flops;
@@ -14,6 +15,7 @@ pub mod time;
 pub mod validate;
 pub mod workload;
 
+pub use calibrate::{fit_mfu, MfuFit};
 pub use compare::{compare, CompareRow, Unit};
 pub use fit::{Change, DeviceConfig, FitPolicy, FitReason, Suggestion};
 pub use flops::FlopsPerToken;
