@@ -161,7 +161,7 @@ fn summary(
             "wrote {} (used by every command; or pass --calibration {0})\n",
             p.display()
         )),
-        None => s.push_str("nothing written (--dry-run)\n"),
+        None => s.push_str("nothing written (a comparison only)\n"),
     }
     s
 }

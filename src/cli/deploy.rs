@@ -77,6 +77,11 @@ pub struct DeployArgs {
     pub currency: String,
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// A `vllm bench serve --save-result` JSON measured on the one --hardware target: its
+    /// median TPOT (and TTFT at concurrency 1) replace that target's decode (and prefill)
+    /// efficiency for this answer.
+    #[arg(long, value_name = "FILE", requires = "model")]
+    pub calibrate_from: Option<std::path::PathBuf>,
 }
 
 impl DeployArgs {
@@ -126,9 +131,41 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
     } else {
         args.hardware.clone()
     };
-    let targets = catalog.select(&names)?;
+    let mut targets = catalog.select(&names)?;
     let (quotes, currency) = quotes(ctx, &args.provider, &args.currency)?;
-    let a = Assumptions::default();
+    let mut a = Assumptions::default();
+    let mut fit_notes = Vec::new();
+    if let Some(path) = &args.calibrate_from {
+        let [hw] = targets.as_slice() else {
+            return Err(Error::input(
+                "--calibrate-from calibrates one target: give the --hardware the benchmark ran on",
+            ));
+        };
+        let profile = models.get(args.model.as_deref().unwrap_or_default())?;
+        let file = crate::core::data::read_file(path)?;
+        let m = crate::emit::log::vllm_bench(&path.display().to_string(), &file.text)?;
+        let serve = args.serve();
+        let (hw2, a2, fit) =
+            deploy::calibrate_serving(profile, hw, serve.precision, serve.int4_format, &a, &m)?;
+        fit_notes.push(format!(
+            "calibrated from {} ({} requests in flight, {:.0} in / {:.0} out tokens): TPOT measured {:.1} ms, predicted {:.1} ms before, {:.1} ms after ({}-bound decode); TTFT measured {}, prefill predicted {:.0} ms before, {:.0} ms after",
+            path.display(),
+            m.concurrency,
+            m.input_tokens,
+            m.output_tokens,
+            fit.tpot_measured * 1e3,
+            fit.tpot_before * 1e3,
+            fit.tpot_after * 1e3,
+            fit.decode_bound,
+            fit.ttft_measured
+                .map_or("-".to_string(), |t| format!("{:.0} ms", t * 1e3)),
+            fit.ttft_before * 1e3,
+            fit.ttft_after * 1e3,
+        ));
+        fit_notes.extend(fit.notes);
+        targets = vec![hw2];
+        a = a2;
+    }
 
     if args.all_models {
         return all_models(&args, models, &targets, &quotes, &currency, &a);
@@ -139,7 +176,7 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
         .ok_or_else(|| Error::input("--model is required (or --all-models)"))?;
     let profile = models.get(name)?;
     let req = args.serve().request(profile);
-    let d = deploy::deploy(
+    let mut d = deploy::deploy(
         profile,
         &targets,
         catalog.profiles(),
@@ -148,6 +185,7 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
         &currency,
         &a,
     )?;
+    d.notes.splice(0..0, fit_notes);
     let text = match args.format {
         Format::Json => report::to_json(&d)?,
         Format::Csv => report::to_csv(&d.csv_rows())?,

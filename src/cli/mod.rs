@@ -87,7 +87,11 @@ pub enum Command {
   peftcost report --format html --out report.html
   peftcost report --provider all --currency USD --methods lora,qlora")]
     Report(report::ReportArgs),
-    /// Predictions next to published measurements, with the error.
+    /// Predictions next to published measurements, with the error (or next to your own run's
+    /// log with --log).
+    #[command(after_help = "Examples:
+  peftcost validate
+  peftcost validate --log trainer_state.json --hardware a10 --model qwen-7b --micro-batch 2 --samples 2000 --epochs 1")]
     Validate(validate::ValidateArgs),
     /// What serving a model costs per month: fit, throughput, instances and cost on each device.
     #[command(after_help = "Examples:
@@ -280,6 +284,7 @@ fn parse() -> std::result::Result<Cli, clap::Error> {
             Command::Estimate(a) => a.scenario.given = given(sub),
             Command::Plan(a) => a.scenario.given = given(sub),
             Command::Calibrate(a) => a.scenario.given = given(sub),
+            Command::Validate(a) => a.scenario.given = given(sub),
             _ => {}
         }
     }

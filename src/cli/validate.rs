@@ -11,9 +11,31 @@ use crate::report::{self, Document, Table};
 pub struct ValidateArgs {
     #[arg(long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Compare with your own run instead: a training log (as `calibrate --from-log` reads) of
+    /// the scenario given by the flags or --from-config; nothing is written.
+    #[arg(long, value_name = "FILE", requires = "hardware")]
+    pub log: Option<std::path::PathBuf>,
+    /// The hardware profile the logged run was on.
+    #[arg(long, visible_alias = "gpu", value_name = "ID", requires = "log")]
+    pub hardware: Option<String>,
+    #[command(flatten)]
+    pub scenario: super::ScenarioArgs,
 }
 
 pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
+    if let (Some(log), Some(hardware)) = (&args.log, &args.hardware) {
+        return super::calibrate::run(
+            ctx,
+            super::calibrate::CalibrateArgs {
+                from_log: log.clone(),
+                hardware: hardware.clone(),
+                scenario: args.scenario.clone(),
+                out: None,
+                dry_run: true,
+                json: args.format == Format::Json,
+            },
+        );
+    }
     let rows = validation_rows(ctx.models()?, ctx.hardware()?)?;
     let text = match args.format {
         Format::Json => report::to_json(&serde_json::json!({

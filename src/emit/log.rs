@@ -177,6 +177,39 @@ fn csv_log(name: &str, text: &str) -> Result<RunLog> {
     })
 }
 
+/// `vllm bench serve --save-result` JSON: medians of TPOT and TTFT, the mean lengths and the
+/// concurrency (vLLM's `benchmarks/serve.py` result keys).
+pub fn vllm_bench(name: &str, text: &str) -> Result<crate::core::deploy::ServingMeasurement> {
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| bad(name, format!("{}:{}: {e}", e.line(), e.column())))?;
+    let num = |k: &str| v.get(k).and_then(|x| x.as_f64());
+    let need = |k: &str| {
+        num(k).ok_or_else(|| {
+            bad(
+                name,
+                format!("no {k}: expected the JSON of `vllm bench serve --save-result`"),
+            )
+        })
+    };
+    let completed = need("completed")?;
+    if completed < 1.0 {
+        return Err(bad(name, "completed is 0: no request finished"));
+    }
+    let concurrency = num("max_concurrency").ok_or_else(|| {
+        bad(
+            name,
+            "no max_concurrency: rerun the benchmark with --max-concurrency N so the batch is known",
+        )
+    })?;
+    Ok(crate::core::deploy::ServingMeasurement {
+        concurrency: concurrency.max(1.0) as u64,
+        input_tokens: need("total_input_tokens")? / completed,
+        output_tokens: need("total_output_tokens")? / completed,
+        tpot_seconds: need("median_tpot_ms")? / 1e3,
+        ttft_seconds: num("median_ttft_ms").map(|t| t / 1e3),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

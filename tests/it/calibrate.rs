@@ -139,6 +139,25 @@ fn a_log_the_scenario_cannot_explain_is_refused_and_dry_run_writes_nothing() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("nothing written"), "{text}");
     assert!(!dir.path().join("data").exists());
+    // `validate --log` is the same comparison.
+    let mut validate = vec![
+        "validate",
+        "--log",
+        "tests/truth/trainer-run/steps.csv",
+        "--hardware",
+        "cpu-16c",
+        "--format",
+        "json",
+    ];
+    validate.extend(SCENARIO);
+    let v = json_of(&validate);
+    assert!(
+        v["mfu_after"].as_f64().unwrap() < v["mfu_before"].as_f64().unwrap(),
+        "{v}"
+    );
+    // The CSV's peak RSS (1.13 GiB) is compared, not written back.
+    assert!(v["memory_measured"].as_u64().unwrap() > 1 << 30, "{v}");
+    assert!(!dir.path().join("data").exists());
     let bad = dir.path().join("steps.csv");
     std::fs::write(&bad, "step,secs\n1,2\n").unwrap();
     let err = fails(

@@ -1,7 +1,7 @@
 //! `peftcost deploy`: the command line, the serving model's invariants (property tests) and the
 //! published inference rows it must reproduce.
 
-use crate::common::{peftcost, run_ok};
+use crate::common::{fails, json_of, peftcost, run_ok};
 use proptest::prelude::*;
 
 use peftcost::arch::ModelCatalog;
@@ -386,4 +386,101 @@ fn a_target_that_misses_the_latency_targets_is_not_ranked_as_a_fit() {
         "{text}"
     );
     assert!(text.contains("requests/s at batch"), "{text}");
+}
+
+#[test]
+fn a_vllm_benchmark_calibrates_decode_and_predicts_a_longer_context() {
+    use peftcost::deploy::{calibrate_serving, ServingMeasurement};
+    // Qwen's speed benchmark (tests/data/vllm-bench/README.md): Qwen2.5-7B-Instruct BF16 on one
+    // A100 80GB under vLLM 0.6.3, batch 1, 2048 generated tokens: 84.28 tokens/s at input 1,
+    // 80.70 tokens/s at input 6144.
+    let models = ModelCatalog::embedded().unwrap();
+    let profile = models.get("qwen2.5-7b").unwrap();
+    let hw = HardwareCatalog::embedded()
+        .unwrap()
+        .get("a100-80g")
+        .unwrap()
+        .clone();
+    let at = |input: f64, tokens_per_s: f64| ServingMeasurement {
+        concurrency: 1,
+        input_tokens: input,
+        output_tokens: 2048.0,
+        tpot_seconds: 1.0 / tokens_per_s,
+        ttft_seconds: None,
+    };
+    let a = Assumptions::default();
+    let (calibrated, a2, fit) = calibrate_serving(
+        profile,
+        &hw,
+        Precision::Bf16,
+        Int4Format::Gptq,
+        &a,
+        &at(1.0, 84.28),
+    )
+    .unwrap();
+    assert_eq!(fit.decode_bound, "memory");
+    assert!((fit.tpot_after - 1.0 / 84.28).abs() < 1e-9, "{fit:?}");
+    // The longer context reads 6144 + 1024 tokens of KV cache (56 KiB each) more per step: the
+    // calibrated model must predict the published 80.70 tokens/s within 5%.
+    let (_, _, long) = calibrate_serving(
+        profile,
+        &calibrated,
+        Precision::Bf16,
+        Int4Format::Gptq,
+        &a2,
+        &at(6144.0, 80.70),
+    )
+    .unwrap();
+    let predicted = 1.0 / long.tpot_before;
+    assert!(
+        (predicted - 80.70).abs() / 80.70 < 0.05,
+        "predicted {predicted} tokens/s"
+    );
+
+    // Through the command line: the note says what was calibrated.
+    let v = json_of(&[
+        "deploy",
+        "--model",
+        "qwen2.5-7b",
+        "--hardware",
+        "a100-80g",
+        "--precision",
+        "bf16",
+        "--calibrate-from",
+        "tests/data/vllm-bench/qwen2.5-7b-a100-80g-bf16-input1.json",
+        "--format",
+        "json",
+    ]);
+    let note = v["notes"][0].as_str().unwrap();
+    assert!(
+        note.contains("TPOT measured 11.9 ms") && note.contains("11.9 ms after"),
+        "{note}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("b.json");
+    std::fs::write(&bad, r#"{"completed": 3, "total_input_tokens": 3, "total_output_tokens": 9, "median_tpot_ms": 10}"#).unwrap();
+    let err = fails(
+        &[
+            "deploy",
+            "--model",
+            "qwen2.5-7b",
+            "--hardware",
+            "a100-80g",
+            "--calibrate-from",
+            bad.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(err.contains("max_concurrency"), "{err}");
+    let err = fails(
+        &[
+            "deploy",
+            "--model",
+            "qwen2.5-7b",
+            "--calibrate-from",
+            "tests/data/vllm-bench/qwen2.5-7b-a100-80g-bf16-input1.json",
+        ],
+        dir.path(),
+    );
+    assert!(err.contains("one target"), "{err}");
 }

@@ -5,9 +5,11 @@
 //! currency, workload): no I/O, no clock. Every efficiency is a named constant in [`Assumptions`]
 //! and is printed with the result.
 
+mod calibrate;
 mod serve;
 pub mod validate;
 
+pub use calibrate::{calibrate_serving, ServingFit, ServingMeasurement};
 pub use serve::{
     best_fit, deploy, fit_target, AdapterSummary, DeploySuggestion, Deployment, OfferChoice,
     ServedModel, TargetCsvRow, TargetResult,
