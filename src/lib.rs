@@ -56,7 +56,8 @@ mod core;
 
 mod bench;
 mod cli;
-mod emit;
+#[doc(hidden)]
+pub mod emit;
 pub mod http;
 mod report;
 mod tui;

@@ -156,6 +156,21 @@ fn enter_types_a_number_and_esc_cancels() {
 }
 
 #[test]
+fn q_quits_the_too_small_screen_even_with_an_edit_open() {
+    let mut app = small_app();
+    app.field = Field::Samples;
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.editing.is_some());
+    // At full size a q in an edit is typed (and refused by the number field), not a quit.
+    assert_ne!(app.handle_key(ch('q')), Action::Quit);
+    // Only the "too small" screen shows, and it says q quits.
+    let screen = format!("{:?}", render(&app, 60, 20).backend().buffer());
+    assert!(screen.contains("press q to quit"), "{screen}");
+    app.too_small = true;
+    assert_eq!(app.handle_key(ch('q')), Action::Quit);
+}
+
+#[test]
 fn tabs_focus_help_and_quit() {
     let mut app = small_app();
     app.handle_key(ch('3'));

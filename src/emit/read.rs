@@ -295,7 +295,7 @@ fn from_llamafactory(name: &str, c: llamafactory::Config) -> Result<FromConfig> 
     })
 }
 
-fn from_axolotl(_name: &str, c: axolotl::Config) -> Result<FromConfig> {
+fn from_axolotl(name: &str, c: axolotl::Config) -> Result<FromConfig> {
     let mut notes = Vec::new();
     let kind = match c.adapter.as_deref() {
         None | Some("") => MethodKind::Full,
@@ -304,7 +304,7 @@ fn from_axolotl(_name: &str, c: axolotl::Config) -> Result<FromConfig> {
         Some("lora") => MethodKind::Lora,
         Some(other) => {
             return Err(Error::input(format!(
-                "adapter '{other}' is not modelled by peftcost (lora and qlora are); estimate it with --method"
+                "{name}: adapter '{other}' is not modelled by peftcost (lora and qlora are); estimate it with --method"
             )))
         }
     };

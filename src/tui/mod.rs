@@ -125,6 +125,20 @@ fn io_err(e: io::Error) -> Error {
     Error::Internal(format!("terminal: {e}"))
 }
 
+/// Clear the screen and draw every cell again (after a start or a stop). Never asks the terminal
+/// where its cursor is (ratatui's `Terminal::clear` does, and a terminal that does not answer
+/// would make it fail after a timeout): a frame of blanks, then the real one, rewrites every
+/// cell through the diff.
+fn repaint(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>, app: &App) -> Result<()> {
+    use ratatui::crossterm::terminal::{Clear, ClearType};
+    execute!(io::stdout(), Clear(ClearType::All)).map_err(io_err)?;
+    terminal
+        .draw(|f| f.render_widget(ratatui::widgets::Clear, f.area()))
+        .map_err(io_err)?;
+    terminal.draw(|f| view::draw(f, app)).map_err(io_err)?;
+    Ok(())
+}
+
 /// Run the planner on the real terminal until the user quits.
 pub fn run(mut app: App) -> Result<()> {
     install_panic_hook();
@@ -132,7 +146,7 @@ pub fn run(mut app: App) -> Result<()> {
     let _guard = Guard;
     setup().map_err(io_err)?;
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout())).map_err(io_err)?;
-    terminal.clear().map_err(io_err)?;
+    repaint(&mut terminal, &app)?;
 
     let mut timing = std::env::var_os("PEFTCOST_TUI_TIMING").and_then(|p| {
         std::fs::OpenOptions::new()
@@ -142,15 +156,13 @@ pub fn run(mut app: App) -> Result<()> {
             .ok()
     });
 
-    terminal.draw(|f| view::draw(f, &app)).map_err(io_err)?;
     loop {
         if signals.quit.load(Ordering::Relaxed) {
             break;
         }
         if signals.stop.swap(false, Ordering::Relaxed) {
             signals.stop_now().map_err(io_err)?;
-            terminal.clear().map_err(io_err)?;
-            terminal.draw(|f| view::draw(f, &app)).map_err(io_err)?;
+            repaint(&mut terminal, &app)?;
             continue;
         }
         if !event::poll(Duration::from_millis(100)).map_err(io_err)? {
@@ -158,6 +170,9 @@ pub fn run(mut app: App) -> Result<()> {
         }
         let ev = event::read().map_err(io_err)?;
         let started = Instant::now();
+        // The too-small screen promises that q quits, even with an edit open.
+        let size = terminal.size().map_err(io_err)?;
+        app.too_small = size.width < view::MIN_WIDTH || size.height < view::MIN_HEIGHT;
         let action = match ev {
             Event::Key(key) => app.handle_key(key),
             Event::Paste(ref text) => app.handle_paste(text),

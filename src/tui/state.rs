@@ -117,6 +117,9 @@ pub struct App {
     pub tab: Tab,
     pub editing: Option<Editing>,
     pub show_help: bool,
+    /// The terminal is below the minimum size: only the "too small" screen is shown, and `q`
+    /// quits whatever is open (set by the event loop from the terminal's size).
+    pub too_small: bool,
     /// Scroll offset of the results panel (rows).
     pub scroll: u16,
     pub status: String,
@@ -198,6 +201,7 @@ impl App {
             tab: Tab::Memory,
             editing: None,
             show_help: false,
+            too_small: false,
             scroll: 0,
             status: "? for help · q to quit".into(),
             color: opts.color,
@@ -321,6 +325,11 @@ impl App {
         }
         // In raw mode Ctrl-C is a key, not a signal.
         if key.modifiers.contains(KeyModifiers::CONTROL) && matches!(key.code, KeyCode::Char('c')) {
+            return Action::Quit;
+        }
+        // Nothing but the "too small" screen is visible: an edit or the help cannot be seen, so
+        // `q` quits as that screen says.
+        if self.too_small && matches!(key.code, KeyCode::Char('q') | KeyCode::Char('Q')) {
             return Action::Quit;
         }
         if self.show_help {

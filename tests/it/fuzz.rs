@@ -30,6 +30,12 @@ const FX: &str = shipped!("pricing/fx.toml");
 const HARDWARE: &str = shipped!("profiles/hardware.toml");
 const PROFILE: &str = shipped!("profiles/models/qwen-7b.toml");
 const HF_CONFIG: &str = shipped!("tests/data/llama-2-7b.json");
+const LF_YAML: &str = shipped!("tests/data/engine-configs/llamafactory/qwen3_lora_sft_ds3.yaml");
+const AXOLOTL_YAML: &str = shipped!("tests/data/engine-configs/axolotl/lora-8b.yml");
+const DS_JSON: &str = shipped!("tests/data/engine-configs/llamafactory/ds_z3_offload_config.json");
+const TRAINER_STATE: &str = shipped!("tests/truth/trainer-run/trainer_state.json");
+const STEPS_CSV: &str = shipped!("tests/truth/trainer-run/steps.csv");
+const VLLM: &str = shipped!("tests/data/vllm-bench/qwen2.5-7b-a100-80g-bf16-input1.json");
 const CALIBRATION: &str = r#"{"format_version": 1, "tool_version": "0.1.0", "created_unix": 1796000000,
  "device": "cpu: fuzz", "device_kind": "cpu", "hardware_id": null, "model": "qwen-7b",
  "memory_gib": 24.0, "matmul_gflops": {"f32": 190.0}, "bandwidth_gbs": 25.0,
@@ -118,6 +124,32 @@ proptest! {
     fn calibrations(text in input(CALIBRATION)) {
         if let Err(e) = parse_calibration("cal.json", &text) {
             well_formed(&e, "cal.json")?;
+        }
+    }
+
+    #[test]
+    fn engine_configs(lf in input(LF_YAML), ax in input(AXOLOTL_YAML), ds in input(DS_JSON)) {
+        // `--from-config`: every error names the file (YAML and JSON errors with line:column).
+        for (name, text) in [("train.yaml", &lf), ("axolotl.yml", &ax), ("ds.json", &ds)] {
+            if let Err(e) = peftcost::emit::read::parse(name, text) {
+                let m = e.to_string();
+                prop_assert!(m.starts_with(name) && !m.contains('\n'), "{m}");
+            }
+        }
+    }
+
+    #[test]
+    fn training_logs(state in input(TRAINER_STATE), csv in input(STEPS_CSV), vllm in input(VLLM)) {
+        use peftcost::emit::log;
+        for (name, text) in [("trainer_state.json", &state), ("steps.csv", &csv), ("trainer_log.jsonl", &state)] {
+            match log::parse(name, text) {
+                // A log read is a usable duration or refused.
+                Ok(r) => prop_assert!(r.step_seconds.is_finite() && r.step_seconds >= 0.0, "{r:?}"),
+                Err(e) => prop_assert!(e.to_string().starts_with(name), "{e}"),
+            }
+        }
+        if let Err(e) = log::vllm_bench("bench.json", &vllm) {
+            prop_assert!(e.to_string().starts_with("bench.json"), "{e}");
         }
     }
 

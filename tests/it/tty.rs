@@ -154,3 +154,37 @@ fn signals_and_pastes_leave_the_terminal_as_it_was() {
     tmux(&["kill-session", "-t", &session]);
     assert!(cooked(&modes), "{modes}");
 }
+
+/// A terminal that never answers the cursor-position query (`ESC [ 6 n`): `script` gives the TUI
+/// a pty whose output goes to a file, so nobody answers. The TUI must not ask (ratatui's
+/// `Terminal::clear` did, and failed after crossterm's 2 s timeout with exit 1), must run, and
+/// must quit on `q` with exit 0. Skipped where util-linux `script` is missing.
+#[test]
+fn a_terminal_that_never_answers_the_cursor_query_still_runs() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: no `script` (util-linux) on this machine");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("peftcost");
+    let out = dir.path().join("out");
+    let cmd = format!(
+        "(sleep 4; printf q) | timeout 30 script -qfec 'stty cols 120 rows 40; PEFTCOST_CONFIG_DIR={d} PEFTCOST_DATA_DIR={d} {b} tui --model qwen-7b; echo EXIT=$?' /dev/null > {o} 2>&1",
+        d = dir.path().display(),
+        b = bin.display(),
+        o = out.display()
+    );
+    let status = Command::new("sh").arg("-c").arg(&cmd).status().unwrap();
+    assert!(status.success(), "{status}");
+    let screen = String::from_utf8_lossy(&std::fs::read(&out).unwrap()).into_owned();
+    assert!(
+        !screen.contains("\x1b[6n"),
+        "the TUI asked for the cursor position"
+    );
+    assert!(
+        screen.contains("EXIT=0"),
+        "{}",
+        screen.chars().rev().take(400).collect::<String>()
+    );
+    assert!(screen.contains("Memory"), "the planner never drew");
+}
