@@ -247,6 +247,7 @@ impl ColorChoice {
 }
 
 pub fn run(cli: Cli) -> Result<()> {
+    crate::core::pricing::date::set_today(&pricing::today());
     crate::report::set_wide(cli.wide);
     crate::report::set_color(cli.color.enabled());
     let ctx = Context::new(&cli);

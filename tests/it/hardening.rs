@@ -491,3 +491,37 @@ fn bench_checks_everything_before_measuring() {
     }
     assert!(started.elapsed() < std::time::Duration::from_secs(5));
 }
+
+/// A price recorded in the future cannot be true (`as_of = "2999-01-01"` used to show as
+/// "-355047 days" old): every data file's dates are checked against today where they are
+/// parsed, with the file, line and field.
+#[test]
+fn dates_in_the_future_are_refused_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string("pricing/aws.toml")
+        .unwrap()
+        .replacen("as_of = \"2025-06-01\"", "as_of = \"2999-01-01\"", 1);
+    let line = text.lines().position(|l| l.contains("2999-01-01")).unwrap() + 1;
+    let table = dir.path().join("aws.toml");
+    std::fs::write(&table, &text).unwrap();
+    let err = fails(
+        &["pricing", "validate", table.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(
+        err.contains(&format!("aws.toml:{line}:")) && err.contains("in the future"),
+        "{err}"
+    );
+    // The same in an installed table stops every command that loads prices, with the reason.
+    std::fs::create_dir_all(dir.path().join("pricing")).unwrap();
+    std::fs::write(dir.path().join("pricing/aws.toml"), &text).unwrap();
+    let err = fails(&["estimate", "--hardware", "a10g"], dir.path());
+    assert!(err.contains("in the future"), "{err}");
+    let hw = std::fs::read_to_string("profiles/hardware.toml")
+        .unwrap()
+        .replacen("as_of = \"20", "as_of = \"29", 1);
+    std::fs::write(dir.path().join("hardware.toml"), hw).unwrap();
+    std::fs::remove_file(dir.path().join("pricing/aws.toml")).unwrap();
+    let err = fails(&["hardware", "list"], dir.path());
+    assert!(err.contains("in the future"), "{err}");
+}

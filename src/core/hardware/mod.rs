@@ -164,6 +164,9 @@ impl HardwareProfile {
                 self.as_of
             )));
         }
+        if let Some(why) = crate::core::pricing::date::future_date(&self.as_of) {
+            return Err(bad(&format!("as_of '{}' {why}", self.as_of)));
+        }
         // A link of 0, negative, NaN or infinite bandwidth would make communication free.
         if let Some(g) = self.interconnect_gbs {
             if !(g.is_finite() && g > 0.0 && g <= 100_000.0) {

@@ -2,6 +2,10 @@
 //!
 //! The core never reads the clock: callers pass `today` in (the CLI computes it from the system
 //! clock with [`date_from_unix_days`]).
+//!
+//! Wart: the one exception to passing it in is [`set_today`], which the command line calls once
+//! per process so that every data file's `as_of` is checked against it where it is parsed (with
+//! the file and line); library users that never set it get no future-date check.
 
 /// A valid `YYYY-MM-DD` date as (year, month, day), or `None`.
 pub fn parse_date(s: &str) -> Option<(i64, u32, u32)> {
@@ -63,6 +67,24 @@ pub fn days_between(from: &str, to: &str) -> Option<i64> {
     let (y1, m1, d1) = parse_date(from)?;
     let (y2, m2, d2) = parse_date(to)?;
     Some(days_from_civil(y2, m2, d2) - days_from_civil(y1, m1, d1))
+}
+
+static TODAY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Set today's date (`YYYY-MM-DD`) for the future-date check of data files; the first call wins.
+pub fn set_today(today: &str) {
+    if parse_date(today).is_some() {
+        let _ = TODAY.set(today.to_string());
+    }
+}
+
+/// Why `as_of` cannot be a date a price or datasheet was recorded on: more than a day after today
+/// (a day of slack for time zones). `None` when it is fine or no today was set.
+pub fn future_date(as_of: &str) -> Option<String> {
+    let today = TODAY.get()?;
+    days_between(today, as_of).filter(|d| *d > 1).map(|d| {
+        format!("is {d} days in the future (today is {today}): write the date it was recorded")
+    })
 }
 
 #[cfg(test)]

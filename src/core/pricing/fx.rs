@@ -60,6 +60,11 @@ impl Fx {
                 raw.as_of.span().start,
                 format!("as_of '{}' is not a date (YYYY-MM-DD)", raw.as_of.get_ref()),
             ));
+        } else if let Some(why) = super::date::future_date(raw.as_of.get_ref()) {
+            errs.push(at(
+                raw.as_of.span().start,
+                format!("as_of '{}' {why}", raw.as_of.get_ref()),
+            ));
         }
         if raw.source.get_ref().trim().is_empty() {
             errs.push(at(

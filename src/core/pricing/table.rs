@@ -243,6 +243,8 @@ impl Problems<'_> {
                 v.span().start,
                 format!("{what} '{}' is not a date: write YYYY-MM-DD", v.get_ref()),
             );
+        } else if let Some(why) = super::date::future_date(v.get_ref()) {
+            self.at(v.span().start, format!("{what} '{}' {why}", v.get_ref()));
         }
     }
 
