@@ -7,9 +7,19 @@ use clap::Args;
 
 use crate::core::data;
 use crate::core::error::{Error, Result};
-use crate::core::estimate::{DeviceConfig, Prepared};
+use crate::core::estimate::{DeviceConfig, Dtype, Prepared};
 use crate::core::pricing::JobCost;
 use crate::emit::{self, Engine, Job};
+
+/// The configuration the files are for: as fitted on a device and priced on an offer.
+#[derive(Debug, Clone, Copy)]
+pub struct Chosen<'a> {
+    pub config: DeviceConfig,
+    pub hardware: &'a str,
+    /// The dtype the device trains in.
+    pub dtype: Dtype,
+    pub offer: Option<&'a JobCost>,
+}
 
 #[derive(Debug, Clone, Args)]
 pub struct EmitArgs {
@@ -31,27 +41,22 @@ impl EmitArgs {
         self.emit.as_deref().map(Engine::parse_list).transpose()
     }
 
-    /// Write the files of `engines` for `config` (priced on `offer`) of the prepared scenario;
+    /// Write the files of `engines` for the configuration `chosen` of the prepared scenario;
     /// say on stderr what was written and what the engines cannot express.
-    pub fn write(
-        &self,
-        engines: &[Engine],
-        prepared: &Prepared,
-        config: &DeviceConfig,
-        hardware: &str,
-        offer: Option<&JobCost>,
-        summary: &str,
-    ) -> Result<()> {
+    pub fn write(&self, engines: &[Engine], prepared: &Prepared, chosen: Chosen) -> Result<()> {
         let Some(dir) = &self.out else {
             return Ok(());
         };
-        let applied = config.apply(prepared)?;
+        let mut applied = chosen.config.apply(prepared)?;
+        // The dtype the device trains in (a T4 has no bf16: fp16), not the one asked for.
+        applied.scenario.workload.dtype = chosen.dtype;
+        let summary = summary(prepared, &chosen.config, chosen.hardware, chosen.offer);
         let job = Job {
             prepared: &applied,
-            config,
-            hardware,
-            offer,
-            summary,
+            config: &chosen.config,
+            hardware: chosen.hardware,
+            offer: chosen.offer,
+            summary: &summary,
         };
         let emitted = emit::emit(&job, engines)?;
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -89,7 +94,7 @@ impl EmitArgs {
 }
 
 /// One line naming what the files are for.
-pub fn summary(
+fn summary(
     prepared: &Prepared,
     config: &DeviceConfig,
     hardware: &str,

@@ -178,9 +178,16 @@ fn emit_device(
     }
     let offer = est.offers.iter().find(|o| o.job.hardware == d.hardware);
     let config = offer.and_then(|o| o.config).unwrap_or(d.config);
-    let job = offer.map(|o| &o.job);
-    let summary = super::emit_files::summary(prepared, &config, &d.hardware, job);
-    args.write(engines, prepared, &config, &d.hardware, job, &summary)
+    args.write(
+        engines,
+        prepared,
+        super::emit_files::Chosen {
+            config,
+            hardware: &d.hardware,
+            dtype: d.dtype,
+            offer: offer.map(|o| &o.job),
+        },
+    )
 }
 
 /// The base scenario and each `--compare` variant, side by side.

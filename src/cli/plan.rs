@@ -93,19 +93,15 @@ pub fn run(ctx: &Context, mut args: PlanArgs) -> Result<()> {
         // The cheapest plan, as priced: its offer's configuration.
         let prepared = scenario.prepare()?;
         let config = best.offer.config.unwrap_or(best.device.config);
-        let summary = super::emit_files::summary(
-            &prepared,
-            &config,
-            &best.device.hardware,
-            Some(&best.offer.job),
-        );
         args.emit.write(
             engines,
             &prepared,
-            &config,
-            &best.device.hardware,
-            Some(&best.offer.job),
-            &summary,
+            super::emit_files::Chosen {
+                config,
+                hardware: &best.device.hardware,
+                dtype: best.device.dtype,
+                offer: Some(&best.offer.job),
+            },
         )?;
     }
     let devices: Vec<_> = result.cheapest.iter().map(|p| p.device.clone()).collect();

@@ -22,7 +22,10 @@ struct Config {
     machine_rank: u64,
     main_process_port: u64,
     main_training_function: &'static str,
-    mixed_precision: &'static str,
+    /// Left out under DeepSpeed: accelerate refuses it next to `deepspeed_config_file` (the
+    /// DeepSpeed file carries the precision).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mixed_precision: Option<&'static str>,
     num_machines: u64,
     /// Processes in all machines (one per GPU).
     num_processes: u64,
@@ -56,11 +59,11 @@ pub(super) fn emit(f: &Facts, out: &mut Emitted) -> Result<()> {
         machine_rank: 0,
         main_process_port: 29500,
         main_training_function: "main",
-        mixed_precision: match f.dtype {
+        mixed_precision: (!zero).then_some(match f.dtype {
             Dtype::Bf16 => "bf16",
             Dtype::Fp16 => "fp16",
             Dtype::Fp32 => "no",
-        },
+        }),
         num_machines: f.nodes,
         num_processes: f.gpus,
         rdzv_backend: "static",

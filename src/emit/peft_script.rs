@@ -166,6 +166,7 @@ Run: {launch}
 """
 import os
 
+METHOD = {method_str}
 MODEL = {model_path}
 TRUST_REMOTE_CODE = {trust}
 SEQ_LEN = {seq_len}
@@ -257,6 +258,7 @@ if __name__ == "__main__":
             MethodKind::Adapter => ", adapters",
             _ => "",
         },
+        method_str = py_str(f.method.as_str()),
         model_path = py_str(&f.model_path),
         trust = py_bool(f.trust_remote_code),
         seq_len = w.seq_len,

@@ -9,3 +9,81 @@ fn yaml_1_1_boolean_words_are_quoted_for_pyyaml() {
         "distributed_type: 'NO'\nmixed_precision: 'no'\nuse_cpu: false\nlist:\n- 'off'\n- on_demand\nname: Norway\n"
     );
 }
+
+use super::{emit, Engine, Job};
+use crate::core::arch::ModelCatalog;
+use crate::core::estimate::{DeviceConfig, FitReason, Scenario, Workload};
+use crate::core::peft::{MethodConfig, MethodKind};
+
+/// Full fine-tuning of Mistral-7B with ZeRO-3 over 16 GPUs on 2 machines (8 each).
+fn two_machines() -> (crate::core::estimate::Prepared, DeviceConfig) {
+    let profile = ModelCatalog::embedded()
+        .unwrap()
+        .get("mistral-7b")
+        .unwrap()
+        .clone();
+    let config = DeviceConfig {
+        micro_batch: 2,
+        grad_accum: 2,
+        grad_checkpointing: true,
+        gpus: 16,
+        zero: 3,
+        nodes: 2,
+        seq_len: 1024,
+        method: MethodKind::Full,
+        auto: false,
+        reason: FitReason::AsGiven,
+    };
+    let p = Scenario::new(
+        profile,
+        MethodConfig::new(MethodKind::Full),
+        Workload::default(),
+    )
+    .prepare()
+    .unwrap();
+    (config.apply(&p).unwrap(), config)
+}
+
+#[test]
+fn a_job_over_two_machines_launches_on_every_node() {
+    let (p, config) = two_machines();
+    let job = Job {
+        prepared: &p,
+        config: &config,
+        hardware: "a100-80g",
+        offer: None,
+        summary: "test",
+    };
+    let out = emit(&job, &[Engine::Llamafactory, Engine::Axolotl, Engine::Peft]).unwrap();
+    let file = |n: &str| &out.files.iter().find(|f| f.name == n).unwrap().contents;
+    // LLaMA-Factory's multi-node launch (its examples/README.md): torchrun with the node count.
+    assert!(file("run_llamafactory.sh").contains("FORCE_TORCHRUN=1 NNODES=2 NODE_RANK="));
+    // axolotl through torchrun: 2 nodes x 8 processes.
+    assert!(file("run_axolotl.sh").contains("--nnodes 2 --nproc_per_node 8"));
+    // accelerate: 16 processes in all, on 2 machines, the DeepSpeed multi-node launcher.
+    let acc = file("accelerate.yaml");
+    assert!(
+        acc.contains("num_machines: 2\n") && acc.contains("num_processes: 16\n"),
+        "{acc}"
+    );
+    assert!(
+        acc.contains("deepspeed_multinode_launcher: standard"),
+        "{acc}"
+    );
+    assert!(
+        !acc.contains("mixed_precision"),
+        "accelerate refuses it beside a DeepSpeed file"
+    );
+    assert!(file("run_peft.sh").contains("--machine_rank"));
+    // DeepSpeed: 2 x 2 x 16 sequences a step.
+    let ds: serde_json::Value = serde_json::from_str(file("ds_config.json")).unwrap();
+    assert_eq!(ds["train_batch_size"], 64);
+    assert_eq!(ds["zero_optimization"]["stage"], 3);
+    assert_eq!(
+        ds["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"],
+        true
+    );
+    // SkyPilot needs the priced offer.
+    let err = emit(&job, &[Engine::Skypilot]).unwrap_err().to_string();
+    assert!(err.contains("needs an offer"), "{err}");
+}
