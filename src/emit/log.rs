@@ -64,6 +64,12 @@ fn trainer_state(name: &str, text: &str) -> Result<RunLog> {
         .rev()
         .find_map(|e| e.get("train_runtime").and_then(|v| v.as_f64()))
         .ok_or_else(|| bad(name, "no train_runtime in log_history: the run did not finish (or this is not a trainer_state.json)"))?;
+    if !(runtime.is_finite() && runtime > 0.0) {
+        return Err(bad(
+            name,
+            format!("train_runtime {runtime} is not a positive number of seconds"),
+        ));
+    }
     let steps = s
         .global_step
         .filter(|s| *s > 0)
@@ -169,6 +175,12 @@ fn csv_log(name: &str, text: &str) -> Result<RunLog> {
     }
     timed.sort_by(f64::total_cmp);
     let median = timed[timed.len() / 2];
+    if median <= 0.0 {
+        return Err(bad(
+            name,
+            "the median step_seconds is 0: not a timing of a run",
+        ));
+    }
     Ok(RunLog {
         format: "CSV of step times",
         step_seconds: median,
@@ -255,6 +267,17 @@ mod tests {
                 "trainer_log.jsonl",
                 "{\"current_steps\": 1}\n",
                 "needs two lines",
+            ),
+            // Found by the fuzzer (tests/proptest-regressions/fuzz.txt): a negative runtime.
+            (
+                "trainer_state.json",
+                "{\"global_step\": 4, \"log_history\": [{\"train_runtime\": -3.2}]}",
+                "not a positive number",
+            ),
+            (
+                "s.csv",
+                "step_seconds\n0\n0\n0\n",
+                "median step_seconds is 0",
             ),
         ] {
             let e = parse(name, text).unwrap_err().to_string();
