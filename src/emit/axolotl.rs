@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::llamafactory::Number;
-use super::{deepspeed, yaml, Emitted, EmittedFile, Facts};
+use super::{deepspeed, Emitted, Facts};
 use crate::core::error::Result;
 use crate::core::estimate::{Attention, Dtype};
 use crate::core::peft::MethodKind;
@@ -195,18 +195,10 @@ pub(super) fn launch(f: &Facts, node_rank: &str, master_addr: &str) -> String {
 
 pub(super) fn emit(f: &Facts, out: &mut Emitted) -> Result<()> {
     let cfg = config(f)?;
-    out.push(EmittedFile {
-        name: CONFIG,
-        contents: yaml(&f.header("#"), &cfg)?,
-        executable: false,
-    });
-    out.push(super::script(
+    super::trainer_files(
         f,
-        LAUNCH,
-        launch(f, super::NODE_RANK, super::MASTER_ADDR),
-    ));
-    if f.zero() > 0 {
-        deepspeed::emit(f, out)?;
-    }
-    Ok(())
+        out,
+        (CONFIG, &cfg),
+        (LAUNCH, launch(f, super::NODE_RANK, super::MASTER_ADDR)),
+    )
 }

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{deepspeed, yaml, Emitted, EmittedFile, Facts};
+use super::{deepspeed, Emitted, Facts};
 use crate::core::arch::Family;
 use crate::core::error::Result;
 use crate::core::estimate::{Attention, Dtype};
@@ -213,18 +213,10 @@ pub(super) fn emit(f: &Facts, out: &mut Emitted) -> Result<()> {
                 .into(),
         );
     }
-    out.push(EmittedFile {
-        name: CONFIG,
-        contents: yaml(&f.header("#"), &cfg)?,
-        executable: false,
-    });
-    out.push(super::script(
+    super::trainer_files(
         f,
-        LAUNCH,
-        launch(f, super::NODE_RANK, super::MASTER_ADDR),
-    ));
-    if f.zero() > 0 {
-        deepspeed::emit(f, out)?;
-    }
-    Ok(())
+        out,
+        (CONFIG, &cfg),
+        (LAUNCH, launch(f, super::NODE_RANK, super::MASTER_ADDR)),
+    )
 }

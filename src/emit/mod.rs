@@ -341,6 +341,25 @@ mod tests;
 const NODE_RANK: &str = "\"${NODE_RANK:?set NODE_RANK: 0 on the first machine}\"";
 const MASTER_ADDR: &str = "\"${MASTER_ADDR:?set MASTER_ADDR to the first machine}\"";
 
+/// A YAML trainer's files: its config, its launch script, and the DeepSpeed file of a ZeRO job.
+fn trainer_files<T: serde::Serialize>(
+    f: &Facts,
+    out: &mut Emitted,
+    (name, cfg): (&'static str, &T),
+    (launch_name, command): (&'static str, String),
+) -> Result<()> {
+    out.push(EmittedFile {
+        name,
+        contents: yaml(&f.header("#"), cfg)?,
+        executable: false,
+    });
+    out.push(script(f, launch_name, command));
+    if f.zero() > 0 {
+        deepspeed::emit(f, out)?;
+    }
+    Ok(())
+}
+
 /// A launch script: `command`, run from the directory the files were written to.
 fn script(f: &Facts, name: &'static str, command: String) -> EmittedFile {
     EmittedFile {
