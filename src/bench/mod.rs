@@ -419,6 +419,7 @@ impl BenchReport {
                 .iter()
                 .map(|t| (t.method.as_str().to_string(), t.efficiency))
                 .collect(),
+            memory_offset_gib: Default::default(),
         }
     }
 }

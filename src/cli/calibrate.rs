@@ -9,7 +9,8 @@ use super::{emit, Context, ScenarioArgs};
 use crate::core::error::{Error, Result};
 use crate::core::estimate::{fit_mfu, Assumptions, MfuFit};
 use crate::core::hardware::{
-    save_calibration, Calibration, HardwareKind, HardwareProfile, CALIBRATION_FORMAT_VERSION,
+    load_calibration, save_calibration, Calibration, HardwareKind, HardwareProfile,
+    CALIBRATION_FORMAT_VERSION,
 };
 use crate::core::units::GIB;
 
@@ -30,6 +31,9 @@ pub struct CalibrateArgs {
     /// Print the comparison only (what `validate` does for published rows); write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Replace a calibration of other hardware at the output path.
+    #[arg(long)]
+    pub force: bool,
     /// Print the fit as JSON.
     #[arg(long)]
     pub json: bool,
@@ -61,10 +65,8 @@ pub fn run(ctx: &Context, mut args: CalibrateArgs) -> Result<()> {
         )
     };
     if let Some(path) = &out {
-        save_calibration(
-            path,
-            &calibration(&hw, &fit, &prepared.scenario.profile.id, &args)?,
-        )?;
+        let new = calibration(&hw, &fit, &prepared.scenario.profile.id, &args)?;
+        save_calibration(path, &merged(path, new, args.force)?)?;
     }
     let text = if args.json {
         crate::report::to_json(&fit)?
@@ -112,7 +114,53 @@ fn calibration(
         bandwidth_gbs,
         train_gflops: [(fit.family.clone(), fit.achieved_flops / 1e9)].into(),
         train_efficiency: [(fit.family.clone(), fit.mfu_after)].into(),
+        memory_offset_gib: fit
+            .memory_offset
+            .map(|b| (fit.family.clone(), b as f64 / GIB))
+            .into_iter()
+            .collect(),
     })
+}
+
+/// `new` merged into the calibration already at `path`: the other method families of the same
+/// hardware are kept; a calibration of other hardware is replaced only with `--force`.
+fn merged(path: &std::path::Path, mut new: Calibration, force: bool) -> Result<Calibration> {
+    if !path.exists() {
+        return Ok(new);
+    }
+    let old = match load_calibration(path) {
+        Ok(old) => old,
+        Err(_) if force => return Ok(new),
+        Err(e) => {
+            return Err(Error::input(format!(
+                "{e} (it would be replaced: pass --force, or --out another file)"
+            )))
+        }
+    };
+    if old.hardware_id != new.hardware_id {
+        if force {
+            return Ok(new);
+        }
+        return Err(Error::input(format!(
+            "{} holds a calibration of {}; replace it with --force, or write this one with --out another file",
+            path.display(),
+            old.hardware_id.as_deref().unwrap_or("this machine (peftcost bench)")
+        )));
+    }
+    let refitted: Vec<String> = new.train_efficiency.keys().cloned().collect();
+    for (family, v) in old.train_efficiency {
+        new.train_efficiency.entry(family).or_insert(v);
+    }
+    for (family, v) in old.train_gflops {
+        new.train_gflops.entry(family).or_insert(v);
+    }
+    for (family, v) in old.memory_offset_gib {
+        // A family refitted without a peak drops its old offset: it described another run.
+        if !refitted.contains(&family) || new.memory_offset_gib.contains_key(&family) {
+            new.memory_offset_gib.entry(family).or_insert(v);
+        }
+    }
+    Ok(new)
 }
 
 fn summary(
@@ -141,16 +189,30 @@ fn summary(
         error(fit.predicted_after),
         fit.mfu_after,
     );
+    let gib = |b: u64| b as f64 / GIB;
     match fit.memory_measured {
-        Some(m) => s.push_str(&format!(
-            "peak memory: predicted {:.2} GiB, measured {:.2} GiB ({:+.1}%; compared, not calibrated)\n",
-            fit.memory_predicted as f64 / GIB,
-            m as f64 / GIB,
-            (fit.memory_predicted as f64 - m as f64) / m as f64 * 100.0
-        )),
+        Some(m) => {
+            let error = |pred: u64| (pred as f64 - m as f64) / m as f64 * 100.0;
+            s.push_str(&format!(
+                "peak memory per device: measured {:.2} GiB\n  before: predicted {:.2} GiB ({:+.1}%)\n",
+                gib(m),
+                gib(fit.memory_predicted),
+                error(fit.memory_predicted),
+            ));
+            match (fit.memory_predicted_after, fit.memory_offset, &fit.memory_not_fitted) {
+                (Some(after), Some(offset), _) => s.push_str(&format!(
+                    "  after:  predicted {:.2} GiB ({:+.1}%) with {:+.2} GiB on the overhead\n",
+                    gib(after),
+                    error(after),
+                    offset as f64 / GIB
+                )),
+                (_, _, Some(why)) => s.push_str(&format!("  not calibrated: {why}\n")),
+                _ => {}
+            }
+        }
         None => s.push_str(&format!(
-            "peak memory: predicted {:.2} GiB (the log has none to compare)\n",
-            fit.memory_predicted as f64 / GIB
+            "peak memory per device: predicted {:.2} GiB (the log has none to compare; not calibrated)\n",
+            gib(fit.memory_predicted)
         )),
     }
     for n in notes {

@@ -32,6 +32,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
                 scenario: args.scenario.clone(),
                 out: None,
                 dry_run: true,
+                force: false,
                 json: args.format == Format::Json,
             },
         );

@@ -140,7 +140,15 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
             g(m.trainable_state),
             g(m.activations),
             g(m.logits),
-            g(m.overhead),
+            format!(
+                "{}{}",
+                g(m.overhead),
+                if m.overhead_calibration != 0 {
+                    " cal."
+                } else {
+                    ""
+                }
+            ),
             g(d.capacity_bytes),
             d.max_micro_batch.to_string(),
             d.step_seconds.map_or("-".into(), |s| format!("{s:.2}")),

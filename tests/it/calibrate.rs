@@ -155,8 +155,9 @@ fn a_log_the_scenario_cannot_explain_is_refused_and_dry_run_writes_nothing() {
         v["mfu_after"].as_f64().unwrap() < v["mfu_before"].as_f64().unwrap(),
         "{v}"
     );
-    // The CSV's peak RSS (1.13 GiB) is compared, not written back.
+    // The CSV's peak RSS (1.13 GiB) is fitted in the comparison, and nothing is written.
     assert!(v["memory_measured"].as_u64().unwrap() > 1 << 30, "{v}");
+    assert!(v["memory_offset"].as_i64().unwrap() > 0, "{v}");
     assert!(!dir.path().join("data").exists());
     let bad = dir.path().join("steps.csv");
     std::fs::write(&bad, "step,secs\n1,2\n").unwrap();
@@ -172,4 +173,142 @@ fn a_log_the_scenario_cannot_explain_is_refused_and_dry_run_writes_nothing() {
         dir.path(),
     );
     assert!(err.contains("no step_seconds column"), "{err}");
+}
+
+/// Run B of tests/truth/trainer_run.py: the same model and method at 512 tokens x 8 sequences
+/// (`trainer_run.py tests/truth/trainer-run-s512-mb8 512 8`), 4x the tokens of the run the
+/// calibration is fitted to.
+const RUN_B: [&str; 16] = [
+    "--model-config",
+    "tests/truth/configs/small-llama.json",
+    "--method",
+    "lora",
+    "--dtype",
+    "fp32",
+    "--seq-len",
+    "512",
+    "--micro-batch",
+    "8",
+    "--grad-accum",
+    "1",
+    "--samples",
+    "320",
+    "--epochs",
+    "1",
+];
+
+/// Median step after the first and peak RSS of a committed steps.csv.
+fn measured(run: &str) -> (f64, f64) {
+    let text = std::fs::read_to_string(format!("{run}/steps.csv")).unwrap();
+    let rows: Vec<Vec<f64>> = text
+        .lines()
+        .skip(2)
+        .map(|l| l.split(',').map(|v| v.parse().unwrap()).collect())
+        .collect();
+    let mut steps: Vec<f64> = rows.iter().map(|r| r[1]).collect();
+    steps.sort_by(f64::total_cmp);
+    let peak = rows.iter().map(|r| r[2]).fold(0.0, f64::max);
+    (steps[steps.len() / 2], peak * (1u64 << 30) as f64)
+}
+
+fn estimate_b(calibration: Option<&std::path::Path>) -> (f64, f64) {
+    let mut args = vec!["estimate", "--hardware", "cpu-16c", "--format", "json"];
+    if let Some(c) = calibration {
+        args.extend(["--calibration", c.to_str().unwrap()]);
+    }
+    args.extend(RUN_B);
+    let d = &json_of(&args)["devices"][0];
+    (
+        d["step_seconds"].as_f64().unwrap(),
+        d["memory"]["total"].as_f64().unwrap(),
+    )
+}
+
+#[test]
+fn a_calibration_fitted_to_one_run_predicts_another_shape_closer_than_the_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let cal = dir.path().join("cal.json");
+    let mut args = vec![
+        "calibrate",
+        "--from-log",
+        "tests/truth/trainer-run/steps.csv",
+        "--hardware",
+        "cpu-16c",
+        "--json",
+        "--out",
+        cal.to_str().unwrap(),
+    ];
+    args.extend(SCENARIO);
+    let out = peftcost(dir.path()).args(&args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let fit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Run A's peak RSS is 1.13 GiB (steps.csv); the fitted offset reproduces it exactly.
+    let (_, peak_a) = measured(RUN);
+    let after_a = fit["memory_predicted_after"].as_f64().unwrap();
+    assert!((after_a - peak_a).abs() / peak_a < 0.001, "{fit}");
+    assert!(fit["memory_offset"].as_i64().unwrap() > 0, "{fit}");
+
+    // Run B, not seen by the fit: measured 2.71 s a step and 1.99 GiB.
+    let (step_b, peak_b) = measured("tests/truth/trainer-run-s512-mb8");
+    let err = |pred: f64, real: f64| (pred - real).abs() / real;
+    let (step_default, mem_default) = estimate_b(None);
+    let (step_cal, mem_cal) = estimate_b(Some(&cal));
+    // Measured when committed: defaults -84% (time) and -42% (memory); calibrated on run A,
+    // +20% and -14%. The memory residual grows with the batch (0.55 GiB at A, 0.84 GiB at B),
+    // which a constant offset cannot follow: the module doc names this wart.
+    assert!(err(step_cal, step_b) < 0.25, "{step_cal} vs {step_b}");
+    assert!(err(mem_cal, peak_b) < 0.20, "{mem_cal} vs {peak_b}");
+    assert!(err(step_cal, step_b) < err(step_default, step_b) / 3.0);
+    assert!(err(mem_cal, peak_b) < err(mem_default, peak_b) / 2.0);
+}
+
+#[test]
+fn calibrating_again_keeps_the_other_families_and_never_replaces_another_device_unasked() {
+    let dir = tempfile::tempdir().unwrap();
+    let cal = dir.path().join("cal.json");
+    let calibrate = |hardware: &str, method: &str, force: bool| {
+        let mut args = vec![
+            "calibrate",
+            "--from-log",
+            "tests/truth/trainer-run/steps.csv",
+            "--hardware",
+            hardware,
+            "--out",
+            cal.to_str().unwrap(),
+        ];
+        if force {
+            args.push("--force");
+        }
+        let mut scenario = SCENARIO.to_vec();
+        scenario[3] = method;
+        args.extend(scenario);
+        peftcost(dir.path()).args(&args).output().unwrap()
+    };
+    let read = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(&cal).unwrap()).unwrap()
+    };
+    assert!(calibrate("cpu-16c", "lora", false).status.success());
+    // The same log read as a prompt-tuning run: a second family of the same device.
+    assert!(calibrate("cpu-16c", "prompt", false).status.success());
+    let both = read();
+    for family in ["lora", "prompt"] {
+        assert!(both["train_efficiency"][family].is_f64(), "{both}");
+        assert!(both["memory_offset_gib"][family].is_f64(), "{both}");
+    }
+    // Another device's calibration at the same path is refused, the file untouched.
+    let out = calibrate("cpu-16c-amx", "lora", false);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("holds a calibration of cpu-16c") && err.contains("--force"),
+        "{err}"
+    );
+    assert_eq!(read(), both);
+    assert!(calibrate("cpu-16c-amx", "lora", true).status.success());
+    assert_eq!(read()["hardware_id"], "cpu-16c-amx");
+    assert!(read()["train_efficiency"]["prompt"].is_null());
 }

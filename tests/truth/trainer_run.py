@@ -14,6 +14,9 @@ The scenario in peftcost flags (tests/it/calibrate.rs uses the same):
   --micro-batch 4 --grad-accum 1 --samples 160 --epochs 1 --hardware cpu-16c
 
 Run (about a minute on 2 cores): /work/truth-venv/bin/python tests/truth/trainer_run.py tests/truth/trainer-run
+A second run at another shape, to check a calibration away from the run it was fitted to
+(`tests/truth/trainer-run-s512-mb8`, about three minutes):
+  /work/truth-venv/bin/python tests/truth/trainer_run.py tests/truth/trainer-run-s512-mb8 512 8
 (torch 2.15 CPU, transformers 5.25, peft 0.21.2 when it was committed; not run by CI).
 """
 import json
@@ -30,6 +33,8 @@ from transformers import AutoConfig, AutoModelForCausalLM, Trainer, TrainerCallb
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SEQ, MB, STEPS = 256, 4, 40
+if len(sys.argv) > 3:
+    SEQ, MB = int(sys.argv[2]), int(sys.argv[3])
 
 
 class Tokens(torch.utils.data.Dataset):

@@ -145,6 +145,7 @@ fn xeon_8260_16t() -> HardwareProfile {
         notes: None,
         calibrated: false,
         method_mfu: Default::default(),
+        method_memory_offset: Default::default(),
     }
 }
 

@@ -7,14 +7,20 @@
 //! fitted MFU is `A / (measured - B)`. A measured step faster than `B` alone, or one that needs
 //! more than the peak, means the scenario does not describe the run; it is refused.
 //!
-//! Wart: only the time is fitted. Measured peak memory is compared, not written back: the
-//! calibration file has no memory term yet.
+//! Memory: when the log has a peak, the bytes it held beyond the modelled terms become a signed
+//! offset on the overhead term (memory.rs), so the same scenario predicts the measured peak. A
+//! peak below the modelled tensors alone is not fitted (the overhead cannot go negative): it is
+//! reported with the reason.
+//!
+//! Wart: one peak fixes one number, so the offset is constant across scenarios; a run at another
+//! batch or length carries the allocator's proportional slack from the defaults.
 
 use serde::Serialize;
 
 use super::{Assumptions, DeviceResult, Prepared, Shapes};
 use crate::core::error::{Error, Result};
 use crate::core::hardware::{method_family, HardwareProfile};
+use crate::core::units::GIB;
 
 /// The fit and the comparison before and after it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +46,31 @@ pub struct MfuFit {
     /// Peak memory the log measured, bytes, if it has it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory_measured: Option<u64>,
+    /// The fitted overhead offset for the family, bytes (signed), when the peak was fitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_offset: Option<i64>,
+    /// Predicted peak memory with the fitted offset, bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_predicted_after: Option<u64>,
+    /// Why a measured peak was not fitted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_not_fitted: Option<String>,
+}
+
+/// The offset on the overhead term that makes `before` predict `measured` bytes, or why none can.
+fn memory_offset(before: &DeviceResult, measured: u64) -> std::result::Result<f64, String> {
+    let m = &before.memory;
+    let tensors = (m.total - m.overhead) as f64;
+    let modelled_overhead = m.overhead as f64 - m.overhead_calibration as f64;
+    let overhead = measured as f64 - tensors;
+    if overhead < 0.0 {
+        return Err(format!(
+            "the log's peak ({:.2} GiB) is below the tensors peftcost counts for this scenario ({:.2} GiB): the model sums every phase's buffers, or the scenario differs from the run",
+            measured as f64 / GIB,
+            tensors / GIB
+        ));
+    }
+    Ok(overhead - modelled_overhead)
 }
 
 fn step_at(
@@ -99,6 +130,19 @@ pub fn fit_mfu(
     }
     let predicted_after = step_at(p, &shapes, hw, a, family, mfu).ok_or_else(no_peak)?;
     let peak = hw.peak_flops(before.dtype).ok_or_else(no_peak)?;
+    let offset = memory_measured.map(|m| memory_offset(&before, m));
+    let memory_predicted_after = match offset {
+        Some(Ok(bytes)) => {
+            let mut h = hw.clone();
+            h.method_memory_offset.insert(family.to_string(), bytes);
+            Some(
+                DeviceResult::new(&shapes, &p.scenario.workload, &h, a)
+                    .memory
+                    .total,
+            )
+        }
+        _ => None,
+    };
     Ok(MfuFit {
         hardware: hw.id.clone(),
         family: family.to_string(),
@@ -110,5 +154,11 @@ pub fn fit_mfu(
         achieved_flops: a_term * peak / measured_step_seconds,
         memory_predicted: before.memory.total,
         memory_measured,
+        memory_offset: offset
+            .as_ref()
+            .and_then(|o| o.as_ref().ok())
+            .map(|b| *b as i64),
+        memory_predicted_after,
+        memory_not_fitted: offset.and_then(|o| o.err()),
     })
 }

@@ -1,6 +1,11 @@
 //! Training memory per device, one function per term of the breakdown: weights, trainable
 //! state, activations, logits, overhead (design §6).
 //!
+//! A `calibrate --from-log` calibration adds a signed per-family offset to the overhead term: the
+//! bytes a real run's peak held beyond the modelled terms, constant across scenarios (it fits the
+//! runtime floor, not the allocator's proportional slack: one measured peak cannot tell them
+//! apart).
+//!
 //! Wart: the peak is the sum of the terms, not yet the maximum over phases (forward end,
 //! backward, optimizer step); LoRA rows match the published measurements partly because the
 //! flat logits and overhead terms compensate.
@@ -24,8 +29,11 @@ pub struct MemoryBreakdown {
     pub activations: u64,
     /// Logits and loss buffers.
     pub logits: u64,
-    /// Runtime and allocator overhead.
+    /// Runtime and allocator overhead, including any calibrated offset.
     pub overhead: u64,
+    /// The part of `overhead` a `calibrate --from-log` calibration added (negative: removed),
+    /// bytes; 0 uncalibrated.
+    pub overhead_calibration: i64,
     /// Sum of the terms.
     pub total: u64,
 }
@@ -134,13 +142,16 @@ impl Shapes {
         let activations = self.activation_bytes(w, dtype, b);
         let logits = self.logits_bytes(w, dtype, b);
         let allocated = weights + trainable_state + activations + logits;
-        let overhead = overhead_bytes(allocated, hw, a);
+        let modelled = overhead_bytes(allocated, hw, a);
+        // A calibrated offset cannot make the overhead negative.
+        let overhead = (modelled + hw.memory_offset_for(self.kind)).max(0.0);
         MemoryBreakdown {
             weights: weights as u64,
             trainable_state: trainable_state as u64,
             activations: activations as u64,
             logits: logits as u64,
             overhead: overhead as u64,
+            overhead_calibration: (overhead - modelled) as i64,
             total: (allocated + overhead) as u64,
         }
     }
@@ -223,5 +234,35 @@ mod tests {
             ..w
         };
         assert_eq!(shapes.weights_bytes(&z), 7_721_324_544.0 * 2.0 / 4.0);
+    }
+
+    #[test]
+    fn a_calibrated_offset_moves_the_overhead_and_never_below_zero() {
+        let catalogs = Catalogs::embedded();
+        let mut spec = ScenarioSpec::new("qwen-7b");
+        spec.workload.micro_batch = 1;
+        let s = spec.resolve(&catalogs).unwrap();
+        let p = s.prepare().unwrap();
+        let shapes = super::Shapes::new(&p);
+        let a = crate::core::estimate::Assumptions::default();
+        let mut hw = catalogs.hardware().unwrap().get("a10").unwrap().clone();
+        let plain = shapes.memory(&s.workload, Dtype::Bf16, &hw, &a, 1);
+        assert_eq!(plain.overhead_calibration, 0);
+        // +0.5 GiB for LoRA: the overhead and the total grow by exactly 2^29 bytes.
+        hw.method_memory_offset.insert("lora".into(), 536_870_912.0);
+        let up = shapes.memory(&s.workload, Dtype::Bf16, &hw, &a, 1);
+        assert_eq!(up.overhead_calibration, 536_870_912);
+        assert_eq!(up.overhead - plain.overhead, 536_870_912);
+        assert_eq!(up.total - plain.total, 536_870_912);
+        // An offset larger than the modelled overhead takes it to zero, not below.
+        hw.method_memory_offset.insert("lora".into(), -1e12);
+        let down = shapes.memory(&s.workload, Dtype::Bf16, &hw, &a, 1);
+        assert_eq!(down.overhead, 0);
+        assert_eq!(down.overhead_calibration, -(plain.overhead as i64));
+        assert_eq!(down.total, plain.total - plain.overhead);
+        // Another family's offset does not apply.
+        hw.method_memory_offset.clear();
+        hw.method_memory_offset.insert("full".into(), 536_870_912.0);
+        assert_eq!(shapes.memory(&s.workload, Dtype::Bf16, &hw, &a, 1), plain);
     }
 }

@@ -303,6 +303,8 @@ pub struct EstimateCsvRow {
     pub auto_fit: bool,
     /// Why the device runs this configuration.
     pub fit_reason: super::FitReason,
+    /// The part of the overhead a log calibration added (negative: removed), bytes.
+    pub memory_overhead_calibration_bytes: i64,
 }
 
 impl Estimate {
@@ -532,6 +534,7 @@ impl Estimate {
                 pricing_as_of: self.cheapest_on(&d.hardware).map(|o| o.job.as_of.clone()),
                 auto_fit: d.config.auto,
                 fit_reason: d.config.reason,
+                memory_overhead_calibration_bytes: d.memory.overhead_calibration,
             })
             .collect()
     }

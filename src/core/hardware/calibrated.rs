@@ -4,7 +4,8 @@
 //! matmul throughput stands in for the peak and its measured training efficiency for the MFU.
 //! A calibration made on a rented GPU (`bench --hardware-id a10`) replaces the default
 //! efficiencies of that profile: MFU = (measured matmul / datasheet peak) x (measured training
-//! step / measured matmul), per method family.
+//! step / measured matmul), per method family. A calibration written by `calibrate --from-log`
+//! may also carry a memory offset per family, added to the overhead term of that profile.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +30,14 @@ fn date_of(unix: u64) -> String {
     crate::core::pricing::date::date_from_unix_days((unix / 86_400) as i64)
 }
 
+/// The calibration's memory offsets in bytes, per method family.
+fn memory_offsets(c: &Calibration) -> BTreeMap<String, f64> {
+    c.memory_offset_gib
+        .iter()
+        .map(|(m, gib)| (m.clone(), gib * crate::core::units::GIB))
+        .collect()
+}
+
 fn gflops_to_tflops(v: Option<&f64>) -> Option<f64> {
     v.map(|g| g / 1000.0)
 }
@@ -41,6 +50,14 @@ impl HardwareProfile {
             .get(method_family(kind))
             .copied()
             .unwrap_or(self.train_mfu)
+    }
+
+    /// Bytes a calibrated run's peak held beyond the modelled terms for `kind` (0 uncalibrated).
+    pub fn memory_offset_for(&self, kind: MethodKind) -> f64 {
+        self.method_memory_offset
+            .get(method_family(kind))
+            .copied()
+            .unwrap_or(0.0)
     }
 
     /// This machine as measured by `peftcost bench`.
@@ -82,6 +99,7 @@ impl HardwareProfile {
             notes: None,
             calibrated: true,
             method_mfu: c.train_efficiency.clone(),
+            method_memory_offset: memory_offsets(c),
         }
     }
 
@@ -110,6 +128,7 @@ impl HardwareProfile {
             h.decode_bandwidth_efficiency = (c.bandwidth_gbs / bw).clamp(0.05, 1.0);
         }
         h.method_mfu = method_mfu;
+        h.method_memory_offset = memory_offsets(c);
         h.calibrated = true;
         h.notes = Some(format!(
             "efficiencies from a peftcost bench calibration on {} ({})",
@@ -139,6 +158,7 @@ mod tests {
             bandwidth_gbs: 30.0,
             train_gflops: [("lora".to_string(), 80.0), ("full".to_string(), 100.0)].into(),
             train_efficiency: [("lora".to_string(), 0.4), ("full".to_string(), 0.5)].into(),
+            memory_offset_gib: Default::default(),
         }
     }
 

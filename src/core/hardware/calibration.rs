@@ -39,6 +39,10 @@ pub struct Calibration {
     pub train_gflops: BTreeMap<String, f64>,
     /// method -> `train_gflops / matmul_gflops["f32"]`.
     pub train_efficiency: BTreeMap<String, f64>,
+    /// method -> GiB a real run's peak memory held beyond peftcost's modelled terms (negative
+    /// when the model counts more); written by `calibrate --from-log`, absent from `bench`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub memory_offset_gib: BTreeMap<String, f64>,
 }
 
 impl Calibration {
@@ -99,6 +103,15 @@ impl Calibration {
         }
         // An efficiency is a fraction of the peak; measured rates stay below 10^7 GFLOP/s and
         // 10^6 GB/s (three orders of magnitude over any 2026 device).
+        // An offset moves the peak by at most the device's memory either way.
+        for (k, v) in &self.memory_offset_gib {
+            if !(v.is_finite() && v.abs() <= self.memory_gib) {
+                return bad(format!(
+                    "memory_offset_gib.{k} is {v}, expected a number of GiB within the device's {} GiB either way",
+                    self.memory_gib
+                ));
+            }
+        }
         for (k, v) in &self.train_efficiency {
             if *v > 1.0 {
                 return bad(format!(
@@ -182,6 +195,7 @@ mod tests {
             bandwidth_gbs: 12.5,
             train_gflops: [("lora".to_string(), 60.0), ("full".to_string(), 70.0)].into(),
             train_efficiency: [("lora".to_string(), 0.59), ("full".to_string(), 0.69)].into(),
+            memory_offset_gib: Default::default(),
         }
     }
 

@@ -101,6 +101,14 @@ pub struct HardwareProfile {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub method_mfu: BTreeMap<String, f64>,
+    /// Calibrated memory offset per method family, bytes (signed): what a real run's peak held
+    /// beyond the modelled terms, added to the overhead term (`calibrate --from-log`).
+    #[serde(
+        default,
+        skip_deserializing,
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    pub method_memory_offset: BTreeMap<String, f64>,
 }
 
 impl HardwareProfile {
