@@ -67,10 +67,10 @@ pub struct DeployArgs {
     #[arg(long, default_value_t = 0)]
     pub adapters: u64,
     /// Hardware profiles (repeatable or comma-separated; default: t4, a10, a100-40g, cpu-16c).
-    #[arg(long, visible_alias = "gpu", value_name = "ID")]
+    #[arg(long, visible_alias = "gpu", value_name = "ID", value_parser = super::not_empty)]
     pub hardware: Vec<String>,
     /// Only offers of these providers (repeatable or comma-separated).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = super::not_empty)]
     pub provider: Vec<String>,
     /// Currency of every price shown.
     #[arg(long, default_value = "USD")]

@@ -13,7 +13,7 @@ pub struct EstimateArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Hardware profiles to estimate on (repeatable or comma-separated; default: every profile).
-    #[arg(long, visible_alias = "gpu", value_name = "ID")]
+    #[arg(long, visible_alias = "gpu", value_name = "ID", value_parser = super::not_empty)]
     pub hardware: Vec<String>,
     #[command(flatten)]
     pub offers: OfferArgs,
@@ -33,10 +33,10 @@ pub struct EstimateArgs {
 #[derive(Debug, Clone, Args)]
 pub struct OfferArgs {
     /// Only these providers (repeatable or comma-separated), e.g. alibaba,aws.
-    #[arg(long, value_name = "P")]
+    #[arg(long, value_name = "P", value_parser = super::not_empty)]
     pub provider: Vec<String>,
     /// Only these regions.
-    #[arg(long)]
+    #[arg(long, value_parser = super::not_empty)]
     pub region: Vec<String>,
     /// Billing modes to cost (default: on-demand and spot).
     #[arg(long, value_parser = super::named::<Billing>())]
@@ -66,9 +66,9 @@ impl OfferArgs {
                 .collect()
         };
         if let Some(m) = self.max_price {
-            if !(m.is_finite() && m > 0.0) {
+            if !(m.is_finite() && m > 0.0 && m <= 1e9) {
                 return Err(crate::Error::input(format!(
-                    "--max-price must be a positive price per hour (got {m})"
+                    "--max-price must be a positive price per hour, at most 1e9 (got {m})"
                 )));
             }
         }

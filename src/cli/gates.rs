@@ -24,9 +24,9 @@ impl GateArgs {
             self.fail_if_not_fits = Some(hardware.get(name)?.id.clone());
         }
         if let Some(a) = self.fail_if_cost_over {
-            if !(a.is_finite() && a >= 0.0) {
+            if !(a.is_finite() && (0.0..=1e15).contains(&a)) {
                 return Err(Error::input(format!(
-                    "--fail-if-cost-over must be an amount >= 0 (got {a})"
+                    "--fail-if-cost-over must be an amount from 0 to 1e15 (got {a})"
                 )));
             }
         }

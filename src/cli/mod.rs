@@ -201,6 +201,16 @@ pub fn named<T: Named + Send + Sync>() -> impl clap::builder::TypedValueParser<V
     .try_map(|s: String| T::from_name(&s).ok_or("not a known value"))
 }
 
+/// A filter or id flag's value: an empty one is refused, not read as "every one" (leave the
+/// flag out for that).
+pub fn not_empty(s: &str) -> std::result::Result<String, String> {
+    if s.trim().is_empty() {
+        Err("an empty value names nothing: give an id, or leave the flag out for every one".into())
+    } else {
+        Ok(s.to_string())
+    }
+}
+
 /// An error as the command line says it: a field the core names becomes its flag.
 pub fn message(e: &Error) -> String {
     match e {

@@ -16,7 +16,7 @@ pub struct PlanArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Hardware profiles to consider (default: all).
-    #[arg(long, visible_alias = "gpu", value_name = "ID")]
+    #[arg(long, visible_alias = "gpu", value_name = "ID", value_parser = super::not_empty)]
     pub hardware: Vec<String>,
     #[command(flatten)]
     pub offers: OfferArgs,

@@ -61,13 +61,13 @@ pub enum PricingCommand {
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only these providers (repeatable or comma-separated).
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::not_empty)]
     provider: Vec<String>,
     /// Only these regions (repeatable or comma-separated), e.g. cn-hangzhou, us-east-1.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = super::not_empty)]
     region: Vec<String>,
     /// Only offers of these hardware profiles (ids or aliases, e.g. a100, t4).
-    #[arg(long, alias = "gpu", value_delimiter = ',')]
+    #[arg(long, alias = "gpu", value_delimiter = ',', value_parser = super::not_empty)]
     hardware: Vec<String>,
     /// Only this billing mode (default: every mode an offer has).
     #[arg(long, value_parser = super::named::<Billing>())]
@@ -676,7 +676,10 @@ fn validate(ctx: &Context, file: &std::path::Path, today: &str) -> Result<()> {
         })
     };
     match result {
-        Ok(msg) => emit(&format!("{msg}\n")),
+        Ok(msg) => {
+            whole(&f.path, &f.text, is_fx)?;
+            emit(&format!("{msg}\n"))
+        }
         Err(mut errs) if errs.len() == 1 => Err(errs.remove(0)),
         Err(errs) => {
             for e in &errs {
@@ -689,6 +692,22 @@ fn validate(ctx: &Context, file: &std::path::Path, today: &str) -> Result<()> {
             )))
         }
     }
+}
+
+/// A table is whole when it ends with the end marker (or, not fx, says its `offer_count`, which
+/// the parser checks): every strict prefix of a shipped table fails here, as `update` refuses it.
+fn whole(path: &str, text: &str, is_fx: bool) -> Result<()> {
+    use crate::core::pricing::install::{has_end_marker, END_MARKER};
+    let counted =
+        !is_fx && toml::from_str::<toml::Table>(text).is_ok_and(|t| t.contains_key("offer_count"));
+    if has_end_marker(text) || counted {
+        return Ok(());
+    }
+    Err(Error::input(format!(
+        "{path}:{}: the table does not end with '{END_MARKER}'{}: it may be cut off (a complete table ends with that line)",
+        text.lines().count(),
+        if is_fx { "" } else { " nor says its offer_count" }
+    )))
 }
 
 fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {

@@ -133,6 +133,14 @@ impl ScenarioSpec {
                 expected: "a positive number".into(),
             });
         }
+        // 16 x the largest rank accepted (65,536): scaling LoRA's update by more is no training.
+        if alpha > 1_048_576.0 {
+            return Err(Error::Absurd {
+                field: "alpha",
+                value: alpha.to_string(),
+                max: "1,048,576".into(),
+            });
+        }
         let workload = resolve_workload(self.workload, self.weights_dtype, self.method.kind);
         if self.method.kind == MethodKind::Full && workload.weights_dtype.is_quantized() {
             return Err(Error::Invalid {

@@ -525,3 +525,124 @@ fn dates_in_the_future_are_refused_with_file_and_line() {
     let err = fails(&["hardware", "list"], dir.path());
     assert!(err.contains("in the future"), "{err}");
 }
+
+/// Found by the rerun of issue 19's sweep (tests/truth/hardening_sweep.py), each exit 0 before.
+#[test]
+fn the_sweeps_exit_zero_inputs_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A region no offer has gave "no offer matches" and exit 0: a typo, not an empty answer.
+    let e = fails(&["estimate", "--region", "cn-hangzou"], d);
+    assert!(
+        e.contains("unknown region 'cn-hangzou'") && e.contains("did you mean 'cn-hangzhou'"),
+        "{e}"
+    );
+    // A region of another provider than the one named.
+    let e = fails(
+        &["estimate", "--provider", "alibaba", "--region", "us-east-1"],
+        d,
+    );
+    assert!(e.contains("unknown region 'us-east-1'"), "{e}");
+    // Empty filters meant "every one" here and were errors elsewhere: now errors everywhere.
+    for args in [
+        &["estimate", "--hardware", ""][..],
+        &["estimate", "--provider", " "],
+        &["plan", "--region", ""],
+        &["deploy", "--model", "qwen-7b", "--hardware", ""],
+        &["report", "--provider", ""],
+        &["pricing", "list", "--region", ""],
+    ] {
+        let e = crate::common::fails(args, d);
+        assert!(e.contains("empty value"), "{args:?}: {e}");
+    }
+    // Values beyond any job, each accepted before.
+    for (args, flag) in [
+        (
+            &["estimate", "--alpha", "18446744073709551616"][..],
+            "--alpha",
+        ),
+        (&["estimate", "--max-price", "1e23"], "--max-price"),
+        (
+            &["estimate", "--fail-if-cost-over", "1e23"],
+            "--fail-if-cost-over",
+        ),
+        (&["plan", "--deadline", "1e23"], "--deadline"),
+        (&["plan", "--budget", "1e23"], "--budget"),
+        (
+            &["deploy", "--model", "qwen-7b", "--max-ttft", "1e23"],
+            "--max-ttft",
+        ),
+        (&["report", "--max-tpot", "1e23"], "--max-tpot"),
+        // 1e-308 requests/s priced a million tokens at 5.9e307.
+        (
+            &["deploy", "--model", "qwen-7b", "--qps", "1e-308"],
+            "--qps",
+        ),
+        // 2^63 adapters held 3.3e26 bytes.
+        (
+            &[
+                "deploy",
+                "--model",
+                "qwen-7b",
+                "--adapters",
+                "9223372036854775808",
+            ],
+            "--adapters",
+        ),
+    ] {
+        let e = fails(args, d);
+        assert!(e.contains(flag), "{args:?}: {e}");
+    }
+}
+
+#[test]
+fn headroom_is_capacity_minus_memory_to_the_byte() {
+    // The H200's 141 GB datasheet figure is a fractional number of bytes in GiB: the headroom
+    // was truncated separately from the capacity and came out one byte off.
+    let v = crate::common::json_of(&[
+        "estimate",
+        "--rank",
+        "65536",
+        "--hardware",
+        "h200",
+        "--format",
+        "json",
+    ]);
+    let d = &v["devices"][0];
+    let (cap, total) = (
+        d["capacity_bytes"].as_i64().unwrap(),
+        d["memory"]["total"].as_i64().unwrap(),
+    );
+    assert_eq!(d["headroom_bytes"].as_i64().unwrap(), cap - total, "{d}");
+    assert_eq!(d["fits"].as_bool().unwrap(), total <= cap);
+}
+
+#[test]
+fn pricing_validate_refuses_a_cut_table_as_update_does() {
+    // A prefix of the shipped fx.toml that ends on a whole line still parsed: exit 0.
+    let dir = tempfile::tempdir().unwrap();
+    let fx =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/pricing/fx.toml")).unwrap();
+    let cut = &fx[..fx.find("# end of peftcost table").unwrap()];
+    let path = dir.path().join("fx.toml");
+    std::fs::write(&path, cut).unwrap();
+    let e = fails(&["pricing", "validate", path.to_str().unwrap()], dir.path());
+    assert!(
+        e.contains("does not end with '# end of peftcost table'"),
+        "{e}"
+    );
+    // Every whole-line prefix of a shipped price table is refused too.
+    let aws =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/pricing/aws.toml")).unwrap();
+    let path = dir.path().join("aws.toml");
+    for (i, _) in aws.match_indices('\n').step_by(7) {
+        if aws[i..].contains("# end of peftcost table") {
+            std::fs::write(&path, &aws[..=i]).unwrap();
+            let out = peftcost(dir.path())
+                .args(["pricing", "validate", path.to_str().unwrap()])
+                .output()
+                .unwrap();
+            assert!(!out.status.success(), "prefix of {i} bytes accepted");
+        }
+    }
+}

@@ -341,6 +341,15 @@ impl Workload {
         if !(self.qps.is_finite() && self.qps > 0.0) {
             return Err(invalid("qps", self.qps.to_string(), "greater than 0"));
         }
+        // Less than a request a year is no service to cost per month (and divides the monthly
+        // price by almost nothing per token).
+        if self.qps < MIN_QPS {
+            return Err(invalid(
+                "qps",
+                self.qps.to_string(),
+                "at least one request a year (3.2e-8 requests/s)",
+            ));
+        }
         // A million requests per second is beyond any single deployment this models.
         if self.qps > 1e6 {
             return Err(Error::Absurd {
@@ -384,10 +393,23 @@ impl Workload {
                     "a positive number of seconds",
                 ));
             }
+            if let Some(v) = v.filter(|v| *v > 86_400.0) {
+                return Err(Error::Absurd {
+                    field,
+                    value: v.to_string(),
+                    max: "86,400 seconds (a day)".into(),
+                });
+            }
         }
         Ok(())
     }
 }
+
+/// The least traffic a deployment is costed for: one request a year, in requests/s.
+pub const MIN_QPS: f64 = 1.0 / (365.0 * 86_400.0);
+
+/// The most LoRA adapters one base serves (S-LoRA's experiments stop at a few thousand).
+pub const MAX_ADAPTERS: u64 = 1_000_000;
 
 /// One purchasable offer, prices already in the display currency.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -536,6 +558,7 @@ pub fn table_rows(
         let profile = models.get(id)?;
         let req = request(profile);
         req.workload.validate(profile.family.is_encoder())?;
+        crate::core::estimate::bounded("adapters", req.adapters, 0, MAX_ADAPTERS)?;
         for hw in targets {
             let t = best_fit(profile, hw, quotes, &req, a)?;
             rows.push(TableRow {

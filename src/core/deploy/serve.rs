@@ -787,6 +787,7 @@ pub fn deploy(
 ) -> Result<Deployment> {
     let encoder = profile.family.is_encoder();
     req.workload.validate(encoder)?;
+    crate::core::estimate::bounded("adapters", req.adapters, 0, super::MAX_ADAPTERS)?;
     let model = ServedModel::new(profile, req.adapters)?;
     let mut results: Vec<TargetResult> = targets
         .iter()

@@ -24,6 +24,7 @@ pub use offers::{job_inputs, job_inputs_for, rank_offers, OfferQuery, OfferResul
 pub use params::{Artifact, ArtifactKind, ParamsSection};
 pub use physics::{Assumptions, Shapes};
 pub use result::{DeviceResult, Estimate, EstimateCsvRow, FitSummary, FlopsSection, MethodSummary};
+pub(crate) use workload::bounded;
 pub use workload::{Attention, Dtype, Optimizer, WeightsDtype, Workload};
 
 use crate::core::arch::{Inventory, ModelProfile, Task};

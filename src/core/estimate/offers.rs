@@ -35,6 +35,38 @@ pub struct OfferQuery {
 }
 
 impl OfferQuery {
+    /// Every provider and region the filters name exists in `pricing` (a region among the
+    /// named providers' offers): a filter that matches nothing is a typo, not an empty answer.
+    pub fn check(&self, pricing: &PricingCatalog) -> Result<()> {
+        for provider in &self.providers {
+            pricing.table(provider)?;
+        }
+        let known: std::collections::BTreeSet<&str> = pricing
+            .offers()
+            .filter(|(t, _)| in_filter(&self.providers, &t.provider))
+            .map(|(_, o)| o.region.as_str())
+            .collect();
+        for region in &self.regions {
+            if !known
+                .iter()
+                .any(|k| in_filter(std::slice::from_ref(region), k))
+            {
+                let known: Vec<String> = known.iter().map(|k| k.to_string()).collect();
+                return Err(crate::core::error::Error::Unknown {
+                    kind: "region",
+                    name: region.clone(),
+                    suggestion: crate::core::data::nearest(
+                        region,
+                        known.iter().map(String::as_str),
+                    )
+                    .map(str::to_string),
+                    known,
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Whether an offer passes the filters: provider, region and the age of its price.
     pub fn admits(
         &self,
@@ -219,9 +251,7 @@ pub fn rank_offers(
     pricing: &PricingCatalog,
     q: &OfferQuery,
 ) -> Result<(Vec<OfferResult>, Skipped)> {
-    for provider in &q.providers {
-        pricing.table(provider)?;
-    }
+    q.check(pricing)?;
     let billings: &[Billing] = if q.billing.is_empty() {
         &[Billing::OnDemand, Billing::Spot]
     } else {

@@ -142,7 +142,9 @@ impl DeviceResult {
     pub fn new(shapes: &Shapes, w: &Workload, hw: &HardwareProfile, a: &Assumptions) -> Self {
         let (dtype, note) = hw.effective_dtype(w.dtype);
         let memory = shapes.memory(w, dtype, hw, a, w.micro_batch);
-        let cap = hw.memory_bytes();
+        // Whole bytes (a fractional GiB figure gives a fractional byte count), so that
+        // headroom = capacity - total holds exactly in the JSON.
+        let cap = hw.memory_bytes().floor();
         let fits = (memory.total as f64) <= cap;
         let mfu = hw.mfu_for(shapes.kind);
         let step = shapes.step_seconds(w, dtype, hw, a, mfu, &memory);

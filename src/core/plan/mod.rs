@@ -316,10 +316,21 @@ pub fn plan(
     if let Some(b) = q.budget.filter(|b| !(b.is_finite() && *b > 0.0)) {
         return Err(invalid("budget", b, "a positive amount"));
     }
-    let budget_currency = pricing.fx.known(&q.budget_currency)?;
-    for p in &q.offers.providers {
-        pricing.table(p)?;
+    // A century of compute, and a thousand trillion in any currency: beyond any job.
+    for (field, v, limit, max) in [
+        ("deadline", q.deadline_hours, 1e6, "1,000,000 hours"),
+        ("budget", q.budget, 1e15, "1e15"),
+    ] {
+        if let Some(v) = v.filter(|v| *v > limit) {
+            return Err(Error::Absurd {
+                field,
+                value: v.to_string(),
+                max: max.into(),
+            });
+        }
     }
+    let budget_currency = pricing.fx.known(&q.budget_currency)?;
+    q.offers.check(pricing)?;
 
     // Method variants: as asked, plus QLoRA for LoRA/DoRA when allowed.
     let mut variants = vec![base.clone()];
