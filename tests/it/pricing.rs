@@ -823,7 +823,8 @@ fn cli_list_filters_and_converts() {
 fn cli_validate_reports_file_line_col_and_exits_2() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.toml");
-    write(&good, GOOD);
+    // A whole table ends with the end marker (pricing validate refuses a cut one).
+    write(&good, &format!("{GOOD}\n# end of peftcost table\n"));
     peftcost(dir.path())
         .args(["pricing", "validate"])
         .arg(&good)
