@@ -28,20 +28,47 @@ const SCENARIO: [&str; 16] = [
     "1",
 ];
 
-fn predicted_step(calibration: &std::path::Path) -> f64 {
+/// The estimate of `scenario` on the cpu-16c profile, with a calibration file or the defaults.
+fn estimate_on_cpu(scenario: &[&str], calibration: Option<&std::path::Path>) -> serde_json::Value {
+    let mut args = vec!["estimate", "--hardware", "cpu-16c", "--format", "json"];
+    if let Some(c) = calibration {
+        args.extend(["--calibration", c.to_str().unwrap()]);
+    }
+    args.extend(scenario);
+    json_of(&args)
+}
+
+/// `calibrate --from-log LOG --hardware HARDWARE --out CAL EXTRA.. SCENARIO..`, run in `dir`.
+fn calibrate(
+    dir: &std::path::Path,
+    log: &str,
+    hardware: &str,
+    cal: &std::path::Path,
+    extra: &[&str],
+    scenario: &[&str],
+) -> std::process::Output {
     let mut args = vec![
-        "estimate",
+        "calibrate",
+        "--from-log",
+        log,
         "--hardware",
-        "cpu-16c",
-        "--format",
-        "json",
-        "--calibration",
+        hardware,
+        "--out",
     ];
-    args.push(calibration.to_str().unwrap());
-    args.extend(SCENARIO);
-    json_of(&args)["devices"][0]["step_seconds"]
-        .as_f64()
-        .unwrap()
+    args.push(cal.to_str().unwrap());
+    args.extend(extra);
+    args.extend(scenario);
+    peftcost(dir).args(&args).output().unwrap()
+}
+
+/// The JSON a successful `calibrate --json` printed.
+fn fitted(out: std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
 }
 
 #[test]
@@ -49,9 +76,7 @@ fn a_real_trainer_log_calibrates_the_step_time_to_within_ten_percent() {
     let run: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(format!("{RUN}/run.json")).unwrap()).unwrap();
     // The scenario is the run: peft's own count of the run's trainable parameters.
-    let mut est = vec!["estimate", "--hardware", "cpu-16c", "--format", "json"];
-    est.extend(SCENARIO);
-    let before = json_of(&est);
+    let before = estimate_on_cpu(&SCENARIO, None);
     assert_eq!(before["params"]["trainable"], run["trainable_params"]);
     let state: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{RUN}/trainer_state.json")).unwrap(),
@@ -68,29 +93,22 @@ fn a_real_trainer_log_calibrates_the_step_time_to_within_ten_percent() {
         let dir = tempfile::tempdir().unwrap();
         let cal = dir.path().join("cal.json");
         let log_path = format!("{RUN}/{log}");
-        let mut args = vec![
-            "calibrate",
-            "--from-log",
+        let out = calibrate(
+            dir.path(),
             &log_path,
-            "--hardware",
             "cpu-16c",
-            "--json",
-            "--out",
-        ];
-        args.push(cal.to_str().unwrap());
-        args.extend(SCENARIO);
-        let out = peftcost(dir.path()).args(&args).output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+            &cal,
+            &["--json"],
+            &SCENARIO,
         );
-        let fit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let fit = fitted(out);
         let measured = fit["measured_step_seconds"].as_f64().unwrap();
         if log == "trainer_state.json" {
             assert!((measured - logged).abs() < 1e-9, "{measured} vs {logged}");
         }
-        let after = predicted_step(&cal);
+        let after = estimate_on_cpu(&SCENARIO, Some(&cal))["devices"][0]["step_seconds"]
+            .as_f64()
+            .unwrap();
         assert!(
             (after - measured).abs() / measured < 0.10,
             "{log}: predicted {after} s vs measured {measured} s"
@@ -212,12 +230,7 @@ fn measured(run: &str) -> (f64, f64) {
 }
 
 fn estimate_b(calibration: Option<&std::path::Path>) -> (f64, f64) {
-    let mut args = vec!["estimate", "--hardware", "cpu-16c", "--format", "json"];
-    if let Some(c) = calibration {
-        args.extend(["--calibration", c.to_str().unwrap()]);
-    }
-    args.extend(RUN_B);
-    let d = &json_of(&args)["devices"][0];
+    let d = &estimate_on_cpu(&RUN_B, calibration)["devices"][0];
     (
         d["step_seconds"].as_f64().unwrap(),
         d["memory"]["total"].as_f64().unwrap(),
@@ -228,24 +241,15 @@ fn estimate_b(calibration: Option<&std::path::Path>) -> (f64, f64) {
 fn a_calibration_fitted_to_one_run_predicts_another_shape_closer_than_the_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let cal = dir.path().join("cal.json");
-    let mut args = vec![
-        "calibrate",
-        "--from-log",
-        "tests/truth/trainer-run/steps.csv",
-        "--hardware",
+    let log = "tests/truth/trainer-run/steps.csv";
+    let fit = fitted(calibrate(
+        dir.path(),
+        log,
         "cpu-16c",
-        "--json",
-        "--out",
-        cal.to_str().unwrap(),
-    ];
-    args.extend(SCENARIO);
-    let out = peftcost(dir.path()).args(&args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let fit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        &cal,
+        &["--json"],
+        &SCENARIO,
+    ));
     // Run A's peak RSS is 1.13 GiB (steps.csv); the fitted offset reproduces it exactly.
     let (_, peak_a) = measured(RUN);
     let after_a = fit["memory_predicted_after"].as_f64().unwrap();
@@ -271,22 +275,11 @@ fn calibrating_again_keeps_the_other_families_and_never_replaces_another_device_
     let dir = tempfile::tempdir().unwrap();
     let cal = dir.path().join("cal.json");
     let calibrate = |hardware: &str, method: &str, force: bool| {
-        let mut args = vec![
-            "calibrate",
-            "--from-log",
-            "tests/truth/trainer-run/steps.csv",
-            "--hardware",
-            hardware,
-            "--out",
-            cal.to_str().unwrap(),
-        ];
-        if force {
-            args.push("--force");
-        }
         let mut scenario = SCENARIO.to_vec();
         scenario[3] = method;
-        args.extend(scenario);
-        peftcost(dir.path()).args(&args).output().unwrap()
+        let log = "tests/truth/trainer-run/steps.csv";
+        let extra: &[&str] = if force { &["--force"] } else { &[] };
+        calibrate(dir.path(), log, hardware, &cal, extra, &scenario)
     };
     let read = || -> serde_json::Value {
         serde_json::from_str(&std::fs::read_to_string(&cal).unwrap()).unwrap()

@@ -211,7 +211,9 @@ def ids(pool):
             jobs.append(pool.submit(judge, "ids", cmd + [f"{flag}={v}"], not legit))
     for sub in [["models", "show"], ["hardware", "show"], ["pricing", "show"]]:
         for v in values:
-            jobs.append(pool.submit(judge, "ids", sub + [v], True))
+            # `models show` names models by the same trimmed ids as --model.
+            legit = sub == ["models", "show"] and v == "qwen-7b\n"
+            jobs.append(pool.submit(judge, "ids", sub + [v], not legit))
     return jobs
 
 

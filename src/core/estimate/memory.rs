@@ -196,17 +196,23 @@ fn overhead_bytes(allocated: f64, hw: &HardwareProfile, a: &Assumptions) -> f64 
 #[cfg(test)]
 mod tests {
     use crate::core::catalogs::Catalogs;
+    use crate::core::estimate::Scenario;
     use crate::core::estimate::{Dtype, WeightsDtype};
     use crate::core::spec::ScenarioSpec;
 
-    #[test]
-    fn each_term_by_hand() {
+    /// Qwen-7B LoRA with the defaults and one 512-token sequence a step: the case worked by hand.
+    fn qwen_7b_one_sequence() -> (Catalogs, Scenario, super::Shapes) {
         let catalogs = Catalogs::embedded();
         let mut spec = ScenarioSpec::new("qwen-7b");
         spec.workload.micro_batch = 1;
         let s = spec.resolve(&catalogs).unwrap();
-        let p = s.prepare().unwrap();
-        let shapes = super::Shapes::new(&p);
+        let shapes = super::Shapes::new(&s.prepare().unwrap());
+        (catalogs, s, shapes)
+    }
+
+    #[test]
+    fn each_term_by_hand() {
+        let (_, s, shapes) = qwen_7b_one_sequence();
         let w = s.workload;
         // Weights: every base parameter in bf16, 7,721,324,544 x 2 bytes (models.md total).
         assert_eq!(shapes.weights_bytes(&w), 7_721_324_544.0 * 2.0);
@@ -238,12 +244,7 @@ mod tests {
 
     #[test]
     fn a_calibrated_offset_moves_the_overhead_and_never_below_zero() {
-        let catalogs = Catalogs::embedded();
-        let mut spec = ScenarioSpec::new("qwen-7b");
-        spec.workload.micro_batch = 1;
-        let s = spec.resolve(&catalogs).unwrap();
-        let p = s.prepare().unwrap();
-        let shapes = super::Shapes::new(&p);
+        let (catalogs, s, shapes) = qwen_7b_one_sequence();
         let a = crate::core::estimate::Assumptions::default();
         let mut hw = catalogs.hardware().unwrap().get("a10").unwrap().clone();
         let plain = shapes.memory(&s.workload, Dtype::Bf16, &hw, &a, 1);
