@@ -57,7 +57,6 @@ struct ModelRow<'a> {
 }
 
 fn row<'a>(p: &'a ModelProfile, origin: &'a str) -> Result<ModelRow<'a>> {
-    let inv = Inventory::build(p, Scenario::default_task(p), 2)?;
     Ok(ModelRow {
         id: &p.id,
         name: &p.name,
@@ -67,7 +66,7 @@ fn row<'a>(p: &'a ModelProfile, origin: &'a str) -> Result<ModelRow<'a>> {
         heads: p.num_heads,
         kv_heads: p.num_kv_heads,
         vocab: p.vocab_size,
-        total_params: inv.total_params(),
+        total_params: Scenario::base_params(p)?,
         kv_bytes_per_token_fp16: p.kv_bytes_per_token(2.0) as u64,
         origin,
     })
@@ -158,11 +157,10 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
             });
             let p = import_hf_config(&f.path, &f.text, id.as_deref())?;
             let text = toml::to_string(&p).map_err(|e| Error::Internal(format!("TOML: {e}")))?;
-            let inv = Inventory::build(&p, Scenario::default_task(&p), 2)?;
             let text = format!(
                 "# Imported by peftcost from {}; {} parameters.\n{text}",
                 f.path,
-                fmt::count(inv.total_params())
+                fmt::count(Scenario::base_params(&p)?)
             );
             match out {
                 None => emit(&text),

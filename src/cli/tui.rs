@@ -14,7 +14,8 @@ use crate::tui::{self, state::StartOptions, App};
 pub struct TuiArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
-    /// Hardware profiles to show (repeatable or comma-separated; default: every profile).
+    /// Hardware profiles to show (repeatable or comma-separated; default: T4, A10, A100 40/80 GB
+    /// and a 16-core CPU, plus the smallest device that fits when none of those does).
     #[arg(long, visible_alias = "gpu", value_name = "ID")]
     pub hardware: Vec<String>,
     /// Only offers of this provider on the Cost tab (default: all).
@@ -42,6 +43,7 @@ pub fn run(ctx: &Context, args: TuiArgs) -> Result<()> {
         fit: args.scenario.workload.fit_policy(),
         color: !tui::no_color(),
         today: super::pricing::today(),
+        export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
     };
     let app = App::new(ctx.catalogs.clone(), args.scenario.spec()?, opts)?;
     tui::run(app)

@@ -7,9 +7,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
 use crate::cli::{Cli, Command, Context};
-use crate::tui::export::export;
+use crate::tui::export::{default_path, export_to};
 use crate::tui::input::Field;
-use crate::tui::state::{Action, App, Focus, StartOptions, Tab};
+use crate::tui::state::{Action, App, Focus, PlanView, StartOptions, Tab, DEFAULT_FOCUS};
 use crate::tui::view;
 use clap::Parser;
 
@@ -40,6 +40,7 @@ fn app_from(flags: &[&str]) -> App {
             color: true,
             // A fixed day, so the price-staleness note in the snapshots does not move.
             today: "2026-12-04".into(),
+            export_dir: ".".into(),
         },
     )
     .expect("app starts")
@@ -52,6 +53,19 @@ fn small_app() -> App {
         "--hardware",
         "t4,a10,a100-40g,a100-80g,cpu-16c",
     ])
+}
+
+/// Export the current tab to the default name in `dir`, as the prompt's Enter does.
+fn export(app: &App, dir: &std::path::Path) -> Result<(std::path::PathBuf, usize), String> {
+    let path = default_path(dir, app.tab);
+    export_to(app, &path).map(|rows| (path, rows))
+}
+
+/// Type text key by key.
+fn type_keys(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle_key(ch(c));
+    }
 }
 
 fn render(app: &App, w: u16, h: u16) -> Terminal<TestBackend> {
@@ -203,11 +217,11 @@ fn tabs_focus_help_and_quit() {
 #[test]
 fn pin_and_compare() {
     let mut app = small_app();
-    assert!(app.comparison.is_none());
+    assert!(app.comparisons.is_empty());
     app.handle_key(ch('p'));
     app.field = Field::Rank;
     app.handle_key(key(KeyCode::Right));
-    let rows = app.comparison.clone().unwrap();
+    let rows = app.comparisons[0].clone();
     let r = &rows[0];
     assert_eq!(r.quantity, "trainable params");
     assert!(r.change.unwrap() > 0.0);
@@ -216,7 +230,7 @@ fn pin_and_compare() {
         "rank 8 -> 16 doubles LoRA params"
     );
     app.handle_key(ch('u'));
-    assert!(app.pinned.is_none());
+    assert!(app.pinned.is_empty() && app.comparisons.is_empty());
 }
 
 #[test]
@@ -299,7 +313,9 @@ fn export_of_compare_and_empty_tabs() {
     app.pin();
     let (p, rows) = export(&app, dir.path()).unwrap();
     let text = std::fs::read_to_string(p).unwrap();
-    assert!(text.starts_with("quantity,unit,base,other,change,change_percent\n"));
+    assert!(
+        text.starts_with("pinned,pinned_label,quantity,unit,base,other,change,change_percent\n")
+    );
     assert_eq!(text.lines().count(), rows + 1);
     app.tab = Tab::Deploy;
     let (p, rows) = export(&app, dir.path()).unwrap();
@@ -536,7 +552,7 @@ mod snapshots {
     use super::*;
 
     fn snap(app: &App, name: &str) {
-        for (w, h) in [(100, 30), (160, 45)] {
+        for (w, h) in [(80, 24), (100, 30), (160, 45)] {
             let t = render(app, w, h);
             insta::assert_snapshot!(format!("{name}_{w}x{h}"), t.backend());
         }
@@ -548,8 +564,11 @@ mod snapshots {
     }
 
     #[test]
-    fn memory_tab_all_hardware() {
-        snap(&app_from(&["--model", "qwen-7b"]), "memory_all_hardware");
+    fn memory_tab_adds_the_smallest_device_that_fits() {
+        snap(
+            &app_from(&["--model", "qwen-7b", "--method", "full", "--hardware", "t4"]),
+            "memory_added_fit",
+        );
     }
 
     #[test]
@@ -602,4 +621,243 @@ mod snapshots {
         let t = render(&app, 60, 20);
         insta::assert_snapshot!("too_small_60x20", t.backend());
     }
+}
+
+#[test]
+fn the_default_hardware_is_the_focus_set_and_h_edits_it() {
+    let mut app = app_from(&["--model", "qwen-7b"]);
+    let ids: Vec<&str> = app.hardware.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(ids, DEFAULT_FOCUS);
+    // h opens the picker on the set; typing narrows it, Space ticks, Enter applies.
+    app.handle_key(ch('h'));
+    type_keys(&mut app, "h100-s");
+    assert_eq!(app.picker.as_ref().unwrap().matches(), ["h100-sxm"]);
+    app.handle_key(ch(' '));
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.picker.is_none());
+    let ids: Vec<&str> = app.hardware.iter().map(|h| h.id.as_str()).collect();
+    // Catalogue order: h100-sxm comes after the A100s and before the CPUs.
+    assert_eq!(
+        ids,
+        ["t4", "a10", "a100-40g", "a100-80g", "h100-sxm", "cpu-16c"]
+    );
+    let e = app.estimate.as_ref().unwrap();
+    assert_eq!(e.devices.len(), 6);
+}
+
+#[test]
+fn nothing_in_the_set_fits_so_the_smallest_device_that_does_is_added() {
+    // Full fine-tuning of Qwen-7B with the model loaded in bf16: weights 2 B, gradients 2 B and
+    // AdamW's two moments 2 B each (torch keeps them in the parameter's dtype) = 8 B a parameter,
+    // 7,721,324,544 x 8 B = 57.5 GiB before activations: nothing under 80 GiB holds it, and the
+    // first 80 GiB profile of the catalogue is the A100 80GB SXM4 (76.42 GiB at mb 4 there).
+    let app = app_from(&["--model", "qwen-7b", "--method", "full", "--hardware", "t4"]);
+    assert_eq!(app.added_because_fits.as_deref(), Some("a100-80g"));
+    let e = app.estimate.as_ref().unwrap();
+    let fits: Vec<(&str, bool)> = e
+        .devices
+        .iter()
+        .map(|d| (d.hardware.as_str(), d.fits))
+        .collect();
+    assert_eq!(fits, [("t4", false), ("a100-80g", true)]);
+}
+
+#[test]
+fn picking_a_model_by_typing_part_of_its_name() {
+    let mut app = small_app();
+    assert_eq!(app.field, Field::Model);
+    app.handle_key(key(KeyCode::Enter));
+    let p = app
+        .picker
+        .as_ref()
+        .expect("Enter on the model opens the picker");
+    // It opens on the current model, so Enter alone keeps it.
+    assert_eq!(p.matches()[p.cursor], "qwen-7b");
+    type_keys(&mut app, "mist");
+    assert_eq!(app.picker.as_ref().unwrap().matches()[0], "mistral-7b");
+    let t = render(&app, 100, 30);
+    let screen = format!("{}", t.backend());
+    assert!(
+        screen.contains("Pick model") && screen.contains("mistral-7b"),
+        "{screen}"
+    );
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.picker.is_none());
+    assert_eq!(app.value(Field::Model), "mistral-7b");
+    assert_eq!(app.estimate.as_ref().unwrap().model, "mistral-7b");
+    // `/` opens it too; Esc closes it and changes nothing (and never quits).
+    app.handle_key(ch('/'));
+    type_keys(&mut app, "qwen");
+    assert_eq!(app.handle_key(key(KeyCode::Esc)), Action::Redraw);
+    assert!(app.picker.is_none());
+    assert_eq!(app.value(Field::Model), "mistral-7b");
+    // The provider picker has "all" first and filters by the detail too.
+    app.field = Field::Provider;
+    app.handle_key(key(KeyCode::Enter));
+    type_keys(&mut app, "aws");
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(app.value(Field::Provider), "aws");
+}
+
+#[test]
+fn typing_targets_completes_validates_and_counts_as_peft_does() {
+    let mut app = small_app();
+    app.field = Field::Targets;
+    app.handle_key(key(KeyCode::Enter));
+    assert_eq!(app.editing.as_ref().unwrap().field, Field::Targets);
+    // Tab completes the last name from the model's modules.
+    type_keys(&mut app, "c_at");
+    app.handle_key(key(KeyCode::Tab));
+    assert_eq!(app.editing.as_ref().unwrap().buffer, "c_attn");
+    type_keys(&mut app, ",w2");
+    assert!(app.status.starts_with("ok: c_attn,w2"), "{}", app.status);
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.editing.is_none());
+    assert_eq!(app.value(Field::Targets), "c_attn,w2");
+    // LoRA r=8 adds r x (in + out) per Linear: c_attn 8 x (4096 + 12288) = 131,072 and w2
+    // 8 x (4096 + 11008) = 120,832, over 32 layers: 8,060,928 (worked by hand from models.md).
+    assert_eq!(app.estimate.as_ref().unwrap().params.trainable, 8_060_928);
+    // A name the model does not have is refused on Enter, and the edit stays open.
+    app.handle_key(key(KeyCode::Enter));
+    for _ in 0..20 {
+        app.handle_key(key(KeyCode::Backspace));
+    }
+    type_keys(&mut app, "q_proj");
+    assert!(app.status.contains("q_proj"), "{}", app.status);
+    app.handle_key(key(KeyCode::Enter));
+    assert!(app.editing.is_some());
+    assert_eq!(app.value(Field::Targets), "c_attn,w2");
+    // Esc leaves the edit, never the app.
+    assert_eq!(app.handle_key(key(KeyCode::Esc)), Action::Redraw);
+    assert!(app.editing.is_none());
+}
+
+#[test]
+fn three_pinned_scenarios_side_by_side() {
+    let mut app = small_app();
+    app.field = Field::Rank;
+    for _ in 0..3 {
+        app.handle_key(ch('p'));
+        app.handle_key(key(KeyCode::Right));
+    }
+    // A fourth is refused rather than dropping one silently.
+    app.handle_key(ch('p'));
+    assert!(app.status.contains("3 scenarios pinned"), "{}", app.status);
+    let names: Vec<char> = app.pinned.iter().map(|p| p.name).collect();
+    assert_eq!(names, ['A', 'B', 'C']);
+    // Ranks 8, 16, 32 pinned, 64 now: LoRA parameters scale with the rank.
+    let trainable: Vec<f64> = app
+        .comparisons
+        .iter()
+        .map(|rows| rows[0].base.unwrap())
+        .collect();
+    assert_eq!(trainable[1], 2.0 * trainable[0]);
+    assert_eq!(trainable[2], 4.0 * trainable[0]);
+    assert_eq!(app.comparisons[0][0].other.unwrap(), 8.0 * trainable[0]);
+    app.handle_key(ch('4'));
+    let screen = format!("{}", render(&app, 160, 45).backend());
+    for col in [" A ", " B ", " C ", " now ", "now vs A"] {
+        assert!(screen.contains(col), "{col}: {screen}");
+    }
+    // At 80 columns the columns that do not fit are named, not cut.
+    let narrow = format!("{}", render(&app, 80, 24).backend());
+    assert!(narrow.contains("not shown: widen the terminal"), "{narrow}");
+    // The export has every pin's rows, named.
+    let dir = tempfile::tempdir().unwrap();
+    let (p, rows) = export(&app, dir.path()).unwrap();
+    assert_eq!(rows, 3 * app.comparisons[0].len());
+    let text = std::fs::read_to_string(p).unwrap();
+    assert!(text.lines().nth(1).unwrap().starts_with("A,"));
+    assert!(text.lines().last().unwrap().starts_with("C,"));
+    // q asks first when pinned scenarios would be lost; another key stays.
+    assert_eq!(app.handle_key(ch('q')), Action::Redraw);
+    assert!(app.status.contains("3 pinned"), "{}", app.status);
+    app.handle_key(ch('3'));
+    assert_eq!(app.handle_key(ch('q')), Action::Redraw);
+    assert_eq!(app.handle_key(ch('q')), Action::Quit);
+}
+
+#[test]
+fn export_asks_for_the_path_and_never_overwrites() {
+    let mut app = small_app();
+    let dir = tempfile::tempdir().unwrap();
+    let chosen = dir.path().join("mine.csv");
+    app.handle_key(ch('e'));
+    // The prompt offers the default name in the current directory.
+    assert_eq!(
+        app.export_prompt.as_deref(),
+        Some("./peftcost-export-memory.csv")
+    );
+    for _ in 0..40 {
+        app.handle_key(key(KeyCode::Backspace));
+    }
+    // A pasted path goes into the prompt (and a pasted `e` does not export).
+    assert_eq!(app.handle_paste(chosen.to_str().unwrap()), Action::Redraw);
+    assert_eq!(app.handle_key(key(KeyCode::Enter)), Action::Export);
+    let target = app.export_target.clone().unwrap();
+    assert_eq!(target, chosen);
+    let written = export_to(&app, &target).map(|rows| (target.clone(), rows));
+    app.export_done(written);
+    assert!(
+        app.status.starts_with("exported 5 rows to"),
+        "{}",
+        app.status
+    );
+    let first = std::fs::read_to_string(&chosen).unwrap();
+    // The same path again: refused, the file untouched, the prompt open on it again.
+    app.inputs.spec.method.rank = 64;
+    app.recompute();
+    app.handle_key(ch('e'));
+    for _ in 0..40 {
+        app.handle_key(key(KeyCode::Backspace));
+    }
+    app.handle_paste(chosen.to_str().unwrap());
+    app.handle_key(key(KeyCode::Enter));
+    let target = app.export_target.clone().unwrap();
+    let written = export_to(&app, &target).map(|rows| (target.clone(), rows));
+    app.export_done(written);
+    assert!(
+        app.status.contains("exists: not overwritten"),
+        "{}",
+        app.status
+    );
+    assert_eq!(app.export_prompt.as_deref(), chosen.to_str());
+    assert_eq!(std::fs::read_to_string(&chosen).unwrap(), first);
+    // Esc closes the prompt and writes nothing.
+    assert_eq!(app.handle_key(key(KeyCode::Esc)), Action::Redraw);
+    assert!(app.export_prompt.is_none() && app.export_target.is_none());
+}
+
+#[test]
+fn a_plan_with_deadline_and_budget_draws_the_chart() {
+    let mut app = small_app();
+    app.handle_key(ch('5'));
+    app.inputs.plan.deadline_hours = 24.0;
+    app.inputs.plan.budget = 100.0;
+    app.recompute();
+    let Some(Ok(r)) = &app.plan else {
+        panic!("plan: {:?}", app.plan.as_ref().map(|p| p.as_ref().err()));
+    };
+    // Every feasible candidate is a point; the front and the best plans are among them.
+    assert_eq!(r.feasible_points.len() as u64, r.feasible);
+    let cheapest = r.cheapest.as_ref().unwrap();
+    assert!(r
+        .feasible_points
+        .iter()
+        .all(|(h, c)| *c >= cheapest.cost && *h <= 24.0 && *c <= 100.0));
+    assert_eq!(app.plan_view, PlanView::Chart);
+    let screen = format!("{}", render(&app, 160, 45).backend());
+    for s in [
+        "Cost vs hours",
+        "hours (log)",
+        "Pareto front",
+        "cheapest",
+        "fastest",
+    ] {
+        assert!(screen.contains(s), "{s}: {screen}");
+    }
+    // v shows the front as a table instead.
+    app.handle_key(ch('v'));
+    let screen = format!("{}", render(&app, 160, 45).backend());
+    assert!(screen.contains("Pareto front: cost vs time"), "{screen}");
 }

@@ -1,6 +1,6 @@
-//! Export of the current tab as CSV: the rows the CLI writes, to a file that never overwrites
-//! another. Called by the event loop ([`super::run`]) on [`super::state::Action::Export`], so
-//! key handling has no side effects.
+//! Export of the current tab as CSV: the rows the CLI writes, to a path the user confirmed in
+//! the export prompt, never over an existing file. Called by the event loop ([`super::run`]) on
+//! [`super::state::Action::Export`], so key handling has no side effects.
 
 use std::fs::OpenOptions;
 use std::io::Write;
@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use super::state::{offers, App, Tab};
-use crate::core::estimate::OfferResult;
+use super::state::{offers, App, Pinned, Tab};
+use crate::core::estimate::{CompareRow, OfferResult, Unit};
 use crate::report;
 
 /// The rows of the current tab as CSV, written by the same writer as the CLI.
@@ -36,12 +36,18 @@ pub fn export_csv(app: &App) -> std::result::Result<(String, usize), String> {
             let rows = d.csv_rows();
             report::to_csv(&rows).map(|t| (t, rows.len()))
         }
+        // Each pinned scenario against the current one, named in the first column.
         Tab::Compare => {
-            let rows = app
-                .comparison
-                .as_ref()
-                .ok_or("nothing pinned: press p first")?;
-            report::to_csv(rows).map(|t| (t, rows.len()))
+            if app.comparisons.is_empty() {
+                return Err("nothing pinned: press p first".into());
+            }
+            let rows: Vec<PinnedCompareRow> = app
+                .pinned
+                .iter()
+                .zip(&app.comparisons)
+                .flat_map(|(p, rows)| rows.iter().map(move |r| PinnedCompareRow::new(p, r)))
+                .collect();
+            report::to_csv(&rows).map(|t| (t, rows.len()))
         }
         // The rows of `peftcost plan --format csv` (`PlanResult::csv_rows`).
         Tab::Plan => {
@@ -60,26 +66,63 @@ pub fn export_csv(app: &App) -> std::result::Result<(String, usize), String> {
     r.map_err(|e| e.to_string())
 }
 
-/// Write the current tab to `dir/peftcost-export-<tab>[-N].csv`, never overwriting a file.
-pub fn export(app: &App, dir: &Path) -> std::result::Result<(PathBuf, usize), String> {
+/// The first free `dir/peftcost-export-<tab>[-N].csv`: the path the export prompt offers.
+pub fn default_path(dir: &Path, tab: Tab) -> PathBuf {
+    (0..1000)
+        .map(|n| match n {
+            0 => format!("peftcost-export-{}.csv", tab.slug()),
+            n => format!("peftcost-export-{}-{n}.csv", tab.slug()),
+        })
+        .map(|name| dir.join(name))
+        .find(|p| std::fs::symlink_metadata(p).is_err())
+        .unwrap_or_else(|| dir.join(format!("peftcost-export-{}.csv", tab.slug())))
+}
+
+/// Write the current tab to `path`, which must not exist yet (a file is never overwritten, a
+/// link never followed): the number of rows written.
+pub fn export_to(app: &App, path: &Path) -> std::result::Result<usize, String> {
     let (text, rows) = export_csv(app)?;
-    for n in 0..1000 {
-        let name = match n {
-            0 => format!("peftcost-export-{}.csv", app.tab.slug()),
-            n => format!("peftcost-export-{}-{n}.csv", app.tab.slug()),
-        };
-        let path = dir.join(name);
-        match OpenOptions::new().write(true).create_new(true).open(&path) {
-            Ok(mut f) => {
-                f.write_all(text.as_bytes())
-                    .map_err(|e| format!("{}: {e}", path.display()))?;
-                return Ok((path, rows));
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(format!("{}: {e}", path.display())),
+    match OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(mut f) => {
+            f.write_all(text.as_bytes())
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok(rows)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(format!(
+            "{} exists: not overwritten, choose another name",
+            path.display()
+        )),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// A Compare row with the pinned scenario it compares against the current one.
+#[derive(Debug, Clone, Serialize)]
+pub struct PinnedCompareRow<'a> {
+    /// The pin's name (A, B, C).
+    pub pinned: String,
+    pub pinned_label: &'a str,
+    pub quantity: &'a str,
+    pub unit: Unit,
+    pub base: Option<f64>,
+    pub other: Option<f64>,
+    pub change: Option<f64>,
+    pub change_percent: Option<f64>,
+}
+
+impl<'a> PinnedCompareRow<'a> {
+    fn new(p: &'a Pinned, r: &'a CompareRow) -> Self {
+        PinnedCompareRow {
+            pinned: p.name.to_string(),
+            pinned_label: &p.label,
+            quantity: &r.quantity,
+            unit: r.unit,
+            base: r.base,
+            other: r.other,
+            change: r.change,
+            change_percent: r.change_percent,
         }
     }
-    Err("too many export files in this directory".into())
 }
 
 /// One flat CSV row per offer (the CLI's `estimate --format csv` has device rows only).

@@ -102,6 +102,24 @@ impl Field {
         }
     }
 
+    /// The label in at most 9 characters, for the narrow inputs panel of an 80-column terminal.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Field::AdapterStyle => "adapter",
+            Field::VirtualTokens => "v.tokens",
+            Field::MicroBatch => "micro-b",
+            Field::GradAccum => "grad-acc",
+            Field::Checkpointing => "ckpt",
+            Field::Precision => "srv dtype",
+            Field::Qps => "srv req/s",
+            Field::InputTokens => "srv in",
+            Field::OutputTokens => "srv out",
+            Field::Deadline => "deadline",
+            Field::AllowQlora => "QLoRA",
+            f => f.label(),
+        }
+    }
+
     /// Whether Enter lets the user type a number.
     pub fn is_numeric(self) -> bool {
         matches!(

@@ -26,6 +26,12 @@ pub enum Command {
     ToggleBilling,
     Pin,
     Unpin,
+    /// Edit the hardware focus set.
+    Hardware,
+    /// Open the searchable picker of the focused field (the model's elsewhere).
+    Search,
+    /// Plan tab: chart or table.
+    PlanView,
     Export,
     Help,
     Quit,
@@ -57,15 +63,13 @@ pub const KEYS: &[KeyHelp] = &[
         ],
     },
     KeyHelp {
-        keys: "←/→ h/l -/+",
+        keys: "←/→ -/+",
         what: "change the input (results panel: switch tab)",
         hint: Some(("←→", "change")),
         bindings: &[
             (K::Left, C::Left),
-            (K::Char('h'), C::Left),
             (K::Char('-'), C::Left),
             (K::Right, C::Right),
-            (K::Char('l'), C::Right),
             (K::Char('+'), C::Right),
         ],
     },
@@ -77,9 +81,21 @@ pub const KEYS: &[KeyHelp] = &[
     },
     KeyHelp {
         keys: "Enter",
-        what: "type a number; Enter confirms, Esc cancels",
-        hint: Some(("Enter", "type")),
+        what: "edit a number or the targets (Tab completes); pick",
+        hint: Some(("Enter", "edit")),
         bindings: &[(K::Enter, C::Type)],
+    },
+    KeyHelp {
+        keys: "/",
+        what: "search the focused model/provider/currency",
+        hint: Some(("/", "search")),
+        bindings: &[(K::Char('/'), C::Search)],
+    },
+    KeyHelp {
+        keys: "h",
+        what: "hardware shown: Space ticks, Enter applies",
+        hint: Some(("h", "hardware")),
+        bindings: &[(K::Char('h'), C::Hardware)],
     },
     KeyHelp {
         keys: "Tab / Shift-Tab",
@@ -118,20 +134,26 @@ pub const KEYS: &[KeyHelp] = &[
         bindings: &[(K::Char('b'), C::ToggleBilling)],
     },
     KeyHelp {
+        keys: "v",
+        what: "Plan tab: cost-vs-hours chart <-> Pareto table",
+        hint: None,
+        bindings: &[(K::Char('v'), C::PlanView)],
+    },
+    KeyHelp {
         keys: "p",
-        what: "pin this scenario for Compare",
+        what: "pin for Compare (up to 3: A, B, C)",
         hint: Some(("p", "pin")),
         bindings: &[(K::Char('p'), C::Pin)],
     },
     KeyHelp {
         keys: "u",
-        what: "unpin",
+        what: "unpin the newest",
         hint: None,
         bindings: &[(K::Char('u'), C::Unpin)],
     },
     KeyHelp {
         keys: "e",
-        what: "export this tab to ./peftcost-export-<tab>.csv",
+        what: "export as CSV: asks the path, never overwrites",
         hint: Some(("e", "export")),
         bindings: &[(K::Char('e'), C::Export)],
     },
@@ -143,7 +165,7 @@ pub const KEYS: &[KeyHelp] = &[
     },
     KeyHelp {
         keys: "q Ctrl-C",
-        what: "quit (Esc only leaves an edit or closes this help, never quits)",
+        what: "quit (twice if pinned); Esc never quits",
         hint: Some(("q", "quit")),
         bindings: &[(K::Char('q'), C::Quit)],
     },

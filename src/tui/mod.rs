@@ -18,6 +18,7 @@
 pub mod export;
 pub mod input;
 pub mod keys;
+pub mod picker;
 pub mod state;
 pub mod view;
 
@@ -184,11 +185,10 @@ pub fn run(mut app: App) -> Result<()> {
             Action::Quit => break,
             Action::None => continue,
             Action::Export => {
-                let dir = std::env::current_dir().unwrap_or_else(|_| ".".into());
-                app.status = match export::export(&app, &dir) {
-                    Ok((path, rows)) => format!("exported {rows} rows to {}", path.display()),
-                    Err(e) => format!("export failed: {e}"),
-                };
+                if let Some(path) = app.export_target.clone() {
+                    let written = export::export_to(&app, &path).map(|rows| (path, rows));
+                    app.export_done(written);
+                }
                 terminal.draw(|f| view::draw(f, &app)).map_err(io_err)?;
             }
             Action::Redraw => {

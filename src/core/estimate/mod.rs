@@ -82,6 +82,11 @@ impl Scenario {
         }
     }
 
+    /// Every parameter of the base model loaded for its default task (`models list`'s total).
+    pub fn base_params(profile: &ModelProfile) -> Result<u64> {
+        Ok(Inventory::build(profile, Self::default_task(profile), 2)?.total_params())
+    }
+
     /// Validate inputs, build the inventory and resolve the method.
     pub fn prepare(&self) -> Result<Prepared> {
         self.workload.validate()?;

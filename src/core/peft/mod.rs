@@ -9,7 +9,7 @@ mod targets;
 use serde::Serialize;
 
 pub use targets::{
-    peft_module_names, resolve as resolve_targets, split_list, ModuleRef, Selectable,
+    peft_module_names, resolve as resolve_targets, split_list, target_names, ModuleRef, Selectable,
 };
 
 use crate::core::arch::{Family, Inventory, Layout, ModelProfile, Role, Shape, Task};

@@ -61,6 +61,21 @@ pub enum Selectable {
     Any,
 }
 
+/// The names a user may type as targets for this model: each Linear's own name (the last part
+/// of its path, as peft matches it), then the role aliases and `all-linear`; no duplicates.
+pub fn target_names(inv: &Inventory) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in inv.layer.iter().chain(inv.global.iter()) {
+        let leaf = m.name.rsplit('.').next().unwrap_or(&m.name);
+        if m.shape.is_linear() && m.role != Role::Head && !out.iter().any(|n| n == leaf) {
+            out.push(leaf.to_string());
+        }
+    }
+    out.extend(ALIASES.iter().map(|a| a.to_string()));
+    out.push("all-linear".into());
+    out
+}
+
 /// Resolve target names to modules, in inventory order, without duplicates.
 ///
 /// `all-linear` selects every Linear in the blocks plus other Linears except the output head

@@ -98,6 +98,10 @@ pub struct PlanResult {
     pub notes: Vec<String>,
     /// A LoRA/DoRA job was planned without QLoRA because quantization was not allowed.
     pub qlora_not_considered: bool,
+    /// (wall-clock hours, cost) of every feasible candidate, for charts; not in the JSON, whose
+    /// `plans[]` already carries the front.
+    #[serde(skip)]
+    pub feasible_points: Vec<(f64, f64)>,
 }
 
 impl PlanResult {
@@ -491,6 +495,7 @@ pub fn plan(
         infeasible,
         notes,
         qlora_not_considered,
+        feasible_points: feasible.iter().map(|c| (c.wall_hours, c.cost)).collect(),
     })
 }
 

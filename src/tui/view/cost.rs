@@ -1,17 +1,13 @@
 //! The Cost tab: every offer that fits, costed for the whole job, cheapest first.
 
 use super::*;
+use crate::core::pricing::Billing;
 
 pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let Ok(e) = &app.estimate else {
         return;
     };
-    let filters = format!(
-        "provider {} · currency {} · billing {} (b: on-demand/spot)",
-        app.value(Field::Provider),
-        app.value(Field::Currency),
-        app.value(Field::Billing),
-    );
+    let filters = filter_line(app, area.width);
     let Some(offers) = offers(e, app.priced) else {
         let lines = vec![
             Line::from(filters),
@@ -39,46 +35,37 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     ])
     .areas(area);
     f.render_widget(Paragraph::new(filters), head);
-    // Wide: every column. Narrow: the ranking, and the breakdown of the cheapest below it.
-    let wide = area.width >= 120;
-    let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
-        (
-            vec![
-                "#", "provider", "instance", "hw×n", "billing", "price/h", "billed h", "setup",
-                "data", "train", "export", "job cost", "USD",
-            ],
-            vec![
-                Constraint::Length(3),
-                Constraint::Length(9),
-                Constraint::Fill(1),
-                Constraint::Length(12),
-                Constraint::Length(9),
-                Constraint::Length(11),
-                Constraint::Length(8),
-                Constraint::Length(7),
-                Constraint::Length(6),
-                Constraint::Length(8),
-                Constraint::Length(6),
-                Constraint::Length(12),
-                Constraint::Length(8),
-            ],
-        )
-    } else {
-        (
-            vec![
-                "#", "provider", "hw×n", "billing", "billed h", "job cost", "USD",
-            ],
-            vec![
-                Constraint::Length(3),
-                Constraint::Length(10),
-                Constraint::Length(12),
-                Constraint::Length(9),
-                Constraint::Length(8),
-                Constraint::Fill(1),
-                Constraint::Length(8),
-            ],
-        )
-    };
+    // One currency per money column: the chosen one, or with "auto" the ranking currency (USD)
+    // and each offer's own in an "original" column. Wide: every column; medium: the ranking;
+    // narrow (80 columns): the ranking in short cells. The cheapest's breakdown is below.
+    let ranking = app.inputs.compare_currency();
+    let auto = app.inputs.currency.is_none();
+    let (wide, narrow) = (area.width >= 120, area.width < NARROW);
+    let mut header: Vec<String> = vec!["#".into(), "provider".into()];
+    let mut widths = vec![Constraint::Length(3), Constraint::Length(9)];
+    if wide {
+        header.push("instance".into());
+        widths.push(Constraint::Fill(1));
+    }
+    header.push("hw×n".into());
+    widths.push(Constraint::Length(if narrow { 15 } else { 16 }));
+    header.push("billing".into());
+    widths.push(Constraint::Length(if narrow { 4 } else { 9 }));
+    if wide {
+        for h in ["price/h", "setup", "data", "train", "export"] {
+            header.push(h.into());
+        }
+        widths.extend([11, 7, 6, 8, 6].map(Constraint::Length));
+    }
+    header.push(if narrow { "hours" } else { "billed h" }.into());
+    widths.push(Constraint::Length(if narrow { 6 } else { 8 }));
+    header.push(format!("job {ranking}"));
+    widths.push(Constraint::Length(if narrow { 9 } else { 10 }));
+    let original = auto && !narrow;
+    if original {
+        header.push("original".into());
+        widths.push(Constraint::Fill(1));
+    }
     let rows = offers
         .iter()
         .enumerate()
@@ -91,19 +78,25 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
                 cells.push(j.instance.clone());
             }
             cells.push(format!("{}×{}", j.hardware, j.gpus * j.instances));
-            cells.push(j.billing.as_str().to_string());
+            cells.push(match (narrow, j.billing) {
+                (true, Billing::OnDemand) => "od".into(),
+                (_, b) => b.as_str().into(),
+            });
             if wide {
                 cells.push(fmt::money(j.price_per_hour, &j.currency));
-            }
-            cells.push(format!("{:.2}", j.hours));
-            if wide {
                 for v in [b.setup, b.data, b.train, b.export] {
                     cells.push(format!("{v:.2}"));
                 }
             }
-            cells.push(fmt::money(j.cost_display, &j.display_currency));
-            // The ranking is by USD: show it so mixed currencies compare at a glance.
-            cells.push(format!("{:.2}", o.cost_usd));
+            cells.push(format!("{:.2}", j.hours));
+            // The ranking is by USD; a chosen currency is the display one.
+            cells.push(format!(
+                "{:.2}",
+                if auto { o.cost_usd } else { j.cost_display }
+            ));
+            if original {
+                cells.push(fmt::money(j.cost, &j.currency));
+            }
             Row::new(cells)
         });
     f.render_widget(
@@ -114,12 +107,12 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let b = &j.cost_breakdown;
     let note = if wide {
         format!(
-            "{} offers, cheapest first. price/h and setup/data/train/export in the offer's currency; job cost in the display currency.",
+            "{} offers, cheapest first. price/h, setup/data/train/export and original in the offer's currency.",
             offers.len()
         )
     } else {
         format!(
-            "#1 {}: {}/h; setup {:.2} + data {:.2} + train {:.2} + export {:.2} {}. {} offers (wider: all columns)",
+            "#1 {}: {}/h; setup {:.2} + data {:.2} + train {:.2} + export {:.2} {}. {} offers (od: on-demand; wider: all columns)",
             j.instance,
             fmt::money(j.price_per_hour, &j.currency),
             b.setup,

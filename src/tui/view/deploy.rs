@@ -33,13 +33,16 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         )),
         head,
     );
-    let wide = area.width >= 110;
+    // Narrow (80 columns): no weights column, the month's cost as a number under a header
+    // that names the currency; wide: the offer too.
+    let (wide, narrow) = (area.width >= 110, area.width < NARROW);
+    let month = format!("{}/month", d.currency);
     let mut header = vec![
         "target",
         "fits",
         "weights",
         "batch",
-        "tokens/s",
+        "tok/s",
         "inst.",
         "per month",
         "per M",
@@ -49,11 +52,17 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         Constraint::Length(4),
         Constraint::Length(10),
         Constraint::Length(5),
-        Constraint::Length(8),
+        Constraint::Length(6),
         Constraint::Length(5),
         Constraint::Length(12),
         Constraint::Length(6),
     ];
+    if narrow {
+        header.remove(2);
+        widths.remove(2);
+        header[5] = &month;
+        widths[5] = Constraint::Length(9);
+    }
     if wide {
         header.insert(6, "offer");
         widths.insert(6, Constraint::Fill(1));
@@ -71,12 +80,18 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             Span::raw(x.batch.to_string()),
             Span::raw(tps.map_or("-".into(), |v| format!("{v:.0}"))),
             Span::raw(x.instances.to_string()),
-            Span::raw(
-                x.monthly_cost
-                    .map_or("-".into(), |c| fmt::money(c, &d.currency)),
-            ),
+            Span::raw(x.monthly_cost.map_or("-".into(), |c| {
+                if narrow {
+                    format!("{c:.2}")
+                } else {
+                    fmt::money(c, &d.currency)
+                }
+            })),
             Span::raw(x.cost_per_million.map_or("-".into(), |c| format!("{c:.2}"))),
         ];
+        if narrow {
+            cells.remove(2);
+        }
         if wide {
             let offer = x
                 .offer

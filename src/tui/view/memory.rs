@@ -6,12 +6,19 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
     let Ok(e) = &app.estimate else {
         return Vec::new();
     };
+    let narrow = width < NARROW;
     let mut legend: Vec<Span> = vec![Span::raw(" ")];
     for (i, (g, name)) in SEGMENTS.iter().enumerate() {
         legend.push(Span::styled(*g, t.segment(i)));
+        // Narrow: the first five letters, so the legend stays on one line.
+        let name: String = if narrow {
+            name.chars().take(5).collect()
+        } else {
+            name.to_string()
+        };
         legend.push(Span::raw(format!(" {name} ")));
     }
-    legend.push(Span::raw("│ capacity"));
+    legend.push(Span::raw(if narrow { "│ cap." } else { "│ capacity" }));
     let mut lines = vec![Line::from(legend)];
     let id_w = e
         .devices
@@ -19,8 +26,9 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
         .map(|d| d.hardware.chars().count())
         .max()
         .unwrap_or(8);
-    // hardware, bar, "23.81/80.00 GiB", fits, configuration (or fix), hours
-    let fixed = id_w + 1 + 2 + 1 + 16 + 1 + 4 + 1 + 10 + 1 + 9;
+    // hardware, bar, "23.81/80.00 GiB", fits, configuration (or fix; not when narrow), hours
+    let config_w = if narrow { 0 } else { 11 };
+    let fixed = id_w + 1 + 2 + 1 + 16 + 1 + 4 + config_w + 1 + 9;
     let bar_w = (width as usize).saturating_sub(fixed).max(4);
     for d in &e.devices {
         let mut spans = vec![Span::raw(format!("{:<id_w$} [", d.hardware))];
@@ -39,14 +47,22 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
         } else {
             Span::styled("NO  ", t.bad())
         });
-        spans.push(Span::raw(format!(" {:<10}", config_cell(d))));
+        if !narrow {
+            spans.push(Span::raw(format!(" {:<10}", config_cell(d))));
+        }
         spans.push(Span::raw(format!(
             " {:>9}",
             d.hours.map_or("-".into(), fmt::hours)
         )));
         lines.push(Line::from(spans));
     }
-    let mut notes: Vec<String> = e.notes.clone();
+    let mut notes: Vec<String> = Vec::new();
+    if let Some(id) = &app.added_because_fits {
+        notes.push(format!(
+            "{id} added: the smallest device that fits, as none of the chosen ones does (h edits the set)"
+        ));
+    }
+    notes.extend(e.notes.iter().cloned());
     notes.extend(e.devices.iter().filter_map(|d| d.note.clone()));
     if !e.suggestions.is_empty() {
         notes.push("fits on no device; what would make it fit:".into());

@@ -5,12 +5,14 @@ mod compare;
 mod cost;
 mod deploy;
 mod memory;
+mod picker;
 mod plan;
 
 use compare::draw_compare;
 use cost::draw_cost;
 use deploy::draw_deploy;
 use memory::memory_lines;
+use picker::{draw_picker, prompt_line};
 use plan::draw_plan;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -21,6 +23,7 @@ use ratatui::Frame;
 
 use super::input::Field;
 use super::keys::KEYS;
+use super::picker::PickKind;
 use super::state::{offers, App, Focus, Tab};
 use crate::core::deploy::DeploySuggestion;
 use crate::core::estimate::{Change, DeviceResult, Suggestion};
@@ -32,8 +35,18 @@ use crate::report::fmt;
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-/// Width of the inputs panel.
-const INPUTS_WIDTH: u16 = 32;
+/// Width of the inputs panel, and of its labels: narrower (short labels) below 100 columns so
+/// the results keep 52 columns at 80.
+fn inputs_width(total: u16) -> (u16, usize) {
+    if total >= 100 {
+        (32, 14)
+    } else {
+        (26, 9)
+    }
+}
+
+/// Below this inner width the result tabs use their narrow layouts (an 80-column terminal).
+const NARROW: u16 = 60;
 
 /// Styles; without colour (`NO_COLOR`) only bold / reverse / underline / dim are used.
 #[derive(Clone, Copy)]
@@ -107,12 +120,18 @@ pub fn draw(f: &mut Frame, app: &App) {
         Constraint::Length(1),
     ])
     .areas(area);
-    let [left, right] =
-        Layout::horizontal([Constraint::Length(INPUTS_WIDTH), Constraint::Min(1)]).areas(main);
+    let [left, right] = Layout::horizontal([
+        Constraint::Length(inputs_width(area.width).0),
+        Constraint::Min(1),
+    ])
+    .areas(main);
     draw_inputs(f, app, t, left);
     draw_results(f, app, t, right);
     draw_status(f, app, t, status);
     draw_hints(f, t, hints);
+    if let Some(p) = &app.picker {
+        draw_picker(f, p, t, area);
+    }
     if app.show_help {
         draw_help(f, t, area);
     }
@@ -164,9 +183,15 @@ fn draw_inputs(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         } else {
             Style::default()
         };
-        let inner = INPUTS_WIDTH.saturating_sub(2) as usize;
+        let inner = area.width.saturating_sub(2) as usize;
         let mark = if field == app.field { '›' } else { ' ' };
-        let label = format!("{mark}{:<14} ", field.label());
+        let label_w = inputs_width(f.area().width).1;
+        let name = if label_w < 14 {
+            field.short_label()
+        } else {
+            field.label()
+        };
+        let label = format!("{mark}{name:<label_w$} ");
         let room = inner.saturating_sub(label.chars().count() + 1);
         lines.push(Line::from(vec![
             Span::styled(label, style),
@@ -205,7 +230,10 @@ fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             .highlight_style(t.accent().add_modifier(Modifier::REVERSED)),
         tabs,
     );
-    f.render_widget(Paragraph::new(summary_lines(app, t)), summary);
+    f.render_widget(
+        Paragraph::new(summary_lines(app, t, summary.width)),
+        summary,
+    );
     let lines = match (&app.estimate, app.tab) {
         (Err(e), _) => vec![
             Line::styled("These inputs cannot be estimated:", t.bad()),
@@ -225,7 +253,7 @@ fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     );
 }
 
-fn summary_lines(app: &App, t: Theme) -> Vec<Line<'static>> {
+fn summary_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
     let Ok(e) = &app.estimate else {
         return vec![Line::styled("error", t.bad())];
     };
@@ -236,32 +264,55 @@ fn summary_lines(app: &App, t: Theme) -> Vec<Line<'static>> {
             Span::styled(e.model.clone(), t.accent()),
             Span::raw(format!(" · {}", e.method.describe())),
         ]),
-        Line::from(format!(
-            "train {} of {} ({:.4}%) · export {} · {} steps",
-            fmt::short(p.trainable),
-            fmt::short(p.all),
-            p.trainable_percent,
-            fmt::bytes(p.artifact.export_bytes as f64),
-            fmt::count(w.steps()),
-        )),
+        // Narrow: the export size goes (the Compare tab and `estimate` have it).
+        Line::from(if width < NARROW {
+            format!(
+                "train {} of {} ({:.4}%) · {} steps",
+                fmt::short(p.trainable),
+                fmt::short(p.all),
+                p.trainable_percent,
+                fmt::count(w.steps()),
+            )
+        } else {
+            format!(
+                "train {} of {} ({:.4}%) · export {} · {} steps",
+                fmt::short(p.trainable),
+                fmt::short(p.all),
+                p.trainable_percent,
+                fmt::bytes(p.artifact.export_bytes as f64),
+                fmt::count(w.steps()),
+            )
+        }),
     ]
 }
 
 fn draw_status(f: &mut Frame, app: &App, t: Theme, area: Rect) {
-    let line = match &app.estimate {
-        Err(e) => Line::styled(format!(" error: {e}"), t.bad()),
-        Ok(_) => Line::from(format!(" {}", app.status)),
+    let line = match (&app.export_prompt, &app.estimate) {
+        (Some(path), _) => prompt_line(path, area.width, t),
+        (None, Err(e)) => Line::styled(format!(" error: {e}"), t.bad()),
+        (None, Ok(_)) => Line::from(format!(" {}", app.status)),
     };
     f.render_widget(Paragraph::new(line), area);
 }
 
+/// The hint line: as many hints as fit whole, in the key table's order, with `? help` and
+/// `q quit` always shown.
 fn draw_hints(f: &mut Frame, t: Theme, area: Rect) {
+    let hints: Vec<(&str, &str)> = KEYS.iter().filter_map(|k| k.hint).collect();
+    let always = |keys: &str| keys == "?" || keys == "q";
+    let cells = |(keys, label): &(&str, &str)| keys.chars().count() + label.chars().count() + 3;
+    let mut room = (area.width as usize).saturating_sub(1);
+    room = room.saturating_sub(hints.iter().filter(|h| always(h.0)).map(cells).sum());
     let mut spans = vec![Span::raw(" ")];
-    for k in KEYS {
-        if let Some((keys, label)) = k.hint {
-            spans.push(Span::styled(keys, t.accent()));
-            spans.push(Span::styled(format!(" {label}  "), t.dim()));
+    for h in &hints {
+        if !always(h.0) {
+            if cells(h) > room {
+                continue;
+            }
+            room -= cells(h);
         }
+        spans.push(Span::styled(h.0.to_string(), t.accent()));
+        spans.push(Span::styled(format!(" {}  ", h.1), t.dim()));
     }
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
@@ -296,6 +347,20 @@ fn draw_help(f: &mut Frame, t: Theme, area: Rect) {
         ),
         r,
     );
+}
+
+/// The offer filters in one line of `width` cells (shorter words when narrow).
+fn filter_line(app: &App, width: u16) -> String {
+    let (p, c, b) = (
+        app.value(Field::Provider),
+        app.value(Field::Currency),
+        app.value(Field::Billing),
+    );
+    if width < NARROW {
+        format!("prov. {p} · cur. {c} · {b} (b)")
+    } else {
+        format!("provider {p} · currency {c} · billing {b} (b: on-demand/spot)")
+    }
 }
 
 /// Cut a value to `n` characters, marking the cut with `…`.

@@ -1,12 +1,15 @@
 //! The Plan tab: the planner's cheapest, fastest and Pareto plans under the constraints.
 
 use super::*;
+use crate::tui::state::PlanView;
+use ratatui::symbols;
+use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition};
 
 pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let q = app.inputs.plan_query();
     let wide = area.width >= 120;
     let constraints = format!(
-        "deadline {} · budget {} · max {} GPUs · QLoRA {}",
+        "deadline {} · budget {} · ≤{} GPUs · QLoRA {}",
         q.deadline_hours.map_or("none".into(), |d| format!("{d} h")),
         q.budget
             .map_or("none".into(), |b| format!("{b} {}", q.budget_currency)),
@@ -17,12 +20,7 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             "off"
         },
     );
-    let filters = format!(
-        "provider {} · currency {} · billing {}",
-        app.value(Field::Provider),
-        app.value(Field::Currency),
-        app.value(Field::Billing),
-    );
+    let filters = filter_line(app, area.width);
     // Wide: constraints and filters on one line; narrow: one line each.
     let mut head_lines = if wide {
         vec![Line::from(format!("{constraints} · {filters}"))]
@@ -46,7 +44,7 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         }
     };
     let searched = format!(
-        "searched {} configurations · {} candidates fit · {} feasible",
+        "{} configs searched · {} fit · {} feasible",
         fmt::count(r.configurations),
         fmt::count(r.candidates),
         fmt::count(r.feasible),
@@ -74,7 +72,15 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     } else {
         3 * best.len() as u16
     };
-    let front_h = (r.pareto.len().saturating_sub(app.scroll as usize) + 1) as u16;
+    let chart = app.plan_view == PlanView::Chart;
+    let front_h = if chart {
+        // The chart takes what is left but the notes' two lines.
+        area.height
+            .saturating_sub(head_lines.len() as u16 + best_h + 2 + 3)
+            .max(6)
+    } else {
+        (r.pareto.len().saturating_sub(app.scroll as usize) + 1) as u16
+    };
     // The notes take what the tables leave (a blank line and at least two lines).
     let [head, best_area, _, front_title, front, foot] = Layout::vertical([
         Constraint::Length(head_lines.len() as u16),
@@ -92,20 +98,27 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         let lines: Vec<Line> = best.iter().flat_map(|p| plan_card(p, t)).collect();
         f.render_widget(Paragraph::new(lines), best_area);
     }
-    f.render_widget(
-        Paragraph::new(Line::styled(
-            format!(
-                "Pareto front: cost vs time, cheapest first ({} plans)",
-                r.pareto.len()
-            ),
-            t.accent(),
-        )),
-        front_title,
-    );
-    f.render_widget(
-        plan_table(r.pareto.iter(), app.scroll as usize, wide, "#", t),
-        front,
-    );
+    let title = if chart {
+        format!(
+            "Cost vs hours: {} feasible plans, the Pareto front ({}) drawn (v: table)",
+            r.feasible_points.len(),
+            r.pareto.len()
+        )
+    } else {
+        format!(
+            "Pareto front: cost vs time, cheapest first ({} plans) (v: chart)",
+            r.pareto.len()
+        )
+    };
+    f.render_widget(Paragraph::new(Line::styled(title, t.accent())), front_title);
+    if chart {
+        draw_plan_chart(f, r, t, front);
+    } else {
+        f.render_widget(
+            plan_table(r.pareto.iter(), app.scroll as usize, wide, "#", t),
+            front,
+        );
+    }
     f.render_widget(
         Paragraph::new(
             plan_notes(r)
@@ -116,6 +129,86 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         .wrap(Wrap { trim: true }),
         foot,
     );
+}
+
+/// Every feasible plan as a point of (hours, cost) on log-log axes (plans span orders of
+/// magnitude), the Pareto front as a line through its plans, the cheapest and fastest marked.
+fn draw_plan_chart(f: &mut Frame, r: &PlanResult, t: Theme, area: Rect) {
+    let log = |(h, c): (f64, f64)| (h.max(1e-6).log10(), c.max(1e-6).log10());
+    let all: Vec<(f64, f64)> = r.feasible_points.iter().copied().map(log).collect();
+    let front: Vec<(f64, f64)> = r
+        .pareto
+        .iter()
+        .map(|p| log((p.wall_hours, p.cost)))
+        .collect();
+    let mark = |p: &Option<Plan>| -> Vec<(f64, f64)> {
+        p.iter().map(|p| log((p.wall_hours, p.cost))).collect()
+    };
+    let (cheapest, fastest) = (mark(&r.cheapest), mark(&r.fastest));
+    let bounds = |pick: fn(&(f64, f64)) -> f64| {
+        let lo = all.iter().map(pick).fold(f64::INFINITY, f64::min);
+        let hi = all.iter().map(pick).fold(f64::NEG_INFINITY, f64::max);
+        if !lo.is_finite() {
+            return [0.0, 1.0];
+        }
+        // A margin, and some width when every plan has the same value.
+        let pad = ((hi - lo) * 0.05).max(0.05);
+        [lo - pad, hi + pad]
+    };
+    let (xb, yb) = (bounds(|p| p.0), bounds(|p| p.1));
+    let currency = r
+        .cheapest
+        .as_ref()
+        .map_or("USD".to_string(), |p| p.currency.clone());
+    let labels = |b: [f64; 2], fmt_v: &dyn Fn(f64) -> String| -> Vec<Line<'static>> {
+        let mid = (b[0] + b[1]) / 2.0;
+        [b[0], mid, b[1]]
+            .iter()
+            .map(|v| Line::from(fmt_v(10f64.powf(*v))))
+            .collect()
+    };
+    let datasets = vec![
+        Dataset::default()
+            .name("feasible")
+            .marker(symbols::Marker::Braille)
+            .graph_type(GraphType::Scatter)
+            .style(t.dim())
+            .data(&all),
+        Dataset::default()
+            .name("Pareto front")
+            .marker(symbols::Marker::Braille)
+            .graph_type(GraphType::Line)
+            .style(t.fg(Color::Cyan))
+            .data(&front),
+        Dataset::default()
+            .name("cheapest")
+            .marker(symbols::Marker::Block)
+            .graph_type(GraphType::Scatter)
+            .style(t.good())
+            .data(&cheapest),
+        Dataset::default()
+            .name("fastest")
+            .marker(symbols::Marker::Block)
+            .graph_type(GraphType::Scatter)
+            .style(t.fg(Color::Magenta))
+            .data(&fastest),
+    ];
+    let chart = Chart::new(datasets)
+        .x_axis(
+            Axis::default()
+                .title("hours (log)")
+                .bounds(xb)
+                .labels(labels(xb, &|v| fmt::hours(v))),
+        )
+        .y_axis(
+            Axis::default()
+                .title(format!("{currency} (log)"))
+                .bounds(yb)
+                .labels(labels(yb, &|v| format!("{v:.2}"))),
+        )
+        .legend_position(Some(LegendPosition::TopRight))
+        .hidden_legend_constraints((Constraint::Percentage(60), Constraint::Percentage(60)));
+    f.render_widget(chart, area);
 }
 
 /// The cost of a plan as the planner ranked it (its currency), then the offer's display currency
@@ -152,13 +245,13 @@ pub(super) fn plan_card(p: &Plan, t: Theme) -> Vec<Line<'static>> {
             j.billing.as_str()
         )),
         Line::from(format!(
-            "  {}×{} · {} · mb {}×{} · ckpt {} · ZeRO {} · {}/GPU",
+            "  {}×{} · {} · mb {}×{}{} · ZeRO {} · {}/GPU",
             j.hardware,
             w.gpus,
             p.method.kind.as_str(),
             w.micro_batch,
             w.grad_accum,
-            on_off(w.grad_checkpointing),
+            if w.grad_checkpointing { " · ckpt" } else { "" },
             w.zero,
             fmt::gib(p.device.memory.total as f64),
         )),
