@@ -41,6 +41,8 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let ranking = app.inputs.compare_currency();
     let auto = app.inputs.currency.is_none();
     let (wide, narrow) = (area.width >= 120, area.width < NARROW);
+    // Short billing ("od"/"spot") and hours cells unless wide.
+    let short = !wide;
     let mut header: Vec<String> = vec!["#".into(), "provider".into()];
     let mut widths = vec![Constraint::Length(3), Constraint::Length(9)];
     if wide {
@@ -50,18 +52,26 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     header.push("hw×n".into());
     widths.push(Constraint::Length(if narrow { 15 } else { 16 }));
     header.push("billing".into());
-    widths.push(Constraint::Length(if narrow { 4 } else { 9 }));
+    widths.push(Constraint::Length(if short { 4 } else { 9 }));
     if wide {
         for h in ["price/h", "setup", "data", "train", "export"] {
             header.push(h.into());
         }
         widths.extend([11, 7, 6, 8, 6].map(Constraint::Length));
     }
-    header.push(if narrow { "hours" } else { "billed h" }.into());
-    widths.push(Constraint::Length(if narrow { 6 } else { 8 }));
+    header.push(if short { "hours" } else { "billed h" }.into());
+    widths.push(Constraint::Length(if short { 6 } else { 8 }));
     header.push(format!("job {ranking}"));
     widths.push(Constraint::Length(if narrow { 9 } else { 10 }));
-    let original = auto && !narrow;
+    // The offer's own currency as a second column where "11.00 CNY"-sized cells fit whole.
+    let used: u16 = widths
+        .iter()
+        .map(|c| match c {
+            Constraint::Length(n) => n + 1,
+            _ => 1,
+        })
+        .sum();
+    let original = auto && area.width >= used + 12;
     if original {
         header.push("original".into());
         widths.push(Constraint::Fill(1));
@@ -78,7 +88,7 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
                 cells.push(j.instance.clone());
             }
             cells.push(format!("{}×{}", j.hardware, j.gpus * j.instances));
-            cells.push(match (narrow, j.billing) {
+            cells.push(match (short, j.billing) {
                 (true, Billing::OnDemand) => "od".into(),
                 (_, b) => b.as_str().into(),
             });

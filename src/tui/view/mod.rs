@@ -356,7 +356,7 @@ fn filter_line(app: &App, width: u16) -> String {
         app.value(Field::Currency),
         app.value(Field::Billing),
     );
-    if width < NARROW {
+    if width < 70 {
         format!("prov. {p} · cur. {c} · {b} (b)")
     } else {
         format!("provider {p} · currency {c} · billing {b} (b: on-demand/spot)")

@@ -93,7 +93,10 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     .areas(area);
     f.render_widget(Paragraph::new(head_lines), head);
     if wide {
-        f.render_widget(plan_table(best.into_iter(), 0, wide, "plan", t), best_area);
+        f.render_widget(
+            plan_table(best.into_iter(), 0, wide, ("plan", &q.budget_currency), t),
+            best_area,
+        );
     } else {
         let lines: Vec<Line> = best.iter().flat_map(|p| plan_card(p, t)).collect();
         f.render_widget(Paragraph::new(lines), best_area);
@@ -115,7 +118,13 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         draw_plan_chart(f, r, t, front);
     } else {
         f.render_widget(
-            plan_table(r.pareto.iter(), app.scroll as usize, wide, "#", t),
+            plan_table(
+                r.pareto.iter(),
+                app.scroll as usize,
+                wide,
+                ("#", &q.budget_currency),
+                t,
+            ),
             front,
         );
     }
@@ -266,19 +275,22 @@ pub(super) fn on_off(b: bool) -> &'static str {
     }
 }
 
-/// Plans as a table: every column when wide; the ranking columns when narrow.
+/// Plans as a table: every column when wide; the ranking columns when narrow. `(first,
+/// currency)`: the first column's header and the ranking currency, one per money column (the
+/// offer's own currency in "original").
 pub(super) fn plan_table<'a>(
     plans: impl Iterator<Item = &'a Plan>,
     skip: usize,
     wide: bool,
-    first: &'a str,
+    (first, currency): (&'a str, &str),
     t: Theme,
 ) -> Table<'a> {
+    let cost = format!("job {currency}");
     let (header, widths): (Vec<&str>, Vec<Constraint>) = if wide {
         (
             vec![
                 first, "provider", "instance", "hw×n", "billing", "method", "mb×acc", "ckpt",
-                "ZeRO", "mem/GPU", "wall", "job cost", "USD",
+                "ZeRO", "mem/GPU", "wall", &cost, "original",
             ],
             vec![
                 Constraint::Length(8),
@@ -292,14 +304,14 @@ pub(super) fn plan_table<'a>(
                 Constraint::Length(4),
                 Constraint::Length(9),
                 Constraint::Length(9),
+                Constraint::Length(9),
                 Constraint::Length(12),
-                Constraint::Length(8),
             ],
         )
     } else {
         (
             vec![
-                first, "provider", "hw×n", "billing", "wall", "job cost", "USD",
+                first, "provider", "hw×n", "billing", "wall", &cost, "original",
             ],
             vec![
                 Constraint::Length(3),
@@ -307,8 +319,8 @@ pub(super) fn plan_table<'a>(
                 Constraint::Fill(1),
                 Constraint::Length(9),
                 Constraint::Length(8),
+                Constraint::Length(9),
                 Constraint::Length(11),
-                Constraint::Length(8),
             ],
         )
     };
@@ -334,10 +346,11 @@ pub(super) fn plan_table<'a>(
             cells.push(fmt::gib(p.device.memory.total as f64));
         }
         cells.push(fmt::hours(p.wall_hours));
-        cells.push(fmt::money(j.cost_display, &j.display_currency));
-        cells.push(format!("{:.2}", p.offer.cost_usd));
+        cells.push(format!("{:.2}", p.cost));
+        cells.push(fmt::money(j.cost, &j.currency));
         Row::new(cells)
     });
+    let header: Vec<String> = header.into_iter().map(str::to_string).collect();
     Table::new(rows, widths).header(Row::new(header).style(t.accent()))
 }
 
