@@ -38,8 +38,12 @@ fn cooked(modes: &str) -> bool {
     words.contains(&"icanon") && words.contains(&"echo")
 }
 
-/// A tmux session running `peftcost tui` under `sh`; returns (session, tty, tui pid).
+/// A tmux session running `peftcost tui` under `sh` at 120x36; returns (session, tty, tui pid).
 fn start(dir: &Path, name: &str) -> (String, String, String) {
+    start_at(dir, name, (120, 36))
+}
+
+fn start_at(dir: &Path, name: &str, (cols, rows): (u16, u16)) -> (String, String, String) {
     let bin = assert_cmd::cargo::cargo_bin("peftcost");
     let shpid = dir.join("sh.pid");
     let script = format!(
@@ -56,9 +60,9 @@ fn start(dir: &Path, name: &str) -> (String, String, String) {
             "-s",
             &session,
             "-x",
-            "120",
+            &cols.to_string(),
             "-y",
-            "36",
+            &rows.to_string(),
             &script,
         ])
         .status()
@@ -79,6 +83,17 @@ fn start(dir: &Path, name: &str) -> (String, String, String) {
         .to_string();
     assert!(!pid.is_empty(), "no TUI process under sh {sh}");
     (session, tty, pid)
+}
+
+fn screen(session: &str) -> String {
+    tmux(&["capture-pane", "-p", "-t", session])
+}
+
+/// Send tmux key names (`Enter`, `Down`, `BSpace`) or, with `-l` first, literal text.
+fn keys(session: &str, keys: &[&str]) {
+    let mut args = vec!["send-keys", "-t", session];
+    args.extend(keys);
+    tmux(&args);
 }
 
 fn have_tmux() -> bool {
@@ -187,4 +202,88 @@ fn a_terminal_that_never_answers_the_cursor_query_still_runs() {
         screen.chars().rev().take(400).collect::<String>()
     );
     assert!(screen.contains("Memory"), "the planner never drew");
+}
+
+/// A new user's session on an 80x24 terminal, keys as typed: pick a model by part of its name,
+/// pin three scenarios, type the targets with completion, Esc out of an edit, plan with a
+/// deadline and a budget (the chart), export to a chosen path, and quit (confirmed, as pins
+/// would be lost).
+#[cfg(unix)]
+#[test]
+fn a_session_at_80x24_picks_types_pins_plans_and_exports() {
+    if !have_tmux() {
+        eprintln!("skipped: no tmux on this machine (apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (s, _, _) = start_at(dir.path(), "session", (80, 24));
+    let s = s.as_str();
+    keys(s, &["Enter"]);
+    wait_for("the model picker", || screen(s).contains("Pick model"));
+    keys(s, &["-l", "mist"]);
+    keys(s, &["Enter"]);
+    wait_for("mistral-7b picked", || {
+        let sc = screen(s);
+        sc.contains("model = mistral-7b") && sc.contains("mistral-7b · lora")
+    });
+    // Rank 8, 16 and 32 pinned as A, B, C; the Compare tab shows them.
+    keys(s, &["Down", "Down", "p", "Right", "p", "Right", "p", "4"]);
+    wait_for("three pins", || {
+        let sc = screen(s);
+        sc.contains("pinned C") && sc.contains("quantity")
+    });
+    // Targets typed with completion: "q_pr" + Tab is q_proj.
+    keys(s, &["Down", "Enter"]);
+    keys(s, &["-l", "q_pr"]);
+    keys(s, &["Tab"]);
+    keys(s, &["-l", ",v_proj"]);
+    wait_for("the targets checked live", || {
+        screen(s).contains("ok: q_proj,v_proj")
+    });
+    keys(s, &["Enter"]);
+    wait_for("the targets applied", || {
+        screen(s).contains("targets = q_proj,v_proj")
+    });
+    // Esc leaves an edit and nothing else.
+    keys(s, &["Up", "Enter"]);
+    keys(s, &["-l", "9"]);
+    keys(s, &["Escape"]);
+    wait_for("the edit cancelled", || screen(s).contains("cancelled"));
+    assert!(!screen(s).contains("EXITED"));
+    // The Plan tab shows its constraints below the offer filters: from the rank, 14 fields
+    // down to the deadline (24 h), then the budget (100).
+    keys(s, &["5"]);
+    wait_for("the plan", || screen(s).contains("Cost vs hours"));
+    for _ in 0..14 {
+        keys(s, &["Down"]);
+    }
+    keys(s, &["Enter"]);
+    keys(s, &["-l", "24"]);
+    keys(s, &["Enter", "Down", "Enter"]);
+    keys(s, &["-l", "100"]);
+    keys(s, &["Enter"]);
+    wait_for("the constrained plan's chart", || {
+        let sc = screen(s);
+        sc.contains("deadline 24 h") && sc.contains("budget 100 USD") && sc.contains("(log)")
+    });
+    // Export to a chosen path.
+    let out = dir.path().join("mine.csv");
+    keys(s, &["e"]);
+    wait_for("the export prompt", || screen(s).contains("export to:"));
+    for _ in 0..60 {
+        keys(s, &["BSpace"]);
+    }
+    keys(s, &["-l", out.to_str().unwrap()]);
+    keys(s, &["Enter"]);
+    wait_for("the export", || screen(s).contains("exported"));
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert!(csv.starts_with("label,"), "{csv}");
+    // q asks first (three pins would be lost), a second q quits.
+    keys(s, &["q"]);
+    wait_for("the quit confirmation", || {
+        screen(s).contains("q again quits")
+    });
+    keys(s, &["q"]);
+    wait_for("the TUI to exit", || screen(s).contains("EXITED"));
+    tmux(&["kill-session", "-t", s]);
 }
