@@ -1,6 +1,7 @@
 //! The Deploy tab: serving cost per month on each target class.
 
 use super::*;
+use crate::core::deploy::Deployment;
 
 pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let d = match &app.deployment {
@@ -105,11 +106,13 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         Table::new(rows, widths).header(Row::new(header).style(t.accent())),
         body,
     );
-    let mut notes: Vec<Line> = vec![Line::from(format!(
+    // The month's cost per target as bars, longest = dearest (targets that do not fit: none).
+    let mut notes: Vec<Line> = cost_bars(d, area.width, t);
+    notes.push(Line::from(format!(
         "per M = {} per million {}; the serving inputs are at the bottom left",
         d.currency,
         d.targets.first().map_or("tokens", |x| x.cost_unit.as_str())
-    ))];
+    )));
     notes.extend(
         d.suggestions
             .iter()
@@ -122,6 +125,48 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             .scroll((app.scroll, 0)),
         foot,
     );
+}
+
+/// One bar a target, its length the month's cost against the dearest, the amount after it.
+fn cost_bars(d: &Deployment, width: u16, t: Theme) -> Vec<Line<'static>> {
+    let costs: Vec<(&str, f64)> = d
+        .targets
+        .iter()
+        .filter_map(|x| x.monthly_cost.map(|c| (x.hardware.as_str(), c)))
+        .collect();
+    let max = costs.iter().map(|(_, c)| *c).fold(0.0, f64::max);
+    if costs.is_empty() || max <= 0.0 {
+        return Vec::new();
+    }
+    let id_w = costs
+        .iter()
+        .map(|(h, _)| h.chars().count())
+        .max()
+        .unwrap_or(8);
+    let amounts: Vec<String> = costs
+        .iter()
+        .map(|(_, c)| fmt::money(*c, &d.currency))
+        .collect();
+    let amount_w = amounts.iter().map(|a| a.chars().count()).max().unwrap_or(0);
+    let bar_w = (width as usize).saturating_sub(id_w + amount_w + 3).max(1);
+    let mut lines = vec![Line::styled(
+        format!("serving cost per month ({})", d.currency),
+        t.accent(),
+    )];
+    for ((hw, c), amount) in costs.iter().zip(amounts) {
+        // Layout only: the cells a cost gets, at least one for any cost above zero.
+        let cells = ((c / max) * bar_w as f64).round().max(1.0) as usize;
+        lines.push(Line::from(vec![
+            Span::raw(format!("{hw:<id_w$} ")),
+            Span::styled("█".repeat(cells), t.fg(Color::Cyan)),
+            Span::raw(format!(
+                "{} {amount:>amount_w$}",
+                " ".repeat(bar_w - cells.min(bar_w))
+            )),
+        ]));
+    }
+    lines.push(Line::from(""));
+    lines
 }
 
 /// A serving remedy in the panel's own terms.
