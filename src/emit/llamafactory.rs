@@ -109,6 +109,8 @@ impl Serialize for Number {
 fn template(family: Family) -> &'static str {
     match family {
         Family::Qwen | Family::Qwen2 => "qwen",
+        Family::Qwen3 => "qwen3",
+        Family::Phi3 => "phi",
         Family::Chatglm => "chatglm3",
         Family::Mistral => "mistral",
         Family::Llama => "llama3",

@@ -42,8 +42,19 @@ fn bash_completion_sources_and_completes_model_ids() {
         .split_whitespace()
         .map(String::from)
         .collect();
-    // The Qwen profiles of profiles/models/.
-    assert_eq!(words, ["qwen-7b", "qwen2.5-7b"]);
+    // The Qwen profiles of profiles/models/ (bash sorts them).
+    assert_eq!(
+        words,
+        [
+            "qwen-7b",
+            "qwen2.5-14b",
+            "qwen2.5-7b",
+            "qwen3-14b",
+            "qwen3-32b",
+            "qwen3-4b",
+            "qwen3-8b"
+        ]
+    );
     for shell in ["zsh", "fish", "powershell", "elvish"] {
         assert!(run(&["completions", shell]).contains("peftcost"));
     }

@@ -516,3 +516,57 @@ fn lora_bias_modes() {
         1_949_696 + 28 * 4608
     );
 }
+
+// ---- 2026's models: peft's own counts on the meta device (tests/truth/peft_counts_2026.py) ----
+
+/// Every case of tests/truth/peft_counts_2026.json (peft 0.21.2, transformers 5.25, built from
+/// each model's config.json on the meta device): trainable and all counts equal peft's for full
+/// fine-tuning, LoRA r=8 on peft's defaults, on attention and on all linears, IA3 and prompt
+/// tuning; and the config.json imports to the same profile numbers as the embedded one.
+#[test]
+fn counts_of_2026_models_equal_peft_on_the_meta_device() {
+    let truth: serde_json::Value =
+        serde_json::from_str(include_str!("../truth/peft_counts_2026.json")).unwrap();
+    assert_eq!(truth["versions"]["peft"], "0.21.2");
+    let mut checked = 0;
+    for (id, m) in truth["models"].as_object().unwrap() {
+        let p = model(id);
+        let file = format!("tests/truth/{}", m["config_file"].as_str().unwrap());
+        let imported =
+            import_hf_config(&file, &std::fs::read_to_string(&file).unwrap(), Some(id)).unwrap();
+        let total = |p: &ModelProfile| causal(p, default_of(MethodKind::Full)).total;
+        assert_eq!(
+            total(&imported),
+            total(&p),
+            "{id}: import and profile differ"
+        );
+        assert_eq!(Some(total(&p)), p.published_total, "{id}");
+        for (case, want) in m["cases"].as_object().unwrap() {
+            let targets: Vec<&str> = match &want["targets"] {
+                serde_json::Value::Array(t) => t.iter().map(|v| v.as_str().unwrap()).collect(),
+                serde_json::Value::String(s) => vec![s.as_str()],
+                _ => Vec::new(),
+            };
+            let cfg = match case.as_str() {
+                "full" => default_of(MethodKind::Full),
+                "lora-default" => default_of(MethodKind::Lora),
+                "lora-attention" | "lora-all-linear" => lora(8, &targets),
+                "ia3-default" => default_of(MethodKind::Ia3),
+                "prompt-20" => MethodConfig {
+                    virtual_tokens: 20,
+                    ..default_of(MethodKind::Prompt)
+                },
+                other => panic!("unknown case {other}"),
+            };
+            let got = causal(&p, cfg);
+            assert_eq!(
+                got.trainable,
+                want["trainable"].as_u64().unwrap(),
+                "{id} {case}"
+            );
+            assert_eq!(got.all, want["all"].as_u64().unwrap(), "{id} {case}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 42, "7 models x 6 cases");
+}

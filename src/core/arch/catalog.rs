@@ -6,31 +6,32 @@ use super::profile::ModelProfile;
 use crate::core::data::{self, DataFile};
 use crate::core::error::{from_toml, Error, Result};
 
-const EMBEDDED: &[(&str, &str)] = &[
-    (
-        "profiles/models/chatglm3-6b.toml",
-        include_str!("../../../profiles/models/chatglm3-6b.toml"),
-    ),
-    (
-        "profiles/models/qwen-7b.toml",
-        include_str!("../../../profiles/models/qwen-7b.toml"),
-    ),
-    (
-        "profiles/models/qwen2.5-7b.toml",
-        include_str!("../../../profiles/models/qwen2.5-7b.toml"),
-    ),
-    (
-        "profiles/models/bge-large-zh-v1.5.toml",
-        include_str!("../../../profiles/models/bge-large-zh-v1.5.toml"),
-    ),
-    (
-        "profiles/models/mistral-7b.toml",
-        include_str!("../../../profiles/models/mistral-7b.toml"),
-    ),
-    (
-        "profiles/models/minicpm-2b.toml",
-        include_str!("../../../profiles/models/minicpm-2b.toml"),
-    ),
+/// `(path, text)` of a profile shipped in the binary.
+macro_rules! embedded {
+    ($($id:literal),* $(,)?) => {
+        &[$((
+            concat!("profiles/models/", $id, ".toml"),
+            include_str!(concat!("../../../profiles/models/", $id, ".toml")),
+        )),*]
+    };
+}
+
+/// The article's six models first, then 2026's.
+const EMBEDDED: &[(&str, &str)] = embedded![
+    "chatglm3-6b",
+    "qwen-7b",
+    "qwen2.5-7b",
+    "bge-large-zh-v1.5",
+    "mistral-7b",
+    "minicpm-2b",
+    "qwen3-4b",
+    "qwen3-8b",
+    "qwen3-14b",
+    "qwen3-32b",
+    "llama-3.1-8b",
+    "llama-3.2-3b",
+    "qwen2.5-14b",
+    "phi-3-mini-4k",
 ];
 
 /// Known model profiles, looked up by id or alias.

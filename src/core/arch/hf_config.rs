@@ -61,8 +61,8 @@ impl Fields<'_> {
     }
 }
 
-/// Parse a Hugging Face `config.json` (`model_type` llama, mistral, qwen2, qwen, chatglm, bert,
-/// minicpm) into a profile. `id` names the profile; without it the file's `_name_or_path` is used.
+/// Parse a Hugging Face `config.json` (`model_type` llama, mistral, qwen2, qwen3, phi3, qwen,
+/// chatglm, bert, minicpm) into a profile. `id` names the profile; without it the file's `_name_or_path` is used.
 pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<ModelProfile> {
     let value: Value = from_json(path, text)?;
     let map = value
@@ -121,7 +121,12 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
         notes: None,
     };
     match family {
-        Family::Llama | Family::Mistral | Family::Qwen2 | Family::Minicpm => {
+        Family::Llama
+        | Family::Mistral
+        | Family::Qwen2
+        | Family::Qwen3
+        | Family::Phi3
+        | Family::Minicpm => {
             p.num_layers = f.u64("num_hidden_layers")?;
             p.num_heads = f.u64("num_attention_heads")?;
             p.num_kv_heads = f.opt_u64("num_key_value_heads")?.unwrap_or(p.num_heads);

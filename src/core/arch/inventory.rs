@@ -245,6 +245,24 @@ impl Inventory {
                 Some("model.norm"),
                 "lm_head",
             ),
+            Layout::Phi3 => (
+                "model.layers",
+                vec![
+                    Module::new(
+                        "self_attn.qkv_proj",
+                        Role::Qkv,
+                        lin(h, p.attn_dim() + 2 * p.kv_dim(), qb),
+                    ),
+                    Module::new("self_attn.o_proj", Role::O, lin(p.attn_dim(), h, lb)),
+                    Module::new("mlp.gate_up_proj", Role::GateUp, lin(h, 2 * ff, lb)),
+                    Module::new("mlp.down_proj", Role::Down, lin(ff, h, lb)),
+                    Module::new("input_layernorm", Role::Norm, norm),
+                    Module::new("post_attention_layernorm", Role::Norm, norm),
+                ],
+                "model.embed_tokens",
+                Some("model.norm"),
+                "lm_head",
+            ),
             Layout::QwenV1 => (
                 "transformer.h",
                 vec![
@@ -301,6 +319,16 @@ impl Inventory {
             ),
         };
 
+        let mut layer = layer;
+        if p.family.has_qk_norm() {
+            // Qwen3: RMSNorm over each head's q and k (`head_dim` weights each).
+            let head_norm = Shape::Norm {
+                dim: p.head_dim,
+                bias: false,
+            };
+            layer.push(Module::new("self_attn.q_norm", Role::Norm, head_norm));
+            layer.push(Module::new("self_attn.k_norm", Role::Norm, head_norm));
+        }
         let mut global = vec![Module::new(
             embed,
             Role::TokenEmbedding,

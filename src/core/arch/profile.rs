@@ -16,6 +16,11 @@ pub enum Family {
     Mistral,
     /// Qwen2 and Qwen2.5 (`Qwen2ForCausalLM`).
     Qwen2,
+    /// Qwen3 dense (`Qwen3ForCausalLM`): Llama layout with an explicit `head_dim` and per-head
+    /// RMSNorms on q and k (`self_attn.q_norm`, `self_attn.k_norm`).
+    Qwen3,
+    /// Phi-3 (`Phi3ForCausalLM`): fused `qkv_proj` and `gate_up_proj`.
+    Phi3,
     /// Qwen v1 (remote code `QWenLMHeadModel`): fused `c_attn`, `w1`/`w2`/`c_proj` MLP.
     Qwen,
     /// ChatGLM2/3 (remote code): fused multi-query `query_key_value`, fused `dense_h_to_4h`.
@@ -33,6 +38,8 @@ pub enum Layout {
     LlamaLike,
     /// Qwen v1: fused `c_attn`, `w1`/`w2`/`c_proj` MLP.
     QwenV1,
+    /// Phi-3: `model.layers.N.self_attn.{qkv_proj,o_proj}`, `mlp.{gate_up_proj,down_proj}`.
+    Phi3,
     /// ChatGLM2/3: fused `query_key_value`, `dense_h_to_4h`/`dense_4h_to_h` MLP.
     ChatGlm,
     /// BERT: `attention.self.{query,key,value}`, `intermediate`/`output` dense layers.
@@ -43,7 +50,10 @@ impl Family {
     /// How the family's blocks are laid out.
     pub fn layout(self) -> Layout {
         match self {
-            Family::Llama | Family::Mistral | Family::Qwen2 | Family::Minicpm => Layout::LlamaLike,
+            Family::Llama | Family::Mistral | Family::Qwen2 | Family::Qwen3 | Family::Minicpm => {
+                Layout::LlamaLike
+            }
+            Family::Phi3 => Layout::Phi3,
             Family::Qwen => Layout::QwenV1,
             Family::Chatglm => Layout::ChatGlm,
             Family::Bert => Layout::Bert,
@@ -56,6 +66,8 @@ impl Family {
             Family::Llama => "llama",
             Family::Mistral => "mistral",
             Family::Qwen2 => "qwen2",
+            Family::Qwen3 => "qwen3",
+            Family::Phi3 => "phi3",
             Family::Qwen => "qwen",
             Family::Chatglm => "chatglm",
             Family::Minicpm => "minicpm",
@@ -77,12 +89,17 @@ impl Family {
     /// Whether the Hugging Face config carries `num_key_value_heads` (peft's GQA rule for prefix
     /// tuning keys on that field, `peft` >= 0.12).
     pub fn config_has_kv_heads(self) -> bool {
-        self.layout() == Layout::LlamaLike
+        matches!(self.layout(), Layout::LlamaLike | Layout::Phi3)
+    }
+
+    /// Whether each block normalises q and k per head (`q_norm`/`k_norm` over `head_dim`).
+    pub fn has_qk_norm(self) -> bool {
+        self == Family::Qwen3
     }
 
     /// Every accepted `model_type`, for error messages.
     pub const ALL: &'static [&'static str] = &[
-        "llama", "mistral", "qwen2", "qwen", "chatglm", "minicpm", "bert",
+        "llama", "mistral", "qwen2", "qwen3", "phi3", "qwen", "chatglm", "minicpm", "bert",
     ];
 }
 

@@ -319,7 +319,8 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
     let t: &[&str] = match p.family {
         Family::Chatglm => &["query_key_value"],
         Family::Bert => &["query", "value"],
-        Family::Llama | Family::Mistral | Family::Qwen2 => &["q_proj", "v_proj"],
+        Family::Llama | Family::Mistral | Family::Qwen2 | Family::Qwen3 => &["q_proj", "v_proj"],
+        Family::Phi3 => &["qkv_proj"],
         Family::Qwen => &["c_attn", "c_proj", "w1", "w2"],
         Family::Minicpm => &["q_proj", "v_proj"],
     };
@@ -329,6 +330,10 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
             p.family.as_str(),
             t.join(",")
         )),
+        Family::Phi3 => Some(
+            "peft has no default targets for model_type 'phi3': using the fused qkv_proj, which holds peft's usual q_proj,v_proj (our default, not peft's)"
+                .into(),
+        ),
         _ => None,
     };
     (t.iter().map(|s| s.to_string()).collect(), note)
@@ -339,7 +344,14 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
 fn default_ia3(p: &ModelProfile) -> (Vec<&'static str>, Vec<&'static str>, Option<String>) {
     match p.family {
         Family::Llama | Family::Mistral => (vec!["k_proj", "v_proj", "down_proj"], vec!["down_proj"], None),
-        Family::Qwen2 => (vec!["q_proj", "v_proj", "down_proj"], vec!["down_proj"], None),
+        Family::Qwen2 | Family::Qwen3 => {
+            (vec!["q_proj", "v_proj", "down_proj"], vec!["down_proj"], None)
+        }
+        Family::Phi3 => (
+            vec!["qkv_proj", "down_proj"],
+            vec!["down_proj"],
+            Some("peft has no IA3 default for 'phi3': using the fused qkv_proj + feedforward down_proj".into()),
+        ),
         Family::Bert => (vec!["key", "value", "output.dense"], vec!["output.dense"], None),
         Family::Minicpm => (
             vec!["k_proj", "v_proj", "down_proj"],
