@@ -210,6 +210,16 @@ fn show(p: &ModelProfile, format: Format) -> Result<()> {
         let (kind, shape, bias) = match m.shape {
             Shape::Linear { inp, out, bias } => ("linear", format!("{inp} -> {out}"), bias),
             Shape::Embedding { num, dim } => ("embedding", format!("{num} x {dim}"), false),
+            Shape::Experts {
+                num,
+                active,
+                inp,
+                out,
+            } => (
+                "experts",
+                format!("{num} x ({inp} -> {out}), {active} per token"),
+                false,
+            ),
             Shape::Norm { dim, bias } => ("norm", format!("{dim}"), bias),
         };
         modules.push(ModuleRow {

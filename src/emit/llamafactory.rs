@@ -109,10 +109,10 @@ impl Serialize for Number {
 fn template(family: Family) -> &'static str {
     match family {
         Family::Qwen | Family::Qwen2 => "qwen",
-        Family::Qwen3 => "qwen3",
+        Family::Qwen3 | Family::Qwen3Moe => "qwen3",
         Family::Phi3 => "phi",
         Family::Chatglm => "chatglm3",
-        Family::Mistral => "mistral",
+        Family::Mistral | Family::Mixtral => "mistral",
         Family::Llama => "llama3",
         Family::Minicpm => "cpm",
         Family::Bert => "default",

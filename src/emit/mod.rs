@@ -24,7 +24,7 @@ mod peft_script;
 pub mod read;
 mod skypilot;
 
-use crate::core::arch::{Family, Task};
+use crate::core::arch::{Family, Shape, Task};
 use crate::core::error::{Error, Result};
 use crate::core::estimate::{Attention, DeviceConfig, Dtype, Optimizer, Prepared};
 use crate::core::peft::{peft_module_names, MethodKind};
@@ -199,6 +199,17 @@ impl<'a> Facts<'a> {
         let p = job.prepared;
         let s = &p.scenario;
         let method = s.method.kind;
+        if let Some(r) = p
+            .method
+            .targets
+            .iter()
+            .find(|r| matches!(r.module(&p.inventory).shape, Shape::Experts { .. }))
+        {
+            return Err(Error::input(format!(
+                "LoRA on the fused experts '{}' needs peft's target_parameters, which the emitted configs do not write yet: emit with attention targets (e.g. --targets q_proj,k_proj,v_proj,o_proj), or set target_parameters in peft yourself",
+                r.module(&p.inventory).name
+            )));
+        }
         let targets = if method.is_lora() || method == MethodKind::Ia3 {
             let names = &p.method.target_names;
             Some(

@@ -15,6 +15,15 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
     ));
     params.push(kv("method", est.method.describe()));
     params.push(kv("total (base model)", fmt::count(c.total)));
+    if let Some(active) = c.active_per_token {
+        params.push(kv(
+            "active per token (routed experts)",
+            format!(
+                "{} (memory holds every expert; FLOPs follow the active ones)",
+                fmt::count(active)
+            ),
+        ));
+    }
     params.push(kv("trainable", fmt::count(c.trainable)));
     params.push(kv("all (peft 'all params')", fmt::count(c.all)));
     params.push(kv("trainable %", format!("{:.4}", c.trainable_percent)));

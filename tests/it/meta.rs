@@ -50,6 +50,7 @@ fn bash_completion_sources_and_completes_model_ids() {
             "qwen2.5-14b",
             "qwen2.5-7b",
             "qwen3-14b",
+            "qwen3-30b-a3b",
             "qwen3-32b",
             "qwen3-4b",
             "qwen3-8b"

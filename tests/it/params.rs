@@ -522,7 +522,9 @@ fn lora_bias_modes() {
 /// Every case of tests/truth/peft_counts_2026.json (peft 0.21.2, transformers 5.25, built from
 /// each model's config.json on the meta device): trainable and all counts equal peft's for full
 /// fine-tuning, LoRA r=8 on peft's defaults, on attention and on all linears, IA3 and prompt
-/// tuning; and the config.json imports to the same profile numbers as the embedded one.
+/// tuning; for the mixtures of experts LoRA on the fused experts (peft's `target_parameters`)
+/// and on the router instead of all-linear; and each config.json imports to the same profile
+/// numbers as the embedded one.
 #[test]
 fn counts_of_2026_models_equal_peft_on_the_meta_device() {
     let truth: serde_json::Value =
@@ -550,7 +552,9 @@ fn counts_of_2026_models_equal_peft_on_the_meta_device() {
             let cfg = match case.as_str() {
                 "full" => default_of(MethodKind::Full),
                 "lora-default" => default_of(MethodKind::Lora),
-                "lora-attention" | "lora-all-linear" => lora(8, &targets),
+                "lora-attention" | "lora-all-linear" | "lora-experts" | "lora-router" => {
+                    lora(8, &targets)
+                }
                 "ia3-default" => default_of(MethodKind::Ia3),
                 "prompt-20" => MethodConfig {
                     virtual_tokens: 20,
@@ -568,5 +572,38 @@ fn counts_of_2026_models_equal_peft_on_the_meta_device() {
             checked += 1;
         }
     }
-    assert_eq!(checked, 42, "7 models x 6 cases");
+    assert_eq!(
+        checked, 56,
+        "7 dense models x 6 cases, 2 mixtures of experts x 7"
+    );
+}
+
+/// Qwen3-30B-A3B's parameters per token, worked from its config.json: of 128 experts of
+/// 2048 x 1536 (gate_up) + 768 x 2048 (down) = 4,718,592 weights each, a token uses 8, so the
+/// 48 blocks hold 48 x 120 x 4,718,592 = 27,179,089,920 it skips: 30,532,122,624 - that =
+/// 3,353,032,704 active (Qwen's model card: 3.3B activated). Matmul weights per token: q 2048 x
+/// 4096, k and v 2048 x 512, o 4096 x 2048 (18,874,368), the router 2048 x 128 (262,144) and 8
+/// experts (37,748,736) = 56,885,248 a block, x 48, + the head 2048 x 151,936 (311,164,928).
+#[test]
+fn a_mixture_of_experts_counts_its_routed_experts_per_token() {
+    let p = model("qwen3-30b-a3b");
+    let inv = Inventory::build(&p, Task::CausalLm, 0).unwrap();
+    assert_eq!(inv.total_params(), 30_532_122_624);
+    assert_eq!(inv.active_params(), 3_353_032_704);
+    assert_eq!(inv.matmul_params(), 48 * 56_885_248 + 311_164_928);
+    // A dense model is all active.
+    let d = Inventory::build(&model("qwen3-8b"), Task::CausalLm, 0).unwrap();
+    assert_eq!(d.active_params(), d.total_params());
+    // IA3 cannot scale fused experts: refused with the reason, not counted as 0.
+    let err = peft::resolve(
+        &p,
+        &inv,
+        &MethodConfig {
+            targets: Some(vec!["down_proj".into()]),
+            ..default_of(MethodKind::Ia3)
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("IA3 cannot scale the fused experts"), "{err}");
 }

@@ -21,6 +21,12 @@ from transformers import AutoConfig, AutoModelForCausalLM
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = ["llama-3.2-3b", "qwen2.5-14b", "qwen3-4b", "qwen3-8b", "qwen3-14b", "qwen3-32b", "phi-3-mini-4k"]
+# Mixtures of experts: transformers v5 fuses each block's experts into 3-D parameters
+# (mlp.experts.gate_up_proj, mlp.experts.down_proj) that target_modules cannot reach; peft's
+# target_parameters wraps them. "all-linear" is left out: on these layouts peft 0.21.2 also wraps
+# the fused experts, at twice the rank on gate_up_proj, which no other case does.
+MOE_MODELS = ["qwen3-30b-a3b", "mixtral-8x7b"]
+EXPERTS = ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
 # The attention projections by layout; phi3 fuses q, k and v into qkv_proj.
 ATTENTION = {"phi3": ["qkv_proj", "o_proj"]}
 DEFAULT_ATTENTION = ["q_proj", "k_proj", "v_proj", "o_proj"]
@@ -66,6 +72,26 @@ def cases(name):
     return mt, rows
 
 
+def moe_cases(name):
+    cfg = AutoConfig.from_pretrained(os.path.join(HERE, "configs", f"{name}.json"))
+    qv = ["q_proj", "v_proj"]
+    out = {
+        "full": (None, None),
+        "lora-default": (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=qv, task_type=TaskType.CAUSAL_LM), qv),
+        "lora-attention": (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=DEFAULT_ATTENTION, task_type=TaskType.CAUSAL_LM), DEFAULT_ATTENTION),
+        "lora-experts": (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=[], target_parameters=EXPERTS, task_type=TaskType.CAUSAL_LM), ["gate_up_proj", "down_proj"]),
+        "lora-router": (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=["gate"], task_type=TaskType.CAUSAL_LM), ["gate"]),
+        "ia3-default": (lambda c: IA3Config(target_modules=["k_proj", "v_proj"], feedforward_modules=[], task_type=TaskType.CAUSAL_LM), None),
+        "prompt-20": (lambda c: PromptTuningConfig(num_virtual_tokens=20, task_type=TaskType.CAUSAL_LM), None),
+    }
+    rows = {}
+    for case, (make, targets) in out.items():
+        r = counts(name, make)
+        r["targets"] = targets
+        rows[case] = r
+    return cfg.model_type, rows
+
+
 def main():
     result = {
         "schema": "peftcost-peft-counts/1",
@@ -76,6 +102,9 @@ def main():
     }
     for name in MODELS:
         mt, rows = cases(name)
+        result["models"][name] = {"config_file": f"configs/{name}.json", "model_type": mt, "cases": rows}
+    for name in MOE_MODELS:
+        mt, rows = moe_cases(name)
         result["models"][name] = {"config_file": f"configs/{name}.json", "model_type": mt, "cases": rows}
     json.dump(result, sys.stdout, indent=1)
     print()

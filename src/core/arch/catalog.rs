@@ -32,6 +32,8 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "llama-3.2-3b",
     "qwen2.5-14b",
     "phi-3-mini-4k",
+    "qwen3-30b-a3b",
+    "mixtral-8x7b",
 ];
 
 /// Known model profiles, looked up by id or alias.

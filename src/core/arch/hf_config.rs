@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::profile::{Family, ModelProfile, Norm};
+use super::profile::{Family, ModelProfile, Moe, Norm};
 use crate::core::error::{from_json, Error, Result};
 
 /// Read the fields of one `config.json`, naming the file and the field in every error.
@@ -61,8 +61,42 @@ impl Fields<'_> {
     }
 }
 
-/// Parse a Hugging Face `config.json` (`model_type` llama, mistral, qwen2, qwen3, phi3, qwen,
-/// chatglm, bert, minicpm) into a profile. `id` names the profile; without it the file's `_name_or_path` is used.
+/// The experts of a `qwen3_moe` or `mixtral` config; `None` for dense families. Configs with
+/// dense blocks among the sparse ones are refused: every block is modelled alike.
+fn moe_of(f: &Fields, family: Family) -> Result<Option<Moe>> {
+    let moe = match family {
+        Family::Qwen3Moe => {
+            let step = f.opt_u64("decoder_sparse_step")?.unwrap_or(1);
+            let dense = f
+                .map
+                .get("mlp_only_layers")
+                .and_then(Value::as_array)
+                .is_some_and(|l| !l.is_empty());
+            if step != 1 || dense {
+                return Err(Error::input(format!(
+                    "{}: dense blocks among the experts (decoder_sparse_step {step}, mlp_only_layers) are not modelled yet: peftcost models every block alike",
+                    f.path
+                )));
+            }
+            Moe {
+                num_experts: f.u64_any(&["num_experts", "num_local_experts"])?,
+                experts_per_token: f.u64("num_experts_per_tok")?,
+                expert_intermediate_size: f.u64("moe_intermediate_size")?,
+            }
+        }
+        // Mixtral's `intermediate_size` is each expert's width.
+        Family::Mixtral => Moe {
+            num_experts: f.u64("num_local_experts")?,
+            experts_per_token: f.u64("num_experts_per_tok")?,
+            expert_intermediate_size: f.u64("intermediate_size")?,
+        },
+        _ => return Ok(None),
+    };
+    Ok(Some(moe))
+}
+
+/// Parse a Hugging Face `config.json` (`model_type` llama, mistral, qwen2, qwen3, qwen3_moe,
+/// mixtral, phi3, qwen, chatglm, bert, minicpm) into a profile. `id` names the profile; without it the file's `_name_or_path` is used.
 pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<ModelProfile> {
     let value: Value = from_json(path, text)?;
     let map = value
@@ -119,6 +153,7 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
         default_targets: None,
         default_targets_source: None,
         notes: None,
+        moe: None,
     };
     match family {
         Family::Llama
@@ -126,7 +161,9 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
         | Family::Qwen2
         | Family::Qwen3
         | Family::Phi3
-        | Family::Minicpm => {
+        | Family::Minicpm
+        | Family::Qwen3Moe
+        | Family::Mixtral => {
             p.num_layers = f.u64("num_hidden_layers")?;
             p.num_heads = f.u64("num_attention_heads")?;
             p.num_kv_heads = f.opt_u64("num_key_value_heads")?.unwrap_or(p.num_heads);
@@ -143,6 +180,7 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
             // Qwen2 always has q/k/v biases; llama's `attention_bias` also covers o_proj.
             p.qkv_bias = family == Family::Qwen2 || attention_bias;
             p.linear_bias = false;
+            p.moe = moe_of(&f, family)?;
             if family == Family::Minicpm {
                 p.default_targets = Some(vec!["q_proj".into(), "v_proj".into()]);
                 p.default_targets_source =

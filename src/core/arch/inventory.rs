@@ -28,6 +28,8 @@ pub enum Role {
     Up,
     /// Fused gate and up.
     GateUp,
+    /// The router of a mixture of experts (`mlp.gate`: hidden -> one logit per expert).
+    Router,
     /// MLP down projection.
     Down,
     /// A LayerNorm or RMSNorm.
@@ -76,6 +78,19 @@ pub enum Shape {
         /// Embedding width.
         dim: u64,
     },
+    /// Fused experts (transformers v5): `num` stacked `inp -> out` weights, of which each token
+    /// goes through `active`. peft reaches them through `target_parameters`, not
+    /// `target_modules`.
+    Experts {
+        /// Experts stacked.
+        num: u64,
+        /// Experts each token is routed to.
+        active: u64,
+        /// Input features of each expert.
+        inp: u64,
+        /// Output features of each expert.
+        out: u64,
+    },
     /// A norm: `weight` of `dim` and, for LayerNorm, a bias of `dim`.
     Norm {
         /// Normalised width.
@@ -91,6 +106,7 @@ impl Shape {
         match self {
             Shape::Linear { inp, out, bias } => inp * out + if bias { out } else { 0 },
             Shape::Embedding { num, dim } => num * dim,
+            Shape::Experts { num, inp, out, .. } => num * inp * out,
             Shape::Norm { dim, bias } => dim * if bias { 2 } else { 1 },
         }
     }
@@ -106,10 +122,44 @@ impl Shape {
         }
     }
 
-    /// Matmul weights (multiply-adds per token in a forward pass).
+    /// Matmul weights one token multiplies by (multiply-adds per token in a forward pass): the
+    /// routed experts only.
     pub fn matmul_params(self) -> u64 {
         match self {
             Shape::Linear { inp, out, .. } => inp * out,
+            Shape::Experts {
+                active, inp, out, ..
+            } => active * inp * out,
+            _ => 0,
+        }
+    }
+
+    /// Matmul weights stored (every expert): what quantization shrinks.
+    pub fn stored_matmul_params(self) -> u64 {
+        match self {
+            Shape::Experts { num, inp, out, .. } => num * inp * out,
+            s => s.matmul_params(),
+        }
+    }
+
+    /// LoRA's added parameters at rank `r` (A: r x in, B: out x r; per expert for fused experts,
+    /// as peft's `target_parameters` adds them).
+    pub fn lora_params(self, r: u64) -> u64 {
+        match self {
+            Shape::Linear { inp, out, .. } => r * (inp + out),
+            Shape::Embedding { num, dim } => r * (num + dim),
+            Shape::Experts { num, inp, out, .. } => num * r * (inp + out),
+            Shape::Norm { .. } => 0,
+        }
+    }
+
+    /// LoRA's multiply-adds per token at rank `r` (the routed experts only).
+    pub fn lora_matmul(self, r: u64) -> u64 {
+        match self {
+            Shape::Linear { inp, out, .. } => r * (inp + out),
+            Shape::Experts {
+                active, inp, out, ..
+            } => active * r * (inp + out),
             _ => 0,
         }
     }
@@ -159,6 +209,42 @@ impl Module {
             || (self.name.len() > target.len()
                 && self.name.ends_with(target)
                 && self.name.as_bytes()[self.name.len() - target.len() - 1] == b'.')
+    }
+}
+
+/// A Llama-like block's MLP: `gate_proj`, `up_proj`, `down_proj`, or for a mixture of experts
+/// the router and the fused experts (transformers v5 names).
+fn llama_mlp(p: &ModelProfile, bias: bool) -> Vec<Module> {
+    let (h, ff) = (p.hidden_size, p.intermediate_size);
+    let lin = |inp, out| Shape::Linear { inp, out, bias };
+    match p.moe {
+        None => vec![
+            Module::new("mlp.gate_proj", Role::Gate, lin(h, ff)),
+            Module::new("mlp.up_proj", Role::Up, lin(h, ff)),
+            Module::new("mlp.down_proj", Role::Down, lin(ff, h)),
+        ],
+        Some(m) => {
+            let experts = |inp, out| Shape::Experts {
+                num: m.num_experts,
+                active: m.experts_per_token,
+                inp,
+                out,
+            };
+            let e = m.expert_intermediate_size;
+            vec![
+                Module::new(
+                    "mlp.gate",
+                    Role::Router,
+                    Shape::Linear {
+                        inp: h,
+                        out: m.num_experts,
+                        bias: false,
+                    },
+                ),
+                Module::new("mlp.experts.gate_up_proj", Role::GateUp, experts(h, 2 * e)),
+                Module::new("mlp.experts.down_proj", Role::Down, experts(e, h)),
+            ]
+        }
     }
 }
 
@@ -230,17 +316,19 @@ impl Inventory {
         let (prefix, layer, embed, final_norm, head_name) = match p.family.layout() {
             Layout::LlamaLike => (
                 "model.layers",
-                vec![
+                [
                     Module::new("self_attn.q_proj", Role::Q, lin(h, p.attn_dim(), qb)),
                     Module::new("self_attn.k_proj", Role::K, lin(h, p.kv_dim(), qb)),
                     Module::new("self_attn.v_proj", Role::V, lin(h, p.kv_dim(), qb)),
                     Module::new("self_attn.o_proj", Role::O, lin(p.attn_dim(), h, lb)),
-                    Module::new("mlp.gate_proj", Role::Gate, lin(h, ff, lb)),
-                    Module::new("mlp.up_proj", Role::Up, lin(h, ff, lb)),
-                    Module::new("mlp.down_proj", Role::Down, lin(ff, h, lb)),
+                ]
+                .into_iter()
+                .chain(llama_mlp(p, lb))
+                .chain([
                     Module::new("input_layernorm", Role::Norm, norm),
                     Module::new("post_attention_layernorm", Role::Norm, norm),
-                ],
+                ])
+                .collect(),
                 "model.embed_tokens",
                 Some("model.norm"),
                 "lm_head",
@@ -403,6 +491,31 @@ impl Inventory {
     pub fn total_params(&self) -> u64 {
         self.num_layers * self.params_per_layer()
             + self.global.iter().map(Module::params).sum::<u64>()
+    }
+
+    /// Parameters one token goes through: the total less the experts it is not routed to.
+    pub fn active_params(&self) -> u64 {
+        let idle: u64 = self
+            .layer
+            .iter()
+            .map(|m| match m.shape {
+                Shape::Experts {
+                    num,
+                    active,
+                    inp,
+                    out,
+                } => (num - active) * inp * out,
+                _ => 0,
+            })
+            .sum();
+        self.total_params() - self.num_layers * idle
+    }
+
+    /// Whether a block holds fused experts (a mixture of experts).
+    pub fn has_experts(&self) -> bool {
+        self.layer
+            .iter()
+            .any(|m| matches!(m.shape, Shape::Experts { .. }))
     }
 
     /// Parameters that take part in matmuls per token (every Linear, including the head even if

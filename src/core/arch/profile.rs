@@ -21,6 +21,12 @@ pub enum Family {
     Qwen3,
     /// Phi-3 (`Phi3ForCausalLM`): fused `qkv_proj` and `gate_up_proj`.
     Phi3,
+    /// Qwen3 mixture of experts (`Qwen3MoeForCausalLM`): Qwen3 attention, every block's MLP a
+    /// router (`mlp.gate`) and fused experts (`mlp.experts.gate_up_proj`, `down_proj`).
+    #[serde(rename = "qwen3_moe")]
+    Qwen3Moe,
+    /// Mixtral (`MixtralForCausalLM`): Mistral attention, the same fused-expert MLP.
+    Mixtral,
     /// Qwen v1 (remote code `QWenLMHeadModel`): fused `c_attn`, `w1`/`w2`/`c_proj` MLP.
     Qwen,
     /// ChatGLM2/3 (remote code): fused multi-query `query_key_value`, fused `dense_h_to_4h`.
@@ -50,9 +56,13 @@ impl Family {
     /// How the family's blocks are laid out.
     pub fn layout(self) -> Layout {
         match self {
-            Family::Llama | Family::Mistral | Family::Qwen2 | Family::Qwen3 | Family::Minicpm => {
-                Layout::LlamaLike
-            }
+            Family::Llama
+            | Family::Mistral
+            | Family::Qwen2
+            | Family::Qwen3
+            | Family::Minicpm
+            | Family::Qwen3Moe
+            | Family::Mixtral => Layout::LlamaLike,
             Family::Phi3 => Layout::Phi3,
             Family::Qwen => Layout::QwenV1,
             Family::Chatglm => Layout::ChatGlm,
@@ -68,6 +78,8 @@ impl Family {
             Family::Qwen2 => "qwen2",
             Family::Qwen3 => "qwen3",
             Family::Phi3 => "phi3",
+            Family::Qwen3Moe => "qwen3_moe",
+            Family::Mixtral => "mixtral",
             Family::Qwen => "qwen",
             Family::Chatglm => "chatglm",
             Family::Minicpm => "minicpm",
@@ -94,12 +106,22 @@ impl Family {
 
     /// Whether each block normalises q and k per head (`q_norm`/`k_norm` over `head_dim`).
     pub fn has_qk_norm(self) -> bool {
-        self == Family::Qwen3
+        matches!(self, Family::Qwen3 | Family::Qwen3Moe)
     }
 
     /// Every accepted `model_type`, for error messages.
     pub const ALL: &'static [&'static str] = &[
-        "llama", "mistral", "qwen2", "qwen3", "phi3", "qwen", "chatglm", "minicpm", "bert",
+        "llama",
+        "mistral",
+        "qwen2",
+        "qwen3",
+        "qwen3_moe",
+        "mixtral",
+        "phi3",
+        "qwen",
+        "chatglm",
+        "minicpm",
+        "bert",
     ];
 }
 
@@ -121,6 +143,20 @@ impl Norm {
             Norm::Layernorm => 2 * hidden,
         }
     }
+}
+
+/// A mixture-of-experts MLP in every block: a router picks `experts_per_token` of `num_experts`
+/// gated experts of width `expert_intermediate_size` for each token (transformers v5 stores the
+/// experts fused, as 3-D parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Moe {
+    /// Routed experts per block (`num_experts`, `num_local_experts`).
+    pub num_experts: u64,
+    /// Experts each token goes through (`num_experts_per_tok`).
+    pub experts_per_token: u64,
+    /// Width of one expert's MLP (`moe_intermediate_size`; Mixtral's `intermediate_size`).
+    pub expert_intermediate_size: u64,
 }
 
 /// The architecture of one model.
@@ -184,6 +220,9 @@ pub struct ModelProfile {
     /// Free-form notes about the profile.
     #[serde(default)]
     pub notes: Option<String>,
+    /// Mixture of experts in place of the dense MLP (`intermediate_size` is then unused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moe: Option<Moe>,
 }
 
 impl ModelProfile {
@@ -213,12 +252,34 @@ impl ModelProfile {
                 )));
             }
         }
+        if let Some(m) = &self.moe {
+            for (name, value) in [
+                ("num_experts", m.num_experts),
+                ("experts_per_token", m.experts_per_token),
+                ("expert_intermediate_size", m.expert_intermediate_size),
+            ] {
+                if value == 0 || value > 10_000_000 {
+                    return Err(Error::input(format!(
+                        "model profile '{}': moe.{name} = {value} must be between 1 and 10000000",
+                        self.id
+                    )));
+                }
+            }
+            if m.experts_per_token > m.num_experts {
+                return Err(Error::input(format!(
+                    "model profile '{}': moe.experts_per_token ({}) exceeds moe.num_experts ({})",
+                    self.id, m.experts_per_token, m.num_experts
+                )));
+            }
+        }
         // Parameters implied by the dimensions (blocks + embeddings and head), in floating point:
         // beyond 10^15 the integer counts could overflow, and no model is that large.
         let (h, l, ff, v) = (
             self.hidden_size as f64,
             self.num_layers as f64,
-            self.intermediate_size as f64,
+            self.moe.map_or(self.intermediate_size as f64, |m| {
+                (m.num_experts * m.expert_intermediate_size) as f64
+            }),
             self.vocab_size as f64,
         );
         let attn = (self.num_heads + 2 * self.num_kv_heads) as f64 * self.head_dim as f64;
@@ -239,6 +300,13 @@ impl ModelProfile {
             return Err(Error::input("model profile: id must not be empty"));
         }
         Ok(())
+    }
+
+    /// MLP width one token goes through: the dense `intermediate_size`, or its experts' widths.
+    pub fn active_mlp_width(&self) -> u64 {
+        self.moe.map_or(self.intermediate_size, |m| {
+            m.experts_per_token * m.expert_intermediate_size
+        })
     }
 
     /// Width of the attention projection (`heads * head_dim`).

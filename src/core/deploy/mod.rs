@@ -278,6 +278,17 @@ impl WeightFormat {
         (lin * self.linear_bits + (total - lin) * self.other_bits) / total
     }
 
+    /// Bytes of the fused experts of a model in this format (0 for a dense model).
+    pub fn expert_bytes(&self, inv: &Inventory) -> f64 {
+        let experts: u64 = inv
+            .layer
+            .iter()
+            .filter(|m| matches!(m.shape, Shape::Experts { .. }))
+            .map(|m| m.shape.stored_matmul_params())
+            .sum();
+        (inv.num_layers * experts) as f64 * self.linear_bits / 8.0
+    }
+
     /// Bytes of the weights of a model in this format.
     pub fn weight_bytes(&self, inv: &Inventory) -> f64 {
         let lin = block_linear_params(inv) as f64;
@@ -286,7 +297,8 @@ impl WeightFormat {
     }
 }
 
-/// Weights of the block Linears (what GPTQ/AWQ quantize): matmul weights, not biases.
+/// Weights of the block Linears and experts (what GPTQ/AWQ/GGUF quantize): matmul weights,
+/// not biases.
 pub fn block_linear_params(inv: &Inventory) -> u64 {
     inv.num_layers
         * inv
@@ -294,7 +306,7 @@ pub fn block_linear_params(inv: &Inventory) -> u64 {
             .iter()
             .filter(|m| m.role != Role::Norm)
             .map(|m| match m.shape {
-                Shape::Linear { .. } => m.shape.matmul_params(),
+                Shape::Linear { .. } | Shape::Experts { .. } => m.shape.stored_matmul_params(),
                 _ => 0,
             })
             .sum::<u64>()

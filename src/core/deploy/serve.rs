@@ -278,7 +278,11 @@ pub(crate) struct Served<'a> {
     pub hw: &'a HardwareProfile,
     pub format: WeightFormat,
     pub weight_bytes: f64,
-    /// Matmul weights per token (every Linear incl. the head).
+    /// Of `weight_bytes`, the fused experts' (0 for a dense model).
+    pub expert_bytes: f64,
+    /// Experts a token is routed to, out of how many (`(1, 1)` for a dense model).
+    pub routing: (f64, f64),
+    /// Matmul weights per token (every Linear incl. the head; the routed experts only).
     pub matmul_params: f64,
     pub layers: f64,
     pub attn_dim: f64,
@@ -301,10 +305,20 @@ impl Served<'_> {
         }
     }
 
-    /// Seconds to read the weights once (and the adapters active in a batch).
-    fn weight_read_seconds(&self, batch: u64) -> f64 {
-        let active = self.adapters.min(batch) as f64 * self.adapter_bytes;
-        (self.weight_bytes / self.format.kernel_factor + active) / self.bandwidth
+    /// Weight bytes a step over `tokens` tokens reads: every dense weight, and the experts those
+    /// tokens are routed to — with `k` of `E` experts per token and uniform routing, a fraction
+    /// 1 - (1 - k/E)^tokens of them (one token: k/E; a long prefill: all).
+    fn weights_read(&self, tokens: u64) -> f64 {
+        let (k, e) = self.routing;
+        let touched = 1.0 - (1.0 - k / e).powf(tokens.max(1) as f64);
+        self.weight_bytes - self.expert_bytes * (1.0 - touched)
+    }
+
+    /// Seconds to read the weights a step over `tokens` tokens of `requests` requests needs
+    /// (and the adapters those requests use).
+    fn weight_read_seconds(&self, tokens: u64, requests: u64) -> f64 {
+        let active = self.adapters.min(requests) as f64 * self.adapter_bytes;
+        (self.weights_read(tokens) / self.format.kernel_factor + active) / self.bandwidth
     }
 
     /// One decode step of `batch` sequences at average length `ctx`: bandwidth-bound (weights +
@@ -312,7 +326,7 @@ impl Served<'_> {
     pub fn step_seconds(&self, batch: u64, ctx: f64) -> f64 {
         let b = batch.max(1) as f64;
         let kv = b * ctx * self.kv_per_token / self.bandwidth;
-        let t_mem = self.weight_read_seconds(batch) + kv;
+        let t_mem = self.weight_read_seconds(batch, batch) + kv;
         let flops = b
             * (2.0 * self.matmul_params * self.lora_factor()
                 + 4.0 * self.layers * ctx * self.attn_dim);
@@ -326,7 +340,7 @@ impl Served<'_> {
         let s = input as f64;
         let flops = 2.0 * self.matmul_params * s * self.lora_factor()
             + 2.0 * self.layers * s * s * self.attn_dim;
-        (flops / (self.peak * self.a.prefill_efficiency)).max(self.weight_read_seconds(1))
+        (flops / (self.peak * self.a.prefill_efficiency)).max(self.weight_read_seconds(input, 1))
     }
 
     /// FLOPs of one encoder forward over `s` tokens (bidirectional attention).
@@ -381,9 +395,14 @@ pub(crate) fn served<'a>(
 ) -> Option<Served<'a>> {
     let bandwidth = hw.bandwidth_bytes()? * hw.decode_bandwidth_efficiency;
     let peak = compute_peak(hw, precision)?;
+    let routing = profile.moe.map_or((1.0, 1.0), |m| {
+        (m.experts_per_token as f64, m.num_experts as f64)
+    });
     Some(Served {
         hw,
         weight_bytes: format.weight_bytes(inv),
+        expert_bytes: format.expert_bytes(inv),
+        routing,
         format,
         matmul_params: inv.matmul_params() as f64,
         layers: profile.num_layers as f64,
@@ -482,7 +501,8 @@ fn throughput(s: &Served, w: &Workload, encoder: bool, max_sequences: u64) -> Th
     if encoder {
         let per_seq = s.encoder_flops(w.input_tokens);
         let eps = s.peak * s.a.encoder_efficiency / per_seq;
-        let latency = (per_seq / (s.peak * s.a.encoder_efficiency)).max(s.weight_read_seconds(1));
+        let latency =
+            (per_seq / (s.peak * s.a.encoder_efficiency)).max(s.weight_read_seconds(1, 1));
         return Throughput {
             batch: max_sequences.min(s.a.max_batch).max(1),
             ttft: latency,
@@ -925,4 +945,40 @@ pub fn best_fit(
         last = Some(r);
     }
     last.ok_or_else(|| crate::Error::Internal("no precision to try".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::catalogs::Catalogs;
+    use crate::core::deploy::Int4Format;
+
+    /// Qwen3-30B-A3B in bf16 on an A100 80GB: every weight is 2 bytes.
+    #[test]
+    fn a_decode_step_reads_the_experts_its_tokens_are_routed_to() {
+        let c = Catalogs::embedded();
+        let p = c.models().unwrap().get("qwen3-30b-a3b").unwrap().clone();
+        let inv = Inventory::build(&p, Task::CausalLm, 2).unwrap();
+        let hw = c.hardware().unwrap().get("a100-80g").unwrap().clone();
+        let a = Assumptions::default();
+        let format = WeightFormat::for_target(Precision::Bf16, Int4Format::default(), hw.kind, &a);
+        let s = served(&p, &inv, &hw, format, Precision::Bf16, 0, 0.0, &a).unwrap();
+        // Experts: 48 blocks x 128 x (2048 x 1536 + 768 x 2048) = 28,991,029,248 weights, 2 B each.
+        assert_eq!(s.expert_bytes, 28_991_029_248.0 * 2.0);
+        assert_eq!(s.weight_bytes, 30_532_122_624.0 * 2.0);
+        let dense = s.weight_bytes - s.expert_bytes;
+        // One token goes through 8 of 128 experts: 1/16 of the expert bytes.
+        assert!((s.weights_read(1) - (dense + s.expert_bytes / 16.0)).abs() < 1.0);
+        // Two tokens: 1 - (15/16)^2 = 31/256 of them, uniform routing.
+        let two = dense + s.expert_bytes * 31.0 / 256.0;
+        assert!((s.weights_read(2) - two).abs() < 1.0);
+        // A 4096-token prefill touches them all.
+        assert!((s.weights_read(4096) - s.weight_bytes).abs() < 1.0);
+        // A dense model reads its weights whole at any batch.
+        let q = c.models().unwrap().get("qwen3-8b").unwrap().clone();
+        let qi = Inventory::build(&q, Task::CausalLm, 2).unwrap();
+        let format = WeightFormat::for_target(Precision::Bf16, Int4Format::default(), hw.kind, &a);
+        let d = served(&q, &qi, &hw, format, Precision::Bf16, 0, 0.0, &a).unwrap();
+        assert_eq!(d.weights_read(1), d.weight_bytes);
+    }
 }

@@ -44,6 +44,10 @@ pub struct ParamsSection {
     pub trainable_percent: f64,
     /// Parameters the method adds.
     pub added: u64,
+    /// Mixtures of experts: the base parameters one token goes through (its routed experts
+    /// only); memory holds `total`, FLOPs follow this.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active_per_token: Option<u64>,
     /// Sizes of the exported result, in bytes.
     pub artifact: Artifact,
 }
@@ -77,6 +81,7 @@ impl ParamsSection {
             all: c.all,
             trainable_percent: (c.trainable_percent() * 10_000.0).round() / 10_000.0,
             added: c.added,
+            active_per_token: inv.has_experts().then(|| inv.active_params()),
             artifact,
         }
     }

@@ -16,6 +16,10 @@
 //!   gradient; SDPA keeps q, k, v, output and no s x s matrix; SwiGLU keeps gate, up and
 //!   silu(gate); LoRA keeps x and x*A. Logits: compute dtype + fp32 upcast + fp32 gradient
 //!   (10 bytes per logit in 16-bit training), fitted to the slope of the Qwen-7B rows.
+//! - Mixtures of experts: memory holds every expert; FLOPs, saved activations and LoRA's x*A
+//!   follow the routed ones (each token keeps a copy of its input per expert). Warts: routed
+//!   GEMMs are taken at the dense MFU, though few tokens per expert run them slower; QLoRA
+//!   quantizes the fused experts like Linears; routing is uniform.
 
 use serde::Serialize;
 
@@ -112,6 +116,14 @@ pub struct Shapes {
     pub kind: MethodKind,
 }
 
+/// Copies of a module's input a token makes: the routed experts of fused experts, else one.
+fn routed_copies(shape: Shape) -> f64 {
+    match shape {
+        Shape::Experts { active, .. } => active as f64,
+        _ => 1.0,
+    }
+}
+
 impl Shapes {
     /// The shapes of a prepared scenario.
     pub fn new(p: &Prepared) -> Self {
@@ -120,16 +132,22 @@ impl Shapes {
         let m = &p.method;
         let layout = prof.family.layout();
         let l = inv.num_layers as f64;
+        // Per token (routed experts only), and stored (every expert: what quantization shrinks).
         let block_matmul: f64 = inv
             .layer
             .iter()
             .map(|x| x.shape.matmul_params() as f64)
             .sum();
+        let block_stored: f64 = inv
+            .layer
+            .iter()
+            .map(|x| x.shape.stored_matmul_params() as f64)
+            .sum();
         let head = inv
             .head()
             .filter(|_| inv.task == Task::CausalLm)
             .map_or(0.0, |h| h.shape.matmul_params() as f64);
-        let linear_params = l * block_matmul;
+        let linear_params = l * block_stored;
         let other_params = inv.total_params() as f64 - linear_params;
         let kind = m.config.kind;
         let rank = m.config.rank as f64;
@@ -138,6 +156,7 @@ impl Shapes {
         let mut needs_attn_in = false;
         let mut needs_mlp_in = false;
         let mut needs_down_in = false;
+        let mut needs_router_in = false;
         let mut extra_global = 0.0;
         let mut lora_xa = 0.0;
         let full = kind == MethodKind::Full;
@@ -145,6 +164,7 @@ impl Shapes {
             Role::Q | Role::K | Role::V | Role::Qkv => needs_attn_in = true,
             Role::Gate | Role::Up | Role::GateUp => needs_mlp_in = true,
             Role::Down => needs_down_in = true,
+            Role::Router => needs_router_in = true,
             _ => {}
         };
         if full {
@@ -158,7 +178,8 @@ impl Shapes {
                 match r {
                     ModuleRef::Layer(_) => {
                         mark(module.role);
-                        lora_xa += rank;
+                        // x*A of every expert a token is routed to.
+                        lora_xa += rank * routed_copies(module.shape);
                     }
                     ModuleRef::Global(_) => {
                         if let Shape::Linear { inp, out, .. } = module.shape {
@@ -174,12 +195,19 @@ impl Shapes {
             }
         }
         let h = prof.hidden_size as f64;
-        let ff = prof.intermediate_size as f64;
+        // The MLP width a token goes through (its experts' for a mixture of experts), and the
+        // copies of its input the experts keep for their weight gradients.
+        let ff = prof.active_mlp_width() as f64;
+        let mlp_copies = prof.moe.map_or(1.0, |m| m.experts_per_token as f64);
         let mut method_saved = lora_xa;
         if needs_attn_in {
             method_saved += h;
         }
         if needs_mlp_in {
+            method_saved += h * mlp_copies;
+        }
+        // The router reads the MLP input once, before it is copied to the experts.
+        if needs_router_in && !needs_mlp_in {
             method_saved += h;
         }
         if needs_down_in {
@@ -196,7 +224,7 @@ impl Shapes {
             .map(|r| r.module(inv).shape.matmul_params() as f64 * r.count(inv) as f64)
             .sum();
         let trainable_matmul = if full {
-            linear_params + head
+            l * block_matmul + head
         } else {
             l * extra_per_layer + extra_global + saved_matmul
         };

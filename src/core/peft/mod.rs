@@ -272,10 +272,7 @@ impl ResolvedMethod {
             self.targets
                 .iter()
                 .filter(|r| matches!(r, ModuleRef::Layer(_)))
-                .map(|r| match r.module(inv).shape {
-                    Shape::Linear { inp, out, .. } => self.config.rank * (inp + out),
-                    _ => 0,
-                })
+                .map(|r| r.module(inv).shape.lora_matmul(self.config.rank))
                 .sum()
         } else if k == MethodKind::Adapter {
             let per = 2 * self.bottleneck * hidden_of(inv);
@@ -319,7 +316,12 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
     let t: &[&str] = match p.family {
         Family::Chatglm => &["query_key_value"],
         Family::Bert => &["query", "value"],
-        Family::Llama | Family::Mistral | Family::Qwen2 | Family::Qwen3 => &["q_proj", "v_proj"],
+        Family::Llama
+        | Family::Mistral
+        | Family::Qwen2
+        | Family::Qwen3
+        | Family::Mixtral
+        | Family::Qwen3Moe => &["q_proj", "v_proj"],
         Family::Phi3 => &["qkv_proj"],
         Family::Qwen => &["c_attn", "c_proj", "w1", "w2"],
         Family::Minicpm => &["q_proj", "v_proj"],
@@ -330,6 +332,10 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
             p.family.as_str(),
             t.join(",")
         )),
+        Family::Qwen3Moe => Some(
+            "peft has no default targets for model_type 'qwen3_moe': using q_proj,v_proj as for qwen3 (our default, not peft's); the experts take target_parameters (targets gate_up_proj,down_proj)"
+                .into(),
+        ),
         Family::Phi3 => Some(
             "peft has no default targets for model_type 'phi3': using the fused qkv_proj, which holds peft's usual q_proj,v_proj (our default, not peft's)"
                 .into(),
@@ -347,6 +353,16 @@ fn default_ia3(p: &ModelProfile) -> (Vec<&'static str>, Vec<&'static str>, Optio
         Family::Qwen2 | Family::Qwen3 => {
             (vec!["q_proj", "v_proj", "down_proj"], vec!["down_proj"], None)
         }
+        // peft's mixtral default names the per-expert `w2` of transformers v4, which v5's fused
+        // experts no longer have; IA3 cannot scale a 3-D expert parameter.
+        Family::Mixtral | Family::Qwen3Moe => (
+            vec!["k_proj", "v_proj"],
+            vec![],
+            Some(format!(
+                "IA3 on '{}': k_proj,v_proj only (the fused experts of transformers v5 are not Linear modules IA3 can scale)",
+                p.family.as_str()
+            )),
+        ),
         Family::Phi3 => (
             vec!["qkv_proj", "down_proj"],
             vec!["down_proj"],
@@ -406,16 +422,13 @@ pub fn resolve(p: &ModelProfile, inv: &Inventory, cfg: &MethodConfig) -> Result<
             for r in &targets {
                 let m = r.module(inv);
                 let n = r.count(inv);
-                let per = match m.shape {
-                    Shape::Linear { inp, out, .. } => {
-                        cfg.rank * (inp + out) + if k == MethodKind::Dora { out } else { 0 }
-                    }
-                    // lora_embedding_A (r x V) + lora_embedding_B (h x r); DoRA magnitude h.
-                    Shape::Embedding { num, dim } => {
-                        cfg.rank * (num + dim) + if k == MethodKind::Dora { dim } else { 0 }
-                    }
-                    Shape::Norm { .. } => 0,
+                // DoRA adds a magnitude per output feature (per embedding column).
+                let magnitude = match (k, m.shape) {
+                    (MethodKind::Dora, Shape::Linear { out, .. }) => out,
+                    (MethodKind::Dora, Shape::Embedding { dim, .. }) => dim,
+                    _ => 0,
                 };
+                let per = m.shape.lora_params(cfg.rank) + magnitude;
                 added += n * per;
             }
             match cfg.lora_bias {
@@ -513,10 +526,24 @@ pub fn resolve(p: &ModelProfile, inv: &Inventory, cfg: &MethodConfig) -> Result<
                 .clone()
                 .unwrap_or_else(|| def_ff.iter().map(|s| s.to_string()).collect());
             targets = resolve_targets(inv, &names, Selectable::LinearOrEmbedding)?;
-            let ff = resolve_targets(inv, &ff_names, Selectable::LinearOrEmbedding)?;
+            // No feedforward module is a valid IA3 configuration (every target scales outputs).
+            let ff = if ff_names.is_empty() {
+                Vec::new()
+            } else {
+                resolve_targets(inv, &ff_names, Selectable::LinearOrEmbedding)?
+            };
             for r in &targets {
-                if let Shape::Linear { inp, out, .. } = r.module(inv).shape {
-                    added += r.count(inv) * if ff.contains(r) { inp } else { out };
+                match r.module(inv).shape {
+                    Shape::Linear { inp, out, .. } => {
+                        added += r.count(inv) * if ff.contains(r) { inp } else { out }
+                    }
+                    Shape::Experts { .. } => {
+                        return Err(Error::input(format!(
+                            "IA3 cannot scale the fused experts '{}' (peft's IA3 wraps Linear modules only): target the attention projections",
+                            r.module(inv).name
+                        )))
+                    }
+                    _ => {}
                 }
             }
             target_names = names;

@@ -55,7 +55,7 @@ fn alias_selects(alias: &str, role: Role) -> bool {
 /// What a list of targets may select.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Selectable {
-    /// Linears and embeddings (LoRA can wrap both).
+    /// Linears, embeddings and fused experts (LoRA can wrap all three).
     LinearOrEmbedding,
     /// Any module with parameters (modules_to_save).
     Any,
@@ -107,20 +107,9 @@ pub fn resolve(inv: &Inventory, targets: &[String], what: Selectable) -> Result<
                 }
             }
             matched = true;
-        } else if ALIASES.contains(&t) {
-            for (i, m) in inv.layer.iter().enumerate() {
-                if alias_selects(t, m.role) {
-                    push(ModuleRef::Layer(i), &mut out);
-                    matched = true;
-                }
-            }
-            if !matched {
-                return Err(Error::input(format!(
-                    "target '{t}': this model has no '{t}' projection; its modules are: {}",
-                    inv.target_names().join(", ")
-                )));
-            }
         } else {
+            // A module's own name first (a MoE router is `mlp.gate`), as peft matches it; a
+            // role alias only when no module has that name.
             for (i, m) in inv.layer.iter().enumerate() {
                 if m.matches_suffix(t) {
                     push(ModuleRef::Layer(i), &mut out);
@@ -131,6 +120,20 @@ pub fn resolve(inv: &Inventory, targets: &[String], what: Selectable) -> Result<
                 if m.matches_suffix(t) {
                     push(ModuleRef::Global(i), &mut out);
                     matched = true;
+                }
+            }
+            if !matched && ALIASES.contains(&t) {
+                for (i, m) in inv.layer.iter().enumerate() {
+                    if alias_selects(t, m.role) {
+                        push(ModuleRef::Layer(i), &mut out);
+                        matched = true;
+                    }
+                }
+                if !matched {
+                    return Err(Error::input(format!(
+                        "target '{t}': this model has no '{t}' projection; its modules are: {}",
+                        inv.target_names().join(", ")
+                    )));
                 }
             }
         }
@@ -144,11 +147,13 @@ pub fn resolve(inv: &Inventory, targets: &[String], what: Selectable) -> Result<
         for r in &out[before..] {
             let m = r.module(inv);
             let ok = match what {
+                // Fused experts too: peft reaches them through `target_parameters`.
                 Selectable::LinearOrEmbedding => {
                     matches!(
                         m.shape,
                         crate::core::arch::Shape::Linear { .. }
                             | crate::core::arch::Shape::Embedding { .. }
+                            | crate::core::arch::Shape::Experts { .. }
                     )
                 }
                 Selectable::Any => m.params() > 0 || m.tied,
