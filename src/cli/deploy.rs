@@ -141,7 +141,9 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
                 "--calibrate-from calibrates one target: give the --hardware the benchmark ran on",
             ));
         };
-        let profile = models.get(args.model.as_deref().unwrap_or_default())?;
+        let profile = &ctx
+            .model_ref(args.model.as_deref().unwrap_or_default())?
+            .profile(&ctx.catalogs)?;
         let file = crate::core::data::read_file(path)?;
         let m = crate::emit::log::vllm_bench(&path.display().to_string(), &file.text)?;
         let serve = args.serve();
@@ -174,7 +176,7 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
         .model
         .as_deref()
         .ok_or_else(|| Error::input("--model is required (or --all-models)"))?;
-    let profile = models.get(name)?;
+    let profile = &ctx.model_ref(name)?.profile(&ctx.catalogs)?;
     let req = args.serve().request(profile);
     let mut d = deploy::deploy(
         profile,

@@ -171,6 +171,58 @@ impl Context {
         }
     }
 
+    /// The model `--model ID` names: the catalogue's, or for an `OWNER/NAME[@REVISION]` it does
+    /// not know, the Hugging Face repository's config.json (cached; see [`crate::http::hub`]).
+    pub fn model_ref(&self, id: &str) -> Result<crate::core::spec::ModelRef> {
+        use crate::core::spec::ModelRef;
+        use crate::http::hub::{self, HubRef, Origin};
+        let known = self.models().is_ok_and(|m| m.get(id).is_ok());
+        let hub_ref = match HubRef::parse(id.trim()) {
+            Some(r) if !known => r?,
+            _ => return Ok(ModelRef::Id(id.to_string())),
+        };
+        let name = hub_ref
+            .repo
+            .rsplit('/')
+            .next()
+            .unwrap_or(&hub_ref.repo)
+            .to_ascii_lowercase();
+        let label = format!("{}@{}", hub_ref.repo, hub_ref.revision);
+        let import = |text: &str| crate::core::arch::import_hf_config(&label, text, Some(&name));
+        let endpoint = std::env::var("HF_ENDPOINT")
+            .ok()
+            .filter(|e| !e.trim().is_empty())
+            .unwrap_or_else(|| hub::DEFAULT_ENDPOINT.into());
+        let token = std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty());
+        let cache = crate::core::data::cache_dir();
+        let (text, origin) = hub::config_json(
+            &hub_ref,
+            &endpoint,
+            token.as_deref(),
+            cache.as_deref(),
+            |t| import(t).map(|_| ()),
+        )?;
+        let mut profile = import(&text)?;
+        profile.hf_repo = hub_ref.repo.clone();
+        match origin {
+            Origin::Cache(path) => eprintln!(
+                "note: {label}: config.json from the cache {} (delete it to fetch again)",
+                path.display()
+            ),
+            Origin::Fetched(url, Some(path)) => {
+                eprintln!("note: {label}: fetched {url}, cached at {}", path.display())
+            }
+            Origin::Fetched(url, None) => {
+                eprintln!("note: {label}: fetched {url} (no cache directory)")
+            }
+        }
+        profile.source = format!("{label} config.json");
+        Ok(ModelRef::Imported {
+            source: label,
+            profile: Box::new(profile),
+        })
+    }
+
     pub fn models(&self) -> Result<&crate::core::arch::ModelCatalog> {
         self.catalogs.models()
     }

@@ -360,6 +360,16 @@ impl ScenarioArgs {
         Ok(())
     }
 
+    /// The flags as the core's spec, `--model OWNER/NAME` resolved on the Hugging Face Hub
+    /// when the catalogue does not know it.
+    pub fn spec_in(&self, ctx: &Context) -> Result<ScenarioSpec> {
+        let mut spec = self.spec()?;
+        if self.model_config.is_none() {
+            spec.model = ctx.model_ref(&self.model)?;
+        }
+        Ok(spec)
+    }
+
     /// The model named by --model, or imported from --model-config (the file is read here).
     pub fn model_ref(&self) -> Result<ModelRef> {
         match &self.model_config {
@@ -420,6 +430,6 @@ impl ScenarioArgs {
 
     /// Validate the flags into a scenario.
     pub fn scenario(&self, ctx: &Context) -> Result<Scenario> {
-        self.spec()?.resolve(&ctx.catalogs)
+        self.spec_in(ctx)?.resolve(&ctx.catalogs)
     }
 }

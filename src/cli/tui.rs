@@ -45,6 +45,6 @@ pub fn run(ctx: &Context, args: TuiArgs) -> Result<()> {
         today: super::pricing::today(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
     };
-    let app = App::new(ctx.catalogs.clone(), args.scenario.spec()?, opts)?;
+    let app = App::new(ctx.catalogs.clone(), args.scenario.spec_in(ctx)?, opts)?;
     tui::run(app)
 }

@@ -40,6 +40,15 @@ pub fn config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "peftcost").map(|d| d.config_dir().to_path_buf())
 }
 
+/// The user's cache directory (Hugging Face configs fetched for `--model OWNER/NAME`), if one
+/// can be determined: `PEFTCOST_CACHE_DIR`, else the platform's (`~/.cache/peftcost`).
+pub fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("PEFTCOST_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    directories::ProjectDirs::from("", "", "peftcost").map(|d| d.cache_dir().to_path_buf())
+}
+
 /// The user's data directory (calibrations), if one can be determined.
 pub fn data_dir() -> Option<PathBuf> {
     if let Some(dir) = std::env::var_os("PEFTCOST_DATA_DIR") {

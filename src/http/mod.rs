@@ -1,4 +1,5 @@
 //! The network front-end: HTTPS downloads with reqwest (rustls, no OpenSSL). Validation and
 //! installation are the core's ([`crate::core::pricing::install`]); this module only fetches.
 
+pub mod hub;
 pub mod update;

@@ -96,6 +96,11 @@ fn is_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
 
 /// Fetch `url` as UTF-8 text within the limits of `opts`.
 pub fn fetch(url: &str, opts: &FetchOptions) -> Result<String> {
+    fetch_authorized(url, opts, None)
+}
+
+/// [`fetch`] with an `Authorization: Bearer` token (gated Hugging Face repositories).
+pub fn fetch_authorized(url: &str, opts: &FetchOptions, token: Option<&str>) -> Result<String> {
     let parsed = check_url(url)?;
     let fail = |why: String| Error::Network(format!("fetching {url} failed: {why}"));
     let net = |e: &(dyn std::error::Error + 'static)| {
@@ -129,7 +134,11 @@ pub fn fetch(url: &str, opts: &FetchOptions) -> Result<String> {
         .build()
         .map_err(|e| Error::Internal(format!("HTTP client: {}", chain(&e))))?;
     let started = std::time::Instant::now();
-    let mut resp = client.get(parsed).send().map_err(|e| net(&e))?;
+    let mut request = client.get(parsed);
+    if let Some(t) = token {
+        request = request.bearer_auth(t);
+    }
+    let mut resp = request.send().map_err(|e| net(&e))?;
     let status = resp.status();
     if !status.is_success() {
         return Err(fail(format!("HTTP {status}")));

@@ -9,6 +9,7 @@ mod fit;
 mod fuzz;
 mod hardening;
 mod html;
+mod hub;
 mod meta;
 mod params;
 mod physics;
