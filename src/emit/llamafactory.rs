@@ -110,6 +110,8 @@ fn template(family: Family) -> &'static str {
     match family {
         Family::Qwen | Family::Qwen2 => "qwen",
         Family::Qwen3 | Family::Qwen3Moe => "qwen3",
+        Family::Gemma2 => "gemma",
+        Family::Gemma3Text => "gemma3",
         Family::Phi3 => "phi",
         Family::Chatglm => "chatglm3",
         Family::Mistral | Family::Mixtral => "mistral",

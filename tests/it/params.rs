@@ -573,8 +573,8 @@ fn counts_of_2026_models_equal_peft_on_the_meta_device() {
         }
     }
     assert_eq!(
-        checked, 56,
-        "7 dense models x 6 cases, 2 mixtures of experts x 7"
+        checked, 68,
+        "9 dense models x 6 cases, 2 mixtures of experts x 7"
     );
 }
 

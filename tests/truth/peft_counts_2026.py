@@ -20,7 +20,8 @@ from peft import IA3Config, LoraConfig, PromptTuningConfig, TaskType, get_peft_m
 from transformers import AutoConfig, AutoModelForCausalLM
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-MODELS = ["llama-3.2-3b", "qwen2.5-14b", "qwen3-4b", "qwen3-8b", "qwen3-14b", "qwen3-32b", "phi-3-mini-4k"]
+MODELS = ["llama-3.2-3b", "qwen2.5-14b", "qwen3-4b", "qwen3-8b", "qwen3-14b", "qwen3-32b", "phi-3-mini-4k",
+          "gemma-2-9b", "gemma-3-12b"]
 # Mixtures of experts: transformers v5 fuses each block's experts into 3-D parameters
 # (mlp.experts.gate_up_proj, mlp.experts.down_proj) that target_modules cannot reach; peft's
 # target_parameters wraps them. "all-linear" is left out: on these layouts peft 0.21.2 also wraps
@@ -34,8 +35,19 @@ DEFAULT_ATTENTION = ["q_proj", "k_proj", "v_proj", "o_proj"]
 NO_DEFAULT = {"phi3": {"lora": ["qkv_proj"], "ia3": (["qkv_proj", "down_proj"], ["down_proj"])}}
 
 
+def config(name):
+    """The model's config; a multimodal one's text_config (peftcost models the language model)."""
+    with open(os.path.join(HERE, "configs", f"{name}.json")) as f:
+        raw = json.load(f)
+    text = raw.get("text_config")
+    if text:
+        text = dict(text)
+        return AutoConfig.for_model(text.pop("model_type"), **text)
+    return AutoConfig.from_pretrained(os.path.join(HERE, "configs", f"{name}.json"))
+
+
 def build(name):
-    cfg = AutoConfig.from_pretrained(os.path.join(HERE, "configs", f"{name}.json"))
+    cfg = config(name)
     with torch.device("meta"):
         model = AutoModelForCausalLM.from_config(cfg)
     return cfg, model
@@ -52,7 +64,7 @@ def counts(name, make):
 
 
 def cases(name):
-    cfg = AutoConfig.from_pretrained(os.path.join(HERE, "configs", f"{name}.json"))
+    cfg = config(name)
     mt = cfg.model_type
     lora_default = NO_DEFAULT.get(mt, {}).get("lora")
     ia3 = NO_DEFAULT.get(mt, {}).get("ia3")
@@ -73,7 +85,7 @@ def cases(name):
 
 
 def moe_cases(name):
-    cfg = AutoConfig.from_pretrained(os.path.join(HERE, "configs", f"{name}.json"))
+    cfg = config(name)
     qv = ["q_proj", "v_proj"]
     out = {
         "full": (None, None),

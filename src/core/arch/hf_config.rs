@@ -61,6 +61,39 @@ impl Fields<'_> {
     }
 }
 
+/// Types people fine-tune that peftcost does not model yet: the closest it does, and what it
+/// would need to read for them.
+const NOT_YET: &[(&str, &str, &str)] = &[
+    ("qwen2_moe", "qwen3_moe", "its shared expert (shared_expert_intermediate_size, shared_expert_gate)"),
+    ("deepseek_v2", "qwen3_moe", "multi-head latent attention (q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim), shared experts (n_shared_experts) and dense first blocks (first_k_dense_replace)"),
+    ("deepseek_v3", "qwen3_moe", "multi-head latent attention (q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim), shared experts (n_shared_experts) and dense first blocks (first_k_dense_replace)"),
+    ("minicpm3", "minicpm", "multi-head latent attention (q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim)"),
+    ("glm4", "phi3", "q/k/v biases (attention_bias) and the post_self_attn/post_mlp norms around the fused gate_up_proj"),
+    ("glm", "phi3", "q/k/v biases (attention_bias) with the fused gate_up_proj"),
+    ("internlm2", "phi3", "its own names (attention.wqkv, attention.wo, feed_forward.w1/w2/w3) for the fused layout"),
+    ("baichuan", "qwen", "the fused W_pack projection under model.layers"),
+    ("gemma", "gemma2", "the block without the pre/post feed-forward norms"),
+];
+
+/// The error for a `model_type` peftcost cannot import: the closest supported type and what it
+/// would need, or the nearest name.
+fn unsupported(path: &str, model_type: &str) -> Error {
+    let known = Family::ALL.join(", ");
+    match NOT_YET.iter().find(|(t, _, _)| *t == model_type) {
+        Some((_, closest, needs)) => Error::input(format!(
+            "{path}: model_type '{model_type}' is not modelled yet: the closest supported is '{closest}', and '{model_type}' would need {needs}. Supported: {known}"
+        )),
+        None => {
+            let hint = crate::core::data::nearest(model_type, Family::ALL.iter().copied())
+                .map(|n| format!(" (closest name: '{n}')"))
+                .unwrap_or_default();
+            Error::input(format!(
+                "{path}: unsupported model_type '{model_type}'{hint}: peftcost knows {known}"
+            ))
+        }
+    }
+}
+
 /// The experts of a `qwen3_moe` or `mixtral` config; `None` for dense families. Configs with
 /// dense blocks among the sparse ones are refused: every block is modelled alike.
 fn moe_of(f: &Fields, family: Family) -> Result<Option<Moe>> {
@@ -102,17 +135,16 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
     let map = value
         .as_object()
         .ok_or_else(|| Error::input(format!("{path}: expected a JSON object at the top level")))?;
+    // A multimodal config (gemma3, qwen2_vl, llava...) nests its language model: model that.
+    let nested = map.get("text_config").and_then(Value::as_object);
+    let map = nested.unwrap_or(map);
     let model_type = map
         .get("model_type")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::input(format!("{path}: missing field 'model_type'")))?;
-    let family: Family =
-        serde_json::from_value(Value::String(model_type.to_string())).map_err(|_| {
-            Error::input(format!(
-                "{path}: unsupported model_type '{model_type}': peftcost knows {}",
-                Family::ALL.join(", ")
-            ))
-        })?;
+    // `gemma3` itself is the multimodal wrapper; its language model came in as `text_config`.
+    let family: Family = serde_json::from_value(Value::String(model_type.to_string()))
+        .map_err(|_| unsupported(path, model_type))?;
     let f = Fields {
         path,
         model_type,
@@ -163,19 +195,25 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
         | Family::Phi3
         | Family::Minicpm
         | Family::Qwen3Moe
-        | Family::Mixtral => {
+        | Family::Mixtral
+        | Family::Gemma2
+        | Family::Gemma3Text => {
             p.num_layers = f.u64("num_hidden_layers")?;
             p.num_heads = f.u64("num_attention_heads")?;
             p.num_kv_heads = f.opt_u64("num_key_value_heads")?.unwrap_or(p.num_heads);
+            let gemma = matches!(family, Family::Gemma2 | Family::Gemma3Text);
             p.head_dim = match f.opt_u64("head_dim")? {
                 Some(d) => d,
+                // Gemma2Config and Gemma3TextConfig default to 256, not hidden / heads.
+                None if gemma => 256,
                 None => hidden / p.num_heads.max(1),
             };
             p.intermediate_size = f.u64("intermediate_size")?;
             p.vocab_size = f.u64("vocab_size")?;
             p.max_position = f.u64("max_position_embeddings")?;
             // transformers defaults: MiniCPMConfig ties embeddings, the others do not.
-            p.tie_word_embeddings = f.bool_or("tie_word_embeddings", family == Family::Minicpm)?;
+            p.tie_word_embeddings =
+                f.bool_or("tie_word_embeddings", family == Family::Minicpm || gemma)?;
             let attention_bias = f.bool_or("attention_bias", false)?;
             // Qwen2 always has q/k/v biases; llama's `attention_bias` also covers o_proj.
             p.qkv_bias = family == Family::Qwen2 || attention_bias;
@@ -249,6 +287,12 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
             p.norm = Norm::Layernorm;
             p.pooler = true;
         }
+    }
+    if nested.is_some() {
+        p.notes = Some(
+            "imported from the config's text_config: the language model only (a vision tower is not counted)"
+                .into(),
+        );
     }
     p.validate()
         .map_err(|e| Error::input(format!("{path}: {e}")))?;

@@ -417,6 +417,10 @@ impl Inventory {
             layer.push(Module::new("self_attn.q_norm", Role::Norm, head_norm));
             layer.push(Module::new("self_attn.k_norm", Role::Norm, head_norm));
         }
+        if p.family.has_sandwich_norms() {
+            layer.push(Module::new("pre_feedforward_layernorm", Role::Norm, norm));
+            layer.push(Module::new("post_feedforward_layernorm", Role::Norm, norm));
+        }
         let mut global = vec![Module::new(
             embed,
             Role::TokenEmbedding,

@@ -27,6 +27,13 @@ pub enum Family {
     Qwen3Moe,
     /// Mixtral (`MixtralForCausalLM`): Mistral attention, the same fused-expert MLP.
     Mixtral,
+    /// Gemma 2 (`Gemma2ForCausalLM`): Llama names, explicit `head_dim`, norms before and after
+    /// both sublayers, tied embeddings; sliding windows and soft-capping add no parameters.
+    Gemma2,
+    /// Gemma 3 text (`Gemma3ForCausalLM`, or the `text_config` of `gemma3`): Gemma 2's block
+    /// with per-head q/k norms.
+    #[serde(rename = "gemma3_text")]
+    Gemma3Text,
     /// Qwen v1 (remote code `QWenLMHeadModel`): fused `c_attn`, `w1`/`w2`/`c_proj` MLP.
     Qwen,
     /// ChatGLM2/3 (remote code): fused multi-query `query_key_value`, fused `dense_h_to_4h`.
@@ -62,7 +69,9 @@ impl Family {
             | Family::Qwen3
             | Family::Minicpm
             | Family::Qwen3Moe
-            | Family::Mixtral => Layout::LlamaLike,
+            | Family::Mixtral
+            | Family::Gemma2
+            | Family::Gemma3Text => Layout::LlamaLike,
             Family::Phi3 => Layout::Phi3,
             Family::Qwen => Layout::QwenV1,
             Family::Chatglm => Layout::ChatGlm,
@@ -80,6 +89,8 @@ impl Family {
             Family::Phi3 => "phi3",
             Family::Qwen3Moe => "qwen3_moe",
             Family::Mixtral => "mixtral",
+            Family::Gemma2 => "gemma2",
+            Family::Gemma3Text => "gemma3_text",
             Family::Qwen => "qwen",
             Family::Chatglm => "chatglm",
             Family::Minicpm => "minicpm",
@@ -106,7 +117,13 @@ impl Family {
 
     /// Whether each block normalises q and k per head (`q_norm`/`k_norm` over `head_dim`).
     pub fn has_qk_norm(self) -> bool {
-        matches!(self, Family::Qwen3 | Family::Qwen3Moe)
+        matches!(self, Family::Qwen3 | Family::Qwen3Moe | Family::Gemma3Text)
+    }
+
+    /// Whether each block also normalises before and after its MLP (Gemma's sandwich norms:
+    /// `pre_feedforward_layernorm`, `post_feedforward_layernorm`).
+    pub fn has_sandwich_norms(self) -> bool {
+        matches!(self, Family::Gemma2 | Family::Gemma3Text)
     }
 
     /// Every accepted `model_type`, for error messages.
@@ -117,6 +134,9 @@ impl Family {
         "qwen3",
         "qwen3_moe",
         "mixtral",
+        "gemma2",
+        "gemma3",
+        "gemma3_text",
         "phi3",
         "qwen",
         "chatglm",

@@ -321,7 +321,9 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
         | Family::Qwen2
         | Family::Qwen3
         | Family::Mixtral
-        | Family::Qwen3Moe => &["q_proj", "v_proj"],
+        | Family::Qwen3Moe
+        | Family::Gemma2
+        | Family::Gemma3Text => &["q_proj", "v_proj"],
         Family::Phi3 => &["qkv_proj"],
         Family::Qwen => &["c_attn", "c_proj", "w1", "w2"],
         Family::Minicpm => &["q_proj", "v_proj"],
@@ -350,7 +352,7 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
 fn default_ia3(p: &ModelProfile) -> (Vec<&'static str>, Vec<&'static str>, Option<String>) {
     match p.family {
         Family::Llama | Family::Mistral => (vec!["k_proj", "v_proj", "down_proj"], vec!["down_proj"], None),
-        Family::Qwen2 | Family::Qwen3 => {
+        Family::Qwen2 | Family::Qwen3 | Family::Gemma2 | Family::Gemma3Text => {
             (vec!["q_proj", "v_proj", "down_proj"], vec!["down_proj"], None)
         }
         // peft's mixtral default names the per-expert `w2` of transformers v4, which v5's fused
