@@ -108,7 +108,7 @@ impl Serialize for Number {
 /// LLaMA-Factory's chat template for a family (its `template` names).
 fn template(family: Family) -> &'static str {
     match family {
-        Family::Qwen | Family::Qwen2 => "qwen",
+        Family::Qwen | Family::Qwen2 | Family::Qwen2Moe => "qwen",
         Family::Qwen3 | Family::Qwen3Moe => "qwen3",
         Family::Gemma2 => "gemma",
         Family::Gemma3Text => "gemma3",

@@ -179,13 +179,17 @@ fn model_config_json_errors_name_file_and_field() {
     );
     assert!(err.contains("unsupported model_type 'gpt2'"), "{err}");
     // A type people fine-tune that is not modelled yet names the closest one and what it needs.
-    std::fs::write(&bad, r#"{"model_type": "qwen2_moe", "hidden_size": 2048}"#).unwrap();
+    std::fs::write(
+        &bad,
+        r#"{"model_type": "deepseek_v2", "hidden_size": 2048}"#,
+    )
+    .unwrap();
     let err = fails(
         &["estimate", "--model-config", bad.to_str().unwrap()],
         dir.path(),
     );
     assert!(
-        err.contains("closest supported is 'qwen3_moe'") && err.contains("shared_expert"),
+        err.contains("closest supported is 'qwen3_moe'") && err.contains("kv_lora_rank"),
         "{err}"
     );
 }
@@ -217,8 +221,8 @@ fn models_show_lists_linears_and_kv_bytes() {
     let v = json_of(&["models", "show", "mistral-7b", "--format", "json"]);
     assert_eq!(v["kv_bytes_per_token_fp16"], 131_072);
     let list = json_of(&["models", "list", "--format", "json"]);
-    // The article's six models and 2026's twelve (profiles/models/).
-    assert_eq!(list.as_array().unwrap().len(), 18);
+    // The article's six models and 2026's thirteen (profiles/models/).
+    assert_eq!(list.as_array().unwrap().len(), 19);
 }
 
 #[test]

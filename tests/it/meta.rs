@@ -47,6 +47,7 @@ fn bash_completion_sources_and_completes_model_ids() {
         words,
         [
             "qwen-7b",
+            "qwen1.5-moe-a2.7b",
             "qwen2.5-14b",
             "qwen2.5-7b",
             "qwen3-14b",

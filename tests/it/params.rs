@@ -552,9 +552,8 @@ fn counts_of_2026_models_equal_peft_on_the_meta_device() {
             let cfg = match case.as_str() {
                 "full" => default_of(MethodKind::Full),
                 "lora-default" => default_of(MethodKind::Lora),
-                "lora-attention" | "lora-all-linear" | "lora-experts" | "lora-router" => {
-                    lora(8, &targets)
-                }
+                "lora-attention" | "lora-all-linear" | "lora-experts" | "lora-router"
+                | "lora-shared-expert" => lora(8, &targets),
                 "ia3-default" => default_of(MethodKind::Ia3),
                 "prompt-20" => MethodConfig {
                     virtual_tokens: 20,
@@ -573,8 +572,8 @@ fn counts_of_2026_models_equal_peft_on_the_meta_device() {
         }
     }
     assert_eq!(
-        checked, 68,
-        "9 dense models x 6 cases, 2 mixtures of experts x 7"
+        checked, 75,
+        "9 dense models x 6 cases, 3 mixtures of experts x 7"
     );
 }
 

@@ -26,8 +26,9 @@ MODELS = ["llama-3.2-3b", "qwen2.5-14b", "qwen3-4b", "qwen3-8b", "qwen3-14b", "q
 # (mlp.experts.gate_up_proj, mlp.experts.down_proj) that target_modules cannot reach; peft's
 # target_parameters wraps them. "all-linear" is left out: on these layouts peft 0.21.2 also wraps
 # the fused experts, at twice the rank on gate_up_proj, which no other case does.
-MOE_MODELS = ["qwen3-30b-a3b", "mixtral-8x7b"]
+MOE_MODELS = ["qwen3-30b-a3b", "mixtral-8x7b", "qwen1.5-moe-a2.7b"]
 EXPERTS = ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
+SHARED = ["shared_expert.gate_proj", "shared_expert.up_proj", "shared_expert.down_proj"]
 # The attention projections by layout; phi3 fuses q, k and v into qkv_proj.
 ATTENTION = {"phi3": ["qkv_proj", "o_proj"]}
 DEFAULT_ATTENTION = ["q_proj", "k_proj", "v_proj", "o_proj"]
@@ -91,11 +92,17 @@ def moe_cases(name):
         "full": (None, None),
         "lora-default": (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=qv, task_type=TaskType.CAUSAL_LM), qv),
         "lora-attention": (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=DEFAULT_ATTENTION, task_type=TaskType.CAUSAL_LM), DEFAULT_ATTENTION),
-        "lora-experts": (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=[], target_parameters=EXPERTS, task_type=TaskType.CAUSAL_LM), ["gate_up_proj", "down_proj"]),
-        "lora-router": (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=["gate"], task_type=TaskType.CAUSAL_LM), ["gate"]),
+        "lora-experts": (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=[], target_parameters=EXPERTS, task_type=TaskType.CAUSAL_LM), ["experts.gate_up_proj", "experts.down_proj"]),
+        # transformers' Qwen2MoeTopKRouter is no nn.Linear and peft refuses it; qwen2_moe's shared
+        # expert is made of Linears instead.
+        "lora-router": (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=["gate"], task_type=TaskType.CAUSAL_LM), ["gate"])
+        if cfg.model_type != "qwen2_moe" else
+        (lambda c: LoraConfig(r=8, lora_alpha=16, target_modules=SHARED, task_type=TaskType.CAUSAL_LM), SHARED),
         "ia3-default": (lambda c: IA3Config(target_modules=["k_proj", "v_proj"], feedforward_modules=[], task_type=TaskType.CAUSAL_LM), None),
         "prompt-20": (lambda c: PromptTuningConfig(num_virtual_tokens=20, task_type=TaskType.CAUSAL_LM), None),
     }
+    if cfg.model_type == "qwen2_moe":
+        out["lora-shared-expert"] = out.pop("lora-router")
     rows = {}
     for case, (make, targets) in out.items():
         r = counts(name, make)

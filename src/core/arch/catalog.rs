@@ -34,6 +34,7 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "phi-3-mini-4k",
     "qwen3-30b-a3b",
     "mixtral-8x7b",
+    "qwen1.5-moe-a2.7b",
     "gemma-2-9b",
     "gemma-3-12b",
 ];

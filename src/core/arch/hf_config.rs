@@ -64,7 +64,6 @@ impl Fields<'_> {
 /// Types people fine-tune that peftcost does not model yet: the closest it does, and what it
 /// would need to read for them.
 const NOT_YET: &[(&str, &str, &str)] = &[
-    ("qwen2_moe", "qwen3_moe", "its shared expert (shared_expert_intermediate_size, shared_expert_gate)"),
     ("deepseek_v2", "qwen3_moe", "multi-head latent attention (q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim), shared experts (n_shared_experts) and dense first blocks (first_k_dense_replace)"),
     ("deepseek_v3", "qwen3_moe", "multi-head latent attention (q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim), shared experts (n_shared_experts) and dense first blocks (first_k_dense_replace)"),
     ("minicpm3", "minicpm", "multi-head latent attention (q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim)"),
@@ -98,7 +97,7 @@ fn unsupported(path: &str, model_type: &str) -> Error {
 /// dense blocks among the sparse ones are refused: every block is modelled alike.
 fn moe_of(f: &Fields, family: Family) -> Result<Option<Moe>> {
     let moe = match family {
-        Family::Qwen3Moe => {
+        Family::Qwen3Moe | Family::Qwen2Moe => {
             let step = f.opt_u64("decoder_sparse_step")?.unwrap_or(1);
             let dense = f
                 .map
@@ -115,6 +114,9 @@ fn moe_of(f: &Fields, family: Family) -> Result<Option<Moe>> {
                 num_experts: f.u64_any(&["num_experts", "num_local_experts"])?,
                 experts_per_token: f.u64("num_experts_per_tok")?,
                 expert_intermediate_size: f.u64("moe_intermediate_size")?,
+                shared_expert_intermediate_size: f
+                    .opt_u64("shared_expert_intermediate_size")?
+                    .unwrap_or(0),
             }
         }
         // Mixtral's `intermediate_size` is each expert's width.
@@ -122,6 +124,7 @@ fn moe_of(f: &Fields, family: Family) -> Result<Option<Moe>> {
             num_experts: f.u64("num_local_experts")?,
             experts_per_token: f.u64("num_experts_per_tok")?,
             expert_intermediate_size: f.u64("intermediate_size")?,
+            shared_expert_intermediate_size: 0,
         },
         _ => return Ok(None),
     };
@@ -196,6 +199,7 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
         | Family::Minicpm
         | Family::Qwen3Moe
         | Family::Mixtral
+        | Family::Qwen2Moe
         | Family::Gemma2
         | Family::Gemma3Text => {
             p.num_layers = f.u64("num_hidden_layers")?;
@@ -216,7 +220,7 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
                 f.bool_or("tie_word_embeddings", family == Family::Minicpm || gemma)?;
             let attention_bias = f.bool_or("attention_bias", false)?;
             // Qwen2 always has q/k/v biases; llama's `attention_bias` also covers o_proj.
-            p.qkv_bias = family == Family::Qwen2 || attention_bias;
+            p.qkv_bias = matches!(family, Family::Qwen2 | Family::Qwen2Moe) || attention_bias;
             p.linear_bias = false;
             p.moe = moe_of(&f, family)?;
             if family == Family::Minicpm {

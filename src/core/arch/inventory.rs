@@ -231,7 +231,25 @@ fn llama_mlp(p: &ModelProfile, bias: bool) -> Vec<Module> {
                 out,
             };
             let e = m.expert_intermediate_size;
-            vec![
+            let s = m.shared_expert_intermediate_size;
+            let shared = (s > 0).then(|| {
+                [
+                    Module::new("mlp.shared_expert.gate_proj", Role::Gate, lin(h, s)),
+                    Module::new("mlp.shared_expert.up_proj", Role::Up, lin(h, s)),
+                    Module::new("mlp.shared_expert.down_proj", Role::Down, lin(s, h)),
+                    // One logit: how much of the shared expert to add.
+                    Module::new(
+                        "mlp.shared_expert_gate",
+                        Role::Router,
+                        Shape::Linear {
+                            inp: h,
+                            out: 1,
+                            bias: false,
+                        },
+                    ),
+                ]
+            });
+            let mut modules = vec![
                 Module::new(
                     "mlp.gate",
                     Role::Router,
@@ -243,7 +261,9 @@ fn llama_mlp(p: &ModelProfile, bias: bool) -> Vec<Module> {
                 ),
                 Module::new("mlp.experts.gate_up_proj", Role::GateUp, experts(h, 2 * e)),
                 Module::new("mlp.experts.down_proj", Role::Down, experts(e, h)),
-            ]
+            ];
+            modules.extend(shared.into_iter().flatten());
+            modules
         }
     }
 }

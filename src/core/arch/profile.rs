@@ -27,6 +27,10 @@ pub enum Family {
     Qwen3Moe,
     /// Mixtral (`MixtralForCausalLM`): Mistral attention, the same fused-expert MLP.
     Mixtral,
+    /// Qwen2 mixture of experts (`Qwen2MoeForCausalLM`, Qwen1.5-MoE): Qwen2 attention, fused
+    /// experts and a shared expert (`mlp.shared_expert.*`, gated by `mlp.shared_expert_gate`).
+    #[serde(rename = "qwen2_moe")]
+    Qwen2Moe,
     /// Gemma 2 (`Gemma2ForCausalLM`): Llama names, explicit `head_dim`, norms before and after
     /// both sublayers, tied embeddings; sliding windows and soft-capping add no parameters.
     Gemma2,
@@ -70,6 +74,7 @@ impl Family {
             | Family::Minicpm
             | Family::Qwen3Moe
             | Family::Mixtral
+            | Family::Qwen2Moe
             | Family::Gemma2
             | Family::Gemma3Text => Layout::LlamaLike,
             Family::Phi3 => Layout::Phi3,
@@ -89,6 +94,7 @@ impl Family {
             Family::Phi3 => "phi3",
             Family::Qwen3Moe => "qwen3_moe",
             Family::Mixtral => "mixtral",
+            Family::Qwen2Moe => "qwen2_moe",
             Family::Gemma2 => "gemma2",
             Family::Gemma3Text => "gemma3_text",
             Family::Qwen => "qwen",
@@ -134,6 +140,7 @@ impl Family {
         "qwen3",
         "qwen3_moe",
         "mixtral",
+        "qwen2_moe",
         "gemma2",
         "gemma3",
         "gemma3_text",
@@ -177,6 +184,13 @@ pub struct Moe {
     pub experts_per_token: u64,
     /// Width of one expert's MLP (`moe_intermediate_size`; Mixtral's `intermediate_size`).
     pub expert_intermediate_size: u64,
+    /// Width of the shared expert every token also goes through (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shared_expert_intermediate_size: u64,
+}
+
+fn is_zero(v: &u64) -> bool {
+    *v == 0
 }
 
 /// The architecture of one model.
@@ -298,7 +312,8 @@ impl ModelProfile {
             self.hidden_size as f64,
             self.num_layers as f64,
             self.moe.map_or(self.intermediate_size as f64, |m| {
-                (m.num_experts * m.expert_intermediate_size) as f64
+                (m.num_experts * m.expert_intermediate_size + m.shared_expert_intermediate_size)
+                    as f64
             }),
             self.vocab_size as f64,
         );
@@ -325,7 +340,7 @@ impl ModelProfile {
     /// MLP width one token goes through: the dense `intermediate_size`, or its experts' widths.
     pub fn active_mlp_width(&self) -> u64 {
         self.moe.map_or(self.intermediate_size, |m| {
-            m.experts_per_token * m.expert_intermediate_size
+            m.experts_per_token * m.expert_intermediate_size + m.shared_expert_intermediate_size
         })
     }
 

@@ -322,6 +322,7 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
         | Family::Qwen3
         | Family::Mixtral
         | Family::Qwen3Moe
+        | Family::Qwen2Moe
         | Family::Gemma2
         | Family::Gemma3Text => &["q_proj", "v_proj"],
         Family::Phi3 => &["qkv_proj"],
@@ -334,10 +335,10 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
             p.family.as_str(),
             t.join(",")
         )),
-        Family::Qwen3Moe => Some(
-            "peft has no default targets for model_type 'qwen3_moe': using q_proj,v_proj as for qwen3 (our default, not peft's); the experts take target_parameters (targets gate_up_proj,down_proj)"
-                .into(),
-        ),
+        Family::Qwen3Moe | Family::Qwen2Moe => Some(format!(
+            "peft has no default targets for model_type '{}': using q_proj,v_proj as for its dense relative (our default, not peft's); the experts take target_parameters (targets experts.gate_up_proj,experts.down_proj)",
+            p.family.as_str()
+        )),
         Family::Phi3 => Some(
             "peft has no default targets for model_type 'phi3': using the fused qkv_proj, which holds peft's usual q_proj,v_proj (our default, not peft's)"
                 .into(),
@@ -357,7 +358,7 @@ fn default_ia3(p: &ModelProfile) -> (Vec<&'static str>, Vec<&'static str>, Optio
         }
         // peft's mixtral default names the per-expert `w2` of transformers v4, which v5's fused
         // experts no longer have; IA3 cannot scale a 3-D expert parameter.
-        Family::Mixtral | Family::Qwen3Moe => (
+        Family::Mixtral | Family::Qwen3Moe | Family::Qwen2Moe => (
             vec!["k_proj", "v_proj"],
             vec![],
             Some(format!(
@@ -423,6 +424,12 @@ pub fn resolve(p: &ModelProfile, inv: &Inventory, cfg: &MethodConfig) -> Result<
             target_names = names;
             for r in &targets {
                 let m = r.module(inv);
+                // transformers' Qwen2MoeTopKRouter is no nn.Linear: peft refuses to wrap it.
+                if p.family == Family::Qwen2Moe && m.name == "mlp.gate" {
+                    return Err(Error::input(
+                        "target 'gate': qwen2_moe's router (Qwen2MoeTopKRouter) is not a Linear module, and peft refuses to wrap it; target the experts (experts.gate_up_proj,experts.down_proj) or the shared expert (shared_expert.gate_proj, ...)",
+                    ));
+                }
                 let n = r.count(inv);
                 // DoRA adds a magnitude per output feature (per embedding column).
                 let magnitude = match (k, m.shape) {
