@@ -30,6 +30,8 @@ const FX: &str = shipped!("pricing/fx.toml");
 const HARDWARE: &str = shipped!("profiles/hardware.toml");
 const PROFILE: &str = shipped!("profiles/models/qwen-7b.toml");
 const HF_CONFIG: &str = shipped!("tests/data/llama-2-7b.json");
+const HF_MOE_CONFIG: &str = shipped!("tests/truth/configs/qwen1.5-moe-a2.7b.json");
+const HF_NESTED_CONFIG: &str = shipped!("tests/truth/configs/gemma-3-12b.json");
 const LF_YAML: &str = shipped!("tests/data/engine-configs/llamafactory/qwen3_lora_sft_ds3.yaml");
 const AXOLOTL_YAML: &str = shipped!("tests/data/engine-configs/axolotl/lora-8b.yml");
 const DS_JSON: &str = shipped!("tests/data/engine-configs/llamafactory/ds_z3_offload_config.json");
@@ -117,6 +119,23 @@ proptest! {
     fn hugging_face_configs(text in input(HF_CONFIG)) {
         if let Err(e) = import_hf_config("config.json", &text, None) {
             well_formed(&e, "config.json")?;
+        }
+    }
+
+    #[test]
+    fn hugging_face_moe_and_nested_configs(moe in input(HF_MOE_CONFIG), nested in input(HF_NESTED_CONFIG)) {
+        // Mixtures of experts (shared expert) and a multimodal config's text_config.
+        for (name, text) in [("moe.json", &moe), ("gemma3.json", &nested)] {
+            match import_hf_config(name, text, None) {
+                Ok(p) => {
+                    // What imports is a model every count can be taken of, without overflow.
+                    let inv = peftcost::arch::Inventory::build(&p, peftcost::arch::Task::CausalLm, 2);
+                    prop_assert!(inv.is_ok(), "{:?}", inv.err());
+                    let inv = inv.unwrap();
+                    prop_assert!(inv.active_params() <= inv.total_params());
+                }
+                Err(e) => well_formed(&e, name)?,
+            }
         }
     }
 
