@@ -51,6 +51,10 @@ pub enum PricingCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
+    /// Build a provider's table from its own price API and install it as `update` does (validated,
+    /// never shrinking silently, atomic, under the lock). Today: azure (the Retail Prices API, no
+    /// credentials).
+    Fetch(FetchArgs),
     /// Put a provider's previous table (its .bak) back; the current one becomes the .bak.
     Rollback {
         /// Provider, e.g. alibaba, or fx for the exchange rates.
@@ -85,6 +89,31 @@ pub struct ListArgs {
     today: Option<String>,
     #[arg(long, value_enum, default_value = "table")]
     format: Format,
+}
+
+#[derive(Debug, Args)]
+pub struct FetchArgs {
+    /// The provider whose API to ask: azure.
+    #[arg(value_parser = ["azure"])]
+    provider: String,
+    /// The API's base URL (a mirror, a proxy or a test server); default https://prices.azure.com.
+    #[arg(long, value_name = "URL")]
+    endpoint: Option<String>,
+    /// Only this region (e.g. eastus); default: every region.
+    #[arg(long, value_parser = super::not_empty)]
+    region: Option<String>,
+    /// Seconds allowed for each page.
+    #[arg(long, default_value_t = 30.0, value_name = "SECS")]
+    timeout_secs: f64,
+    /// Install even if the table has a fifth fewer offers, or less hardware, than the one in force.
+    #[arg(long)]
+    allow_shrink: bool,
+    /// Fetch and build the table, print what would change, install nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the table to this file instead of installing it.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -146,6 +175,7 @@ pub fn run(ctx: &Context, cmd: PricingCommand) -> Result<()> {
         }
         PricingCommand::Validate { file, today } => validate(ctx, &file, &today_or(today)?),
         PricingCommand::Update(args) => run_update(ctx, args),
+        PricingCommand::Fetch(args) => run_fetch(ctx, args),
         PricingCommand::Diff { old, new, format } => {
             let cat = ctx.pricing()?;
             let hardware = ctx.hardware()?;
@@ -710,6 +740,73 @@ fn whole(path: &str, text: &str, is_fx: bool) -> Result<()> {
     )))
 }
 
+fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
+    use crate::http::azure;
+    let endpoint = a.endpoint.as_deref().unwrap_or(azure::DEFAULT_ENDPOINT);
+    if !(a.timeout_secs.is_finite() && a.timeout_secs > 0.0 && a.timeout_secs <= 3600.0) {
+        return Err(Error::input(format!(
+            "--timeout-secs must be more than 0 and at most 3600 seconds, not {}",
+            crate::core::units::short_number(a.timeout_secs)
+        )));
+    }
+    let opts = update::FetchOptions {
+        timeout: Duration::from_secs_f64(a.timeout_secs),
+        max_bytes: 16 << 20,
+        ..update::FetchOptions::default()
+    };
+    let wait = if crate::http::update::is_loopback(&update::check_url(endpoint)?) {
+        Duration::from_millis(50)
+    } else {
+        Duration::from_secs(3)
+    };
+    let items = azure::fetch_items(endpoint, a.region.as_deref(), &opts, wait)?;
+    let cat = ctx.pricing()?;
+    let base = cat.table(&a.provider)?;
+    let source = azure::first_url(endpoint, a.region.as_deref())?;
+    let (text, notes) = pricing::azure::build_table(&items, base, &today(), &source)?;
+    for n in &notes {
+        eprintln!("note: {n}");
+    }
+    if let Some(out) = &a.out {
+        data::write_atomic(out, text.as_bytes())?;
+        return emit(&format!(
+            "wrote {} ({} price rows read)\n",
+            out.display(),
+            items.len()
+        ));
+    }
+    let dir = ctx.config_dir.as_deref().ok_or_else(|| {
+        Error::input("no config directory to install the table in: pass --profiles DIR or set PEFTCOST_CONFIG_DIR")
+    })?;
+    if a.dry_run {
+        crate::core::pricing::install::validate_fetched(
+            dir,
+            &source,
+            &text,
+            Some(&a.provider),
+            a.allow_shrink,
+        )?;
+        let after = PriceTable::parse(&source, &text, ctx.hardware()?, Some(&cat.fx))?;
+        print_diff(&pricing::diff::diff(base, &after), Format::Table)?;
+        return emit("nothing installed (--dry-run)\n");
+    }
+    let out = update::install_fetched(dir, &source, &text, Some(&a.provider), a.allow_shrink)?;
+    emit(&format!(
+        "installed {} ({}: {} offers, as_of {}) from the Azure Retail Prices API ({} price rows){}\n",
+        out.path.display(),
+        out.provider,
+        out.offers,
+        out.as_of,
+        items.len(),
+        out.backup
+            .as_ref()
+            .map_or("; it replaces the embedded table".to_string(), |b| format!(
+                "; previous version kept as {}",
+                b.display()
+            ))
+    ))
+}
+
 fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {
     let dir = ctx.config_dir.as_deref().ok_or_else(|| {
         Error::input("no config directory to install the table in: pass --profiles DIR or set PEFTCOST_CONFIG_DIR")
@@ -735,6 +832,7 @@ fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {
         connect_timeout: secs(a.connect_timeout_secs, "--connect-timeout-secs")?,
         timeout: secs(a.timeout_secs, "--timeout-secs")?,
         max_bytes: a.max_bytes,
+        ..update::FetchOptions::default()
     };
     if a.dry_run {
         let text = update::fetch(&a.from, &opts)?;

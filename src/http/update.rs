@@ -22,6 +22,9 @@ pub struct FetchOptions {
     pub timeout: Duration,
     /// Largest body accepted, in bytes (default [`MAX_TABLE_BYTES`]).
     pub max_bytes: u64,
+    /// Refuse a body without `Content-Length` (tables: a cut-off one could pass for whole).
+    /// APIs whose JSON cannot parse when cut may stream without one.
+    pub require_length: bool,
 }
 
 impl Default for FetchOptions {
@@ -30,6 +33,7 @@ impl Default for FetchOptions {
             connect_timeout: Duration::from_secs(10),
             timeout: Duration::from_secs(30),
             max_bytes: MAX_TABLE_BYTES,
+            require_length: true,
         }
     }
 }
@@ -52,11 +56,11 @@ fn scheme_allowed(url: &reqwest::Url) -> bool {
 
 /// Parse a URL and require HTTPS, except plain HTTP to a loopback address.
 pub fn check_url(url: &str) -> Result<reqwest::Url> {
-    let parsed = reqwest::Url::parse(url)
-        .map_err(|e| Error::input(format!("--from '{url}' is not a URL: {e}")))?;
+    let parsed =
+        reqwest::Url::parse(url).map_err(|e| Error::input(format!("'{url}' is not a URL: {e}")))?;
     if !scheme_allowed(&parsed) {
         return Err(Error::input(format!(
-            "--from '{url}': only https:// URLs are accepted (http:// only for 127.0.0.1, ::1 or localhost)"
+            "'{url}': only https:// URLs are accepted (http:// only for 127.0.0.1, ::1 or localhost)"
         )));
     }
     Ok(parsed)
@@ -143,13 +147,18 @@ pub fn fetch_authorized(url: &str, opts: &FetchOptions, token: Option<&str>) -> 
     if !status.is_success() {
         return Err(fail(format!("HTTP {status}")));
     }
-    // Without a length a cut-off download cannot be told from a whole one.
-    let Some(len) = resp.content_length() else {
-        return Err(fail(
-            "the server sent no Content-Length, so a truncated download could not be detected"
-                .into(),
-        ));
-    };
+    // Without a length a cut-off download cannot be told from a whole one (a JSON API's body
+    // can: it no longer parses).
+    let len =
+        match resp.content_length() {
+            Some(len) => len,
+            None if !opts.require_length => opts.max_bytes,
+            None => return Err(fail(
+                "the server sent no Content-Length, so a truncated download could not be detected"
+                    .into(),
+            )),
+        };
+    let declared = resp.content_length().is_some();
     if len > opts.max_bytes {
         return Err(fail(format!(
             "the body is {len} bytes, over the {}-byte limit",
@@ -158,7 +167,7 @@ pub fn fetch_authorized(url: &str, opts: &FetchOptions, token: Option<&str>) -> 
     }
     // Read against one deadline for the whole download: a server trickling a byte a second
     // must not stretch --timeout-secs.
-    let mut body = Vec::with_capacity(len as usize);
+    let mut body = Vec::with_capacity(len.min(1 << 20) as usize);
     let mut chunk = [0u8; 16 * 1024];
     loop {
         if started.elapsed() > opts.timeout {
@@ -175,12 +184,14 @@ pub fn fetch_authorized(url: &str, opts: &FetchOptions, token: Option<&str>) -> 
         }
         body.extend_from_slice(&chunk[..n]);
         if body.len() as u64 > len {
-            return Err(fail(format!(
-                "the body is longer than its Content-Length of {len} bytes"
-            )));
+            return Err(fail(if declared {
+                format!("the body is longer than its Content-Length of {len} bytes")
+            } else {
+                format!("the body is over the {len}-byte limit")
+            }));
         }
     }
-    if (body.len() as u64) < len {
+    if declared && (body.len() as u64) < len {
         return Err(fail(format!(
             "truncated: {} of {len} bytes arrived",
             body.len()
@@ -200,10 +211,23 @@ pub fn update(
     allow_shrink: bool,
 ) -> Result<UpdateOutcome> {
     let text = fetch(url, opts)?;
+    install_fetched(config_dir, url, &text, provider, allow_shrink)
+}
+
+/// Validate a fetched table (`source` names where it came from) and install it, as [`update`]
+/// does after its download: under the pricing directory's lock, refusing a shrink unless
+/// `allow_shrink`.
+pub fn install_fetched(
+    config_dir: &Path,
+    source: &str,
+    text: &str,
+    provider: Option<&str>,
+    allow_shrink: bool,
+) -> Result<UpdateOutcome> {
     let dir = crate::core::pricing::user_dir(config_dir);
     locked(&dir, || {
         let (name, provider, offers, as_of) =
-            validate_fetched(config_dir, url, &text, provider, allow_shrink).map_err(|e| {
+            validate_fetched(config_dir, source, text, provider, allow_shrink).map_err(|e| {
                 Error::input(format!(
                     "{e} (the download was rejected; nothing was changed)"
                 ))

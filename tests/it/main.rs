@@ -5,6 +5,7 @@ mod cli;
 mod common;
 mod deploy;
 mod emit;
+mod fetch;
 mod fit;
 mod fuzz;
 mod hardening;

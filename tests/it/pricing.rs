@@ -988,6 +988,7 @@ fn opts() -> FetchOptions {
         connect_timeout: Duration::from_secs(5),
         timeout: Duration::from_secs(5),
         max_bytes: 4096,
+        require_length: true,
     }
 }
 

@@ -1,0 +1,245 @@
+//! Azure's Retail Prices API (`prices.azure.com/api/retail/prices`, no credentials) into a
+//! peftcost table: the pages' items in, a whole table's TOML out (offers, `offer_count`, the end
+//! marker), which then goes through the same validation and install as any downloaded table.
+//!
+//! The API prices VMs, not GPUs: a VM name is mapped to its GPU model and count from its series
+//! (NCasT4_v3, NCads_A100_v4, NVads_A10_v5, NDisr_H100_v5/H200_v5). Fractional GPUs (NV6/12/18ads
+//! A10 v5) and series without a profile (NCads_H100_v5's H100 NVL) are skipped and named.
+//! Wart: storage and billing rules are not in the API; they are carried over from the table in
+//! force.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::install::END_MARKER;
+use super::table::PriceTable;
+use crate::core::error::{Error, Result};
+
+/// One price row of the API (the fields peftcost reads; names as the API spells them).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RetailItem {
+    /// `USD` (other currencies are "for reference" only).
+    pub currency_code: String,
+    /// Price per `unit_of_measure`.
+    pub retail_price: f64,
+    /// Region, e.g. `eastus`.
+    pub arm_region_name: String,
+    /// VM name, e.g. `Standard_NC24ads_A100_v4`.
+    pub arm_sku_name: String,
+    /// Meter: a `Spot` or `Low Priority` suffix marks those rates.
+    pub meter_name: String,
+    /// Product: `Windows` marks Windows VMs.
+    pub product_name: String,
+    /// `Consumption`, `Reservation` or `DevTestConsumption`.
+    #[serde(rename = "type")]
+    pub price_type: String,
+    /// `1 Hour` for VMs.
+    pub unit_of_measure: String,
+}
+
+/// One page of the API's answer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RetailPage {
+    /// This page's prices.
+    #[serde(rename = "Items")]
+    pub items: Vec<RetailItem>,
+    /// The next page, `null` on the last.
+    #[serde(rename = "NextPageLink")]
+    pub next_page_link: Option<String>,
+}
+
+/// Parse one page; a body without `Items` is a changed schema, said as such.
+pub fn parse_page(source: &str, text: &str) -> Result<RetailPage> {
+    serde_json::from_str(text).map_err(|e| {
+        Error::input(format!(
+            "{source}: not an Azure Retail Prices page ({e}): the API's schema may have changed"
+        ))
+    })
+}
+
+/// The hardware profile and GPU count of an Azure VM, from its series; `None` for VMs without
+/// whole GPUs peftcost has a profile for.
+pub fn vm_gpus(sku: &str) -> Option<(&'static str, u64)> {
+    let name = sku.strip_prefix("Standard_")?;
+    // The leading vCPU count: NC24ads_A100_v4 -> 24.
+    let family_end = name.find(|c: char| c.is_ascii_digit())?;
+    let (family, rest) = name.split_at(family_end);
+    let digits_end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
+    let vcpus: u64 = rest[..digits_end].parse().ok()?;
+    let series = &rest[digits_end..];
+    match (family, series) {
+        // NC A100 v4: 24 vCPUs a GPU (NC24, NC48, NC96), A100 80GB PCIe.
+        ("NC", "ads_A100_v4") if vcpus % 24 == 0 => Some(("a100-80g-pcie", vcpus / 24)),
+        // NCasT4_v3: NC4as/NC8as/NC16as one T4, NC64as four.
+        ("NC", "as_T4_v3") => Some(("t4", if vcpus == 64 { 4 } else { 1 })),
+        // NVadsA10 v5: 36 vCPUs a whole A10 (NV36, NV72); NV6/12/18 are GPU fractions.
+        ("NV", "ads_A10_v5") if vcpus % 36 == 0 => Some(("a10", vcpus / 36)),
+        // ND H100 v5 and ND H200 v5: eight SXM GPUs.
+        ("ND", "isr_H100_v5") => Some(("h100-sxm", 8)),
+        ("ND", "isr_H200_v5") => Some(("h200", 8)),
+        _ => None,
+    }
+}
+
+/// A VM series with GPUs that [`vm_gpus`] does not take, and why (for the notes).
+fn skipped_reason(sku: &str) -> Option<&'static str> {
+    if sku.contains("_A10_v5") {
+        Some("a fraction of an A10")
+    } else if sku.contains("ads_H100_v5") {
+        Some("H100 NVL 94GB: no profile")
+    } else {
+        None
+    }
+}
+
+/// Whether an item is a Linux pay-as-you-go or spot price per hour (not Windows, not low
+/// priority, not a reservation or dev/test rate).
+fn usable(i: &RetailItem) -> bool {
+    i.price_type == "Consumption"
+        && i.unit_of_measure == "1 Hour"
+        && i.currency_code == "USD"
+        && !i.product_name.contains("Windows")
+        && !i.meter_name.contains("Low Priority")
+        && i.retail_price.is_finite()
+        && i.retail_price > 0.0
+}
+
+/// On-demand and spot prices of one VM in one region.
+#[derive(Debug, Default, Clone, Copy)]
+struct Prices {
+    on_demand: Option<f64>,
+    spot: Option<f64>,
+}
+
+/// The table for the items of every page: its TOML text, and notes on what was skipped. `base`
+/// (the table in force) gives the display name, billing rules and storage prices the API has
+/// not; `as_of` is the fetch date, `source` the endpoint.
+pub fn build_table(
+    items: &[RetailItem],
+    base: &PriceTable,
+    as_of: &str,
+    source: &str,
+) -> Result<(String, Vec<String>)> {
+    let mut vms: BTreeMap<(String, String), Prices> = BTreeMap::new();
+    let mut skipped: BTreeMap<String, &'static str> = BTreeMap::new();
+    for i in items.iter().filter(|i| usable(i)) {
+        if vm_gpus(&i.arm_sku_name).is_none() {
+            if let Some(why) = skipped_reason(&i.arm_sku_name) {
+                skipped.insert(i.arm_sku_name.clone(), why);
+            }
+            continue;
+        }
+        let p = vms
+            .entry((i.arm_sku_name.clone(), i.arm_region_name.clone()))
+            .or_default();
+        // Several meters can price one VM (a promotion, a new meter): keep the lowest.
+        let slot = if i.meter_name.contains("Spot") {
+            &mut p.spot
+        } else {
+            &mut p.on_demand
+        };
+        *slot = Some(slot.map_or(i.retail_price, |v| v.min(i.retail_price)));
+    }
+    let offers: Vec<_> = vms
+        .iter()
+        .filter_map(|(k, p)| p.on_demand.map(|od| (k, od, p.spot)))
+        .collect();
+    if offers.is_empty() {
+        return Err(Error::input(format!(
+            "{source}: no Linux pay-as-you-go price of a GPU VM peftcost knows (NCasT4_v3, NCads_A100_v4, NVads_A10_v5, ND H100/H200 v5): nothing to install"
+        )));
+    }
+    let q = |s: &str| format!("{s:?}");
+    let mut t = String::new();
+    t.push_str("# Microsoft Azure Virtual Machines, Linux pay-as-you-go and spot, USD per instance-hour.\n");
+    t.push_str(&format!(
+        "# Fetched by `peftcost pricing fetch azure` from the Retail Prices API on {as_of}.\n\n"
+    ));
+    t.push_str(&format!("provider = {}\n", q(&base.provider)));
+    t.push_str(&format!("display_name = {}\n", q(&base.display_name)));
+    t.push_str("currency = \"USD\"\n");
+    t.push_str(&format!(
+        "billing_increment_seconds = {}\n",
+        base.billing_increment_seconds
+    ));
+    if let Some(m) = base.minimum_billed_seconds {
+        t.push_str(&format!("minimum_billed_seconds = {m}\n"));
+    }
+    t.push_str(&format!("as_of = {}\n", q(as_of)));
+    t.push_str(&format!("source = {}\n", q(source)));
+    t.push_str("confidence = \"primary\"\n");
+    t.push_str(&format!(
+        "notes = {}\n",
+        q("Prices from the Azure Retail Prices API (unauthenticated, USD). Billing increment and storage carried over from the previous table, which the API does not cover.")
+    ));
+    t.push_str(&format!("offer_count = {}\n", offers.len()));
+    if let Some(s) = &base.storage {
+        t.push_str("\n[storage]\n");
+        t.push_str(&format!("name = {}\n", q(&s.name)));
+        for (k, v) in [
+            ("price_per_gb_month", s.price_per_gb_month),
+            ("ingress_per_gb", s.ingress_per_gb),
+            ("egress_per_gb", s.egress_per_gb),
+        ] {
+            if let Some(v) = v {
+                t.push_str(&format!("{k} = {v:?}\n"));
+            }
+        }
+        t.push_str(&format!("source = {}\n", q(&s.source)));
+        t.push_str(&format!("as_of = {}\n", q(&s.as_of)));
+        t.push_str(&format!("confidence = {}\n", q(&s.confidence)));
+    }
+    for ((sku, region), od, spot) in &offers {
+        let Some((hw, gpus)) = vm_gpus(sku) else {
+            continue;
+        };
+        t.push_str(&format!(
+            "\n[[offers]]\ninstance = {}\nregion = {}\nhardware = {}\ngpus = {gpus}\non_demand = {od:?}\n",
+            q(sku),
+            q(region),
+            q(hw)
+        ));
+        if let Some(s) = spot {
+            t.push_str(&format!("spot = {s:?}\n"));
+        }
+    }
+    t.push('\n');
+    t.push_str(END_MARKER);
+    t.push('\n');
+    let notes = skipped
+        .iter()
+        .map(|(sku, why)| format!("skipped {sku}: {why}"))
+        .collect();
+    Ok((t, notes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vm_names_map_to_whole_gpus() {
+        assert_eq!(
+            vm_gpus("Standard_NC24ads_A100_v4"),
+            Some(("a100-80g-pcie", 1))
+        );
+        assert_eq!(
+            vm_gpus("Standard_NC96ads_A100_v4"),
+            Some(("a100-80g-pcie", 4))
+        );
+        assert_eq!(vm_gpus("Standard_NC4as_T4_v3"), Some(("t4", 1)));
+        assert_eq!(vm_gpus("Standard_NC64as_T4_v3"), Some(("t4", 4)));
+        assert_eq!(vm_gpus("Standard_NV36ads_A10_v5"), Some(("a10", 1)));
+        assert_eq!(vm_gpus("Standard_NV72ads_A10_v5"), Some(("a10", 2)));
+        assert_eq!(vm_gpus("Standard_ND96isr_H200_v5"), Some(("h200", 8)));
+        // A sixth of an A10, an H100 NVL, a CPU VM: not whole GPUs of a profile.
+        assert_eq!(vm_gpus("Standard_NV6ads_A10_v5"), None);
+        assert_eq!(vm_gpus("Standard_NC40ads_H100_v5"), None);
+        assert_eq!(vm_gpus("Standard_F16s_v2"), None);
+        assert_eq!(vm_gpus("Basic_A0"), None);
+    }
+}
