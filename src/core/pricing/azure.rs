@@ -73,11 +73,11 @@ pub fn vm_gpus(sku: &str) -> Option<(&'static str, u64)> {
     let series = &rest[digits_end..];
     match (family, series) {
         // NC A100 v4: 24 vCPUs a GPU (NC24, NC48, NC96), A100 80GB PCIe.
-        ("NC", "ads_A100_v4") if vcpus % 24 == 0 => Some(("a100-80g-pcie", vcpus / 24)),
+        ("NC", "ads_A100_v4") if vcpus.is_multiple_of(24) => Some(("a100-80g-pcie", vcpus / 24)),
         // NCasT4_v3: NC4as/NC8as/NC16as one T4, NC64as four.
         ("NC", "as_T4_v3") => Some(("t4", if vcpus == 64 { 4 } else { 1 })),
         // NVadsA10 v5: 36 vCPUs a whole A10 (NV36, NV72); NV6/12/18 are GPU fractions.
-        ("NV", "ads_A10_v5") if vcpus % 36 == 0 => Some(("a10", vcpus / 36)),
+        ("NV", "ads_A10_v5") if vcpus.is_multiple_of(36) => Some(("a10", vcpus / 36)),
         // ND H100 v5 and ND H200 v5: eight SXM GPUs.
         ("ND", "isr_H100_v5") => Some(("h100-sxm", 8)),
         ("ND", "isr_H200_v5") => Some(("h200", 8)),
