@@ -51,9 +51,9 @@ pub enum PricingCommand {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
-    /// Build a provider's table from its own price API and install it as `update` does (validated,
-    /// never shrinking silently, atomic, under the lock). Today: azure (the Retail Prices API, no
-    /// credentials).
+    /// Build a provider's table from its own price data and install it as `update` does
+    /// (validated, never shrinking silently, atomic, under the lock). azure: the Retail Prices API;
+    /// aws: the Price List bulk offer file, streamed (both without credentials).
     Fetch(FetchArgs),
     /// Put a provider's previous table (its .bak) back; the current one becomes the .bak.
     Rollback {
@@ -93,13 +93,15 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The provider whose API to ask: azure.
-    #[arg(value_parser = ["azure"])]
+    /// The provider whose price data to read: azure (Retail Prices API) or aws (the Price List
+    /// bulk offer file of one region).
+    #[arg(value_parser = ["azure", "aws"])]
     provider: String,
-    /// The API's base URL (a mirror, a proxy or a test server); default https://prices.azure.com.
+    /// The API's base URL (a mirror, a proxy or a test server); default https://prices.azure.com,
+    /// https://pricing.us-east-1.amazonaws.com.
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
-    /// Only this region (e.g. eastus); default: every region.
+    /// Only this region (e.g. eastus); default: every region (azure), us-east-1 (aws).
     #[arg(long, value_parser = super::not_empty)]
     region: Option<String>,
     /// Seconds allowed for each page.
@@ -742,37 +744,41 @@ fn whole(path: &str, text: &str, is_fx: bool) -> Result<()> {
 
 fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
     use crate::http::azure;
-    let endpoint = a.endpoint.as_deref().unwrap_or(azure::DEFAULT_ENDPOINT);
     if !(a.timeout_secs.is_finite() && a.timeout_secs > 0.0 && a.timeout_secs <= 3600.0) {
         return Err(Error::input(format!(
             "--timeout-secs must be more than 0 and at most 3600 seconds, not {}",
             crate::core::units::short_number(a.timeout_secs)
         )));
     }
-    let opts = update::FetchOptions {
-        timeout: Duration::from_secs_f64(a.timeout_secs),
-        max_bytes: 16 << 20,
-        ..update::FetchOptions::default()
-    };
-    let wait = if crate::http::update::is_loopback(&update::check_url(endpoint)?) {
-        Duration::from_millis(50)
-    } else {
-        Duration::from_secs(3)
-    };
-    let items = azure::fetch_items(endpoint, a.region.as_deref(), &opts, wait)?;
     let cat = ctx.pricing()?;
     let base = cat.table(&a.provider)?;
-    let source = azure::first_url(endpoint, a.region.as_deref())?;
-    let (text, notes) = pricing::azure::build_table(&items, base, &today(), &source)?;
-    for n in &notes {
-        eprintln!("note: {n}");
-    }
+    let (text, source, rows) = if a.provider == "aws" {
+        fetch_aws(&a, base)?
+    } else {
+        let endpoint = a.endpoint.as_deref().unwrap_or(azure::DEFAULT_ENDPOINT);
+        let opts = update::FetchOptions {
+            timeout: Duration::from_secs_f64(a.timeout_secs),
+            max_bytes: 16 << 20,
+            ..update::FetchOptions::default()
+        };
+        let wait = if crate::http::update::is_loopback(&update::check_url(endpoint)?) {
+            Duration::from_millis(50)
+        } else {
+            Duration::from_secs(3)
+        };
+        let items = azure::fetch_items(endpoint, a.region.as_deref(), &opts, wait)?;
+        let source = azure::first_url(endpoint, a.region.as_deref())?;
+        let (text, notes) = pricing::azure::build_table(&items, base, &today(), &source)?;
+        for n in &notes {
+            eprintln!("note: {n}");
+        }
+        (text, source, items.len() as u64)
+    };
     if let Some(out) = &a.out {
         data::write_atomic(out, text.as_bytes())?;
         return emit(&format!(
-            "wrote {} ({} price rows read)\n",
-            out.display(),
-            items.len()
+            "wrote {} ({rows} price rows read)\n",
+            out.display()
         ));
     }
     let dir = ctx.config_dir.as_deref().ok_or_else(|| {
@@ -792,12 +798,11 @@ fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
     }
     let out = update::install_fetched(dir, &source, &text, Some(&a.provider), a.allow_shrink)?;
     emit(&format!(
-        "installed {} ({}: {} offers, as_of {}) from the Azure Retail Prices API ({} price rows){}\n",
+        "installed {} ({}: {} offers, as_of {}) from {source} ({rows} price rows){}\n",
         out.path.display(),
         out.provider,
         out.offers,
         out.as_of,
-        items.len(),
         out.backup
             .as_ref()
             .map_or("; it replaces the embedded table".to_string(), |b| format!(
@@ -805,6 +810,38 @@ fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
                 b.display()
             ))
     ))
+}
+
+/// AWS: one region's offer file, streamed: (table text, its URL, rows read).
+fn fetch_aws(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)> {
+    let region = a.region.as_deref().unwrap_or("us-east-1");
+    if !region
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    {
+        return Err(Error::input(format!(
+            "--region '{region}' is not an AWS region code (e.g. us-east-1)"
+        )));
+    }
+    let endpoint = a
+        .endpoint
+        .as_deref()
+        .unwrap_or("https://pricing.us-east-1.amazonaws.com");
+    let url = format!(
+        "{}/offers/v1.0/aws/AmazonEC2/current/{region}/index.csv",
+        endpoint.trim_end_matches('/')
+    );
+    let opts = update::FetchOptions {
+        timeout: Duration::from_secs_f64(a.timeout_secs),
+        // us-east-1's file is several hundred MB; it is streamed, never held.
+        max_bytes: 4 << 30,
+        ..update::FetchOptions::default()
+    };
+    let (offers, rows) = update::fetch_streaming(&url, &opts, |body| {
+        pricing::aws::read_offer_file(&url, body)
+    })?;
+    let text = pricing::aws::build_table(&url, &offers, base, &today())?;
+    Ok((text, url, rows))
 }
 
 fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {

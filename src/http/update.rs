@@ -103,8 +103,17 @@ pub fn fetch(url: &str, opts: &FetchOptions) -> Result<String> {
     fetch_authorized(url, opts, None)
 }
 
-/// [`fetch`] with an `Authorization: Bearer` token (gated Hugging Face repositories).
-pub fn fetch_authorized(url: &str, opts: &FetchOptions, token: Option<&str>) -> Result<String> {
+/// A successful response to a GET of `url` (the body unread), when the request started, and the
+/// client, which must outlive the body: dropping it stops the runtime streaming the body.
+fn get(
+    url: &str,
+    opts: &FetchOptions,
+    token: Option<&str>,
+) -> Result<(
+    reqwest::blocking::Response,
+    std::time::Instant,
+    reqwest::blocking::Client,
+)> {
     let parsed = check_url(url)?;
     let fail = |why: String| Error::Network(format!("fetching {url} failed: {why}"));
     let net = |e: &(dyn std::error::Error + 'static)| {
@@ -142,11 +151,104 @@ pub fn fetch_authorized(url: &str, opts: &FetchOptions, token: Option<&str>) -> 
     if let Some(t) = token {
         request = request.bearer_auth(t);
     }
-    let mut resp = request.send().map_err(|e| net(&e))?;
+    let resp = request.send().map_err(|e| net(&e))?;
     let status = resp.status();
     if !status.is_success() {
         return Err(fail(format!("HTTP {status}")));
     }
+    Ok((resp, started, client))
+}
+
+/// A response body read against the fetch's limits: the whole-transfer deadline, the byte
+/// limit, and (when declared) the Content-Length, so a cut-off stream is an error, not an end.
+struct Limited {
+    inner: reqwest::blocking::Response,
+    _client: reqwest::blocking::Client,
+    started: std::time::Instant,
+    timeout: Duration,
+    max_bytes: u64,
+    declared: Option<u64>,
+    read: u64,
+}
+
+impl std::io::Read for Limited {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let err = |m: String| std::io::Error::other(m);
+        if self.started.elapsed() > self.timeout {
+            return Err(err(format!(
+                "timed out after {:?} with {} bytes (total limit {:?})",
+                self.started.elapsed(),
+                self.read,
+                self.timeout
+            )));
+        }
+        let n = self.inner.read(buf).map_err(|e| {
+            let of = self.declared.map_or(String::new(), |l| format!(" of {l}"));
+            err(format!(
+                "truncated: the download broke off after {}{of} bytes ({e})",
+                self.read
+            ))
+        })?;
+        self.read += n as u64;
+        if self.read > self.max_bytes {
+            return Err(err(format!(
+                "the body is over the {}-byte limit",
+                self.max_bytes
+            )));
+        }
+        if let (0, Some(len)) = (n, self.declared) {
+            if self.read < len {
+                return Err(err(format!(
+                    "truncated: {} of {len} bytes arrived",
+                    self.read
+                )));
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Stream `url`'s body to `f` within the limits of `opts` (for bodies too large to hold, such
+/// as AWS's offer files); an error while reading names the URL.
+pub fn fetch_streaming<T>(
+    url: &str,
+    opts: &FetchOptions,
+    f: impl FnOnce(&mut dyn std::io::Read) -> Result<T>,
+) -> Result<T> {
+    let (resp, started, client) = get(url, opts, None)?;
+    let declared = resp.content_length();
+    if declared.is_some_and(|l| l > opts.max_bytes) {
+        return Err(Error::Network(format!(
+            "fetching {url} failed: the body is over the {}-byte limit",
+            opts.max_bytes
+        )));
+    }
+    let mut body = Limited {
+        inner: resp,
+        _client: client,
+        started,
+        timeout: opts.timeout,
+        max_bytes: opts.max_bytes,
+        declared,
+        read: 0,
+    };
+    f(&mut body)
+}
+
+/// [`fetch`] with an `Authorization: Bearer` token (gated Hugging Face repositories).
+pub fn fetch_authorized(url: &str, opts: &FetchOptions, token: Option<&str>) -> Result<String> {
+    let fail = |why: String| Error::Network(format!("fetching {url} failed: {why}"));
+    let net = |e: &(dyn std::error::Error + 'static)| {
+        if is_timeout(e) {
+            fail(format!(
+                "timed out (connect limit {:?}, total limit {:?})",
+                opts.connect_timeout, opts.timeout
+            ))
+        } else {
+            fail(chain(e))
+        }
+    };
+    let (mut resp, started, _client) = get(url, opts, token)?;
     // Without a length a cut-off download cannot be told from a whole one (a JSON API's body
     // can: it no longer parses).
     let len =

@@ -281,3 +281,235 @@ fn a_changed_schema_or_a_page_elsewhere_is_refused_and_nothing_changes() {
         assert!(!dir.path().join("pricing/azure.toml").exists());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// AWS: the Price List bulk offer file, streamed.
+
+/// Columns of the offer file (a subset, in the file's order and spelling).
+const AWS_HEADER: &str = r#""SKU","OfferTermCode","RateCode","TermType","PriceDescription","EffectiveDate","StartingRange","EndingRange","Unit","PricePerUnit","Currency","Product Family","serviceCode","Location","Location Type","Instance Type","Current Generation","Instance Family","vCPU","Memory","GPU","Tenancy","Operating System","License Model","Usagetype","Operation","CapacityStatus","Pre Installed S/W","Region Code""#;
+
+fn aws_row(
+    term: &str,
+    instance: &str,
+    gpus: &str,
+    tenancy: &str,
+    os: &str,
+    capacity: &str,
+    price: &str,
+) -> String {
+    format!(
+        r#""SKU1","T1","R1","{term}","$x per On Demand Linux {instance} Instance Hour","2026-11-01","0","Inf","Hrs","{price}","USD","Compute Instance","AmazonEC2","US East (N. Virginia)","AWS Region","{instance}","Yes","GPU instance","8","32 GiB","{gpus}","{tenancy}","{os}","No License required","BoxUsage:{instance}","RunInstances","{capacity}","NA","us-east-1""#
+    )
+}
+
+/// A multi-megabyte offer file: the five disclaimer lines, the header, 40,000 rows of other
+/// instances, and the rows that matter with the ones the filters must drop.
+fn offer_file() -> String {
+    let mut f = String::from(
+        "\"FormatVersion\",\"v1.0\"\n\"Disclaimer\",\"This pricing list is for informational purposes only.\"\n\"Publication Date\",\"2026-11-30T00:00:00Z\"\n\"Version\",\"20261130000000\"\n\"OfferCode\",\"AmazonEC2\"\n",
+    );
+    f.push_str(AWS_HEADER);
+    f.push('\n');
+    for i in 0..40_000 {
+        f.push_str(&aws_row(
+            "OnDemand",
+            &format!("m5.{i}xlarge"),
+            "",
+            "Shared",
+            "Linux",
+            "Used",
+            "0.192",
+        ));
+        f.push('\n');
+    }
+    for row in [
+        aws_row(
+            "OnDemand",
+            "g4dn.xlarge",
+            "1",
+            "Shared",
+            "Linux",
+            "Used",
+            "0.5260000000",
+        ),
+        aws_row(
+            "OnDemand",
+            "g4dn.xlarge",
+            "1",
+            "Shared",
+            "Windows",
+            "Used",
+            "0.7100000000",
+        ),
+        aws_row(
+            "Reserved",
+            "g4dn.xlarge",
+            "1",
+            "Shared",
+            "Linux",
+            "Used",
+            "0.3300000000",
+        ),
+        aws_row(
+            "OnDemand",
+            "g4dn.xlarge",
+            "1",
+            "Dedicated",
+            "Linux",
+            "Used",
+            "0.5790000000",
+        ),
+        aws_row(
+            "OnDemand",
+            "g4dn.xlarge",
+            "1",
+            "Shared",
+            "Linux",
+            "UnusedCapacityReservation",
+            "0.5260000000",
+        ),
+        aws_row(
+            "OnDemand",
+            "g5.12xlarge",
+            "4",
+            "Shared",
+            "Linux",
+            "Used",
+            "5.6720000000",
+        ),
+        aws_row(
+            "OnDemand",
+            "p4d.24xlarge",
+            "8",
+            "Shared",
+            "Linux",
+            "Used",
+            "21.9576000000",
+        ),
+        aws_row(
+            "OnDemand",
+            "p5.48xlarge",
+            "8",
+            "Shared",
+            "Linux",
+            "Used",
+            "55.0400000000",
+        ),
+        aws_row(
+            "OnDemand",
+            "c6i.4xlarge",
+            "",
+            "Shared",
+            "Linux",
+            "Used",
+            "0.6800000000",
+        ),
+    ] {
+        f.push_str(&row);
+        f.push('\n');
+    }
+    f
+}
+
+/// Serve the offer file at the path AWS uses; `cut` sends only the first half of it under the
+/// whole file's Content-Length.
+fn aws_api(cut: bool) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let file = Arc::new(offer_file());
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let file = file.clone();
+            std::thread::spawn(move || {
+                let mut req = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => req.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&req).to_string();
+                if !head.starts_with("GET /offers/v1.0/aws/AmazonEC2/current/us-east-1/index.csv ")
+                {
+                    let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    return;
+                }
+                let body = if cut {
+                    &file[..file.len() / 2]
+                } else {
+                    &file[..]
+                };
+                let _ = s.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        file.len()
+                    )
+                    .as_bytes(),
+                );
+                let _ = s.write_all(body.as_bytes());
+            });
+        }
+    });
+    base
+}
+
+#[test]
+fn an_aws_offer_file_is_streamed_into_a_table_of_its_linux_on_demand_rows() {
+    assert!(offer_file().len() > 10 << 20, "a multi-megabyte fixture");
+    let dir = tempfile::tempdir().unwrap();
+    let base = aws_api(false);
+    let file = dir.path().join("aws-fetched.toml");
+    let out = peftcost(dir.path())
+        .args([
+            "pricing",
+            "fetch",
+            "aws",
+            "--endpoint",
+            &base,
+            "--out",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Four GPU instances and the CPU box; Windows, reserved, dedicated and capacity-reservation
+    // rows dropped; m5 not priced by peftcost.
+    assert!(text.contains("offer_count = 5"), "{text}");
+    assert!(text.contains("instance = \"g4dn.xlarge\"\nregion = \"us-east-1\"\nhardware = \"t4\"\ngpus = 1\non_demand = 0.526\n"), "{text}");
+    assert!(text.contains("instance = \"p4d.24xlarge\"\nregion = \"us-east-1\"\nhardware = \"a100-40g\"\ngpus = 8\non_demand = 21.9576\n"), "{text}");
+    assert!(text.contains("hardware = \"cpu-16c\"\ngpus = 0"), "{text}");
+    assert!(!text.contains("spot ="), "the bulk file has no spot prices");
+    let v = peftcost(dir.path())
+        .args(["pricing", "validate", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    // A download cut at half its Content-Length is an error, and nothing is written.
+    let cut = aws_api(true);
+    let again = dir.path().join("cut.toml");
+    let out = peftcost(dir.path())
+        .args([
+            "pricing",
+            "fetch",
+            "aws",
+            "--endpoint",
+            &cut,
+            "--out",
+            again.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("truncated") && err.lines().count() == 1,
+        "{err}"
+    );
+    assert!(!again.exists());
+}

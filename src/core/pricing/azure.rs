@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::install::END_MARKER;
+use super::fetched::{table_toml, FetchedOffer};
 use super::table::PriceTable;
 use crate::core::error::{Error, Result};
 
@@ -153,63 +153,27 @@ pub fn build_table(
             "{source}: no Linux pay-as-you-go price of a GPU VM peftcost knows (NCasT4_v3, NCads_A100_v4, NVads_A10_v5, ND H100/H200 v5): nothing to install"
         )));
     }
-    let q = |s: &str| format!("{s:?}");
-    let mut t = String::new();
-    t.push_str("# Microsoft Azure Virtual Machines, Linux pay-as-you-go and spot, USD per instance-hour.\n");
-    t.push_str(&format!(
-        "# Fetched by `peftcost pricing fetch azure` from the Retail Prices API on {as_of}.\n\n"
-    ));
-    t.push_str(&format!("provider = {}\n", q(&base.provider)));
-    t.push_str(&format!("display_name = {}\n", q(&base.display_name)));
-    t.push_str("currency = \"USD\"\n");
-    t.push_str(&format!(
-        "billing_increment_seconds = {}\n",
-        base.billing_increment_seconds
-    ));
-    if let Some(m) = base.minimum_billed_seconds {
-        t.push_str(&format!("minimum_billed_seconds = {m}\n"));
-    }
-    t.push_str(&format!("as_of = {}\n", q(as_of)));
-    t.push_str(&format!("source = {}\n", q(source)));
-    t.push_str("confidence = \"primary\"\n");
-    t.push_str(&format!(
-        "notes = {}\n",
-        q("Prices from the Azure Retail Prices API (unauthenticated, USD). Billing increment and storage carried over from the previous table, which the API does not cover.")
-    ));
-    t.push_str(&format!("offer_count = {}\n", offers.len()));
-    if let Some(s) = &base.storage {
-        t.push_str("\n[storage]\n");
-        t.push_str(&format!("name = {}\n", q(&s.name)));
-        for (k, v) in [
-            ("price_per_gb_month", s.price_per_gb_month),
-            ("ingress_per_gb", s.ingress_per_gb),
-            ("egress_per_gb", s.egress_per_gb),
-        ] {
-            if let Some(v) = v {
-                t.push_str(&format!("{k} = {v:?}\n"));
-            }
-        }
-        t.push_str(&format!("source = {}\n", q(&s.source)));
-        t.push_str(&format!("as_of = {}\n", q(&s.as_of)));
-        t.push_str(&format!("confidence = {}\n", q(&s.confidence)));
-    }
-    for ((sku, region), od, spot) in &offers {
-        let Some((hw, gpus)) = vm_gpus(sku) else {
-            continue;
-        };
-        t.push_str(&format!(
-            "\n[[offers]]\ninstance = {}\nregion = {}\nhardware = {}\ngpus = {gpus}\non_demand = {od:?}\n",
-            q(sku),
-            q(region),
-            q(hw)
-        ));
-        if let Some(s) = spot {
-            t.push_str(&format!("spot = {s:?}\n"));
-        }
-    }
-    t.push('\n');
-    t.push_str(END_MARKER);
-    t.push('\n');
+    let offers: Vec<FetchedOffer> = offers
+        .into_iter()
+        .filter_map(|((sku, region), od, spot)| {
+            let (hardware, gpus) = vm_gpus(sku)?;
+            Some(FetchedOffer {
+                instance: sku.clone(),
+                region: region.clone(),
+                hardware,
+                gpus,
+                on_demand: od,
+                spot,
+            })
+        })
+        .collect();
+    let t = table_toml(
+        base,
+        &offers,
+        as_of,
+        source,
+        "Linux pay-as-you-go and spot per VM-hour from the Azure Retail Prices API (unauthenticated, USD)",
+    );
     let notes = skipped
         .iter()
         .map(|(sku, why)| format!("skipped {sku}: {why}"))

@@ -4,10 +4,12 @@
 //! Tables are embedded in the binary; a file in `<config dir>/pricing/` replaces the embedded
 //! file of the same name. Every hardware id is checked against the hardware catalog.
 
+pub mod aws;
 pub mod azure;
 pub mod cost;
 pub mod date;
 pub mod diff;
+pub mod fetched;
 pub mod fx;
 pub mod install;
 pub mod table;

@@ -1,0 +1,93 @@
+//! A table built from a provider's own price data (`pricing fetch`): its offers written as a
+//! whole peftcost table (header, storage, `offer_count`, the end marker), to be validated and
+//! installed like any downloaded table. Shared by every fetcher; each knows only its API.
+
+use super::install::END_MARKER;
+use super::table::PriceTable;
+
+/// One offer as a fetcher found it: per instance-hour, in the table's currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchedOffer {
+    /// The provider's instance type.
+    pub instance: String,
+    /// Its region.
+    pub region: String,
+    /// The hardware profile of its GPUs (or CPU).
+    pub hardware: &'static str,
+    /// Whole GPUs (0 for a CPU instance).
+    pub gpus: u64,
+    /// Pay-as-you-go price per hour.
+    pub on_demand: f64,
+    /// Spot price per hour, when the API gives it.
+    pub spot: Option<f64>,
+}
+
+/// The TOML text of a whole table. `base` (the table in force) gives what the APIs do not:
+/// display name, currency, billing rules and storage prices; `what` says where the prices came
+/// from, for the header and notes.
+pub fn table_toml(
+    base: &PriceTable,
+    offers: &[FetchedOffer],
+    as_of: &str,
+    source: &str,
+    what: &str,
+) -> String {
+    let q = |s: &str| format!("{s:?}");
+    let mut t = format!(
+        "# {}: {what}, fetched by `peftcost pricing fetch` on {as_of}.\n\n",
+        base.display_name
+    );
+    t.push_str(&format!("provider = {}\n", q(&base.provider)));
+    t.push_str(&format!("display_name = {}\n", q(&base.display_name)));
+    t.push_str(&format!("currency = {}\n", q(&base.currency)));
+    t.push_str(&format!(
+        "billing_increment_seconds = {}\n",
+        base.billing_increment_seconds
+    ));
+    if let Some(m) = base.minimum_billed_seconds {
+        t.push_str(&format!("minimum_billed_seconds = {m}\n"));
+    }
+    t.push_str(&format!("as_of = {}\n", q(as_of)));
+    t.push_str(&format!("source = {}\n", q(source)));
+    t.push_str("confidence = \"primary\"\n");
+    t.push_str(&format!(
+        "notes = {}\n",
+        q(&format!("{what}. Billing rules and storage carried over from the previous table: the price API does not give them."))
+    ));
+    t.push_str(&format!("offer_count = {}\n", offers.len()));
+    if let Some(s) = &base.storage {
+        t.push_str(&format!("\n[storage]\nname = {}\n", q(&s.name)));
+        for (k, v) in [
+            ("price_per_gb_month", s.price_per_gb_month),
+            ("ingress_per_gb", s.ingress_per_gb),
+            ("egress_per_gb", s.egress_per_gb),
+        ] {
+            if let Some(v) = v {
+                t.push_str(&format!("{k} = {v:?}\n"));
+            }
+        }
+        t.push_str(&format!(
+            "source = {}\nas_of = {}\nconfidence = {}\n",
+            q(&s.source),
+            q(&s.as_of),
+            q(&s.confidence)
+        ));
+    }
+    for o in offers {
+        t.push_str(&format!(
+            "\n[[offers]]\ninstance = {}\nregion = {}\nhardware = {}\ngpus = {}\non_demand = {:?}\n",
+            q(&o.instance),
+            q(&o.region),
+            q(o.hardware),
+            o.gpus,
+            o.on_demand
+        ));
+        if let Some(s) = o.spot {
+            t.push_str(&format!("spot = {s:?}\n"));
+        }
+    }
+    t.push('\n');
+    t.push_str(END_MARKER);
+    t.push('\n');
+    t
+}
