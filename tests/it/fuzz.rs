@@ -30,6 +30,10 @@ const FX: &str = shipped!("pricing/fx.toml");
 const HARDWARE: &str = shipped!("profiles/hardware.toml");
 const PROFILE: &str = shipped!("profiles/models/qwen-7b.toml");
 const HF_CONFIG: &str = shipped!("tests/data/llama-2-7b.json");
+/// A Retail Prices API page in its documented shape (anchors-2026.md §2.2).
+const AZURE_PAGE: &str = r#"{"BillingCurrency":"USD","CustomerEntityId":"Default","CustomerEntityType":"Retail","Items":[{"currencyCode":"USD","tierMinimumUnits":0.0,"retailPrice":3.673,"unitPrice":3.673,"armRegionName":"eastus","location":"US East","effectiveStartDate":"2024-01-01T00:00:00Z","meterId":"m","meterName":"NC24ads A100 v4","productId":"p","skuId":"s","productName":"Virtual Machines NCads A100 v4 Series","skuName":"NC24ads A100 v4","serviceName":"Virtual Machines","serviceId":"v","serviceFamily":"Compute","unitOfMeasure":"1 Hour","type":"Consumption","isPrimaryMeterRegion":true,"armSkuName":"Standard_NC24ads_A100_v4"}],"NextPageLink":null,"Count":1}"#;
+/// The head of an AWS offer file: the disclaimers, the header and two rows.
+const AWS_OFFERS: &str = "\"FormatVersion\",\"v1.0\"\n\"Disclaimer\",\"x\"\n\"Publication Date\",\"2026-11-30\"\n\"Version\",\"1\"\n\"OfferCode\",\"AmazonEC2\"\n\"TermType\",\"Unit\",\"PricePerUnit\",\"Currency\",\"Instance Type\",\"Tenancy\",\"Operating System\",\"Pre Installed S/W\",\"CapacityStatus\",\"Region Code\",\"GPU\"\n\"OnDemand\",\"Hrs\",\"0.526\",\"USD\",\"g4dn.xlarge\",\"Shared\",\"Linux\",\"NA\",\"Used\",\"us-east-1\",\"1\"\n\"OnDemand\",\"Hrs\",\"21.9576\",\"USD\",\"p4d.24xlarge\",\"Shared\",\"Linux\",\"\",\"Used\",\"us-east-1\",\"8\"\n";
 const HF_MOE_CONFIG: &str = shipped!("tests/truth/configs/qwen1.5-moe-a2.7b.json");
 const HF_NESTED_CONFIG: &str = shipped!("tests/truth/configs/gemma-3-12b.json");
 const LF_YAML: &str = shipped!("tests/data/engine-configs/llamafactory/qwen3_lora_sft_ds3.yaml");
@@ -136,6 +140,35 @@ proptest! {
                 }
                 Err(e) => well_formed(&e, name)?,
             }
+        }
+    }
+
+    #[test]
+    fn provider_price_data(page in input(AZURE_PAGE), offers in input(AWS_OFFERS)) {
+        // `pricing fetch`: an API page or offer file parses into prices or is refused with
+        // its source named; a price it keeps is finite and positive.
+        let pricing = peftcost::pricing::PricingCatalog::embedded().unwrap();
+        match peftcost::pricing::azure::parse_page("page.json", &page) {
+            // What parses builds a table that validates, or is refused with its source named.
+            Ok(p) => {
+                let base = pricing.table("azure").unwrap();
+                match peftcost::pricing::azure::build_table(&p.items, base, "2026-12-05", "page.json") {
+                    Ok((toml, _)) => {
+                        let t = PriceTable::parse("t.toml", &toml, &hardware(), Some(&pricing.fx));
+                        prop_assert!(t.is_ok(), "{:?}\n{toml}", t.err());
+                    }
+                    Err(e) => prop_assert!(e.to_string().starts_with("page.json"), "{e}"),
+                }
+            }
+            Err(e) => prop_assert!(e.to_string().starts_with("page.json"), "{e}"),
+        }
+        match peftcost::pricing::aws::read_offer_file("index.csv", offers.as_bytes()) {
+            Ok((rows, _)) => {
+                for o in &rows {
+                    prop_assert!(o.on_demand.is_finite() && o.on_demand > 0.0, "{o:?}");
+                }
+            }
+            Err(e) => prop_assert!(e.to_string().starts_with("index.csv"), "{e}"),
         }
     }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 
 use super::fetched::{table_toml, FetchedOffer};
-use super::table::PriceTable;
+use super::table::{PriceTable, MAX_PRICE};
 use crate::core::error::{Error, Result};
 
 /// Disclaimer lines before the header (`FormatVersion`, `Disclaimer`, `Publication Date`,
@@ -116,6 +116,13 @@ pub fn read_offer_file(source: &str, reader: impl Read) -> Result<(Vec<FetchedOf
         };
         if !(price.is_finite() && price > 0.0) {
             continue;
+        }
+        // A price no instance costs is a broken file, not a price: refuse it.
+        if price > MAX_PRICE {
+            return Err(schema(format!(
+                "row {rows}: {} is priced {price:e} USD an hour, over {MAX_PRICE:e}",
+                get(c.instance)
+            )));
         }
         let key = (get(c.instance).to_string(), get(c.region).to_string());
         let e = best.entry(key).or_insert((price, hw, gpus));

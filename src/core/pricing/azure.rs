@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::fetched::{table_toml, FetchedOffer};
-use super::table::PriceTable;
+use super::table::{PriceTable, MAX_PRICE};
 use crate::core::error::{Error, Result};
 
 /// One price row of the API (the fields peftcost reads; names as the API spells them).
@@ -133,6 +133,13 @@ pub fn build_table(
             }
             continue;
         }
+        // A price no VM costs is a broken answer, not a price: refuse it rather than drop it.
+        if i.retail_price > MAX_PRICE {
+            return Err(Error::input(format!(
+                "{source}: {} in {} is priced {:e} USD an hour, over {MAX_PRICE:e}: the API's answer looks corrupt; nothing installed",
+                i.arm_sku_name, i.arm_region_name, i.retail_price
+            )));
+        }
         let p = vms
             .entry((i.arm_sku_name.clone(), i.arm_region_name.clone()))
             .or_default();
@@ -205,5 +212,23 @@ mod tests {
         assert_eq!(vm_gpus("Standard_NC40ads_H100_v5"), None);
         assert_eq!(vm_gpus("Standard_F16s_v2"), None);
         assert_eq!(vm_gpus("Basic_A0"), None);
+    }
+
+    /// Found by the fuzz target `provider_price_data`: an A100 VM priced 3.6e73 USD an hour
+    /// built a table the installer then refused at a line of the generated file. It is refused
+    /// where it is read, naming the VM.
+    #[test]
+    fn an_absurd_price_is_refused_naming_the_vm() {
+        let page = r#"{"Items":[{"currencyCode":"USD","retailPrice":3.6e73,"armRegionName":"eastus","armSkuName":"Standard_NC24ads_A100_v4","meterName":"NC24ads A100 v4","productName":"Virtual Machines NCads A100 v4 Series","type":"Consumption","unitOfMeasure":"1 Hour"}],"NextPageLink":null}"#;
+        let p = parse_page("page.json", page).unwrap();
+        let pricing = crate::core::pricing::PricingCatalog::embedded().unwrap();
+        let base = pricing.table("azure").unwrap();
+        let err = build_table(&p.items, base, "2026-12-05", "page.json")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("Standard_NC24ads_A100_v4") && err.contains("looks corrupt"),
+            "{err}"
+        );
     }
 }
