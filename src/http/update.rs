@@ -103,6 +103,26 @@ pub fn fetch(url: &str, opts: &FetchOptions) -> Result<String> {
     fetch_authorized(url, opts, None)
 }
 
+/// A failed fetch of `url`, and why.
+fn failed(url: &str, why: String) -> Error {
+    Error::Network(format!("fetching {url} failed: {why}"))
+}
+
+/// A transport error of a fetch of `url` on one line: a timeout names the limits.
+fn net_error(url: &str, opts: &FetchOptions, e: &(dyn std::error::Error + 'static)) -> Error {
+    if is_timeout(e) {
+        failed(
+            url,
+            format!(
+                "timed out (connect limit {:?}, total limit {:?})",
+                opts.connect_timeout, opts.timeout
+            ),
+        )
+    } else {
+        failed(url, chain(e))
+    }
+}
+
 /// A successful response to a GET of `url` (the body unread), when the request started, and the
 /// client, which must outlive the body: dropping it stops the runtime streaming the body.
 fn get(
@@ -115,17 +135,8 @@ fn get(
     reqwest::blocking::Client,
 )> {
     let parsed = check_url(url)?;
-    let fail = |why: String| Error::Network(format!("fetching {url} failed: {why}"));
-    let net = |e: &(dyn std::error::Error + 'static)| {
-        if is_timeout(e) {
-            fail(format!(
-                "timed out (connect limit {:?}, total limit {:?})",
-                opts.connect_timeout, opts.timeout
-            ))
-        } else {
-            fail(chain(e))
-        }
-    };
+    let fail = |why: String| failed(url, why);
+    let net = |e: &(dyn std::error::Error + 'static)| net_error(url, opts, e);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::blocking::Client::builder()
         .connect_timeout(opts.connect_timeout)
@@ -237,17 +248,8 @@ pub fn fetch_streaming<T>(
 
 /// [`fetch`] with an `Authorization: Bearer` token (gated Hugging Face repositories).
 pub fn fetch_authorized(url: &str, opts: &FetchOptions, token: Option<&str>) -> Result<String> {
-    let fail = |why: String| Error::Network(format!("fetching {url} failed: {why}"));
-    let net = |e: &(dyn std::error::Error + 'static)| {
-        if is_timeout(e) {
-            fail(format!(
-                "timed out (connect limit {:?}, total limit {:?})",
-                opts.connect_timeout, opts.timeout
-            ))
-        } else {
-            fail(chain(e))
-        }
-    };
+    let fail = |why: String| failed(url, why);
+    let net = |e: &(dyn std::error::Error + 'static)| net_error(url, opts, e);
     let (mut resp, started, _client) = get(url, opts, token)?;
     // Without a length a cut-off download cannot be told from a whole one (a JSON API's body
     // can: it no longer parses).

@@ -74,3 +74,19 @@ pub fn model_strategy() -> impl proptest::strategy::Strategy<Value = &'static st
         "bge-large-zh-v1.5",
     ])
 }
+
+/// The head of one HTTP request read from a test server's connection (up to the blank line),
+/// or `None` when the client hung up first.
+pub fn request_head(s: &mut std::net::TcpStream) -> Option<String> {
+    use std::io::Read;
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(10)));
+    let mut req = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+        match s.read(&mut buf) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => req.extend_from_slice(&buf[..n]),
+        }
+    }
+    Some(String::from_utf8_lossy(&req).into_owned())
+}

@@ -3,7 +3,7 @@
 //! by `NextPageLink`, an HTTP 429 before the second, Windows, low-priority and fractional-GPU rows
 //! to leave out, spot rows to pair with their on-demand ones.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -41,15 +41,9 @@ fn api(variant: &'static str) -> String {
 }
 
 fn answer(mut s: TcpStream, base: &str, variant: &str, hits: &AtomicUsize) {
-    let mut req = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => req.extend_from_slice(&buf[..n]),
-        }
-    }
-    let head = String::from_utf8_lossy(&req).to_string();
+    let Some(head) = crate::common::request_head(&mut s) else {
+        return;
+    };
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
     let windows = "Virtual Machines NCasT4_v3 Series Windows";
     let linux = "Virtual Machines NCasT4_v3 Series";
@@ -421,15 +415,9 @@ fn aws_api(cut: bool) -> String {
         for mut s in listener.incoming().flatten() {
             let file = file.clone();
             std::thread::spawn(move || {
-                let mut req = Vec::new();
-                let mut buf = [0u8; 4096];
-                while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match s.read(&mut buf) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => req.extend_from_slice(&buf[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&req).to_string();
+                let Some(head) = crate::common::request_head(&mut s) else {
+                    return;
+                };
                 if !head.starts_with("GET /offers/v1.0/aws/AmazonEC2/current/us-east-1/index.csv ")
                 {
                     let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");

@@ -1,7 +1,7 @@
 //! `--model OWNER/NAME` on the Hugging Face Hub: fetched from `HF_ENDPOINT` (a server on
 //! 127.0.0.1 here) with `HF_TOKEN` sent as a bearer token, cached, then used with the server gone.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 
@@ -22,15 +22,9 @@ fn hub(body: &'static str, requests: usize) -> (String, mpsc::Receiver<String>) 
 }
 
 fn answer(mut s: TcpStream, body: &str, tx: &mpsc::Sender<String>) {
-    let mut req = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => req.extend_from_slice(&buf[..n]),
-        }
-    }
-    let head = String::from_utf8_lossy(&req).to_string();
+    let Some(head) = crate::common::request_head(&mut s) else {
+        return;
+    };
     let resp = if head.starts_with("GET /Qwen/Qwen3-4B-Base/resolve/main/config.json ") {
         format!(
             "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

@@ -901,16 +901,9 @@ fn good2() -> String {
 }
 
 fn handle(mut s: TcpStream) {
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    let mut req = Vec::new();
-    let mut buf = [0u8; 1024];
-    while !req.windows(4).any(|w| w == b"\r\n\r\n") {
-        match s.read(&mut buf) {
-            Ok(0) | Err(_) => return,
-            Ok(n) => req.extend_from_slice(&buf[..n]),
-        }
-    }
-    let req = String::from_utf8_lossy(&req).to_string();
+    let Some(req) = crate::common::request_head(&mut s) else {
+        return;
+    };
     let path = req.split_whitespace().nth(1).unwrap_or("/").to_string();
     let ok = |body: &str| {
         format!(
@@ -945,7 +938,7 @@ fn handle(mut s: TcpStream) {
         }
         "/slow" => {
             // Send nothing until the client gives up (it closes the connection) or 10 s pass.
-            let _ = s.read(&mut buf);
+            let _ = s.read(&mut [0u8; 1]);
             return;
         }
         "/500" => "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\nConnection: close\r\n\r\noops"
