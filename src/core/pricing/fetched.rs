@@ -22,6 +22,23 @@ pub struct FetchedOffer {
     pub spot: Option<f64>,
 }
 
+/// A TOML basic string: quotes, backslashes and control characters escaped as TOML spells them
+/// (Rust's `{:?}` writes `\u{7f}`, which TOML refuses; the fuzz target found it).
+fn toml_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 /// The TOML text of a whole table. `base` (the table in force) gives what the APIs do not:
 /// display name, currency, billing rules and storage prices; `what` says where the prices came
 /// from, for the header and notes.
@@ -32,7 +49,7 @@ pub fn table_toml(
     source: &str,
     what: &str,
 ) -> String {
-    let q = |s: &str| format!("{s:?}");
+    let q = toml_string;
     let mut t = format!(
         "# {}: {what}, fetched by `peftcost pricing fetch` on {as_of}.\n\n",
         base.display_name
