@@ -34,6 +34,17 @@ pub fn json_of(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&run_ok(args)).unwrap()
 }
 
+/// A successful run's stdout as JSON, with `dir` as the config directory.
+pub fn json_in(dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = peftcost(dir).args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "args {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 /// A failing run: exit code 2 and no panic or backtrace; returns stderr.
 pub fn fails(args: &[&str], config: &Path) -> String {
     let out = peftcost(config).args(args).output().unwrap();

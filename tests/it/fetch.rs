@@ -8,7 +8,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use crate::common::peftcost;
+use crate::common::{json_in, peftcost};
 
 fn item(sku: &str, region: &str, meter: &str, product: &str, price: f64) -> String {
     format!(
@@ -195,16 +195,10 @@ fn azure_retail_prices_become_a_validated_table_across_three_pages() {
     assert!(installed.contains("offer_count = 4"), "{installed}");
     assert!(installed.trim_end().ends_with("# end of peftcost table"));
     // Every command now reads it: the offers, their prices as the API gave them, spot paired.
-    let show = peftcost(dir.path())
-        .args(["pricing", "list", "--provider", "azure", "--format", "json"])
-        .output()
-        .unwrap();
-    assert!(
-        show.status.success(),
-        "{}",
-        String::from_utf8_lossy(&show.stderr)
+    let rows = json_in(
+        dir.path(),
+        &["pricing", "list", "--provider", "azure", "--format", "json"],
     );
-    let rows: serde_json::Value = serde_json::from_slice(&show.stdout).unwrap();
     let find = |instance: &str, billing: &str| {
         rows["offers"]
             .as_array()

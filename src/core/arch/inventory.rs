@@ -535,6 +535,28 @@ impl Inventory {
         self.total_params() - self.num_layers * idle
     }
 
+    /// Matmul weights the blocks store (every expert): what quantization shrinks (GPTQ/AWQ/GGUF
+    /// in serving, NF4 in QLoRA); norms and embeddings are not among them.
+    pub fn block_stored_matmul(&self) -> u64 {
+        self.num_layers
+            * self
+                .layer
+                .iter()
+                .map(|m| m.shape.stored_matmul_params())
+                .sum::<u64>()
+    }
+
+    /// Weights of the blocks' fused experts (0 for a dense model).
+    pub fn expert_params(&self) -> u64 {
+        self.num_layers
+            * self
+                .layer
+                .iter()
+                .filter(|m| matches!(m.shape, Shape::Experts { .. }))
+                .map(|m| m.shape.stored_matmul_params())
+                .sum::<u64>()
+    }
+
     /// Whether a block holds fused experts (a mixture of experts).
     pub fn has_experts(&self) -> bool {
         self.layer

@@ -17,7 +17,7 @@ pub use serve::{
 
 use serde::Serialize;
 
-use crate::core::arch::{Inventory, Role, Shape};
+use crate::core::arch::Inventory;
 use crate::core::error::{Error, Result};
 use crate::core::hardware::{HardwareKind, HardwareProfile};
 
@@ -270,7 +270,7 @@ impl WeightFormat {
 
     /// Average bits per weight over a model.
     pub fn average_bits(&self, inv: &Inventory) -> f64 {
-        let lin = block_linear_params(inv) as f64;
+        let lin = inv.block_stored_matmul() as f64;
         let total = inv.total_params() as f64;
         if total <= 0.0 {
             return self.other_bits;
@@ -280,36 +280,15 @@ impl WeightFormat {
 
     /// Bytes of the fused experts of a model in this format (0 for a dense model).
     pub fn expert_bytes(&self, inv: &Inventory) -> f64 {
-        let experts: u64 = inv
-            .layer
-            .iter()
-            .filter(|m| matches!(m.shape, Shape::Experts { .. }))
-            .map(|m| m.shape.stored_matmul_params())
-            .sum();
-        (inv.num_layers * experts) as f64 * self.linear_bits / 8.0
+        inv.expert_params() as f64 * self.linear_bits / 8.0
     }
 
     /// Bytes of the weights of a model in this format.
     pub fn weight_bytes(&self, inv: &Inventory) -> f64 {
-        let lin = block_linear_params(inv) as f64;
+        let lin = inv.block_stored_matmul() as f64;
         let total = inv.total_params() as f64;
         (lin * self.linear_bits + (total - lin).max(0.0) * self.other_bits) / 8.0
     }
-}
-
-/// Weights of the block Linears and experts (what GPTQ/AWQ/GGUF quantize): matmul weights,
-/// not biases.
-pub fn block_linear_params(inv: &Inventory) -> u64 {
-    inv.num_layers
-        * inv
-            .layer
-            .iter()
-            .filter(|m| m.role != Role::Norm)
-            .map(|m| match m.shape {
-                Shape::Linear { .. } | Shape::Experts { .. } => m.shape.stored_matmul_params(),
-                _ => 0,
-            })
-            .sum::<u64>()
 }
 
 /// The traffic to serve.

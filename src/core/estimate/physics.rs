@@ -132,22 +132,17 @@ impl Shapes {
         let m = &p.method;
         let layout = prof.family.layout();
         let l = inv.num_layers as f64;
-        // Per token (routed experts only), and stored (every expert: what quantization shrinks).
+        // Per token: the routed experts only.
         let block_matmul: f64 = inv
             .layer
             .iter()
             .map(|x| x.shape.matmul_params() as f64)
             .sum();
-        let block_stored: f64 = inv
-            .layer
-            .iter()
-            .map(|x| x.shape.stored_matmul_params() as f64)
-            .sum();
         let head = inv
             .head()
             .filter(|_| inv.task == Task::CausalLm)
             .map_or(0.0, |h| h.shape.matmul_params() as f64);
-        let linear_params = l * block_stored;
+        let linear_params = inv.block_stored_matmul() as f64;
         let other_params = inv.total_params() as f64 - linear_params;
         let kind = m.config.kind;
         let rank = m.config.rank as f64;
