@@ -201,7 +201,7 @@ fn show(p: &ModelProfile, format: Format) -> Result<()> {
         .map(|m| {
             (
                 m,
-                inv.num_layers,
+                m.count,
                 format!("{}.N.{}", inv.layer_prefix, m.name),
             )
         })

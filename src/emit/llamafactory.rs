@@ -117,7 +117,13 @@ fn template(family: Family) -> &'static str {
         Family::Mistral | Family::Mixtral => "mistral",
         Family::Llama => "llama3",
         Family::Minicpm => "cpm",
-        Family::Bert => "default",
+        Family::Minicpm3 => "cpm3",
+        Family::DeepseekV2 => "deepseek",
+        Family::DeepseekV3 => "deepseek3",
+        Family::Glm | Family::Glm4 => "glm4",
+        Family::Internlm2 => "intern2",
+        Family::Baichuan => "baichuan2",
+        Family::Bert | Family::XlmRoberta => "default",
     }
 }
 

@@ -239,7 +239,11 @@ impl<'a> Facts<'a> {
             model_id: s.profile.id.clone(),
             trust_remote_code: matches!(
                 s.profile.family,
-                Family::Qwen | Family::Chatglm | Family::Minicpm
+                Family::Qwen
+                    | Family::Chatglm
+                    | Family::Minicpm
+                    | Family::Internlm2
+                    | Family::Baichuan
             ),
             method,
             targets,

@@ -181,7 +181,7 @@ fn model_config_json_errors_name_file_and_field() {
     // A type people fine-tune that is not modelled yet names the closest one and what it needs.
     std::fs::write(
         &bad,
-        r#"{"model_type": "deepseek_v2", "hidden_size": 2048}"#,
+        r#"{"model_type": "qwen3_5", "hidden_size": 2048}"#,
     )
     .unwrap();
     let err = fails(
@@ -189,9 +189,23 @@ fn model_config_json_errors_name_file_and_field() {
         dir.path(),
     );
     assert!(
-        err.contains("closest supported is 'qwen3_moe'") && err.contains("kv_lora_rank"),
+        err.contains("closest supported is 'qwen3'") && err.contains("layer_types"),
         "{err}"
     );
+    // A supported type missing a field its architecture needs names the field.
+    std::fs::write(
+        &bad,
+        r#"{"model_type": "deepseek_v2", "hidden_size": 2048, "num_hidden_layers": 27,
+            "num_attention_heads": 16, "intermediate_size": 10944, "vocab_size": 102400,
+            "max_position_embeddings": 163840, "n_routed_experts": 64,
+            "num_experts_per_tok": 6, "moe_intermediate_size": 1408}"#,
+    )
+    .unwrap();
+    let err = fails(
+        &["estimate", "--model-config", bad.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(err.contains("missing field 'kv_lora_rank'"), "{err}");
 }
 
 #[test]
@@ -221,8 +235,8 @@ fn models_show_lists_linears_and_kv_bytes() {
     let v = json_of(&["models", "show", "mistral-7b", "--format", "json"]);
     assert_eq!(v["kv_bytes_per_token_fp16"], 131_072);
     let list = json_of(&["models", "list", "--format", "json"]);
-    // The article's six models and 2026's thirteen (profiles/models/).
-    assert_eq!(list.as_array().unwrap().len(), 19);
+    // The article's six models and 2026's eighteen (profiles/models/).
+    assert_eq!(list.as_array().unwrap().len(), 24);
 }
 
 #[test]

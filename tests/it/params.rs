@@ -536,7 +536,14 @@ fn counts_of_2026_models_equal_peft_on_the_meta_device() {
         let file = format!("tests/truth/{}", m["config_file"].as_str().unwrap());
         let imported =
             import_hf_config(&file, &std::fs::read_to_string(&file).unwrap(), Some(id)).unwrap();
-        let total = |p: &ModelProfile| causal(p, default_of(MethodKind::Full)).total;
+        // Encoders are counted as the bare model (peft's FEATURE_EXTRACTION), decoders with
+        // their LM head.
+        let task = match m["task"].as_str() {
+            Some("feature-extraction") => Task::FeatureExtraction,
+            _ => Task::CausalLm,
+        };
+        let of = |p: &ModelProfile, cfg| counts(p, task, 0, cfg);
+        let total = |p: &ModelProfile| of(p, default_of(MethodKind::Full)).total;
         assert_eq!(
             total(&imported),
             total(&p),
@@ -561,7 +568,7 @@ fn counts_of_2026_models_equal_peft_on_the_meta_device() {
                 },
                 other => panic!("unknown case {other}"),
             };
-            let got = causal(&p, cfg);
+            let got = of(&p, cfg);
             assert_eq!(
                 got.trainable,
                 want["trainable"].as_u64().unwrap(),
@@ -572,8 +579,8 @@ fn counts_of_2026_models_equal_peft_on_the_meta_device() {
         }
     }
     assert_eq!(
-        checked, 75,
-        "9 dense models x 6 cases, 3 mixtures of experts x 7"
+        checked, 104,
+        "11 dense models x 6 cases, 3 mixtures of experts x 7, 2 latent-attention mixtures x 6, 1 encoder x 5"
     );
 }
 

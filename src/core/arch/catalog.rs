@@ -37,6 +37,11 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "qwen1.5-moe-a2.7b",
     "gemma-2-9b",
     "gemma-3-12b",
+    "glm-4-9b-chat",
+    "deepseek-v2-lite",
+    "deepseek-v3",
+    "minicpm3-4b",
+    "bge-m3",
 ];
 
 /// Known model profiles, looked up by id or alias.

@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::profile::{Family, ModelProfile, Moe, Norm};
+use super::profile::{Family, Mla, ModelProfile, Moe, Norm};
 use crate::core::error::{from_json, Error, Result};
 
 /// Read the fields of one `config.json`, naming the file and the field in every error.
@@ -64,14 +64,10 @@ impl Fields<'_> {
 /// Types people fine-tune that peftcost does not model yet: the closest it does, and what it
 /// would need to read for them.
 const NOT_YET: &[(&str, &str, &str)] = &[
-    ("deepseek_v2", "qwen3_moe", "multi-head latent attention (q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim), shared experts (n_shared_experts) and dense first blocks (first_k_dense_replace)"),
-    ("deepseek_v3", "qwen3_moe", "multi-head latent attention (q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim), shared experts (n_shared_experts) and dense first blocks (first_k_dense_replace)"),
-    ("minicpm3", "minicpm", "multi-head latent attention (q_lora_rank, kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim)"),
-    ("glm4", "phi3", "q/k/v biases (attention_bias) and the post_self_attn/post_mlp norms around the fused gate_up_proj"),
-    ("glm", "phi3", "q/k/v biases (attention_bias) with the fused gate_up_proj"),
-    ("internlm2", "phi3", "its own names (attention.wqkv, attention.wo, feed_forward.w1/w2/w3) for the fused layout"),
-    ("baichuan", "qwen", "the fused W_pack projection under model.layers"),
     ("gemma", "gemma2", "the block without the pre/post feed-forward norms"),
+    ("qwen3_5", "qwen3", "per-layer attention kinds (layer_types: linear_attention's Gated DeltaNet and full_attention)"),
+    ("deepseek_v32", "deepseek_v3", "its sparse attention indexer (index_n_heads, index_head_dim, index_topk)"),
+    ("glm4_moe", "glm4", "routed and shared experts (n_routed_experts, n_shared_experts, first_k_dense_replace)"),
 ];
 
 /// The error for a `model_type` peftcost cannot import: the closest supported type and what it
@@ -93,23 +89,37 @@ fn unsupported(path: &str, model_type: &str) -> Error {
     }
 }
 
-/// The experts of a `qwen3_moe` or `mixtral` config; `None` for dense families. Configs with
-/// dense blocks among the sparse ones are refused: every block is modelled alike.
-fn moe_of(f: &Fields, family: Family) -> Result<Option<Moe>> {
+/// The experts of a mixture-of-experts config; `None` for dense families. Dense blocks among the
+/// sparse ones are counted as transformers builds them: Qwen-MoE's block `i` is sparse unless it
+/// is in `mlp_only_layers` or `(i + 1) % decoder_sparse_step != 0`; DeepSeek's blocks from
+/// `first_k_dense_replace` on are sparse (transformers v5 ignores `moe_layer_freq`).
+fn moe_of(f: &Fields, family: Family, layers: u64) -> Result<Option<Moe>> {
     let moe = match family {
         Family::Qwen3Moe | Family::Qwen2Moe => {
-            let step = f.opt_u64("decoder_sparse_step")?.unwrap_or(1);
-            let dense = f
-                .map
-                .get("mlp_only_layers")
-                .and_then(Value::as_array)
-                .is_some_and(|l| !l.is_empty());
-            if step != 1 || dense {
-                return Err(Error::input(format!(
-                    "{}: dense blocks among the experts (decoder_sparse_step {step}, mlp_only_layers) are not modelled yet: peftcost models every block alike",
-                    f.path
-                )));
-            }
+            let step = f.opt_u64("decoder_sparse_step")?.unwrap_or(1).max(1);
+            let mlp_only: Vec<u64> = match f.map.get("mlp_only_layers") {
+                None | Some(Value::Null) => Vec::new(),
+                Some(Value::Array(l)) => l
+                    .iter()
+                    .map(|v| {
+                        v.as_u64().ok_or_else(|| {
+                            Error::input(format!(
+                                "{}: field 'mlp_only_layers' must list block indices, found {v}",
+                                f.path
+                            ))
+                        })
+                    })
+                    .collect::<Result<_>>()?,
+                Some(v) => {
+                    return Err(Error::input(format!(
+                        "{}: field 'mlp_only_layers' must be a list of block indices, found {v}",
+                        f.path
+                    )))
+                }
+            };
+            let dense = (0..layers)
+                .filter(|i| mlp_only.contains(i) || (i + 1) % step != 0)
+                .count() as u64;
             Moe {
                 num_experts: f.u64_any(&["num_experts", "num_local_experts"])?,
                 experts_per_token: f.u64("num_experts_per_tok")?,
@@ -117,6 +127,7 @@ fn moe_of(f: &Fields, family: Family) -> Result<Option<Moe>> {
                 shared_expert_intermediate_size: f
                     .opt_u64("shared_expert_intermediate_size")?
                     .unwrap_or(0),
+                dense_layers: dense,
             }
         }
         // Mixtral's `intermediate_size` is each expert's width.
@@ -125,14 +136,42 @@ fn moe_of(f: &Fields, family: Family) -> Result<Option<Moe>> {
             experts_per_token: f.u64("num_experts_per_tok")?,
             expert_intermediate_size: f.u64("intermediate_size")?,
             shared_expert_intermediate_size: 0,
+            dense_layers: 0,
         },
+        Family::DeepseekV2 | Family::DeepseekV3 => {
+            let width = f.u64("moe_intermediate_size")?;
+            Moe {
+                num_experts: f.u64("n_routed_experts")?,
+                experts_per_token: f.u64("num_experts_per_tok")?,
+                expert_intermediate_size: width,
+                shared_expert_intermediate_size: width
+                    * f.opt_u64("n_shared_experts")?.unwrap_or(0),
+                dense_layers: f.opt_u64("first_k_dense_replace")?.unwrap_or(0).min(layers),
+            }
+        }
         _ => return Ok(None),
     };
     Ok(Some(moe))
 }
 
-/// Parse a Hugging Face `config.json` (`model_type` llama, mistral, qwen2, qwen3, qwen3_moe,
-/// mixtral, phi3, qwen, chatglm, bert, minicpm) into a profile. `id` names the profile; without it the file's `_name_or_path` is used.
+/// The latent attention of a DeepSeek or MiniCPM3 config (MiniCPM3's `v_head_dim` defaults to
+/// hidden / heads, DeepSeek's to 128, as their transformers configs do).
+fn mla_of(f: &Fields, family: Family, hidden: u64, heads: u64) -> Result<Option<Mla>> {
+    let v_default = match family {
+        Family::Minicpm3 => hidden / heads.max(1),
+        Family::DeepseekV2 | Family::DeepseekV3 => 128,
+        _ => return Ok(None),
+    };
+    Ok(Some(Mla {
+        q_lora_rank: f.opt_u64("q_lora_rank")?.unwrap_or(0),
+        kv_lora_rank: f.u64("kv_lora_rank")?,
+        qk_nope_head_dim: f.u64("qk_nope_head_dim")?,
+        qk_rope_head_dim: f.u64("qk_rope_head_dim")?,
+        v_head_dim: f.opt_u64("v_head_dim")?.unwrap_or(v_default),
+    }))
+}
+
+/// Parse a Hugging Face `config.json` (any `model_type` of [`Family::ALL`]) into a profile. `id` names the profile; without it the file's `_name_or_path` is used.
 pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<ModelProfile> {
     let value: Value = from_json(path, text)?;
     let map = value
@@ -189,6 +228,7 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
         default_targets_source: None,
         notes: None,
         moe: None,
+        mla: None,
     };
     match family {
         Family::Llama
@@ -201,7 +241,14 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
         | Family::Mixtral
         | Family::Qwen2Moe
         | Family::Gemma2
-        | Family::Gemma3Text => {
+        | Family::Gemma3Text
+        | Family::DeepseekV2
+        | Family::DeepseekV3
+        | Family::Minicpm3
+        | Family::Glm
+        | Family::Glm4
+        | Family::Internlm2
+        | Family::Baichuan => {
             p.num_layers = f.u64("num_hidden_layers")?;
             p.num_heads = f.u64("num_attention_heads")?;
             p.num_kv_heads = f.opt_u64("num_key_value_heads")?.unwrap_or(p.num_heads);
@@ -214,15 +261,27 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
             };
             p.intermediate_size = f.u64("intermediate_size")?;
             p.vocab_size = f.u64("vocab_size")?;
-            p.max_position = f.u64("max_position_embeddings")?;
-            // transformers defaults: MiniCPMConfig ties embeddings, the others do not.
-            p.tie_word_embeddings =
-                f.bool_or("tie_word_embeddings", family == Family::Minicpm || gemma)?;
-            let attention_bias = f.bool_or("attention_bias", false)?;
+            // Baichuan names its context `model_max_length`.
+            p.max_position = f.u64_any(&["max_position_embeddings", "model_max_length"])?;
+            // transformers defaults: MiniCPM(3)Config ties embeddings, the others do not.
+            let ties = matches!(family, Family::Minicpm | Family::Minicpm3) || gemma;
+            p.tie_word_embeddings = f.bool_or("tie_word_embeddings", ties)?;
+            // GLM's configs default `attention_bias` to true; InternLM2 calls it `bias`.
+            let attention_bias = match family {
+                Family::Glm | Family::Glm4 => f.bool_or("attention_bias", true)?,
+                Family::Internlm2 => f.bool_or("bias", false)?,
+                _ => f.bool_or("attention_bias", false)?,
+            };
             // Qwen2 always has q/k/v biases; llama's `attention_bias` also covers o_proj.
             p.qkv_bias = matches!(family, Family::Qwen2 | Family::Qwen2Moe) || attention_bias;
-            p.linear_bias = false;
-            p.moe = moe_of(&f, family)?;
+            p.linear_bias = family == Family::Internlm2 && attention_bias;
+            p.moe = moe_of(&f, family, p.num_layers)?;
+            p.mla = mla_of(&f, family, hidden, p.num_heads)?;
+            if let Some(a) = p.mla {
+                // Every head has its own key and value once the latent is expanded.
+                p.head_dim = a.qk_nope_head_dim + a.qk_rope_head_dim;
+                p.num_kv_heads = p.num_heads;
+            }
             if family == Family::Minicpm {
                 p.default_targets = Some(vec!["q_proj".into(), "v_proj".into()]);
                 p.default_targets_source =
@@ -277,7 +336,7 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
                 Norm::Layernorm
             };
         }
-        Family::Bert => {
+        Family::Bert | Family::XlmRoberta => {
             p.num_layers = f.u64("num_hidden_layers")?;
             p.num_heads = f.u64("num_attention_heads")?;
             p.num_kv_heads = p.num_heads;
@@ -285,6 +344,7 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
             p.intermediate_size = f.u64("intermediate_size")?;
             p.vocab_size = f.u64("vocab_size")?;
             p.max_position = f.u64("max_position_embeddings")?;
+            // XLM-RoBERTa checkpoints say 1 (one segment); both configs default to 2.
             p.type_vocab_size = f.opt_u64("type_vocab_size")?.unwrap_or(2);
             p.qkv_bias = true;
             p.linear_bias = true;

@@ -1,11 +1,15 @@
 //! The architecture inventory: every module of a model with its real Hugging Face name and shape.
 //!
-//! This is the single source of truth for parameter counts. Blocks are identical, so one block is
-//! stored once with `num_layers`; counting stays allocation-free after the inventory is built.
+//! This is the single source of truth for parameter counts. Blocks are alike, so one block is
+//! stored once and each of its modules says how many blocks hold it ([`Module::count`]): every
+//! block, or for a mixture of experts with dense blocks (DeepSeek's `first_k_dense_replace`,
+//! Qwen-MoE's `mlp_only_layers`) the dense MLP in some and the experts in the rest. Counting stays
+//! allocation-free after the inventory is built. Wart: a per-block figure the physics reads is
+//! the mean over blocks, which is exact for sums (parameters, FLOPs, memory) but not per block.
 
 use serde::Serialize;
 
-use super::profile::{Layout, ModelProfile};
+use super::profile::{Family, Layout, ModelProfile};
 use crate::core::error::{Error, Result};
 
 /// What a module does, so targets can be chosen by role (`q`, `v`, `mlp`, ...).
@@ -20,6 +24,8 @@ pub enum Role {
     V,
     /// Fused q, k and v.
     Qkv,
+    /// Fused k and v (latent attention's `kv_a_proj_with_mqa` and `kv_b_proj`).
+    Kv,
     /// Attention output projection.
     O,
     /// MLP gate projection.
@@ -49,7 +55,10 @@ pub enum Role {
 impl Role {
     /// Whether the module belongs to the attention part of a block.
     pub fn is_attention(self) -> bool {
-        matches!(self, Role::Q | Role::K | Role::V | Role::Qkv | Role::O)
+        matches!(
+            self,
+            Role::Q | Role::K | Role::V | Role::Qkv | Role::Kv | Role::O
+        )
     }
 
     /// Whether the module belongs to the MLP part of a block.
@@ -181,6 +190,8 @@ pub struct Module {
     pub shape: Shape,
     /// Shares its weight with another module (tied LM head): counted once, like torch does.
     pub tied: bool,
+    /// Copies the model holds: the blocks that have it (a block module), or 1 (a global one).
+    pub count: u64,
 }
 
 impl Module {
@@ -190,7 +201,15 @@ impl Module {
             role,
             shape,
             tied: false,
+            // Placed by `Inventory::build`: every block, or 1 for a global module.
+            count: 0,
         }
+    }
+
+    /// The same module held by `count` blocks.
+    fn in_blocks(mut self, count: u64) -> Self {
+        self.count = count;
+        self
     }
 
     /// Own parameters (0 for a tied module).
@@ -212,60 +231,124 @@ impl Module {
     }
 }
 
+/// A Llama-like block's attention: `q_proj`, `k_proj`, `v_proj`, `o_proj`, or multi-head latent
+/// attention (DeepSeek's names): an optional query latent (`q_a_proj`, its norm, `q_b_proj`),
+/// the key/value latent with the shared rotary key (`kv_a_proj_with_mqa`, its norm), its
+/// expansion to every head's key and value (`kv_b_proj`) and `o_proj` from the value heads.
+fn llama_attention(p: &ModelProfile) -> Vec<Module> {
+    let h = p.hidden_size;
+    let lin = |inp, out, bias| Shape::Linear { inp, out, bias };
+    let Some(a) = p.mla else {
+        let qb = p.qkv_bias;
+        return vec![
+            Module::new("self_attn.q_proj", Role::Q, lin(h, p.attn_dim(), qb)),
+            Module::new("self_attn.k_proj", Role::K, lin(h, p.kv_dim(), qb)),
+            Module::new("self_attn.v_proj", Role::V, lin(h, p.kv_dim(), qb)),
+            Module::new("self_attn.o_proj", Role::O, lin(p.attn_dim(), h, p.linear_bias)),
+        ];
+    };
+    // `attention_bias` puts biases on the projections out of the hidden state and on o_proj.
+    let b = p.qkv_bias;
+    let heads = p.num_heads;
+    let latent_norm = |dim| Shape::Norm { dim, bias: false };
+    let mut modules = if a.q_lora_rank == 0 {
+        vec![Module::new("self_attn.q_proj", Role::Q, lin(h, p.attn_dim(), false))]
+    } else {
+        vec![
+            Module::new("self_attn.q_a_proj", Role::Q, lin(h, a.q_lora_rank, b)),
+            Module::new("self_attn.q_a_layernorm", Role::Norm, latent_norm(a.q_lora_rank)),
+            Module::new(
+                "self_attn.q_b_proj",
+                Role::Q,
+                lin(a.q_lora_rank, p.attn_dim(), false),
+            ),
+        ]
+    };
+    modules.extend([
+        Module::new(
+            "self_attn.kv_a_proj_with_mqa",
+            Role::Kv,
+            lin(h, a.kv_lora_rank + a.qk_rope_head_dim, b),
+        ),
+        Module::new("self_attn.kv_a_layernorm", Role::Norm, latent_norm(a.kv_lora_rank)),
+        Module::new(
+            "self_attn.kv_b_proj",
+            Role::Kv,
+            lin(a.kv_lora_rank, heads * (a.qk_nope_head_dim + a.v_head_dim), false),
+        ),
+        Module::new("self_attn.o_proj", Role::O, lin(heads * a.v_head_dim, h, b)),
+    ]);
+    modules
+}
+
 /// A Llama-like block's MLP: `gate_proj`, `up_proj`, `down_proj`, or for a mixture of experts
-/// the router and the fused experts (transformers v5 names).
+/// the router, the fused experts (transformers v5 names) and any shared experts; blocks the
+/// config keeps dense hold the dense MLP instead.
 fn llama_mlp(p: &ModelProfile, bias: bool) -> Vec<Module> {
     let (h, ff) = (p.hidden_size, p.intermediate_size);
     let lin = |inp, out| Shape::Linear { inp, out, bias };
-    match p.moe {
-        None => vec![
-            Module::new("mlp.gate_proj", Role::Gate, lin(h, ff)),
-            Module::new("mlp.up_proj", Role::Up, lin(h, ff)),
-            Module::new("mlp.down_proj", Role::Down, lin(ff, h)),
-        ],
-        Some(m) => {
-            let experts = |inp, out| Shape::Experts {
-                num: m.num_experts,
-                active: m.experts_per_token,
-                inp,
-                out,
-            };
-            let e = m.expert_intermediate_size;
-            let s = m.shared_expert_intermediate_size;
-            let shared = (s > 0).then(|| {
-                [
-                    Module::new("mlp.shared_expert.gate_proj", Role::Gate, lin(h, s)),
-                    Module::new("mlp.shared_expert.up_proj", Role::Up, lin(h, s)),
-                    Module::new("mlp.shared_expert.down_proj", Role::Down, lin(s, h)),
-                    // One logit: how much of the shared expert to add.
-                    Module::new(
-                        "mlp.shared_expert_gate",
-                        Role::Router,
-                        Shape::Linear {
-                            inp: h,
-                            out: 1,
-                            bias: false,
-                        },
-                    ),
-                ]
-            });
-            let mut modules = vec![
-                Module::new(
-                    "mlp.gate",
-                    Role::Router,
-                    Shape::Linear {
-                        inp: h,
-                        out: m.num_experts,
-                        bias: false,
-                    },
-                ),
-                Module::new("mlp.experts.gate_up_proj", Role::GateUp, experts(h, 2 * e)),
-                Module::new("mlp.experts.down_proj", Role::Down, experts(e, h)),
-            ];
-            modules.extend(shared.into_iter().flatten());
-            modules
+    let dense = |blocks| {
+        [
+            Module::new("mlp.gate_proj", Role::Gate, lin(h, ff)).in_blocks(blocks),
+            Module::new("mlp.up_proj", Role::Up, lin(h, ff)).in_blocks(blocks),
+            Module::new("mlp.down_proj", Role::Down, lin(ff, h)).in_blocks(blocks),
+        ]
+    };
+    let Some(m) = p.moe else {
+        return dense(p.num_layers).to_vec();
+    };
+    let sparse = p.num_layers - m.dense_layers;
+    let experts = |inp, out| Shape::Experts {
+        num: m.num_experts,
+        active: m.experts_per_token,
+        inp,
+        out,
+    };
+    let e = m.expert_intermediate_size;
+    let s = m.shared_expert_intermediate_size;
+    let mut modules: Vec<Module> = Vec::new();
+    if m.dense_layers > 0 {
+        modules.extend(dense(m.dense_layers));
+    }
+    modules.extend([
+        Module::new(
+            "mlp.gate",
+            Role::Router,
+            Shape::Linear {
+                inp: h,
+                out: m.num_experts,
+                bias: false,
+            },
+        ),
+        Module::new("mlp.experts.gate_up_proj", Role::GateUp, experts(h, 2 * e)),
+        Module::new("mlp.experts.down_proj", Role::Down, experts(e, h)),
+    ]);
+    if s > 0 {
+        // Qwen-MoE's `shared_expert` is gated by one logit; DeepSeek's `shared_experts` is not.
+        let gated = p.family == Family::Qwen2Moe;
+        let group = if gated { "shared_expert" } else { "shared_experts" };
+        let name = |leaf: &str| format!("mlp.{group}.{leaf}");
+        modules.extend([
+            Module::new(name("gate_proj"), Role::Gate, lin(h, s)),
+            Module::new(name("up_proj"), Role::Up, lin(h, s)),
+            Module::new(name("down_proj"), Role::Down, lin(s, h)),
+        ]);
+        if gated {
+            modules.push(Module::new(
+                "mlp.shared_expert_gate",
+                Role::Router,
+                Shape::Linear {
+                    inp: h,
+                    out: 1,
+                    bias: false,
+                },
+            ));
         }
     }
+    modules
+        .into_iter()
+        .map(|x| if x.count == 0 { x.in_blocks(sparse) } else { x })
+        .collect()
 }
 
 /// What the model is loaded as: decides the head.
@@ -336,19 +419,68 @@ impl Inventory {
         let (prefix, layer, embed, final_norm, head_name) = match p.family.layout() {
             Layout::LlamaLike => (
                 "model.layers",
-                [
+                llama_attention(p)
+                    .into_iter()
+                    .chain(llama_mlp(p, lb))
+                    .chain([
+                        Module::new("input_layernorm", Role::Norm, norm),
+                        Module::new("post_attention_layernorm", Role::Norm, norm),
+                    ])
+                    .collect(),
+                "model.embed_tokens",
+                Some("model.norm"),
+                "lm_head",
+            ),
+            Layout::Glm => (
+                "model.layers",
+                vec![
                     Module::new("self_attn.q_proj", Role::Q, lin(h, p.attn_dim(), qb)),
                     Module::new("self_attn.k_proj", Role::K, lin(h, p.kv_dim(), qb)),
                     Module::new("self_attn.v_proj", Role::V, lin(h, p.kv_dim(), qb)),
                     Module::new("self_attn.o_proj", Role::O, lin(p.attn_dim(), h, lb)),
-                ]
-                .into_iter()
-                .chain(llama_mlp(p, lb))
-                .chain([
+                    Module::new("mlp.gate_up_proj", Role::GateUp, lin(h, 2 * ff, lb)),
+                    Module::new("mlp.down_proj", Role::Down, lin(ff, h, lb)),
                     Module::new("input_layernorm", Role::Norm, norm),
                     Module::new("post_attention_layernorm", Role::Norm, norm),
-                ])
-                .collect(),
+                ],
+                "model.embed_tokens",
+                Some("model.norm"),
+                "lm_head",
+            ),
+            Layout::Internlm2 => (
+                "model.layers",
+                vec![
+                    Module::new(
+                        "attention.wqkv",
+                        Role::Qkv,
+                        lin(h, p.attn_dim() + 2 * p.kv_dim(), qb),
+                    ),
+                    Module::new("attention.wo", Role::O, lin(p.attn_dim(), h, lb)),
+                    Module::new("feed_forward.w1", Role::Gate, lin(h, ff, lb)),
+                    Module::new("feed_forward.w3", Role::Up, lin(h, ff, lb)),
+                    Module::new("feed_forward.w2", Role::Down, lin(ff, h, lb)),
+                    Module::new("attention_norm", Role::Norm, norm),
+                    Module::new("ffn_norm", Role::Norm, norm),
+                ],
+                "model.tok_embeddings",
+                Some("model.norm"),
+                "output",
+            ),
+            Layout::Baichuan => (
+                "model.layers",
+                vec![
+                    Module::new(
+                        "self_attn.W_pack",
+                        Role::Qkv,
+                        lin(h, p.attn_dim() + 2 * p.kv_dim(), qb),
+                    ),
+                    Module::new("self_attn.o_proj", Role::O, lin(p.attn_dim(), h, lb)),
+                    Module::new("mlp.gate_proj", Role::Gate, lin(h, ff, lb)),
+                    Module::new("mlp.up_proj", Role::Up, lin(h, ff, lb)),
+                    Module::new("mlp.down_proj", Role::Down, lin(ff, h, lb)),
+                    Module::new("input_layernorm", Role::Norm, norm),
+                    Module::new("post_attention_layernorm", Role::Norm, norm),
+                ],
                 "model.embed_tokens",
                 Some("model.norm"),
                 "lm_head",
@@ -441,6 +573,15 @@ impl Inventory {
             layer.push(Module::new("pre_feedforward_layernorm", Role::Norm, norm));
             layer.push(Module::new("post_feedforward_layernorm", Role::Norm, norm));
         }
+        if p.family.has_post_sublayer_norms() {
+            layer.push(Module::new("post_self_attn_layernorm", Role::Norm, norm));
+            layer.push(Module::new("post_mlp_layernorm", Role::Norm, norm));
+        }
+        for m in &mut layer {
+            if m.count == 0 {
+                m.count = p.num_layers;
+            }
+        }
         let mut global = vec![Module::new(
             embed,
             Role::TokenEmbedding,
@@ -496,6 +637,9 @@ impl Inventory {
             }
             Task::FeatureExtraction => {}
         }
+        for m in &mut global {
+            m.count = 1;
+        }
         Ok(Inventory {
             layer_prefix: prefix,
             num_layers: p.num_layers,
@@ -506,55 +650,51 @@ impl Inventory {
         })
     }
 
-    /// Parameters of one block.
-    pub fn params_per_layer(&self) -> u64 {
-        self.layer.iter().map(Module::params).sum()
+    /// Every module, each held `count` times.
+    fn modules(&self) -> impl Iterator<Item = &Module> {
+        self.layer.iter().chain(self.global.iter())
+    }
+
+    /// The sum over every copy of every module of `f`.
+    fn sum(&self, f: impl Fn(&Module) -> u64) -> u64 {
+        self.modules().map(|m| m.count * f(m)).sum()
     }
 
     /// Total parameters, tied weights counted once.
     pub fn total_params(&self) -> u64 {
-        self.num_layers * self.params_per_layer()
-            + self.global.iter().map(Module::params).sum::<u64>()
+        self.sum(Module::params)
     }
 
     /// Parameters one token goes through: the total less the experts it is not routed to.
     pub fn active_params(&self) -> u64 {
-        let idle: u64 = self
-            .layer
-            .iter()
-            .map(|m| match m.shape {
-                Shape::Experts {
-                    num,
-                    active,
-                    inp,
-                    out,
-                } => (num - active) * inp * out,
-                _ => 0,
-            })
-            .sum();
-        self.total_params() - self.num_layers * idle
+        let idle = self.sum(|m| match m.shape {
+            Shape::Experts {
+                num,
+                active,
+                inp,
+                out,
+            } => (num - active) * inp * out,
+            _ => 0,
+        });
+        self.total_params() - idle
     }
 
     /// Matmul weights the blocks store (every expert): what quantization shrinks (GPTQ/AWQ/GGUF
     /// in serving, NF4 in QLoRA); norms and embeddings are not among them.
     pub fn block_stored_matmul(&self) -> u64 {
-        self.num_layers
-            * self
-                .layer
-                .iter()
-                .map(|m| m.shape.stored_matmul_params())
-                .sum::<u64>()
+        self.layer
+            .iter()
+            .map(|m| m.count * m.shape.stored_matmul_params())
+            .sum()
     }
 
     /// Weights of the blocks' fused experts (0 for a dense model).
     pub fn expert_params(&self) -> u64 {
-        self.num_layers
-            * self
-                .layer
-                .iter()
-                .filter(|m| matches!(m.shape, Shape::Experts { .. }))
-                .map(|m| m.shape.stored_matmul_params())
-                .sum::<u64>()
+        self.layer
+            .iter()
+            .filter(|m| matches!(m.shape, Shape::Experts { .. }))
+            .map(|m| m.count * m.shape.stored_matmul_params())
+            .sum()
     }
 
     /// Whether a block holds fused experts (a mixture of experts).
@@ -567,32 +707,21 @@ impl Inventory {
     /// Parameters that take part in matmuls per token (every Linear, including the head even if
     /// tied). Embedding lookups are not matmuls.
     pub fn matmul_params(&self) -> u64 {
-        self.num_layers
-            * self
-                .layer
-                .iter()
-                .map(|m| m.shape.matmul_params())
-                .sum::<u64>()
-            + self
-                .global
-                .iter()
-                .map(|m| m.shape.matmul_params())
-                .sum::<u64>()
+        self.sum(|m| m.shape.matmul_params())
+    }
+
+    /// Matmul weights one token multiplies by in a mean block (the routed experts only).
+    pub fn block_matmul_mean(&self) -> f64 {
+        self.layer
+            .iter()
+            .map(|m| (m.count * m.shape.matmul_params()) as f64)
+            .sum::<f64>()
+            / self.num_layers as f64
     }
 
     /// All bias parameters (Linear and LayerNorm biases).
     pub fn bias_params(&self) -> u64 {
-        self.num_layers
-            * self
-                .layer
-                .iter()
-                .map(|m| m.shape.bias_params())
-                .sum::<u64>()
-            + self
-                .global
-                .iter()
-                .map(|m| m.shape.bias_params())
-                .sum::<u64>()
+        self.sum(|m| m.shape.bias_params())
     }
 
     /// The LM head, if the task has one.

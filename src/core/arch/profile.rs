@@ -46,6 +46,28 @@ pub enum Family {
     Minicpm,
     /// BERT-style encoders.
     Bert,
+    /// XLM-RoBERTa encoders (bge-m3): BERT's block; positions start after the padding index.
+    #[serde(rename = "xlm-roberta")]
+    XlmRoberta,
+    /// DeepSeek-V2 (`DeepseekV2ForCausalLM`): multi-head latent attention, routed and shared
+    /// experts, dense first blocks.
+    #[serde(rename = "deepseek_v2")]
+    DeepseekV2,
+    /// DeepSeek-V3 (`DeepseekV3ForCausalLM`): V2's block with a bias-corrected router (the
+    /// correction is a buffer, not a parameter).
+    #[serde(rename = "deepseek_v3")]
+    DeepseekV3,
+    /// MiniCPM3 (remote code): DeepSeek-V2's latent attention with a dense MLP, tied embeddings.
+    Minicpm3,
+    /// GLM-4 as transformers ports it (`GlmForCausalLM`, glm-4-9b-chat-hf): q/k/v with biases, a
+    /// fused `gate_up_proj`.
+    Glm,
+    /// GLM-4-0414 (`Glm4ForCausalLM`): Glm's block with norms after attention and after the MLP.
+    Glm4,
+    /// InternLM2 (remote code): fused `attention.wqkv`, `feed_forward.w1/w3/w2`.
+    Internlm2,
+    /// Baichuan / Baichuan2 (remote code): fused `self_attn.W_pack`.
+    Baichuan,
 }
 
 /// How the blocks of a family are laid out.
@@ -61,6 +83,12 @@ pub enum Layout {
     ChatGlm,
     /// BERT: `attention.self.{query,key,value}`, `intermediate`/`output` dense layers.
     Bert,
+    /// GLM-4 (transformers): Llama names with a fused `mlp.gate_up_proj`.
+    Glm,
+    /// InternLM2: `attention.{wqkv,wo}`, `feed_forward.{w1,w3,w2}`, `attention_norm`/`ffn_norm`.
+    Internlm2,
+    /// Baichuan: Llama names with a fused `self_attn.W_pack`.
+    Baichuan,
 }
 
 impl Family {
@@ -76,11 +104,17 @@ impl Family {
             | Family::Mixtral
             | Family::Qwen2Moe
             | Family::Gemma2
-            | Family::Gemma3Text => Layout::LlamaLike,
+            | Family::Gemma3Text
+            | Family::DeepseekV2
+            | Family::DeepseekV3
+            | Family::Minicpm3 => Layout::LlamaLike,
             Family::Phi3 => Layout::Phi3,
             Family::Qwen => Layout::QwenV1,
             Family::Chatglm => Layout::ChatGlm,
-            Family::Bert => Layout::Bert,
+            Family::Bert | Family::XlmRoberta => Layout::Bert,
+            Family::Glm | Family::Glm4 => Layout::Glm,
+            Family::Internlm2 => Layout::Internlm2,
+            Family::Baichuan => Layout::Baichuan,
         }
     }
 
@@ -101,12 +135,20 @@ impl Family {
             Family::Chatglm => "chatglm",
             Family::Minicpm => "minicpm",
             Family::Bert => "bert",
+            Family::XlmRoberta => "xlm-roberta",
+            Family::DeepseekV2 => "deepseek_v2",
+            Family::DeepseekV3 => "deepseek_v3",
+            Family::Minicpm3 => "minicpm3",
+            Family::Glm => "glm",
+            Family::Glm4 => "glm4",
+            Family::Internlm2 => "internlm2",
+            Family::Baichuan => "baichuan",
         }
     }
 
     /// Whether the model is an encoder (no causal LM head).
     pub fn is_encoder(self) -> bool {
-        self == Family::Bert
+        self.layout() == Layout::Bert
     }
 
     /// Whether positions are rotary (RoPE), so a longer context can be trained with RoPE scaling;
@@ -118,7 +160,10 @@ impl Family {
     /// Whether the Hugging Face config carries `num_key_value_heads` (peft's GQA rule for prefix
     /// tuning keys on that field, `peft` >= 0.12).
     pub fn config_has_kv_heads(self) -> bool {
-        matches!(self.layout(), Layout::LlamaLike | Layout::Phi3)
+        matches!(
+            self.layout(),
+            Layout::LlamaLike | Layout::Phi3 | Layout::Glm | Layout::Internlm2
+        )
     }
 
     /// Whether each block normalises q and k per head (`q_norm`/`k_norm` over `head_dim`).
@@ -130,6 +175,12 @@ impl Family {
     /// `pre_feedforward_layernorm`, `post_feedforward_layernorm`).
     pub fn has_sandwich_norms(self) -> bool {
         matches!(self, Family::Gemma2 | Family::Gemma3Text)
+    }
+
+    /// Whether the block adds GLM-4-0414's norms after attention and after the MLP
+    /// (`post_self_attn_layernorm`, `post_mlp_layernorm`).
+    pub fn has_post_sublayer_norms(self) -> bool {
+        self == Family::Glm4
     }
 
     /// Every accepted `model_type`, for error messages.
@@ -148,7 +199,15 @@ impl Family {
         "qwen",
         "chatglm",
         "minicpm",
+        "minicpm3",
         "bert",
+        "xlm-roberta",
+        "deepseek_v2",
+        "deepseek_v3",
+        "glm",
+        "glm4",
+        "internlm2",
+        "baichuan",
     ];
 }
 
@@ -184,9 +243,35 @@ pub struct Moe {
     pub experts_per_token: u64,
     /// Width of one expert's MLP (`moe_intermediate_size`; Mixtral's `intermediate_size`).
     pub expert_intermediate_size: u64,
-    /// Width of the shared expert every token also goes through (0: none).
+    /// Width of the shared expert(s) every token also goes through (0: none); DeepSeek's
+    /// `n_shared_experts` experts of `moe_intermediate_size` are one MLP of their summed width.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub shared_expert_intermediate_size: u64,
+    /// Blocks whose MLP stays dense, of `intermediate_size` (DeepSeek's `first_k_dense_replace`,
+    /// Qwen-MoE's `mlp_only_layers` and `decoder_sparse_step`); 0: every block has experts.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dense_layers: u64,
+}
+
+/// Multi-head latent attention (DeepSeek-V2/V3, MiniCPM3): queries (optionally) and keys/values
+/// go through low-rank latents; the KV cache holds the `kv_lora_rank` latent plus the rotary key
+/// part per token and block. The profile's `head_dim` is the query/key head
+/// (`qk_nope_head_dim + qk_rope_head_dim`) and `num_kv_heads` equals `num_heads`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Mla {
+    /// Rank of the query latent (`q_lora_rank`); 0 when queries are projected directly.
+    #[serde(default)]
+    pub q_lora_rank: u64,
+    /// Rank of the key/value latent (`kv_lora_rank`).
+    pub kv_lora_rank: u64,
+    /// Per-head query/key width without rotary embedding (`qk_nope_head_dim`).
+    pub qk_nope_head_dim: u64,
+    /// Per-head query/key width with rotary embedding, the key part shared by all heads
+    /// (`qk_rope_head_dim`).
+    pub qk_rope_head_dim: u64,
+    /// Per-head value width (`v_head_dim`).
+    pub v_head_dim: u64,
 }
 
 fn is_zero(v: &u64) -> bool {
@@ -254,9 +339,13 @@ pub struct ModelProfile {
     /// Free-form notes about the profile.
     #[serde(default)]
     pub notes: Option<String>,
-    /// Mixture of experts in place of the dense MLP (`intermediate_size` is then unused).
+    /// Mixture of experts in place of the dense MLP (`intermediate_size` is then the width of
+    /// the dense blocks' MLP, if any).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub moe: Option<Moe>,
+    /// Multi-head latent attention in place of q/k/v projections.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mla: Option<Mla>,
 }
 
 impl ModelProfile {
@@ -299,10 +388,40 @@ impl ModelProfile {
                     )));
                 }
             }
+            if m.dense_layers > self.num_layers {
+                return Err(Error::input(format!(
+                    "model profile '{}': moe.dense_layers ({}) exceeds num_layers ({})",
+                    self.id, m.dense_layers, self.num_layers
+                )));
+            }
             if m.experts_per_token > m.num_experts {
                 return Err(Error::input(format!(
                     "model profile '{}': moe.experts_per_token ({}) exceeds moe.num_experts ({})",
                     self.id, m.experts_per_token, m.num_experts
+                )));
+            }
+        }
+        if let Some(a) = &self.mla {
+            for (name, value, min) in [
+                ("q_lora_rank", a.q_lora_rank, 0),
+                ("kv_lora_rank", a.kv_lora_rank, 1),
+                ("qk_nope_head_dim", a.qk_nope_head_dim, 0),
+                ("qk_rope_head_dim", a.qk_rope_head_dim, 1),
+                ("v_head_dim", a.v_head_dim, 1),
+            ] {
+                if value < min || value > 10_000_000 {
+                    return Err(Error::input(format!(
+                        "model profile '{}': mla.{name} = {value} must be between {min} and 10000000",
+                        self.id
+                    )));
+                }
+            }
+            if a.qk_nope_head_dim + a.qk_rope_head_dim != self.head_dim {
+                return Err(Error::input(format!(
+                    "model profile '{}': with latent attention head_dim ({}) must equal mla.qk_nope_head_dim + mla.qk_rope_head_dim ({})",
+                    self.id,
+                    self.head_dim,
+                    a.qk_nope_head_dim + a.qk_rope_head_dim
                 )));
             }
         }
@@ -337,11 +456,32 @@ impl ModelProfile {
         Ok(())
     }
 
-    /// MLP width one token goes through: the dense `intermediate_size`, or its experts' widths.
-    pub fn active_mlp_width(&self) -> u64 {
-        self.moe.map_or(self.intermediate_size, |m| {
-            m.experts_per_token * m.expert_intermediate_size + m.shared_expert_intermediate_size
-        })
+    /// MLP width one token goes through in a mean block: the dense `intermediate_size`, or its
+    /// experts' widths (the dense blocks of a mixture of experts counted at theirs).
+    pub fn active_mlp_width(&self) -> f64 {
+        match self.moe {
+            None => self.intermediate_size as f64,
+            Some(m) => {
+                let sparse = (self.num_layers - m.dense_layers) as f64;
+                let routed = (m.experts_per_token * m.expert_intermediate_size
+                    + m.shared_expert_intermediate_size) as f64;
+                (sparse * routed + m.dense_layers as f64 * self.intermediate_size as f64)
+                    / self.num_layers as f64
+            }
+        }
+    }
+
+    /// Copies of its MLP input a token makes in a mean block (one per routed expert in sparse
+    /// blocks, one in dense blocks).
+    pub fn mlp_input_copies(&self) -> f64 {
+        match self.moe {
+            None => 1.0,
+            Some(m) => {
+                let sparse = (self.num_layers - m.dense_layers) as f64;
+                (sparse * m.experts_per_token as f64 + m.dense_layers as f64)
+                    / self.num_layers as f64
+            }
+        }
     }
 
     /// Width of the attention projection (`heads * head_dim`).
@@ -354,9 +494,14 @@ impl ModelProfile {
         self.num_kv_heads * self.head_dim
     }
 
-    /// KV-cache bytes per token at `bytes_per_value` (2 for fp16).
+    /// KV-cache bytes per token at `bytes_per_value` (2 for fp16): K and V of every KV head, or
+    /// with latent attention the latent and the shared rotary key (as vLLM and SGLang cache it).
     pub fn kv_bytes_per_token(&self, bytes_per_value: f64) -> f64 {
-        2.0 * self.num_layers as f64 * self.kv_dim() as f64 * bytes_per_value
+        let per_block = match self.mla {
+            Some(a) => (a.kv_lora_rank + a.qk_rope_head_dim) as f64,
+            None => 2.0 * self.kv_dim() as f64,
+        };
+        self.num_layers as f64 * per_block * bytes_per_value
     }
 
     /// Every name this profile answers to, lowercase.

@@ -133,11 +133,7 @@ impl Shapes {
         let layout = prof.family.layout();
         let l = inv.num_layers as f64;
         // Per token: the routed experts only.
-        let block_matmul: f64 = inv
-            .layer
-            .iter()
-            .map(|x| x.shape.matmul_params() as f64)
-            .sum();
+        let block_matmul = inv.block_matmul_mean();
         let head = inv
             .head()
             .filter(|_| inv.task == Task::CausalLm)
@@ -156,7 +152,7 @@ impl Shapes {
         let mut lora_xa = 0.0;
         let full = kind == MethodKind::Full;
         let mut mark = |role: Role| match role {
-            Role::Q | Role::K | Role::V | Role::Qkv => needs_attn_in = true,
+            Role::Q | Role::K | Role::V | Role::Qkv | Role::Kv => needs_attn_in = true,
             Role::Gate | Role::Up | Role::GateUp => needs_mlp_in = true,
             Role::Down => needs_down_in = true,
             Role::Router => needs_router_in = true,
@@ -173,8 +169,8 @@ impl Shapes {
                 match r {
                     ModuleRef::Layer(_) => {
                         mark(module.role);
-                        // x*A of every expert a token is routed to.
-                        lora_xa += rank * routed_copies(module.shape);
+                        // x*A of every expert a token is routed to, in the blocks that hold it.
+                        lora_xa += rank * routed_copies(module.shape) * module.count as f64 / l;
                     }
                     ModuleRef::Global(_) => {
                         if let Shape::Linear { inp, out, .. } = module.shape {
@@ -192,8 +188,8 @@ impl Shapes {
         let h = prof.hidden_size as f64;
         // The MLP width a token goes through (its experts' for a mixture of experts), and the
         // copies of its input the experts keep for their weight gradients.
-        let ff = prof.active_mlp_width() as f64;
-        let mlp_copies = prof.moe.map_or(1.0, |m| m.experts_per_token as f64);
+        let ff = prof.active_mlp_width();
+        let mlp_copies = prof.mlp_input_copies();
         let mut method_saved = lora_xa;
         if needs_attn_in {
             method_saved += h;
@@ -211,7 +207,7 @@ impl Shapes {
         if kind == MethodKind::Adapter {
             method_saved += m.adapters_per_layer() as f64 * (h + 2.0 * m.bottleneck as f64);
         }
-        let extra_per_layer = m.added_matmul_per_layer(inv) as f64;
+        let extra_per_layer = m.added_matmul_per_layer(inv);
         // Weight-gradient multiply-adds per token.
         let saved_matmul: f64 = m
             .saved

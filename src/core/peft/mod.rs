@@ -264,21 +264,25 @@ pub struct ResolvedMethod {
 }
 
 impl ResolvedMethod {
-    /// Added matmul parameters per token in one block's forward (LoRA A and B; adapters' two
+    /// Added matmul parameters per token in a mean block's forward (LoRA A and B; adapters' two
     /// projections) — the method's extra forward FLOPs are twice this.
-    pub fn added_matmul_per_layer(&self, inv: &Inventory) -> u64 {
+    pub fn added_matmul_per_layer(&self, inv: &Inventory) -> f64 {
         let k = self.config.kind;
         if k.is_lora() {
             self.targets
                 .iter()
                 .filter(|r| matches!(r, ModuleRef::Layer(_)))
-                .map(|r| r.module(inv).shape.lora_matmul(self.config.rank))
-                .sum()
+                .map(|r| {
+                    let m = r.module(inv);
+                    (m.count * m.shape.lora_matmul(self.config.rank)) as f64
+                })
+                .sum::<f64>()
+                / inv.num_layers as f64
         } else if k == MethodKind::Adapter {
             let per = 2 * self.bottleneck * hidden_of(inv);
-            per * self.adapters_per_layer()
+            (per * self.adapters_per_layer()) as f64
         } else {
-            0
+            0.0
         }
     }
 
@@ -313,9 +317,19 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
         });
         return (t.clone(), note);
     }
+    // Latent attention: the projections into the heads' queries and keys/values stand in for
+    // q_proj,v_proj.
+    let latent_q = match p.mla {
+        Some(a) if a.q_lora_rank > 0 => "q_b_proj",
+        _ => "q_proj",
+    };
     let t: &[&str] = match p.family {
         Family::Chatglm => &["query_key_value"],
-        Family::Bert => &["query", "value"],
+        Family::Bert | Family::XlmRoberta => &["query", "value"],
+        Family::DeepseekV2 | Family::DeepseekV3 | Family::Minicpm3 => &[latent_q, "kv_b_proj"],
+        Family::Glm | Family::Glm4 => &["q_proj", "v_proj"],
+        Family::Internlm2 => &["wqkv"],
+        Family::Baichuan => &["W_pack"],
         Family::Llama
         | Family::Mistral
         | Family::Qwen2
@@ -339,10 +353,25 @@ fn default_lora_targets(p: &ModelProfile) -> (Vec<String>, Option<String>) {
             "peft has no default targets for model_type '{}': using q_proj,v_proj as for its dense relative (our default, not peft's); the experts take target_parameters (targets experts.gate_up_proj,experts.down_proj)",
             p.family.as_str()
         )),
-        Family::Phi3 => Some(
-            "peft has no default targets for model_type 'phi3': using the fused qkv_proj, which holds peft's usual q_proj,v_proj (our default, not peft's)"
-                .into(),
-        ),
+        Family::Phi3 | Family::Internlm2 | Family::Baichuan => Some(format!(
+            "peft has no default targets for model_type '{}': using the fused {}, which holds peft's usual q_proj,v_proj (our default, not peft's)",
+            p.family.as_str(),
+            t.join(",")
+        )),
+        Family::Glm | Family::Glm4 => Some(format!(
+            "peft has no default targets for model_type '{}': using q_proj,v_proj as for llama (our default, not peft's)",
+            p.family.as_str()
+        )),
+        Family::DeepseekV2 | Family::DeepseekV3 | Family::Minicpm3 => Some(format!(
+            "peft has no default targets for model_type '{}': using {}, the projections into the heads' queries and values under latent attention (our default, not peft's){}",
+            p.family.as_str(),
+            t.join(","),
+            if p.moe.is_some() {
+                "; the experts take target_parameters (targets experts.gate_up_proj,experts.down_proj)"
+            } else {
+                ""
+            }
+        )),
         _ => None,
     };
     (t.iter().map(|s| s.to_string()).collect(), note)
@@ -372,6 +401,39 @@ fn default_ia3(p: &ModelProfile) -> (Vec<&'static str>, Vec<&'static str>, Optio
             Some("peft has no IA3 default for 'phi3': using the fused qkv_proj + feedforward down_proj".into()),
         ),
         Family::Bert => (vec!["key", "value", "output.dense"], vec!["output.dense"], None),
+        Family::XlmRoberta => (
+            vec!["key", "value", "output.dense"],
+            vec!["output.dense"],
+            Some("peft has no IA3 default for 'xlm-roberta': using bert's key,value,output.dense".into()),
+        ),
+        Family::DeepseekV2 | Family::DeepseekV3 => (
+            vec!["kv_b_proj"],
+            vec![],
+            Some(format!(
+                "peft has no IA3 default for '{}': using kv_b_proj, the keys and values of its latent attention (the fused experts are not Linear modules IA3 can scale)",
+                p.family.as_str()
+            )),
+        ),
+        Family::Minicpm3 => (
+            vec!["kv_b_proj", "down_proj"],
+            vec!["down_proj"],
+            Some("peft has no IA3 default for 'minicpm3': using kv_b_proj (keys and values of its latent attention) + feedforward down_proj".into()),
+        ),
+        Family::Glm | Family::Glm4 => (
+            vec!["k_proj", "v_proj", "down_proj"],
+            vec!["down_proj"],
+            Some(format!("peft has no IA3 default for '{}': using llama's k_proj,v_proj,down_proj", p.family.as_str())),
+        ),
+        Family::Internlm2 => (
+            vec!["wqkv", "w2"],
+            vec!["w2"],
+            Some("peft has no IA3 default for 'internlm2': using the fused wqkv + feedforward w2".into()),
+        ),
+        Family::Baichuan => (
+            vec!["W_pack", "down_proj"],
+            vec!["down_proj"],
+            Some("peft has no IA3 default for 'baichuan': using the fused W_pack + feedforward down_proj".into()),
+        ),
         Family::Minicpm => (
             vec!["k_proj", "v_proj", "down_proj"],
             vec!["down_proj"],
@@ -470,7 +532,19 @@ pub fn resolve(p: &ModelProfile, inv: &Inventory, cfg: &MethodConfig) -> Result<
                 AdapterStyle::Houlsby => 2,
             };
             added = l * n * per;
-            if matches!(p.family, Family::Chatglm | Family::Qwen | Family::Minicpm) {
+            if matches!(
+                p.family,
+                Family::Chatglm
+                    | Family::Qwen
+                    | Family::Minicpm
+                    | Family::Minicpm3
+                    | Family::DeepseekV2
+                    | Family::DeepseekV3
+                    | Family::Glm
+                    | Family::Glm4
+                    | Family::Internlm2
+                    | Family::Baichuan
+            ) {
                 notes.push(format!(
                     "AdapterHub does not list model_type '{}': it needs the plugin interface; counts follow its seq_bn formula",
                     p.family.as_str()

@@ -24,7 +24,7 @@ impl ModuleRef {
     /// How many copies of the module the model has.
     pub fn count(self, inv: &Inventory) -> u64 {
         match self {
-            ModuleRef::Layer(_) => inv.num_layers,
+            ModuleRef::Layer(i) => inv.layer[i].count,
             ModuleRef::Global(_) => 1,
         }
     }
@@ -39,9 +39,9 @@ fn alias_selects(alias: &str, role: Role) -> bool {
     match alias {
         // On fused layouts q, k and v all select the fused projection (and gate/up the fused MLP).
         "q" => matches!(role, Role::Q | Role::Qkv),
-        "k" => matches!(role, Role::K | Role::Qkv),
-        "v" => matches!(role, Role::V | Role::Qkv),
-        "qkv" => matches!(role, Role::Q | Role::K | Role::V | Role::Qkv),
+        "k" => matches!(role, Role::K | Role::Qkv | Role::Kv),
+        "v" => matches!(role, Role::V | Role::Qkv | Role::Kv),
+        "qkv" => matches!(role, Role::Q | Role::K | Role::V | Role::Qkv | Role::Kv),
         "o" => role == Role::O,
         "gate" => matches!(role, Role::Gate | Role::GateUp),
         "up" => matches!(role, Role::Up | Role::GateUp),
