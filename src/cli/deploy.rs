@@ -32,9 +32,10 @@ pub struct DeployArgs {
     /// The deployment table: every model of the table x every target, at the best precision that fits.
     #[arg(long, conflicts_with = "model")]
     pub all_models: bool,
-    /// Weights precision (int4 takes --int4-format).
-    #[arg(long, value_enum, default_value = "bf16")]
-    pub precision: PrecisionArg,
+    /// Weights precision (int4 takes --int4-format) [default: the checkpoint's: bf16, or what its
+    /// quantization_config ships]
+    #[arg(long, value_enum)]
+    pub precision: Option<PrecisionArg>,
     /// How int4 weights are stored: GPTQ/AWQ group-128 (4.25 bits/weight) or GGUF Q4_K_M (4.85).
     #[arg(long, value_enum, default_value = "gptq")]
     pub int4_format: Int4FormatArg,
@@ -93,12 +94,12 @@ impl DeployArgs {
             (None, None) => 1.0,
         };
         ServeSpec {
-            precision: match self.precision {
+            precision: self.precision.map(|p| match p {
                 PrecisionArg::Fp16 => Precision::Fp16,
                 PrecisionArg::Bf16 => Precision::Bf16,
                 PrecisionArg::Int8 => Precision::Int8,
                 PrecisionArg::Int4 => Precision::Int4,
-            },
+            }),
             int4_format: match self.int4_format {
                 Int4FormatArg::Gptq => Int4Format::Gptq,
                 Int4FormatArg::Awq => Int4Format::Awq,
@@ -146,9 +147,9 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
             .profile(&ctx.catalogs)?;
         let file = crate::core::data::read_file(path)?;
         let m = crate::emit::log::vllm_bench(&path.display().to_string(), &file.text)?;
-        let serve = args.serve();
+        let req = args.serve().request(profile);
         let (hw2, a2, fit) =
-            deploy::calibrate_serving(profile, hw, serve.precision, serve.int4_format, &a, &m)?;
+            deploy::calibrate_serving(profile, hw, req.precision, req.int4_format, &a, &m)?;
         fit_notes.push(format!(
             "calibrated from {} ({} requests in flight, {:.0} in / {:.0} out tokens): TPOT measured {:.1} ms, predicted {:.1} ms before, {:.1} ms after ({}-bound decode); TTFT measured {}, prefill predicted {:.0} ms before, {:.0} ms after",
             path.display(),

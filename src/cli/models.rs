@@ -198,13 +198,7 @@ fn show(p: &ModelProfile, format: Format) -> Result<()> {
     for (m, n, name) in inv
         .layer
         .iter()
-        .map(|m| {
-            (
-                m,
-                m.count,
-                format!("{}.N.{}", inv.layer_prefix, m.name),
-            )
-        })
+        .map(|m| (m, m.count, format!("{}.N.{}", inv.layer_prefix, m.name)))
         .chain(inv.global.iter().map(|m| (m, 1, m.name.clone())))
     {
         let (kind, shape, bias) = match m.shape {

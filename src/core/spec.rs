@@ -166,9 +166,9 @@ impl ScenarioSpec {
 /// request.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ServeSpec {
-    /// Weights precision.
-    pub precision: Precision,
-    /// How int4 weights are stored.
+    /// Weights precision; `None`: the checkpoint's (bf16, or its `quantization_config`).
+    pub precision: Option<Precision>,
+    /// How int4 weights are stored (when the precision is asked for).
     pub int4_format: Int4Format,
     /// Requests per second (all adapters together).
     pub qps: f64,
@@ -190,7 +190,7 @@ impl Default for ServeSpec {
     fn default() -> Self {
         let w = deploy::Workload::default();
         ServeSpec {
-            precision: Precision::Bf16,
+            precision: None,
             int4_format: Int4Format::Gptq,
             qps: w.qps,
             input_tokens: w.input_tokens,
@@ -209,9 +209,13 @@ impl ServeSpec {
     pub fn request(&self, profile: &ModelProfile) -> Request {
         let encoder = profile.family.is_encoder();
         let output_tokens = if encoder { 0 } else { self.output_tokens };
+        let (precision, int4_format) = match self.precision {
+            Some(p) => (p, self.int4_format),
+            None => deploy::checkpoint_precision(profile),
+        };
         Request {
-            precision: self.precision,
-            int4_format: self.int4_format,
+            precision,
+            int4_format,
             workload: deploy::Workload {
                 qps: self.qps,
                 input_tokens: self.input_tokens,

@@ -371,7 +371,11 @@ impl Inputs {
                 .billing
                 .map_or("on-demand+spot", Billing::as_str)
                 .into(),
-            Field::Precision => self.serve.precision.as_str().into(),
+            Field::Precision => self
+                .serve
+                .precision
+                .map_or("as shipped", Precision::as_str)
+                .into(),
             Field::Qps => format!("{}", self.serve.qps),
             Field::InputTokens => self.serve.input_tokens.to_string(),
             Field::OutputTokens => self.serve.output_tokens.to_string(),
@@ -471,7 +475,9 @@ impl Inputs {
                 self.billing =
                     cycle_optional(&all, cur.as_ref(), d).and_then(|b| Billing::from_name(&b));
             }
-            Field::Precision => serve.precision = cycle_named::<Precision>(serve.precision, d),
+            Field::Precision => {
+                serve.precision = cycle_optional(Precision::ALL, serve.precision.as_ref(), d)
+            }
             Field::Qps => serve.qps = step_preset_f64(QPS, serve.qps, d),
             Field::Deadline => pi.deadline_hours = step_preset_f64(DEADLINES, pi.deadline_hours, d),
             Field::Budget => pi.budget = step_preset_f64(BUDGETS, pi.budget, d),
@@ -540,7 +546,7 @@ fn cycle(items: &[String], cur: Option<&String>, d: isize) -> Option<String> {
 }
 
 /// Cycle through `None` ("all"/"auto") and the items.
-fn cycle_optional(items: &[String], cur: Option<&String>, d: isize) -> Option<String> {
+fn cycle_optional<T: PartialEq + Clone>(items: &[T], cur: Option<&T>, d: isize) -> Option<T> {
     let n = items.len() as isize + 1;
     let i = cur
         .and_then(|c| items.iter().position(|x| x == c))

@@ -179,11 +179,7 @@ fn model_config_json_errors_name_file_and_field() {
     );
     assert!(err.contains("unsupported model_type 'gpt2'"), "{err}");
     // A type people fine-tune that is not modelled yet names the closest one and what it needs.
-    std::fs::write(
-        &bad,
-        r#"{"model_type": "qwen3_5", "hidden_size": 2048}"#,
-    )
-    .unwrap();
+    std::fs::write(&bad, r#"{"model_type": "qwen3_5", "hidden_size": 2048}"#).unwrap();
     let err = fails(
         &["estimate", "--model-config", bad.to_str().unwrap()],
         dir.path(),

@@ -484,3 +484,59 @@ fn a_vllm_benchmark_calibrates_decode_and_predicts_a_longer_context() {
     );
     assert!(err.contains("one target"), "{err}");
 }
+
+/// A checkpoint that ships quantized is served as it ships unless a precision is asked for.
+/// Qwen2.5-7B's config.json plus the `quantization_config` of its AWQ release (bits 4, group
+/// 128): the blocks' 28 x (3584 x 3584 + 2 x 3584 x 512 + 3584 x 3584 + 3 x 3584 x 18,944) =
+/// 6,525,288,448 Linear weights at 4 + 32/128 = 4.25 bits, the other 1,090,328,064 parameters
+/// (of 7,615,616,512) at 16: 3,466,559,488 + 2,180,656,128 = 5,647,215,616 bytes (worked by hand).
+/// DeepSeek-V3's FP8 blocks of 128 x 128 add one fp32 scale each: 8 + 32/16384 bits.
+#[test]
+fn a_quantized_checkpoint_is_served_in_its_own_format() {
+    let path = "tests/truth/configs/qwen2.5-7b.json";
+    let mut cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    cfg["quantization_config"] = serde_json::json!({
+        "bits": 4, "group_size": 128, "quant_method": "awq", "version": "gemm", "zero_point": true
+    });
+    let p = peftcost::arch::import_hf_config("awq.json", &cfg.to_string(), Some("q-awq")).unwrap();
+    let inv = peftcost::arch::Inventory::build(&p, peftcost::arch::Task::CausalLm, 0).unwrap();
+    let a = Assumptions::default();
+    let f = deploy::WeightFormat::checkpoint(&p, &a).unwrap();
+    assert_eq!(f.weight_bytes(&inv), 5_647_215_616.0);
+    let req = peftcost::spec::ServeSpec::default().request(&p);
+    assert_eq!(
+        (req.precision, req.int4_format),
+        (Precision::Int4, Int4Format::Awq)
+    );
+    // Asked for bf16, it is the 16-bit model.
+    let bf16 = peftcost::spec::ServeSpec {
+        precision: Some(Precision::Bf16),
+        ..Default::default()
+    };
+    assert_eq!(bf16.request(&p).precision, Precision::Bf16);
+    // A 16-bit checkpoint has no format of its own.
+    assert!(deploy::WeightFormat::checkpoint(
+        &ModelCatalog::embedded()
+            .unwrap()
+            .get("qwen2.5-7b")
+            .unwrap()
+            .clone(),
+        &a
+    )
+    .is_none());
+
+    let path = "tests/truth/configs/deepseek-v3.json";
+    let text = std::fs::read_to_string(path).unwrap();
+    let v3 = peftcost::arch::import_hf_config(path, &text, None).unwrap();
+    let q = v3.quantization.as_ref().unwrap();
+    assert_eq!(
+        (q.method.as_str(), q.bits, q.group_size),
+        ("fp8", 8, 16_384)
+    );
+    assert_eq!(q.bits_per_weight(), 8.0 + 32.0 / 16_384.0);
+    assert_eq!(
+        peftcost::spec::ServeSpec::default().request(&v3).precision,
+        Precision::Int8
+    );
+}

@@ -613,3 +613,77 @@ fn a_mixture_of_experts_counts_its_routed_experts_per_token() {
     .to_string();
     assert!(err.contains("IA3 cannot scale the fused experts"), "{err}");
 }
+
+/// Dense blocks among the experts, as transformers builds them. Qwen3-30B-A3B's config with
+/// `mlp_only_layers = [0]`: block 0 swaps its router (2048 x 128 = 262,144) and 128 experts
+/// (128 x (2048 x 1536 + 768 x 2048) = 603,979,776) for a dense MLP of intermediate_size 6144
+/// (3 x 2048 x 6144 = 37,748,736): 30,532,122,624 - 604,241,920 + 37,748,736 = 29,965,629,440.
+/// `decoder_sparse_step = 2` keeps 24 of 48 blocks sparse: 30,532,122,624 - 24 x 604,241,920 +
+/// 24 x 37,748,736 = 16,936,286,208. Both equal torch's count on the meta device (transformers
+/// 5.25, by hand in a Python session; the script is tests/truth/peft_counts_2026.py's `build`).
+#[test]
+fn dense_blocks_among_experts_are_counted_as_transformers_builds_them() {
+    let base: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string("tests/truth/configs/qwen3-30b-a3b.json").unwrap(),
+    )
+    .unwrap();
+    for (key, value, want) in [
+        ("mlp_only_layers", serde_json::json!([0]), 29_965_629_440u64),
+        ("decoder_sparse_step", serde_json::json!(2), 16_936_286_208),
+    ] {
+        let mut cfg = base.clone();
+        cfg[key] = value;
+        let p = hf(&cfg.to_string());
+        assert_eq!(
+            causal(&p, default_of(MethodKind::Full)).total,
+            want,
+            "{key}"
+        );
+    }
+}
+
+/// DeepSeek-V2-Lite per token: of 64 experts of 2048 x 2816 (gate_up) + 1408 x 2048 (down) =
+/// 8,650,752 weights each, a token uses 6, so the 26 sparse blocks hold 26 x 58 x 8,650,752 =
+/// 13,045,334,016 it skips: 15,706,484,224 - that = 2,661,150,208 active; less the token
+/// embedding (102,400 x 2048 = 209,715,200, a lookup) 2,451,435,008 (DeepSeek: 2.4B activated).
+/// The KV cache of latent attention holds the 512-wide latent and the 64-wide rotary key per
+/// block: 27 x 576 x 2 B = 31,104 B per token at fp16 (full heads would be 27 x 2 x 16 x 192 x 2
+/// = 331,776 B).
+#[test]
+fn latent_attention_mixture_counts_active_parameters_and_a_compressed_kv_cache() {
+    let p = model("deepseek-v2-lite");
+    let inv = Inventory::build(&p, Task::CausalLm, 0).unwrap();
+    assert_eq!(inv.total_params(), 15_706_484_224);
+    assert_eq!(inv.active_params(), 2_661_150_208);
+    assert_eq!(p.kv_bytes_per_token(2.0), 31_104.0);
+}
+
+/// Remote-code families, counted by hand from their real config.json (no modeling code here).
+/// InternLM2.5-7B: embeddings and `output` 2 x 92,544 x 4096 = 758,120,448; a block: wqkv 4096 x
+/// (4096 + 2 x 8 x 128) = 25,165,824, wo 16,777,216, w1/w3 2 x 4096 x 14,336 = 117,440,512, w2
+/// 58,720,256, norms 8192 = 218,112,000; x 32 + final norm 4096 = 7,737,708,544 (model card:
+/// 7.74B). LoRA r=8 on the default wqkv: 32 x 8 x (4096 + 6144) = 2,621,440.
+/// Baichuan2-7B: embeddings and head 2 x 125,696 x 4096 = 1,029,701,632; a block: W_pack 4096 x
+/// 12,288 = 50,331,648, o_proj 16,777,216, MLP 3 x 4096 x 11,008 = 135,266,304, norms 8192 =
+/// 202,383,360; x 32 + 4096 = 7,505,973,248 (model card: 7B, "7.5B" on the Hub). LoRA r=8 on
+/// W_pack: 32 x 8 x (4096 + 12,288) = 4,194,304.
+#[test]
+fn fused_remote_code_layouts_count_by_hand() {
+    for (file, total, lora_default) in [
+        ("internlm2.5-7b", 7_737_708_544u64, 2_621_440u64),
+        ("baichuan2-7b", 7_505_973_248, 4_194_304),
+    ] {
+        let path = format!("tests/truth/configs/{file}.json");
+        let p = import_hf_config(&path, &std::fs::read_to_string(&path).unwrap(), None).unwrap();
+        assert_eq!(
+            causal(&p, default_of(MethodKind::Full)).total,
+            total,
+            "{file}"
+        );
+        assert_eq!(
+            causal(&p, default_of(MethodKind::Lora)).trainable,
+            lora_default,
+            "{file}"
+        );
+    }
+}

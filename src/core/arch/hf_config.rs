@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value};
 
-use super::profile::{Family, Mla, ModelProfile, Moe, Norm};
+use super::profile::{Family, Mla, ModelProfile, Moe, Norm, Quantization};
 use crate::core::error::{from_json, Error, Result};
 
 /// Read the fields of one `config.json`, naming the file and the field in every error.
@@ -171,6 +171,54 @@ fn mla_of(f: &Fields, family: Family, hidden: u64, heads: u64) -> Result<Option<
     }))
 }
 
+/// A quantized checkpoint's `quantization_config`: AWQ/GPTQ `bits` and `group_size`, FP8's
+/// `weight_block_size`, bitsandbytes' `load_in_4bit`/`load_in_8bit`.
+fn quantization_of(path: &str, map: &Map<String, Value>) -> Result<Option<Quantization>> {
+    let Some(q) = map.get("quantization_config") else {
+        return Ok(None);
+    };
+    let q = q.as_object().ok_or_else(|| {
+        Error::input(format!(
+            "{path}: field 'quantization_config' must be an object"
+        ))
+    })?;
+    let method = q
+        .get("quant_method")
+        .and_then(Value::as_str)
+        .unwrap_or("bitsandbytes")
+        .to_ascii_lowercase();
+    let int = |key: &str| q.get(key).and_then(Value::as_u64);
+    let flag = |key: &str| q.get(key).and_then(Value::as_bool).unwrap_or(false);
+    let (bits, group_size) = match method.as_str() {
+        "fp8" => {
+            let block: Option<u64> = q
+                .get("weight_block_size")
+                .and_then(Value::as_array)
+                .map(|b| b.iter().filter_map(Value::as_u64).product());
+            (8, block.unwrap_or(0))
+        }
+        "bitsandbytes" if flag("load_in_4bit") => (4, 64),
+        "bitsandbytes" if flag("load_in_8bit") => (8, 0),
+        _ => match int("bits").or_else(|| int("w_bit")) {
+            Some(bits) => (
+                bits,
+                // AutoGPTQ writes -1 for per-channel scales.
+                int("group_size").or_else(|| int("q_group_size")).unwrap_or(0),
+            ),
+            None => {
+                return Err(Error::input(format!(
+                    "{path}: quantization_config ({method}) names no 'bits': peftcost cannot tell the weight bytes"
+                )))
+            }
+        },
+    };
+    Ok(Some(Quantization {
+        method,
+        bits,
+        group_size,
+    }))
+}
+
 /// Parse a Hugging Face `config.json` (any `model_type` of [`Family::ALL`]) into a profile. `id` names the profile; without it the file's `_name_or_path` is used.
 pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<ModelProfile> {
     let value: Value = from_json(path, text)?;
@@ -178,6 +226,7 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
         .as_object()
         .ok_or_else(|| Error::input(format!("{path}: expected a JSON object at the top level")))?;
     // A multimodal config (gemma3, qwen2_vl, llava...) nests its language model: model that.
+    let top = map;
     let nested = map.get("text_config").and_then(Value::as_object);
     let map = nested.unwrap_or(map);
     let model_type = map
@@ -229,6 +278,7 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
         notes: None,
         moe: None,
         mla: None,
+        quantization: quantization_of(path, top)?,
     };
     match family {
         Family::Llama

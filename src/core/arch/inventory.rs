@@ -244,7 +244,11 @@ fn llama_attention(p: &ModelProfile) -> Vec<Module> {
             Module::new("self_attn.q_proj", Role::Q, lin(h, p.attn_dim(), qb)),
             Module::new("self_attn.k_proj", Role::K, lin(h, p.kv_dim(), qb)),
             Module::new("self_attn.v_proj", Role::V, lin(h, p.kv_dim(), qb)),
-            Module::new("self_attn.o_proj", Role::O, lin(p.attn_dim(), h, p.linear_bias)),
+            Module::new(
+                "self_attn.o_proj",
+                Role::O,
+                lin(p.attn_dim(), h, p.linear_bias),
+            ),
         ];
     };
     // `attention_bias` puts biases on the projections out of the hidden state and on o_proj.
@@ -252,11 +256,19 @@ fn llama_attention(p: &ModelProfile) -> Vec<Module> {
     let heads = p.num_heads;
     let latent_norm = |dim| Shape::Norm { dim, bias: false };
     let mut modules = if a.q_lora_rank == 0 {
-        vec![Module::new("self_attn.q_proj", Role::Q, lin(h, p.attn_dim(), false))]
+        vec![Module::new(
+            "self_attn.q_proj",
+            Role::Q,
+            lin(h, p.attn_dim(), false),
+        )]
     } else {
         vec![
             Module::new("self_attn.q_a_proj", Role::Q, lin(h, a.q_lora_rank, b)),
-            Module::new("self_attn.q_a_layernorm", Role::Norm, latent_norm(a.q_lora_rank)),
+            Module::new(
+                "self_attn.q_a_layernorm",
+                Role::Norm,
+                latent_norm(a.q_lora_rank),
+            ),
             Module::new(
                 "self_attn.q_b_proj",
                 Role::Q,
@@ -270,11 +282,19 @@ fn llama_attention(p: &ModelProfile) -> Vec<Module> {
             Role::Kv,
             lin(h, a.kv_lora_rank + a.qk_rope_head_dim, b),
         ),
-        Module::new("self_attn.kv_a_layernorm", Role::Norm, latent_norm(a.kv_lora_rank)),
+        Module::new(
+            "self_attn.kv_a_layernorm",
+            Role::Norm,
+            latent_norm(a.kv_lora_rank),
+        ),
         Module::new(
             "self_attn.kv_b_proj",
             Role::Kv,
-            lin(a.kv_lora_rank, heads * (a.qk_nope_head_dim + a.v_head_dim), false),
+            lin(
+                a.kv_lora_rank,
+                heads * (a.qk_nope_head_dim + a.v_head_dim),
+                false,
+            ),
         ),
         Module::new("self_attn.o_proj", Role::O, lin(heads * a.v_head_dim, h, b)),
     ]);
@@ -326,7 +346,11 @@ fn llama_mlp(p: &ModelProfile, bias: bool) -> Vec<Module> {
     if s > 0 {
         // Qwen-MoE's `shared_expert` is gated by one logit; DeepSeek's `shared_experts` is not.
         let gated = p.family == Family::Qwen2Moe;
-        let group = if gated { "shared_expert" } else { "shared_experts" };
+        let group = if gated {
+            "shared_expert"
+        } else {
+            "shared_experts"
+        };
         let name = |leaf: &str| format!("mlp.{group}.{leaf}");
         modules.extend([
             Module::new(name("gate_proj"), Role::Gate, lin(h, s)),

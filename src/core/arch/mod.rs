@@ -9,4 +9,4 @@ mod profile;
 pub use catalog::ModelCatalog;
 pub use hf_config::import_hf_config;
 pub use inventory::{Inventory, Module, Role, Shape, Task};
-pub use profile::{Family, Layout, Mla, ModelProfile, Moe, Norm};
+pub use profile::{Family, Layout, Mla, ModelProfile, Moe, Norm, Quantization};

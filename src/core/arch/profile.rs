@@ -253,6 +253,36 @@ pub struct Moe {
     pub dense_layers: u64,
 }
 
+/// A quantized checkpoint (`quantization_config`): its block Linears are stored at `bits` per
+/// weight plus the method's scales; embeddings, head and norms stay 16-bit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quantization {
+    /// `quant_method`: awq, gptq, fp8, bitsandbytes, compressed-tensors, ...
+    pub method: String,
+    /// Bits per quantized weight (`bits`; fp8: 8; bitsandbytes: 4 or 8).
+    pub bits: u64,
+    /// Weights sharing one scale: `group_size` (AWQ/GPTQ), or the `weight_block_size` area of
+    /// FP8 blocks; 0 when per output channel.
+    #[serde(default)]
+    pub group_size: u64,
+}
+
+impl Quantization {
+    /// Bits per quantized weight including its scales: AWQ/GPTQ keep an fp16 scale and a zero
+    /// point (16 + 16 bits) per group, FP8 one fp32 scale per block (as the serving formats
+    /// count them: group 128 = 4.25 bits); bitsandbytes 4-bit is NF4 with double quantization
+    /// (4.127 bits, QLoRA §2), 8-bit LLM.int8 (a per-row scale, negligible).
+    pub fn bits_per_weight(&self) -> f64 {
+        match self.method.as_str() {
+            "bitsandbytes" if self.bits == 4 => 4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0),
+            "bitsandbytes" => self.bits as f64,
+            _ if self.group_size > 0 => self.bits as f64 + 32.0 / self.group_size as f64,
+            _ => self.bits as f64,
+        }
+    }
+}
+
 /// Multi-head latent attention (DeepSeek-V2/V3, MiniCPM3): queries (optionally) and keys/values
 /// go through low-rank latents; the KV cache holds the `kv_lora_rank` latent plus the rotary key
 /// part per token and block. The profile's `head_dim` is the query/key head
@@ -346,6 +376,9 @@ pub struct ModelProfile {
     /// Multi-head latent attention in place of q/k/v projections.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mla: Option<Mla>,
+    /// The checkpoint's quantization, if it ships quantized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantization: Option<Quantization>,
 }
 
 impl ModelProfile {
@@ -422,6 +455,14 @@ impl ModelProfile {
                     self.id,
                     self.head_dim,
                     a.qk_nope_head_dim + a.qk_rope_head_dim
+                )));
+            }
+        }
+        if let Some(q) = &self.quantization {
+            if !(1..=16).contains(&q.bits) || q.group_size > 1_000_000 {
+                return Err(Error::input(format!(
+                    "model profile '{}': quantization.bits = {} must be between 1 and 16 (group_size {} at most 1000000)",
+                    self.id, q.bits, q.group_size
                 )));
             }
         }

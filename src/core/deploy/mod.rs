@@ -17,7 +17,7 @@ pub use serve::{
 
 use serde::Serialize;
 
-use crate::core::arch::Inventory;
+use crate::core::arch::{Inventory, ModelProfile};
 use crate::core::error::{Error, Result};
 use crate::core::hardware::{HardwareKind, HardwareProfile};
 
@@ -257,6 +257,31 @@ impl WeightFormat {
         }
     }
 
+    /// The format of a quantized checkpoint as it ships (`quantization_config`), served on a
+    /// GPU: its block Linears at the checkpoint's bits, the rest 16-bit; `None` for a 16-bit
+    /// checkpoint.
+    pub fn checkpoint(profile: &ModelProfile, a: &Assumptions) -> Option<Self> {
+        let q = profile.quantization.as_ref()?;
+        let (precision, _) = checkpoint_precision(profile);
+        let kernel_factor = match precision {
+            Precision::Int4 => a.int4_kernel_factor,
+            Precision::Int8 => a.int8_kernel_factor,
+            Precision::Fp16 | Precision::Bf16 => 1.0,
+        };
+        Some(WeightFormat {
+            name: format!("{} {}-bit (checkpoint)", q.method, q.bits),
+            linear_bits: q.bits_per_weight(),
+            other_bits: 16.0,
+            kernel_factor,
+            note: Some(format!(
+                "the checkpoint ships {} {}-bit (quantization_config): block Linears at {:.3} bits per weight, embeddings, head and norms 16-bit",
+                q.method,
+                q.bits,
+                q.bits_per_weight()
+            )),
+        })
+    }
+
     /// A format with the same bits for every tensor (llama.cpp / chatglm.cpp files).
     pub fn uniform(name: &str, bits: f64, kernel_factor: f64) -> Self {
         WeightFormat {
@@ -432,6 +457,23 @@ impl Quote {
             Some(m) if m.is_finite() && m >= 0.0 && m <= payg => (m, "monthly"),
             _ => (payg, "on-demand"),
         }
+    }
+}
+
+/// The precision a checkpoint is served in when none is asked for: its quantization (4 bits or
+/// fewer as int4 in its own format, 5 to 8 bits as int8), else bf16.
+pub fn checkpoint_precision(profile: &ModelProfile) -> (Precision, Int4Format) {
+    match &profile.quantization {
+        Some(q) if q.bits <= 4 => (
+            Precision::Int4,
+            if q.method == "awq" {
+                Int4Format::Awq
+            } else {
+                Int4Format::Gptq
+            },
+        ),
+        Some(q) if q.bits <= 8 => (Precision::Int8, Int4Format::Gptq),
+        _ => (Precision::Bf16, Int4Format::Gptq),
     }
 }
 

@@ -592,7 +592,12 @@ pub fn fit_target(
     let (profile, inv, adapter_params) = (model.profile, &model.inv, model.adapter_params);
     let w = &req.workload;
     let encoder = profile.family.is_encoder();
-    let format = WeightFormat::for_target(precision, req.int4_format, hw.kind, a);
+    // A quantized checkpoint served as it ships keeps its own format on a GPU.
+    let as_shipped =
+        super::checkpoint_precision(profile).0 == precision && hw.kind == HardwareKind::Gpu;
+    let format = WeightFormat::checkpoint(profile, a)
+        .filter(|_| as_shipped)
+        .unwrap_or_else(|| WeightFormat::for_target(precision, req.int4_format, hw.kind, a));
     let adapter_bytes = adapter_params as f64 * 2.0;
     let mut notes: Vec<String> = format.note.iter().cloned().collect();
     let mut r = TargetResult {

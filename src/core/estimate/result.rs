@@ -391,7 +391,13 @@ impl Estimate {
             },
             offers: Vec::new(),
             suggestions,
-            notes: p.method.notes.clone(),
+            notes: p
+                .method
+                .notes
+                .iter()
+                .cloned()
+                .chain(quantized_checkpoint_note(p))
+                .collect(),
         }
     }
 
@@ -540,4 +546,18 @@ impl Estimate {
             })
             .collect()
     }
+}
+
+/// A checkpoint that ships quantized is estimated at the weights dtype asked for (the 16-bit
+/// base by default): say so, and what its own format holds.
+fn quantized_checkpoint_note(p: &Prepared) -> Option<String> {
+    let q = p.scenario.profile.quantization.as_ref()?;
+    Some(format!(
+        "the checkpoint ships {} {}-bit ({:.3} bits per block weight): this estimate loads its weights as {}; training on the quantized checkpoint itself holds about what --weights-dtype {} gives",
+        q.method,
+        q.bits,
+        q.bits_per_weight(),
+        p.scenario.workload.weights_dtype.as_str(),
+        if q.bits <= 4 { "nf4" } else { "int8" }
+    ))
 }
