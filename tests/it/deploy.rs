@@ -540,3 +540,30 @@ fn a_quantized_checkpoint_is_served_in_its_own_format() {
         Precision::Int8
     );
 }
+
+/// Sliding-window blocks keep only their window in the KV cache. Gemma-3-12B: 48 blocks of 8
+/// KV heads x 256 = 2 x 8 x 256 x 2 B = 8192 B per token and block at fp16; 40 blocks slide
+/// over 1024 tokens (five of six, `sliding_window_pattern` 6). At 8192 tokens: 8 full blocks x
+/// 8192 x 8192 B = 536,870,912 and 40 x 1024 x 8192 B = 335,544,320, 872,415,232 B in all
+/// (3,221,225,472 without windows). The importer reads the same pattern from each config.
+#[test]
+fn sliding_window_blocks_keep_only_their_window() {
+    let catalog = ModelCatalog::embedded().unwrap();
+    let g3 = catalog.get("gemma-3-12b").unwrap();
+    assert_eq!(g3.kv_bytes_per_token(2.0), 48.0 * 8192.0);
+    assert_eq!(g3.kv_bytes(8192.0, 2.0), 872_415_232.0);
+    assert_eq!(g3.kv_bytes(1024.0, 2.0), 48.0 * 8192.0 * 1024.0);
+    for (id, file, want) in [
+        ("gemma-3-12b", "gemma-3-12b", (1024, 40)),
+        ("gemma-2-9b", "gemma-2-9b", (4096, 21)),
+        ("phi-3-mini-4k", "phi-3-mini-4k", (2047, 32)),
+        ("qwen2.5-7b", "qwen2.5-7b", (0, 0)),
+    ] {
+        let path = format!("tests/truth/configs/{file}.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let imported = peftcost::arch::import_hf_config(&path, &text, None).unwrap();
+        let p = catalog.get(id).unwrap();
+        assert_eq!((imported.sliding_window, imported.sliding_layers), want, "{id}");
+        assert_eq!((p.sliding_window, p.sliding_layers), want, "{id}");
+    }
+}

@@ -219,6 +219,59 @@ fn quantization_of(path: &str, map: &Map<String, Value>) -> Result<Option<Quanti
     }))
 }
 
+/// Sliding-window attention as transformers lays it out: the config's `layer_types` where it
+/// has one, else Gemma 2's every other block, Gemma 3's `sliding_window_pattern`, Qwen2/3's
+/// blocks from `max_window_layers` when `use_sliding_window`, and every block of a Mistral,
+/// Mixtral or Phi-3 config that sets a window. Other layer kinds (linear attention) are refused.
+fn sliding_of(f: &Fields, family: Family, layers: u64) -> Result<(u64, u64)> {
+    // Gemma2Config and Gemma3TextConfig default the window to 4096.
+    let gemma = matches!(family, Family::Gemma2 | Family::Gemma3Text);
+    let window = f
+        .opt_u64("sliding_window")?
+        .unwrap_or(if gemma { 4096 } else { 0 });
+    if let Some(types) = f.map.get("layer_types").and_then(Value::as_array) {
+        let mut sliding = 0;
+        for t in types {
+            match t.as_str() {
+                Some("sliding_attention") => sliding += 1,
+                Some("full_attention") => {}
+                other => {
+                    return Err(Error::input(format!(
+                        "{}: layer_types holds '{}', which peftcost does not model (it models full_attention and sliding_attention)",
+                        f.path,
+                        other.unwrap_or("a non-string")
+                    )))
+                }
+            }
+        }
+        if sliding > 0 && window == 0 {
+            return Err(Error::input(format!(
+                "{}: layer_types has sliding_attention blocks but no 'sliding_window'",
+                f.path
+            )));
+        }
+        return Ok((window, sliding.min(layers)));
+    }
+    let sliding = match family {
+        _ if window == 0 => 0,
+        Family::Gemma2 => layers.div_ceil(2),
+        Family::Gemma3Text => {
+            let pattern = f.opt_u64("sliding_window_pattern")?.unwrap_or(6).max(1);
+            layers - layers / pattern
+        }
+        Family::Qwen2 | Family::Qwen3 | Family::Qwen2Moe | Family::Qwen3Moe => {
+            if f.bool_or("use_sliding_window", false)? {
+                layers.saturating_sub(f.opt_u64("max_window_layers")?.unwrap_or(layers))
+            } else {
+                0
+            }
+        }
+        Family::Mistral | Family::Mixtral | Family::Phi3 => layers,
+        _ => 0,
+    };
+    Ok(if sliding == 0 { (0, 0) } else { (window, sliding) })
+}
+
 /// Parse a Hugging Face `config.json` (any `model_type` of [`Family::ALL`]) into a profile. `id` names the profile; without it the file's `_name_or_path` is used.
 pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<ModelProfile> {
     let value: Value = from_json(path, text)?;
@@ -279,6 +332,8 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
         moe: None,
         mla: None,
         quantization: quantization_of(path, top)?,
+        sliding_window: 0,
+        sliding_layers: 0,
     };
     match family {
         Family::Llama
@@ -402,6 +457,7 @@ pub fn import_hf_config(path: &str, text: &str, id: Option<&str>) -> Result<Mode
             p.pooler = true;
         }
     }
+    (p.sliding_window, p.sliding_layers) = sliding_of(&f, family, p.num_layers)?;
     if nested.is_some() {
         p.notes = Some(
             "imported from the config's text_config: the language model only (a vision tower is not counted)"

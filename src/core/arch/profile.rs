@@ -376,6 +376,14 @@ pub struct ModelProfile {
     /// Multi-head latent attention in place of q/k/v projections.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mla: Option<Mla>,
+    /// Sliding-window attention: the window in tokens (0: every block attends to the whole
+    /// context).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sliding_window: u64,
+    /// Blocks that attend through `sliding_window` (Gemma 2: every other one; Gemma 3: five of
+    /// six); the others attend to the whole context.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub sliding_layers: u64,
     /// The checkpoint's quantization, if it ships quantized.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantization: Option<Quantization>,
@@ -458,6 +466,14 @@ impl ModelProfile {
                 )));
             }
         }
+        if self.sliding_layers > self.num_layers
+            || (self.sliding_layers > 0 && self.sliding_window == 0)
+        {
+            return Err(Error::input(format!(
+                "model profile '{}': sliding_layers ({}) must be at most num_layers ({}) and needs a sliding_window",
+                self.id, self.sliding_layers, self.num_layers
+            )));
+        }
         if let Some(q) = &self.quantization {
             if !(1..=16).contains(&q.bits) || q.group_size > 1_000_000 {
                 return Err(Error::input(format!(
@@ -533,6 +549,31 @@ impl ModelProfile {
     /// Width of K (and of V): `kv_heads * head_dim`.
     pub fn kv_dim(&self) -> u64 {
         self.num_kv_heads * self.head_dim
+    }
+
+    /// Keys a query at position `context` attends to, averaged over the blocks: the whole
+    /// context, or at most the window in sliding-window blocks.
+    pub fn attended_tokens(&self, context: f64) -> f64 {
+        let sliding = self.sliding_layers as f64;
+        let full = self.num_layers as f64 - sliding;
+        (full * context + sliding * context.min(self.sliding_window as f64))
+            / self.num_layers as f64
+    }
+
+    /// Query-key pairs of causal attention over `s` tokens, averaged over the blocks:
+    /// s²/2 in a full block, s·w − w²/2 in a sliding one once `s` exceeds its window `w`.
+    pub fn causal_pairs(&self, s: f64) -> f64 {
+        let w = self.sliding_window as f64;
+        let banded = if s > w { s * w - w * w / 2.0 } else { s * s / 2.0 };
+        let sliding = self.sliding_layers as f64;
+        let full = self.num_layers as f64 - sliding;
+        (full * s * s / 2.0 + sliding * banded) / self.num_layers as f64
+    }
+
+    /// KV-cache bytes of one sequence of `context` tokens: a sliding-window block keeps only
+    /// its window (as vLLM's hybrid KV-cache manager allocates it).
+    pub fn kv_bytes(&self, context: f64, bytes_per_value: f64) -> f64 {
+        self.kv_bytes_per_token(bytes_per_value) * self.attended_tokens(context)
     }
 
     /// KV-cache bytes per token at `bytes_per_value` (2 for fp16): K and V of every KV head, or

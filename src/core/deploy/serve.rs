@@ -286,7 +286,9 @@ pub(crate) struct Served<'a> {
     pub matmul_params: f64,
     pub layers: f64,
     pub attn_dim: f64,
-    pub kv_per_token: f64,
+    /// KV-cache bytes per token and block pattern (sliding windows keep at most their window).
+    pub profile: &'a ModelProfile,
+    pub kv_bytes_per_value: f64,
     /// Achievable bandwidth (bytes/s): datasheet × the hardware's decode efficiency.
     pub bandwidth: f64,
     /// Dense peak (FLOP/s) in the compute dtype.
@@ -325,11 +327,11 @@ impl Served<'_> {
     /// the batch's KV cache) or compute-bound, whichever is slower.
     pub fn step_seconds(&self, batch: u64, ctx: f64) -> f64 {
         let b = batch.max(1) as f64;
-        let kv = b * ctx * self.kv_per_token / self.bandwidth;
+        let kv = b * self.profile.kv_bytes(ctx, self.kv_bytes_per_value) / self.bandwidth;
         let t_mem = self.weight_read_seconds(batch, batch) + kv;
         let flops = b
             * (2.0 * self.matmul_params * self.lora_factor()
-                + 4.0 * self.layers * ctx * self.attn_dim);
+                + 4.0 * self.layers * self.profile.attended_tokens(ctx) * self.attn_dim);
         let t_compute = flops / (self.peak * self.a.decode_compute_efficiency);
         t_mem.max(t_compute)
     }
@@ -339,7 +341,7 @@ impl Served<'_> {
     pub fn prefill_seconds(&self, input: u64) -> f64 {
         let s = input as f64;
         let flops = 2.0 * self.matmul_params * s * self.lora_factor()
-            + 2.0 * self.layers * s * s * self.attn_dim;
+            + 4.0 * self.layers * self.profile.causal_pairs(s) * self.attn_dim;
         (flops / (self.peak * self.a.prefill_efficiency)).max(self.weight_read_seconds(input, 1))
     }
 
@@ -384,7 +386,7 @@ fn lora_params(profile: &ModelProfile, inv: &Inventory) -> Result<u64> {
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn served<'a>(
-    profile: &ModelProfile,
+    profile: &'a ModelProfile,
     inv: &Inventory,
     hw: &'a HardwareProfile,
     format: WeightFormat,
@@ -407,7 +409,8 @@ pub(crate) fn served<'a>(
         matmul_params: inv.matmul_params() as f64,
         layers: profile.num_layers as f64,
         attn_dim: profile.attn_dim() as f64,
-        kv_per_token: profile.kv_bytes_per_token(a.kv_bytes_per_value),
+        profile,
+        kv_bytes_per_value: a.kv_bytes_per_value,
         bandwidth,
         peak,
         adapters,
@@ -436,7 +439,7 @@ fn capacity(s: &Served, context: u64, encoder: bool) -> Capacity {
         // intermediate in 16-bit) bound the batch.
         0.0
     } else {
-        context as f64 * s.kv_per_token
+        s.profile.kv_bytes(context as f64, s.kv_bytes_per_value)
     };
     let max_sequences = if free <= 0.0 {
         0
@@ -623,7 +626,7 @@ pub fn fit_target(
         kv_bytes_per_sequence: if encoder {
             0.0
         } else {
-            profile.kv_bytes_per_token(a.kv_bytes_per_value) * w.context as f64
+            profile.kv_bytes(w.context as f64, a.kv_bytes_per_value)
         },
         fits: false,
         max_sequences: 0,

@@ -102,7 +102,7 @@ fn inventory(p: &ModelProfile) -> Result<Inventory> {
 }
 
 fn model_on<'a>(
-    p: &ModelProfile,
+    p: &'a ModelProfile,
     inv: &Inventory,
     hw: &'a HardwareProfile,
     f: WeightFormat,
@@ -208,7 +208,7 @@ pub fn validation_rows() -> Result<Vec<ValidationRow>> {
             }
             rows.push(r);
             let logits = 2048.0 * qwen.vocab_size as f64 * 6.0;
-            let mem = s.weight_bytes + 2048.0 * s.kv_per_token + logits;
+            let mem = s.weight_bytes + s.profile.kv_bytes(2048.0, s.kv_bytes_per_value) + logits;
             rows.push(row(
                 &format!("Qwen-7B {label} peak memory, encode 2048"),
                 src,
@@ -302,7 +302,7 @@ pub fn validation_rows() -> Result<Vec<ValidationRow>> {
             ));
             if let Some(m) = mem {
                 // chatglm.cpp default max_length 2048: F16 KV cache for 2048 tokens.
-                let pred = s.weight_bytes + 2048.0 * s.kv_per_token;
+                let pred = s.weight_bytes + s.profile.kv_bytes(2048.0, s.kv_bytes_per_value);
                 rows.push(row(
                     &format!("ChatGLM3-6B {label} memory (chatglm.cpp)"),
                     src,
@@ -360,7 +360,7 @@ pub fn validation_rows() -> Result<Vec<ValidationRow>> {
             "tokens/s",
             SPEED_TOLERANCE,
         ));
-        let mem = s.weight_bytes + 512.0 * s.kv_per_token + 256.0 * m.vocab_size as f64 * 6.0;
+        let mem = s.weight_bytes + s.profile.kv_bytes(512.0, s.kv_bytes_per_value) + 256.0 * m.vocab_size as f64 * 6.0;
         rows.push(row(
             "Mistral-7B AWQ int4 memory, T4",
             src,
