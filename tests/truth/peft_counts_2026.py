@@ -21,7 +21,9 @@ from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 MODELS = ["llama-3.2-3b", "qwen2.5-14b", "qwen3-4b", "qwen3-8b", "qwen3-14b", "qwen3-32b", "phi-3-mini-4k",
-          "gemma-2-9b", "gemma-3-12b", "minicpm3-4b", "glm-4-9b-chat-hf"]
+          "gemma-2-9b", "gemma-3-12b", "minicpm3-4b", "glm-4-9b-chat-hf", "glm4-layout-test"]
+# Configs that test a layout, not a published model: no embedded profile stands behind them.
+LAYOUT_TESTS = ["glm4-layout-test"]
 # Encoders, loaded as the bare model (AutoModel, peft's FEATURE_EXTRACTION).
 ENCODERS = ["bge-m3"]
 # Mixtures of experts: transformers v5 fuses each block's experts into 3-D parameters
@@ -40,7 +42,8 @@ DEFAULT_ATTENTION = ["q_proj", "k_proj", "v_proj", "o_proj"]
 # peft 0.21 has no default either for minicpm3 or glm: peftcost's choices (src/core/peft/mod.rs).
 NO_DEFAULT = {"phi3": {"lora": ["qkv_proj"], "ia3": (["qkv_proj", "down_proj"], ["down_proj"])},
               "minicpm3": {"lora": ["q_b_proj", "kv_b_proj"], "ia3": (["kv_b_proj", "down_proj"], ["down_proj"])},
-              "glm": {"lora": ["q_proj", "v_proj"], "ia3": (["k_proj", "v_proj", "down_proj"], ["down_proj"])}}
+              "glm": {"lora": ["q_proj", "v_proj"], "ia3": (["k_proj", "v_proj", "down_proj"], ["down_proj"])},
+              "glm4": {"lora": ["q_proj", "v_proj"], "ia3": (["k_proj", "v_proj", "down_proj"], ["down_proj"])}}
 # Latent-attention MoE defaults: the query projection (q_proj without a query latent, q_b_proj
 # with one) and kv_b_proj.
 MOE_DEFAULT = {"deepseek_v2": None, "deepseek_v3": None}
@@ -177,6 +180,8 @@ def main():
     for name in MODELS:
         mt, rows = cases(name)
         result["models"][name] = {"config_file": f"configs/{name}.json", "model_type": mt, "cases": rows}
+        if name in LAYOUT_TESTS:
+            result["models"][name]["layout_test"] = True
     for name in ENCODERS:
         mt, rows = encoder_cases(name)
         result["models"][name] = {"config_file": f"configs/{name}.json", "model_type": mt,
