@@ -159,6 +159,10 @@ pub struct WorkloadArgs {
     /// DeepSpeed ZeRO stage (0-3) for --gpus > 1.
     #[arg(long, default_value_t = 0)]
     pub zero: u8,
+    /// Shard a mixture of experts' experts across the --gpus (expert parallelism, EP = gpus;
+    /// tokens reach their experts by all-to-all).
+    #[arg(long, alias = "ep")]
+    pub expert_parallel: bool,
 }
 
 /// Where a trainer config's `deepspeed:` path may point: the current directory, its file name
@@ -215,6 +219,7 @@ impl WorkloadArgs {
             attention: self.attention,
             gpus: self.gpus,
             zero: self.zero,
+            expert_parallel: self.expert_parallel,
             ..Workload::default()
         }
     }

@@ -91,6 +91,12 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
     ] {
         job.push(vec![k.into(), v]);
     }
+    if w.expert_parallel {
+        job.push(vec![
+            "expert parallelism".into(),
+            "experts sharded across the gpus (EP = gpus), all-to-all per sparse block".into(),
+        ]);
+    }
 
     let mut dev = Table::new(
         "Devices: memory per device in GiB (2^30 bytes)",

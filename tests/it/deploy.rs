@@ -563,7 +563,11 @@ fn sliding_window_blocks_keep_only_their_window() {
         let text = std::fs::read_to_string(&path).unwrap();
         let imported = peftcost::arch::import_hf_config(&path, &text, None).unwrap();
         let p = catalog.get(id).unwrap();
-        assert_eq!((imported.sliding_window, imported.sliding_layers), want, "{id}");
+        assert_eq!(
+            (imported.sliding_window, imported.sliding_layers),
+            want,
+            "{id}"
+        );
         assert_eq!((p.sliding_window, p.sliding_layers), want, "{id}");
     }
 }

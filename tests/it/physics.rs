@@ -314,3 +314,73 @@ proptest! {
         }
     }
 }
+
+/// Expert parallelism over 8 A100-80G (NVLink 600 GB/s x link efficiency 0.7), Qwen3-30B-A3B
+/// with LoRA r=8 on q_proj, v_proj and the fused experts, bf16, micro-batch 4 x 512 tokens, no
+/// ZeRO. Worked by hand:
+/// - weights: the 48 x 128 experts of 4,718,592 weights (28,991,029,248) shard 16 per device;
+///   the other 1,541,093,376 parameters stay whole: 2 B x (1,541,093,376 + 28,991,029,248 / 8)
+///   = 10,329,944,064 B (61,064,245,248 without EP);
+/// - trainable state (16 B per fp32 LoRA parameter): the experts' LoRA 48 x 128 x 8 x (2048 +
+///   1536 + 768 + 2048) = 314,572,800 sharded 8 ways, q/v's 3,342,336 whole: 682,622,976 B;
+/// - time, each micro-batch: two all-to-alls of 2048 tokens x 48 blocks x 8 experts x 2048 x 2 B
+///   per pass, forward and backward, 7/8 off the device: 11,274,289,152 B / 420 GB/s; less the
+///   experts' gradients no longer all-reduced (2 x 7/8 x 314,572,800 x 4 B / 420 GB/s) and the
+///   optimizer's smaller state (2 x the state saved / (2039 GB/s x 0.7)).
+#[test]
+fn expert_parallelism_keeps_a_share_of_the_experts_and_pays_all_to_alls() {
+    let method = MethodConfig {
+        targets: Some(
+            [
+                "q_proj",
+                "v_proj",
+                "experts.gate_up_proj",
+                "experts.down_proj",
+            ]
+            .map(String::from)
+            .to_vec(),
+        ),
+        ..MethodConfig::new(MethodKind::Lora)
+    };
+    let w = Workload {
+        micro_batch: 4,
+        gpus: 8,
+        ..Workload::default()
+    };
+    let plain = device(&scenario("qwen3-30b-a3b", method.clone(), w), "a100-80g");
+    let ep = device(
+        &scenario(
+            "qwen3-30b-a3b",
+            method,
+            Workload {
+                expert_parallel: true,
+                ..w
+            },
+        ),
+        "a100-80g",
+    );
+    assert_eq!(plain.memory.weights, 61_064_245_248);
+    assert_eq!(ep.memory.weights, 10_329_944_064);
+    assert_eq!(ep.memory.trainable_state, 682_622_976);
+    let link = 600e9 * 0.7;
+    let all_to_all = 11_274_289_152.0 / link;
+    let grads_kept = 2.0 * 7.0 / 8.0 * 314_572_800.0 * 4.0 / link;
+    let optimizer =
+        2.0 * (plain.memory.trainable_state - ep.memory.trainable_state) as f64 / (2039e9 * 0.7);
+    let delta = ep.step_seconds.unwrap() - plain.step_seconds.unwrap();
+    assert!(
+        (delta - (all_to_all - grads_kept - optimizer)).abs() < 1e-9,
+        "{delta}"
+    );
+    // A dense model has no experts to shard.
+    let dense = scenario(
+        "qwen3-8b",
+        MethodConfig::new(MethodKind::Lora),
+        Workload {
+            expert_parallel: true,
+            ..w
+        },
+    );
+    let err = dense.prepare().unwrap_err();
+    assert_eq!(err.field(), Some("expert-parallel"));
+}

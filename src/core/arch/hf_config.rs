@@ -269,7 +269,11 @@ fn sliding_of(f: &Fields, family: Family, layers: u64) -> Result<(u64, u64)> {
         Family::Mistral | Family::Mixtral | Family::Phi3 => layers,
         _ => 0,
     };
-    Ok(if sliding == 0 { (0, 0) } else { (window, sliding) })
+    Ok(if sliding == 0 {
+        (0, 0)
+    } else {
+        (window, sliding)
+    })
 }
 
 /// Parse a Hugging Face `config.json` (any `model_type` of [`Family::ALL`]) into a profile. `id` names the profile; without it the file's `_name_or_path` is used.

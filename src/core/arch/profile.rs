@@ -564,7 +564,11 @@ impl ModelProfile {
     /// s²/2 in a full block, s·w − w²/2 in a sliding one once `s` exceeds its window `w`.
     pub fn causal_pairs(&self, s: f64) -> f64 {
         let w = self.sliding_window as f64;
-        let banded = if s > w { s * w - w * w / 2.0 } else { s * s / 2.0 };
+        let banded = if s > w {
+            s * w - w * w / 2.0
+        } else {
+            s * s / 2.0
+        };
         let sliding = self.sliding_layers as f64;
         let full = self.num_layers as f64 - sliding;
         (full * s * s / 2.0 + sliding * banded) / self.num_layers as f64

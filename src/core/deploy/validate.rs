@@ -360,7 +360,9 @@ pub fn validation_rows() -> Result<Vec<ValidationRow>> {
             "tokens/s",
             SPEED_TOLERANCE,
         ));
-        let mem = s.weight_bytes + s.profile.kv_bytes(512.0, s.kv_bytes_per_value) + 256.0 * m.vocab_size as f64 * 6.0;
+        let mem = s.weight_bytes
+            + s.profile.kv_bytes(512.0, s.kv_bytes_per_value)
+            + 256.0 * m.vocab_size as f64 * 6.0;
         rows.push(row(
             "Mistral-7B AWQ int4 memory, T4",
             src,

@@ -56,11 +56,37 @@ impl Shapes {
     }
 
     /// Base weights on one device: quantizable Linears in the load dtype, the rest in 16-bit
-    /// (fp32 when quantized: k-bit preparation upcasts them); ZeRO-3 shards them.
+    /// (fp32 when quantized: k-bit preparation upcasts them); ZeRO-3 shards them, and expert
+    /// parallelism keeps only the device's share of the experts (ZeRO then has no expert
+    /// replicas left to shard).
     pub fn weights_bytes(&self, w: &Workload) -> f64 {
-        (self.linear_params * w.weights_dtype.linear_bytes()
+        let lb = w.weights_dtype.linear_bytes();
+        let local_experts = self.local_expert_params(w);
+        ((self.linear_params - local_experts.0) * lb
             + self.other_params * w.weights_dtype.other_bytes())
             / zero_shard(w, 3)
+            + local_experts.1 * lb
+    }
+
+    /// Expert weights taken out of ZeRO's sharding, and those one device keeps: `(0, 0)`
+    /// without expert parallelism.
+    fn local_expert_params(&self, w: &Workload) -> (f64, f64) {
+        if self.expert_sharded(w) {
+            (
+                self.expert_params,
+                self.expert_params * self.expert_share(w),
+            )
+        } else {
+            (0.0, 0.0)
+        }
+    }
+
+    /// Weight bytes ZeRO-3 all-gathers for each pass: every weight it shards (the experts stay
+    /// local under expert parallelism).
+    pub fn gathered_weight_bytes(&self, w: &Workload) -> f64 {
+        let (sharded_experts, _) = self.local_expert_params(w);
+        (self.linear_params - sharded_experts) * w.weights_dtype.linear_bytes()
+            + self.other_params * w.weights_dtype.other_bytes()
     }
 
     /// Trainable state on one device: peft keeps added weights in fp32 (weight, grad, optimizer
@@ -69,7 +95,6 @@ impl Shapes {
     pub fn trainable_state_bytes(&self, w: &Workload) -> f64 {
         let base_bytes = w.weights_dtype.other_bytes();
         let opt = |bytes: f64| w.optimizer.state_bytes(bytes);
-        let adapter = self.adapter_params * (4.0 + 4.0 + opt(4.0));
         let copies = self.saved_copies * (base_bytes + base_bytes + opt(base_bytes));
         let pb = if self.kind == MethodKind::Full {
             match w.weights_dtype {
@@ -79,8 +104,26 @@ impl Shapes {
         } else {
             base_bytes
         };
-        let (grads, states) = (self.base_unfrozen * pb, self.base_unfrozen * opt(pb));
-        states / zero_shard(w, 1) + grads / zero_shard(w, 2) + (adapter + copies) / zero_shard(w, 1)
+        // Expert parallelism: trainable expert parameters (the experts themselves, or their
+        // LoRA) live only with their experts, unsharded by ZeRO.
+        let (te, share) = if self.expert_sharded(w) {
+            (self.trainable_expert_params, self.expert_share(w))
+        } else {
+            (0.0, 1.0)
+        };
+        let (te_base, te_adapter) = if self.kind == MethodKind::Full {
+            (te, 0.0)
+        } else {
+            (0.0, te)
+        };
+        let dense_unfrozen = self.base_unfrozen - te_base;
+        let (grads, states) = (dense_unfrozen * pb, dense_unfrozen * opt(pb));
+        let dense_adapter = (self.adapter_params - te_adapter) * (4.0 + 4.0 + opt(4.0));
+        let local = (te_base * (pb + opt(pb)) + te_adapter * (4.0 + 4.0 + opt(4.0))) * share;
+        states / zero_shard(w, 1)
+            + grads / zero_shard(w, 2)
+            + (dense_adapter + copies) / zero_shard(w, 1)
+            + local
     }
 
     /// Saved activations for micro-batch `b`: every block's (or, with checkpointing, each

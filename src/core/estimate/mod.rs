@@ -95,6 +95,13 @@ impl Scenario {
             workload::bounded("num-labels", self.num_labels, 1, 1_000_000)?;
         }
         let inventory = Inventory::build(&self.profile, self.task, self.num_labels)?;
+        if self.workload.expert_parallel && !inventory.has_experts() {
+            return Err(crate::core::error::Error::Invalid {
+                field: "expert-parallel",
+                value: self.profile.id.clone(),
+                expected: "a mixture-of-experts model (this one has no experts to shard)".into(),
+            });
+        }
         let method = peft::resolve(&self.profile, &inventory, &self.method)?;
         self.check_positions(&method)?;
         Ok(Prepared {

@@ -20,6 +20,12 @@
 //!   follow the routed ones (each token keeps a copy of its input per expert). Warts: routed
 //!   GEMMs are taken at the dense MFU, though few tokens per expert run them slower; QLoRA
 //!   quantizes the fused experts like Linears; routing is uniform.
+//! - Expert parallelism (`expert_parallel`, EP = gpus): a device keeps ceil(E/gpus) of each
+//!   block's experts and their trainable state, and pays two all-to-alls of every token's hidden
+//!   state per sparse block and pass over the device link, not overlapped with compute. Wart:
+//!   no load imbalance, and the all-to-all is timed at ring bandwidth.
+//! - Sliding-window blocks are timed as full causal attention in training: transformers'
+//!   SDPA path applies the window as a mask over whole tiles (flash-attention would skip them).
 
 use serde::Serialize;
 
@@ -114,6 +120,17 @@ pub struct Shapes {
     pub saved_copies: f64,
     /// The PEFT method.
     pub kind: MethodKind,
+    /// Weights of the fused experts (every expert, every block; 0 for a dense model).
+    pub expert_params: f64,
+    /// Routed experts per sparse block.
+    pub experts: f64,
+    /// Experts each token goes through in a sparse block.
+    pub experts_per_token: f64,
+    /// Blocks with experts.
+    pub sparse_layers: f64,
+    /// Of the trainable parameters, those inside the fused experts (full fine-tuning: the
+    /// experts; LoRA on them: their A and B per expert).
+    pub trainable_expert_params: f64,
 }
 
 /// Copies of a module's input a token makes: the routed experts of fused experts, else one.
@@ -219,6 +236,31 @@ impl Shapes {
         } else {
             l * extra_per_layer + extra_global + saved_matmul
         };
+        let expert_modules = || {
+            inv.layer
+                .iter()
+                .filter(|x| matches!(x.shape, Shape::Experts { .. }))
+        };
+        let trainable_expert_params = if full {
+            inv.expert_params() as f64
+        } else if kind.is_lora() {
+            m.targets
+                .iter()
+                .map(|r| r.module(inv))
+                .filter(|x| matches!(x.shape, Shape::Experts { .. }))
+                .map(|x| (x.count * x.shape.lora_params(m.config.rank)) as f64)
+                .sum()
+        } else {
+            0.0
+        };
+        let (experts, experts_per_token, sparse_layers) = expert_modules()
+            .find_map(|x| match x.shape {
+                Shape::Experts { num, active, .. } => {
+                    Some((num as f64, active as f64, x.count as f64))
+                }
+                _ => None,
+            })
+            .unwrap_or((0.0, 0.0, 0.0));
         let (extra_tokens, prefix_tokens) = match kind {
             MethodKind::Prompt | MethodKind::Ptuning => (m.virtual_tokens as f64, 0.0),
             MethodKind::Prefix => (0.0, m.virtual_tokens as f64),
@@ -249,7 +291,27 @@ impl Shapes {
             base_unfrozen: m.counts.base_unfrozen as f64,
             saved_copies: m.counts.saved_copies as f64,
             kind,
+            expert_params: inv.expert_params() as f64,
+            experts,
+            experts_per_token,
+            sparse_layers,
+            trainable_expert_params,
         }
+    }
+
+    /// The share of the fused experts one device holds: all of them, or with expert parallelism
+    /// over `gpus` devices ceil(E / gpus) of the E experts.
+    pub fn expert_share(&self, w: &super::Workload) -> f64 {
+        if self.expert_sharded(w) {
+            (self.experts / w.gpus as f64).ceil() / self.experts
+        } else {
+            1.0
+        }
+    }
+
+    /// Whether the job shards its experts (expert parallelism on more than one device).
+    pub fn expert_sharded(&self, w: &super::Workload) -> bool {
+        w.expert_parallel && w.gpus > 1 && self.experts > 0.0
     }
 
     /// Tokens each sequence really has (prompt tuning prepends its virtual tokens).

@@ -36,7 +36,21 @@ impl Shapes {
         if w.gpus > 1 && w.zero >= 3 {
             if let Some(link) = link {
                 // ZeRO-3 all-gathers the parameters for every forward, backward (and recompute).
-                micro += passes * (n - 1.0) / n * mem.weights as f64 * n / link;
+                micro += passes * (n - 1.0) / n * self.gathered_weight_bytes(w) / link;
+            }
+        }
+        if self.expert_sharded(w) {
+            if let Some(link) = link {
+                // Expert parallelism: each sparse block sends every token's hidden state to its
+                // k experts and back (two all-to-alls) in each pass; (n-1)/n of it leaves the
+                // device.
+                let per_pass = 2.0
+                    * tokens_mb
+                    * self.sparse_layers
+                    * self.experts_per_token
+                    * self.hidden
+                    * dtype.bytes();
+                micro += passes * (n - 1.0) / n * per_pass / link;
             }
         }
         let mut step = w.grad_accum as f64 * micro;
@@ -46,7 +60,14 @@ impl Shapes {
         }
         if w.gpus > 1 {
             if let Some(link) = link {
-                let trainable = self.adapter_params + self.base_unfrozen + self.saved_copies;
+                // Sharded experts' gradients stay with their experts: no all-reduce.
+                let local = if self.expert_sharded(w) {
+                    self.trainable_expert_params
+                } else {
+                    0.0
+                };
+                let trainable =
+                    self.adapter_params + self.base_unfrozen + self.saved_copies - local;
                 let grad_bytes = trainable
                     * if self.kind == MethodKind::Full {
                         dtype.bytes()

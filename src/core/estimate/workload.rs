@@ -112,6 +112,10 @@ pub struct Workload {
     pub zero: u8,
     /// Machines the GPUs are spread over (1: one node, the GPUs share its NVLink or PCIe).
     pub nodes: u64,
+    /// Expert parallelism: a mixture of experts' fused experts are sharded across the job's
+    /// GPUs (EP = gpus) and tokens travel to their experts by all-to-all, in place of every
+    /// device holding every expert (DeepSpeed-MoE `ep_size`, Megatron `expert_model_parallel_size`).
+    pub expert_parallel: bool,
     /// Network bandwidth between the machines, in Gbit/s per machine (only read when `nodes` > 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_gbps: Option<f64>,
@@ -133,6 +137,7 @@ impl Default for Workload {
             gpus: 1,
             zero: 0,
             nodes: 1,
+            expert_parallel: false,
             network_gbps: None,
         }
     }
