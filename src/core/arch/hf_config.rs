@@ -259,12 +259,10 @@ fn sliding_of(f: &Fields, family: Family, layers: u64) -> Result<(u64, u64)> {
             let pattern = f.opt_u64("sliding_window_pattern")?.unwrap_or(6).max(1);
             layers - layers / pattern
         }
-        Family::Qwen2 | Family::Qwen3 | Family::Qwen2Moe | Family::Qwen3Moe => {
-            if f.bool_or("use_sliding_window", false)? {
-                layers.saturating_sub(f.opt_u64("max_window_layers")?.unwrap_or(layers))
-            } else {
-                0
-            }
+        Family::Qwen2 | Family::Qwen3 | Family::Qwen2Moe | Family::Qwen3Moe
+            if f.bool_or("use_sliding_window", false)? =>
+        {
+            layers.saturating_sub(f.opt_u64("max_window_layers")?.unwrap_or(layers))
         }
         Family::Mistral | Family::Mixtral | Family::Phi3 => layers,
         _ => 0,
