@@ -274,6 +274,9 @@ fn show(p: &ModelProfile, format: Format) -> Result<()> {
             for (k, v) in fields {
                 arch.push(vec![k.into(), v]);
             }
+            for (k, v) in architecture_extras(p) {
+                arch.push(vec![k.into(), v]);
+            }
             let mut t = Table::new(
                 "Modules",
                 &["name", "role", "shape", "bias", "x", "params each"],
@@ -297,4 +300,54 @@ fn show(p: &ModelProfile, format: Format) -> Result<()> {
             emit(&format.render(&doc))
         }
     }
+}
+
+/// The rows only some architectures have: experts, latent attention, sliding windows, a
+/// quantized checkpoint.
+fn architecture_extras(p: &ModelProfile) -> Vec<(&'static str, String)> {
+    let mut rows = Vec::new();
+    if let Some(m) = p.moe {
+        rows.push((
+            "experts",
+            format!(
+                "{} routed of width {}, {} per token; shared width {}; {} dense blocks",
+                m.num_experts,
+                m.expert_intermediate_size,
+                m.experts_per_token,
+                m.shared_expert_intermediate_size,
+                m.dense_layers
+            ),
+        ));
+    }
+    if let Some(a) = p.mla {
+        rows.push((
+            "latent attention",
+            format!(
+                "q latent {}, kv latent {}, head {} + {} rotary, value head {}",
+                a.q_lora_rank, a.kv_lora_rank, a.qk_nope_head_dim, a.qk_rope_head_dim, a.v_head_dim
+            ),
+        ));
+    }
+    if p.sliding_layers > 0 {
+        rows.push((
+            "sliding window",
+            format!(
+                "{} tokens in {} of {} blocks",
+                p.sliding_window, p.sliding_layers, p.num_layers
+            ),
+        ));
+    }
+    if let Some(q) = &p.quantization {
+        rows.push((
+            "checkpoint quantization",
+            format!(
+                "{} {}-bit, group {} ({:.3} bits per block weight)",
+                q.method,
+                q.bits,
+                q.group_size,
+                q.bits_per_weight()
+            ),
+        ));
+    }
+    rows
 }
