@@ -36,6 +36,9 @@ const AZURE_PAGE: &str = r#"{"BillingCurrency":"USD","CustomerEntityId":"Default
 const AWS_OFFERS: &str = "\"FormatVersion\",\"v1.0\"\n\"Disclaimer\",\"x\"\n\"Publication Date\",\"2026-11-30\"\n\"Version\",\"1\"\n\"OfferCode\",\"AmazonEC2\"\n\"TermType\",\"Unit\",\"PricePerUnit\",\"Currency\",\"Instance Type\",\"Tenancy\",\"Operating System\",\"Pre Installed S/W\",\"CapacityStatus\",\"Region Code\",\"GPU\"\n\"OnDemand\",\"Hrs\",\"0.526\",\"USD\",\"g4dn.xlarge\",\"Shared\",\"Linux\",\"NA\",\"Used\",\"us-east-1\",\"1\"\n\"OnDemand\",\"Hrs\",\"21.9576\",\"USD\",\"p4d.24xlarge\",\"Shared\",\"Linux\",\"\",\"Used\",\"us-east-1\",\"8\"\n";
 const HF_MOE_CONFIG: &str = shipped!("tests/truth/configs/qwen1.5-moe-a2.7b.json");
 const HF_NESTED_CONFIG: &str = shipped!("tests/truth/configs/gemma-3-12b.json");
+/// Latent attention, dense blocks among experts, shared experts and an FP8 quantization_config.
+const HF_LATENT_CONFIG: &str = shipped!("tests/truth/configs/deepseek-v3.json");
+const LATENT_PROFILE: &str = shipped!("profiles/models/deepseek-v3.toml");
 const LF_YAML: &str = shipped!("tests/data/engine-configs/llamafactory/qwen3_lora_sft_ds3.yaml");
 const AXOLOTL_YAML: &str = shipped!("tests/data/engine-configs/axolotl/lora-8b.yml");
 const DS_JSON: &str = shipped!("tests/data/engine-configs/llamafactory/ds_z3_offload_config.json");
@@ -139,6 +142,36 @@ proptest! {
                     prop_assert!(inv.active_params() <= inv.total_params());
                 }
                 Err(e) => well_formed(&e, name)?,
+            }
+        }
+    }
+
+    #[test]
+    fn latent_attention_configs_and_profiles(cfg in input(HF_LATENT_CONFIG), prof in input(LATENT_PROFILE)) {
+        let imported = match import_hf_config("deepseek.json", &cfg, None) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                well_formed(&e, "deepseek.json")?;
+                None
+            }
+        };
+        let parsed = match ModelCatalog::parse_profile("d.toml", &prof) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                well_formed(&e, "d.toml")?;
+                None
+            }
+        };
+        // What loads is a model every count, KV cache and weight format can be taken of.
+        for p in imported.iter().chain(parsed.iter()) {
+            let inv = peftcost::arch::Inventory::build(p, peftcost::arch::Task::CausalLm, 2);
+            prop_assert!(inv.is_ok(), "{:?}", inv.err());
+            let inv = inv.unwrap();
+            prop_assert!(inv.active_params() <= inv.total_params());
+            let kv = p.kv_bytes(4096.0, 2.0);
+            prop_assert!(kv.is_finite() && kv >= 0.0, "{kv}");
+            if let Some(q) = &p.quantization {
+                prop_assert!(q.bits_per_weight().is_finite());
             }
         }
     }

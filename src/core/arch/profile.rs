@@ -484,17 +484,34 @@ impl ModelProfile {
         }
         // Parameters implied by the dimensions (blocks + embeddings and head), in floating point:
         // beyond 10^15 the integer counts could overflow, and no model is that large.
-        let (h, l, ff, v) = (
+        let (h, l, v) = (
             self.hidden_size as f64,
             self.num_layers as f64,
-            self.moe.map_or(self.intermediate_size as f64, |m| {
-                (m.num_experts * m.expert_intermediate_size + m.shared_expert_intermediate_size)
-                    as f64
-            }),
             self.vocab_size as f64,
         );
-        let attn = (self.num_heads + 2 * self.num_kv_heads) as f64 * self.head_dim as f64;
-        let implied = l * (h * attn + attn * h + 3.0 * h * ff) + 2.0 * v * h;
+        // Every MLP a block may hold: the dense one and the experts.
+        let ff = self.intermediate_size as f64
+            + self.moe.map_or(0.0, |m| {
+                m.num_experts as f64 * m.expert_intermediate_size as f64
+                    + m.shared_expert_intermediate_size as f64
+            });
+        let heads = self.num_heads as f64;
+        let attn = match self.mla {
+            None => {
+                let width = (self.num_heads + 2 * self.num_kv_heads) as f64 * self.head_dim as f64;
+                2.0 * h * width
+            }
+            Some(a) => {
+                let (q, kv) = (a.q_lora_rank as f64, a.kv_lora_rank as f64);
+                let qk = self.head_dim as f64;
+                h * q
+                    + q.max(h) * heads * qk
+                    + h * (kv + a.qk_rope_head_dim as f64)
+                    + kv * heads * (a.qk_nope_head_dim + a.v_head_dim) as f64
+                    + heads * a.v_head_dim as f64 * h
+            }
+        };
+        let implied = l * (attn + 3.0 * h * ff) + 2.0 * v * h;
         if implied > 1e15 {
             return Err(Error::input(format!(
                 "model profile '{}': its dimensions imply {implied:.2e} parameters, more than any model (1e15); check hidden_size, num_layers, intermediate_size and vocab_size",
