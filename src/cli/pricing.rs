@@ -53,7 +53,10 @@ pub enum PricingCommand {
     },
     /// Build a provider's table from its own price data and install it as `update` does
     /// (validated, never shrinking silently, atomic, under the lock). azure: the Retail Prices API;
-    /// aws: the Price List bulk offer file, streamed (both without credentials).
+    /// aws: the Price List bulk offer file, streamed (both without credentials); gcp: the Cloud
+    /// Billing Catalog API (an API key, GOOGLE_API_KEY); lambda: the instance-types API (an API
+    /// key, LAMBDA_API_KEY); runpod: the GraphQL API (RUNPOD_API_KEY if set; it answers without
+    /// one).
     Fetch(FetchArgs),
     /// Put a provider's previous table (its .bak) back; the current one becomes the .bak.
     Rollback {
@@ -93,14 +96,21 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The provider whose price data to read: azure (Retail Prices API) or aws (the Price List
-    /// bulk offer file of one region).
-    #[arg(value_parser = ["azure", "aws"])]
+    /// The provider whose price data to read: azure (Retail Prices API), aws (the Price List
+    /// bulk offer file of one region), gcp (Cloud Billing Catalog API), lambda (instance-types
+    /// API) or runpod (GraphQL API).
+    #[arg(value_parser = ["azure", "aws", "gcp", "lambda", "runpod"])]
     provider: String,
     /// The API's base URL (a mirror, a proxy or a test server); default https://prices.azure.com,
-    /// https://pricing.us-east-1.amazonaws.com.
+    /// https://pricing.us-east-1.amazonaws.com, https://cloudbilling.googleapis.com,
+    /// https://cloud.lambdalabs.com, https://api.runpod.io.
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
+    /// The environment variable holding the API key (default GOOGLE_API_KEY for gcp,
+    /// LAMBDA_API_KEY for lambda, RUNPOD_API_KEY for runpod); the key itself is never a flag, so it stays out of shell
+    /// history.
+    #[arg(long, value_name = "NAME")]
+    api_key_env: Option<String>,
     /// Only this region (e.g. eastus); default: every region (azure), us-east-1 (aws).
     #[arg(long, value_parser = super::not_empty)]
     region: Option<String>,
@@ -754,6 +764,10 @@ fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
     let base = cat.table(&a.provider)?;
     let (text, source, rows) = if a.provider == "aws" {
         fetch_aws(&a, base)?
+    } else if a.provider == "lambda" || a.provider == "runpod" {
+        fetch_keyed(&a, base)?
+    } else if a.provider == "gcp" {
+        fetch_gcp(&a, base)?
     } else {
         let endpoint = a.endpoint.as_deref().unwrap_or(azure::DEFAULT_ENDPOINT);
         let opts = update::FetchOptions {
@@ -810,6 +824,119 @@ fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
                 b.display()
             ))
     ))
+}
+
+/// The API key in the environment variable `--api-key-env` names (or the provider's default);
+/// `None` when it is unset or empty.
+fn api_key(a: &FetchArgs, default: &str) -> Result<Option<String>> {
+    let name = a.api_key_env.as_deref().unwrap_or(default);
+    if name.is_empty() || name.contains('=') {
+        return Err(Error::input(format!(
+            "--api-key-env '{name}' is not an environment variable name"
+        )));
+    }
+    Ok(std::env::var(name).ok().filter(|k| !k.trim().is_empty()))
+}
+
+/// Lambda (key required) and RunPod (key optional): one JSON answer each, (table text, its URL,
+/// types read). Types without a hardware profile are named on stderr.
+fn fetch_keyed(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)> {
+    let opts = update::FetchOptions {
+        timeout: Duration::from_secs_f64(a.timeout_secs),
+        max_bytes: 16 << 20,
+        // A JSON answer cut short no longer parses.
+        require_length: false,
+        ..update::FetchOptions::default()
+    };
+    let (offers, skipped, url) = if a.provider == "lambda" {
+        let endpoint = a
+            .endpoint
+            .as_deref()
+            .unwrap_or("https://cloud.lambdalabs.com");
+        let url = format!("{}/api/v1/instance-types", endpoint.trim_end_matches('/'));
+        let key = api_key(a, "LAMBDA_API_KEY")?.ok_or_else(|| {
+            Error::input(format!(
+                "Lambda's price API needs an API key: put it in {} (cloud.lambdalabs.com, API keys) or name another variable with --api-key-env",
+                a.api_key_env.as_deref().unwrap_or("LAMBDA_API_KEY")
+            ))
+        })?;
+        let text = update::fetch_authorized(&url, &opts, Some(&key))?;
+        let (offers, skipped) = pricing::lambda::read_instance_types(&url, &text)?;
+        (offers, skipped, url)
+    } else {
+        let endpoint = a.endpoint.as_deref().unwrap_or("https://api.runpod.io");
+        let url = format!("{}/graphql", endpoint.trim_end_matches('/'));
+        let key = api_key(a, "RUNPOD_API_KEY")?;
+        let text = update::post_json(&url, &opts, key.as_deref(), pricing::runpod::QUERY)?;
+        let (offers, skipped) = pricing::runpod::read_gpu_types(&url, &text)?;
+        (offers, skipped, url)
+    };
+    if !skipped.is_empty() {
+        eprintln!(
+            "note: left out (no hardware profile): {}",
+            crate::report::fmt::one_line(&skipped.join(", "))
+        );
+    }
+    let rows = (offers.len() + skipped.len()) as u64;
+    let text = if a.provider == "lambda" {
+        pricing::lambda::build_table(&url, &offers, base, &today())?
+    } else {
+        pricing::runpod::build_table(&url, &offers, base, &today())?
+    };
+    Ok((text, url, rows))
+}
+
+/// GCP: every page of Compute Engine's SKUs, the key in the `x-goog-api-key` header (never in
+/// a URL an error could print): (table text, the first page's URL, SKUs read).
+fn fetch_gcp(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)> {
+    let endpoint = a
+        .endpoint
+        .as_deref()
+        .unwrap_or("https://cloudbilling.googleapis.com");
+    let key = api_key(a, "GOOGLE_API_KEY")?.ok_or_else(|| {
+        Error::input(format!(
+            "the Cloud Billing Catalog API needs an API key of a Google Cloud project: put it in {} or name another variable with --api-key-env",
+            a.api_key_env.as_deref().unwrap_or("GOOGLE_API_KEY")
+        ))
+    })?;
+    let first = format!(
+        "{}/v1/services/{}/skus?pageSize=5000",
+        endpoint.trim_end_matches('/'),
+        pricing::gcp::SERVICE
+    );
+    let opts = update::FetchOptions {
+        timeout: Duration::from_secs_f64(a.timeout_secs),
+        max_bytes: 64 << 20,
+        require_length: false,
+        ..update::FetchOptions::default()
+    };
+    let mut catalog = pricing::gcp::Catalog::default();
+    let mut url = first.clone();
+    for page in 1.. {
+        if page > 1000 {
+            return Err(Error::Network(format!(
+                "{first}: more than 1000 pages; the API's nextPageToken does not end"
+            )));
+        }
+        let text = update::fetch_with_header(&url, &opts, "x-goog-api-key", &key)?;
+        match catalog.read_page(&url, &text)? {
+            Some(token) => {
+                if !token
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_=.~".contains(c))
+                {
+                    return Err(Error::input(format!(
+                        "{url}: the nextPageToken holds characters no page token has"
+                    )));
+                }
+                url = format!("{first}&pageToken={token}");
+            }
+            None => break,
+        }
+    }
+    let offers = catalog.offers();
+    let text = pricing::gcp::build_table(&first, &offers, base, &today())?;
+    Ok((text, first, catalog.skus))
 }
 
 /// AWS: one region's offer file, streamed: (table text, its URL, rows read).

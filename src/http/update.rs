@@ -134,6 +134,30 @@ fn get(
     std::time::Instant,
     reqwest::blocking::Client,
 )> {
+    send(url, opts, token.map(Auth::Bearer), None)
+}
+
+/// How a request proves who sends it.
+#[derive(Clone, Copy)]
+pub enum Auth<'a> {
+    /// `Authorization: Bearer <token>`.
+    Bearer(&'a str),
+    /// A key in a named header (Google's `x-goog-api-key`), kept out of the URL and so out of
+    /// every error message.
+    Header(&'static str, &'a str),
+}
+
+/// [`get`], or with `json` a POST of that JSON body (GraphQL APIs).
+fn send(
+    url: &str,
+    opts: &FetchOptions,
+    auth: Option<Auth>,
+    json: Option<&str>,
+) -> Result<(
+    reqwest::blocking::Response,
+    std::time::Instant,
+    reqwest::blocking::Client,
+)> {
     let parsed = check_url(url)?;
     let fail = |why: String| failed(url, why);
     let net = |e: &(dyn std::error::Error + 'static)| net_error(url, opts, e);
@@ -158,9 +182,17 @@ fn get(
         .build()
         .map_err(|e| Error::Internal(format!("HTTP client: {}", chain(&e))))?;
     let started = std::time::Instant::now();
-    let mut request = client.get(parsed);
-    if let Some(t) = token {
-        request = request.bearer_auth(t);
+    let mut request = match json {
+        None => client.get(parsed),
+        Some(body) => client
+            .post(parsed)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string()),
+    };
+    match auth {
+        Some(Auth::Bearer(t)) => request = request.bearer_auth(t),
+        Some(Auth::Header(name, value)) => request = request.header(name, value),
+        None => {}
     }
     let resp = request.send().map_err(|e| net(&e))?;
     let status = resp.status();
@@ -248,9 +280,49 @@ pub fn fetch_streaming<T>(
 
 /// [`fetch`] with an `Authorization: Bearer` token (gated Hugging Face repositories).
 pub fn fetch_authorized(url: &str, opts: &FetchOptions, token: Option<&str>) -> Result<String> {
+    read_body(url, opts, send(url, opts, token.map(Auth::Bearer), None)?)
+}
+
+/// [`fetch`] with a key in a named header.
+pub fn fetch_with_header(
+    url: &str,
+    opts: &FetchOptions,
+    header: &'static str,
+    key: &str,
+) -> Result<String> {
+    read_body(
+        url,
+        opts,
+        send(url, opts, Some(Auth::Header(header, key)), None)?,
+    )
+}
+
+/// POST `json` to `url` (a GraphQL query) and read the answer as [`fetch`] reads a body.
+pub fn post_json(
+    url: &str,
+    opts: &FetchOptions,
+    token: Option<&str>,
+    json: &str,
+) -> Result<String> {
+    read_body(
+        url,
+        opts,
+        send(url, opts, token.map(Auth::Bearer), Some(json))?,
+    )
+}
+
+/// A response's body as UTF-8 text, within the limits of `opts`.
+fn read_body(
+    url: &str,
+    opts: &FetchOptions,
+    (mut resp, started, _client): (
+        reqwest::blocking::Response,
+        std::time::Instant,
+        reqwest::blocking::Client,
+    ),
+) -> Result<String> {
     let fail = |why: String| failed(url, why);
     let net = |e: &(dyn std::error::Error + 'static)| net_error(url, opts, e);
-    let (mut resp, started, _client) = get(url, opts, token)?;
     // Without a length a cut-off download cannot be told from a whole one (a JSON API's body
     // can: it no longer parses).
     let len =

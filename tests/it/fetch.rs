@@ -495,3 +495,407 @@ fn an_aws_offer_file_is_streamed_into_a_table_of_its_linux_on_demand_rows() {
     );
     assert!(!again.exists());
 }
+
+/// A server on 127.0.0.1 answering one JSON body to `GET /api/v1/instance-types` with the
+/// Bearer key `test-key` (Lambda) or `POST /graphql` whose body asks for gpuTypes (RunPod);
+/// HTTP 401 for a wrong key, 404 elsewhere. No Content-Length: the connection closes after the
+/// body, as a chunked API answer may.
+fn json_api(route: &'static str, body: &'static str) -> String {
+    use std::io::Read;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let Some(head) = crate::common::request_head(&mut s) else {
+                    return;
+                };
+                let lower = head.to_ascii_lowercase();
+                let ok = match route {
+                    "lambda" => {
+                        if !head.starts_with("GET /api/v1/instance-types ") {
+                            false
+                        } else if !lower.contains("authorization: bearer test-key\r\n") {
+                            let _ = s.write_all(
+                                b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
+                            );
+                            return;
+                        } else {
+                            true
+                        }
+                    }
+                    _ => {
+                        // The query travels in the body: read it to its Content-Length.
+                        let len: usize = lower
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length: "))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        let start = head.find("\r\n\r\n").map_or(head.len(), |i| i + 4);
+                        let mut got = head.as_bytes()[start..].to_vec();
+                        let mut buf = [0u8; 4096];
+                        while got.len() < len {
+                            match s.read(&mut buf) {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => got.extend_from_slice(&buf[..n]),
+                            }
+                        }
+                        head.starts_with("POST /graphql ")
+                            && lower.contains("content-type: application/json")
+                            && String::from_utf8_lossy(&got).contains("gpuTypes")
+                    }
+                };
+                if !ok {
+                    let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    return;
+                }
+                let _ = s.write_all(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n",
+                );
+                let _ = s.write_all(body.as_bytes());
+            });
+        }
+    });
+    base
+}
+
+/// Lambda's instance-types answer in the shape SkyPilot's and gpuhunt's readers parse
+/// (anchors-2026.md §2.2; prices illustrative): three types peftcost maps, one it has no profile
+/// of (the A6000).
+const LAMBDA_TYPES: &str = r#"{"data":{
+ "gpu_1x_a10":{"instance_type":{"name":"gpu_1x_a10","description":"1x A10 (24 GB PCIe)","price_cents_per_hour":75,"specs":{"vcpus":30,"memory_gib":200,"storage_gib":1400}},"regions_with_capacity_available":[{"name":"us-east-1","description":"Virginia, USA"}]},
+ "gpu_8x_a100_80gb_sxm4":{"instance_type":{"name":"gpu_8x_a100_80gb_sxm4","description":"8x A100 (80 GB SXM4)","price_cents_per_hour":1432,"specs":{"vcpus":240,"memory_gib":1800,"storage_gib":19500}},"regions_with_capacity_available":[]},
+ "gpu_1x_h100_pcie":{"instance_type":{"name":"gpu_1x_h100_pcie","description":"1x H100 (80 GB PCIe)","price_cents_per_hour":249,"specs":{"vcpus":26,"memory_gib":200,"storage_gib":1000}},"regions_with_capacity_available":[]},
+ "gpu_1x_a6000":{"instance_type":{"name":"gpu_1x_a6000","description":"1x A6000 (48 GB)","price_cents_per_hour":80,"specs":{"vcpus":14,"memory_gib":100,"storage_gib":512}},"regions_with_capacity_available":[]}
+}}"#;
+
+#[test]
+fn lambda_instance_types_become_a_table_with_the_users_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = json_api("lambda", LAMBDA_TYPES);
+    let file = dir.path().join("lambda-fetched.toml");
+    let fetch = |key: Option<&str>, out: &std::path::Path| {
+        let mut cmd = peftcost(dir.path());
+        cmd.env_remove("LAMBDA_API_KEY");
+        if let Some(k) = key {
+            cmd.env("LAMBDA_API_KEY", k);
+        }
+        cmd.args([
+            "pricing",
+            "fetch",
+            "lambda",
+            "--endpoint",
+            &base,
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+    };
+    let out = fetch(Some("test-key"), &file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    // 1432 cents an hour for the 8-GPU machine = 14.32 USD per instance-hour.
+    assert!(text.contains("offer_count = 3"), "{text}");
+    assert!(text.contains("instance = \"gpu_8x_a100_80gb_sxm4\"\nregion = \"all regions\"\nhardware = \"a100-80g\"\ngpus = 8\non_demand = 14.32\n"), "{text}");
+    assert!(
+        text.contains("hardware = \"h100-pcie\"\ngpus = 1\non_demand = 2.49\n"),
+        "{text}"
+    );
+    assert!(!text.contains("spot ="), "Lambda sells no spot");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("left out (no hardware profile): gpu_1x_a6000"),
+        "{err}"
+    );
+    let v = peftcost(dir.path())
+        .args(["pricing", "validate", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    // No key: a one-line error naming the variable; a wrong key: the server's 401. Nothing written.
+    let none = dir.path().join("none.toml");
+    let out = fetch(None, &none);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("LAMBDA_API_KEY") && err.lines().count() == 1,
+        "{err}"
+    );
+    let out = fetch(Some("wrong"), &none);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401"));
+    assert!(!none.exists());
+}
+
+/// RunPod's gpuTypes answer with the fields of gpuhunt's query (anchors-2026.md §2.2; prices
+/// illustrative): two types peftcost maps (one community-only), one it has no profile of.
+const RUNPOD_TYPES: &str = r#"{"data":{"gpuTypes":[
+ {"id":"NVIDIA A100 80GB PCIe","displayName":"A100 PCIe","memoryInGb":80,"securePrice":1.64,"communityPrice":1.19,"lowestPrice":{"minimumBidPrice":0.82,"uninterruptablePrice":1.19}},
+ {"id":"NVIDIA GeForce RTX 4090","displayName":"RTX 4090","memoryInGb":24,"securePrice":0,"communityPrice":0.34,"lowestPrice":{"minimumBidPrice":null,"uninterruptablePrice":0.34}},
+ {"id":"NVIDIA A40","displayName":"A40","memoryInGb":48,"securePrice":0.44,"communityPrice":0.35,"lowestPrice":{"minimumBidPrice":0.2,"uninterruptablePrice":0.35}}
+]}}"#;
+
+#[test]
+fn runpod_gpu_types_become_secure_and_community_offers() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("runpod-fetched.toml");
+    let fetch = |base: &str, out: &std::path::Path| {
+        peftcost(dir.path())
+            .env_remove("RUNPOD_API_KEY")
+            .args([
+                "pricing",
+                "fetch",
+                "runpod",
+                "--endpoint",
+                base,
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = fetch(&json_api("runpod", RUNPOD_TYPES), &file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    // A100: secure 1.64 and community 1.19 with the 0.82 bid; the 4090 has no secure price (0).
+    assert!(text.contains("offer_count = 3"), "{text}");
+    assert!(text.contains("instance = \"1x NVIDIA A100 80GB PCIe (community cloud)\"\nregion = \"all regions\"\nhardware = \"a100-80g-pcie\"\ngpus = 1\non_demand = 1.19\nspot = 0.82\n"), "{text}");
+    assert!(text.contains("instance = \"1x NVIDIA A100 80GB PCIe (secure cloud)\"\nregion = \"all regions\"\nhardware = \"a100-80g-pcie\"\ngpus = 1\non_demand = 1.64\n\n"), "{text}");
+    assert!(
+        text.contains("hardware = \"rtx4090\"\ngpus = 1\non_demand = 0.34\n"),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("NVIDIA A40"));
+    // A changed schema and a GraphQL error are one-line errors, and nothing is written.
+    for (body, says) in [
+        (r#"{"data":{"gpus":[]}}"#, "not a RunPod gpuTypes answer"),
+        (
+            r#"{"errors":[{"message":"Cannot query field \"securePrice\""}]}"#,
+            "Cannot query field",
+        ),
+    ] {
+        let again = dir.path().join("again.toml");
+        let out = fetch(&json_api("runpod", body), &again);
+        assert_eq!(out.status.code(), Some(2), "{says}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says) && err.lines().count() == 1, "{err}");
+        assert!(!again.exists());
+    }
+}
+
+/// One Cloud Billing Catalog SKU in the documented response shape (anchors-2026.md §2.2):
+/// `units` a decimal string, `nanos` an integer.
+fn gcp_sku(
+    description: &str,
+    group: &str,
+    usage: &str,
+    regions: &[&str],
+    units: u64,
+    nanos: u64,
+) -> String {
+    let unit = if description.contains("Ram") {
+        "GiBy.h"
+    } else {
+        "h"
+    };
+    format!(
+        r#"{{"name":"services/6F81-5844-456A/skus/X","skuId":"X","description":"{description}","category":{{"serviceDisplayName":"Compute Engine","resourceFamily":"Compute","resourceGroup":"{group}","usageType":"{usage}"}},"serviceRegions":{regions:?},"pricingInfo":[{{"effectiveTime":"2026-11-01T00:00:00Z","summary":"","pricingExpression":{{"usageUnit":"{unit}","usageUnitDescription":"hour","baseUnit":"s","baseUnitConversionFactor":3600,"displayQuantity":1,"tieredRates":[{{"startUsageAmount":0,"unitPrice":{{"currencyCode":"USD","units":"{units}","nanos":{nanos}}}}}]}},"currencyConversionRate":1}}],"serviceProviderName":"Google"}}"#
+    )
+}
+
+/// Two pages of SKUs (prices as GCP's us-central1 list gives them for an a2-highgpu-1g:
+/// 3.673385 USD an hour in all; the rest illustrative), served to the key `test-key` in the
+/// `x-goog-api-key` header; 403 otherwise.
+fn gcp_api() -> String {
+    let both = ["us-central1", "europe-west4"];
+    let central = ["us-central1"];
+    let page1 = format!(
+        r#"{{"skus":[{}],"nextPageToken":"p2"}}"#,
+        [
+            gcp_sku(
+                "N1 Predefined Instance Core running in Americas",
+                "CPU",
+                "OnDemand",
+                &both,
+                0,
+                31_611_000
+            ),
+            gcp_sku(
+                "N1 Predefined Instance Ram running in Americas",
+                "RAM",
+                "OnDemand",
+                &both,
+                0,
+                4_237_000
+            ),
+            gcp_sku(
+                "Nvidia Tesla T4 GPU running in Americas",
+                "GPU",
+                "OnDemand",
+                &central,
+                0,
+                350_000_000
+            ),
+            gcp_sku(
+                "Spot Preemptible N1 Predefined Instance Core running in Americas",
+                "CPU",
+                "Preemptible",
+                &central,
+                0,
+                6_980_000
+            ),
+            gcp_sku(
+                "Spot Preemptible N1 Predefined Instance Ram running in Americas",
+                "RAM",
+                "Preemptible",
+                &central,
+                0,
+                940_000
+            ),
+            gcp_sku(
+                "Spot Preemptible Nvidia Tesla T4 GPU running in Americas",
+                "GPU",
+                "Preemptible",
+                &central,
+                0,
+                140_000_000
+            ),
+            gcp_sku(
+                "Commitment v1: N1 Cpu in Americas for 1 Year",
+                "CPU",
+                "Commit1Yr",
+                &central,
+                0,
+                19_915_000
+            ),
+        ]
+        .join(",")
+    );
+    let page2 = format!(
+        r#"{{"skus":[{}],"nextPageToken":""}}"#,
+        [
+            gcp_sku(
+                "A2 Instance Core running in Americas",
+                "CPU",
+                "OnDemand",
+                &central,
+                0,
+                31_611_000
+            ),
+            gcp_sku(
+                "A2 Instance Ram running in Americas",
+                "RAM",
+                "OnDemand",
+                &central,
+                0,
+                4_237_000
+            ),
+            gcp_sku(
+                "Nvidia Tesla A100 GPU running in Americas",
+                "GPU",
+                "OnDemand",
+                &central,
+                2,
+                933_908_000
+            ),
+        ]
+        .join(",")
+    );
+    let pages = Arc::new((page1, page2));
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            let pages = pages.clone();
+            std::thread::spawn(move || {
+                let Some(head) = crate::common::request_head(&mut s) else {
+                    return;
+                };
+                let first = "GET /v1/services/6F81-5844-456A/skus?pageSize=5000";
+                let body = if !head
+                    .to_ascii_lowercase()
+                    .contains("x-goog-api-key: test-key\r\n")
+                {
+                    let _ = s.write_all(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n");
+                    return;
+                } else if head.starts_with(&format!("{first}&pageToken=p2 ")) {
+                    pages.1.clone()
+                } else if head.starts_with(&format!("{first} ")) {
+                    pages.0.clone()
+                } else {
+                    let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+                    return;
+                };
+                let _ = s.write_all(
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            });
+        }
+    });
+    base
+}
+
+/// GCP prices a machine as separate SKUs: n1-standard-8 + T4 in us-central1 = 8 x 0.031611 +
+/// 30 x 0.004237 + 0.35 = 0.729998 USD an hour (spot 8 x 0.00698 + 30 x 0.00094 + 0.14 =
+/// 0.22404); a2-highgpu-1g = 12 x 0.031611 + 85 x 0.004237 + 2.933908 = 3.673385, on the second
+/// page. europe-west4 prices the N1 host but no T4: no offer there. Worked by hand.
+#[test]
+fn gcp_sums_host_and_gpu_skus_across_pages_with_the_key_in_a_header() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = gcp_api();
+    let fetch = |key: &str, out: &std::path::Path| {
+        peftcost(dir.path())
+            .env("GOOGLE_API_KEY", key)
+            .args([
+                "pricing",
+                "fetch",
+                "gcp",
+                "--endpoint",
+                &base,
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let file = dir.path().join("gcp-fetched.toml");
+    let out = fetch("test-key", &file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("offer_count = 2"), "{text}");
+    assert!(text.contains("instance = \"n1-standard-8+t4\"\nregion = \"us-central1\"\nhardware = \"t4\"\ngpus = 1\non_demand = 0.729998\nspot = 0.22404\n"), "{text}");
+    assert!(text.contains("instance = \"a2-highgpu-1g\"\nregion = \"us-central1\"\nhardware = \"a100-40g\"\ngpus = 1\non_demand = 3.673385\n\n"), "{text}");
+    assert!(!text.contains("test-key"), "the key stays out of the table");
+    let v = peftcost(dir.path())
+        .args(["pricing", "validate", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    // A wrong key: the server's 403, and the key is never printed.
+    let none = dir.path().join("none.toml");
+    let out = fetch("secret-wrong-key", &none);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("403") && !err.contains("secret-wrong-key"),
+        "{err}"
+    );
+    assert!(!none.exists());
+}

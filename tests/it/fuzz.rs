@@ -34,6 +34,11 @@ const HF_CONFIG: &str = shipped!("tests/data/llama-2-7b.json");
 const AZURE_PAGE: &str = r#"{"BillingCurrency":"USD","CustomerEntityId":"Default","CustomerEntityType":"Retail","Items":[{"currencyCode":"USD","tierMinimumUnits":0.0,"retailPrice":3.673,"unitPrice":3.673,"armRegionName":"eastus","location":"US East","effectiveStartDate":"2024-01-01T00:00:00Z","meterId":"m","meterName":"NC24ads A100 v4","productId":"p","skuId":"s","productName":"Virtual Machines NCads A100 v4 Series","skuName":"NC24ads A100 v4","serviceName":"Virtual Machines","serviceId":"v","serviceFamily":"Compute","unitOfMeasure":"1 Hour","type":"Consumption","isPrimaryMeterRegion":true,"armSkuName":"Standard_NC24ads_A100_v4"}],"NextPageLink":null,"Count":1}"#;
 /// The head of an AWS offer file: the disclaimers, the header and two rows.
 const AWS_OFFERS: &str = "\"FormatVersion\",\"v1.0\"\n\"Disclaimer\",\"x\"\n\"Publication Date\",\"2026-11-30\"\n\"Version\",\"1\"\n\"OfferCode\",\"AmazonEC2\"\n\"TermType\",\"Unit\",\"PricePerUnit\",\"Currency\",\"Instance Type\",\"Tenancy\",\"Operating System\",\"Pre Installed S/W\",\"CapacityStatus\",\"Region Code\",\"GPU\"\n\"OnDemand\",\"Hrs\",\"0.526\",\"USD\",\"g4dn.xlarge\",\"Shared\",\"Linux\",\"NA\",\"Used\",\"us-east-1\",\"1\"\n\"OnDemand\",\"Hrs\",\"21.9576\",\"USD\",\"p4d.24xlarge\",\"Shared\",\"Linux\",\"\",\"Used\",\"us-east-1\",\"8\"\n";
+/// Lambda's instance types, RunPod's GPU types and a Cloud Billing Catalog page in their
+/// documented shapes (anchors-2026.md §2.2).
+const LAMBDA_TYPES: &str = r#"{"data":{"gpu_8x_a100_80gb_sxm4":{"instance_type":{"name":"gpu_8x_a100_80gb_sxm4","description":"8x A100 (80 GB SXM4)","price_cents_per_hour":1432,"specs":{"vcpus":240,"memory_gib":1800,"storage_gib":19500}},"regions_with_capacity_available":[]},"gpu_1x_a6000":{"instance_type":{"name":"gpu_1x_a6000","description":"1x A6000 (48 GB)","price_cents_per_hour":80,"specs":{"vcpus":14,"memory_gib":100,"storage_gib":512}},"regions_with_capacity_available":[]}}}"#;
+const RUNPOD_TYPES: &str = r#"{"data":{"gpuTypes":[{"id":"NVIDIA A100 80GB PCIe","displayName":"A100 PCIe","memoryInGb":80,"securePrice":1.64,"communityPrice":1.19,"lowestPrice":{"minimumBidPrice":0.82,"uninterruptablePrice":1.19}},{"id":"NVIDIA A40","securePrice":0.44,"communityPrice":0.35,"lowestPrice":{"minimumBidPrice":0.2}}]}}"#;
+const GCP_PAGE: &str = r#"{"skus":[{"description":"N1 Predefined Instance Core running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"CPU","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":31611000}}]}}]},{"description":"N1 Predefined Instance Ram running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"RAM","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"GiBy.h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":4237000}}]}}]},{"description":"Nvidia Tesla T4 GPU running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"GPU","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":350000000}}]}}]}],"nextPageToken":""}"#;
 const HF_MOE_CONFIG: &str = shipped!("tests/truth/configs/qwen1.5-moe-a2.7b.json");
 const HF_NESTED_CONFIG: &str = shipped!("tests/truth/configs/gemma-3-12b.json");
 /// Latent attention, dense blocks among experts, shared experts and an FP8 quantization_config.
@@ -177,7 +182,13 @@ proptest! {
     }
 
     #[test]
-    fn provider_price_data(page in input(AZURE_PAGE), offers in input(AWS_OFFERS)) {
+    fn provider_price_data(
+        page in input(AZURE_PAGE),
+        offers in input(AWS_OFFERS),
+        lambda in input(LAMBDA_TYPES),
+        runpod in input(RUNPOD_TYPES),
+        gcp in input(GCP_PAGE),
+    ) {
         // `pricing fetch`: an API page or offer file parses into prices or is refused with
         // its source named; a price it keeps is finite and positive.
         let pricing = peftcost::pricing::PricingCatalog::embedded().unwrap();
@@ -194,6 +205,29 @@ proptest! {
                 }
             }
             Err(e) => prop_assert!(e.to_string().starts_with("page.json"), "{e}"),
+        }
+        let build = |offers: &[peftcost::pricing::fetched::FetchedOffer], provider: &str| {
+            peftcost::pricing::fetched::table_toml(
+                pricing.table(provider).unwrap(), offers, "2026-12-05", "api", "fuzz")
+        };
+        // Lambda, RunPod and GCP: what parses is a table that validates.
+        let mut tables = Vec::new();
+        match peftcost::pricing::lambda::read_instance_types("lambda.json", &lambda) {
+            Ok((o, _)) => tables.push(build(&o, "lambda")),
+            Err(e) => prop_assert!(e.to_string().starts_with("lambda.json"), "{e}"),
+        }
+        match peftcost::pricing::runpod::read_gpu_types("runpod.json", &runpod) {
+            Ok((o, _)) => tables.push(build(&o, "runpod")),
+            Err(e) => prop_assert!(e.to_string().starts_with("runpod.json"), "{e}"),
+        }
+        let mut catalog = peftcost::pricing::gcp::Catalog::default();
+        match catalog.read_page("gcp.json", &gcp) {
+            Ok(_) => tables.push(build(&catalog.offers(), "gcp")),
+            Err(e) => prop_assert!(e.to_string().starts_with("gcp.json"), "{e}"),
+        }
+        for toml in tables.iter().filter(|t| !t.contains("offer_count = 0")) {
+            let t = PriceTable::parse("t.toml", toml, &hardware(), Some(&pricing.fx));
+            prop_assert!(t.is_ok(), "{:?}\n{toml}", t.err());
         }
         match peftcost::pricing::aws::read_offer_file("index.csv", offers.as_bytes()) {
             Ok((rows, _)) => {

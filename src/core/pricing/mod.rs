@@ -11,7 +11,10 @@ pub mod date;
 pub mod diff;
 pub mod fetched;
 pub mod fx;
+pub mod gcp;
 pub mod install;
+pub mod lambda;
+pub mod runpod;
 pub mod table;
 
 use std::path::{Path, PathBuf};
