@@ -56,7 +56,7 @@ pub enum PricingCommand {
     /// aws: the Price List bulk offer file, streamed (both without credentials); gcp: the Cloud
     /// Billing Catalog API (an API key, GOOGLE_API_KEY); lambda: the instance-types API (an API
     /// key, LAMBDA_API_KEY); runpod: the GraphQL API (RUNPOD_API_KEY if set; it answers without
-    /// one).
+    /// one); vast: the marketplace's public offer search, cheapest per GPU, count and country.
     Fetch(FetchArgs),
     /// Put a provider's previous table (its .bak) back; the current one becomes the .bak.
     Rollback {
@@ -98,12 +98,12 @@ pub struct ListArgs {
 pub struct FetchArgs {
     /// The provider whose price data to read: azure (Retail Prices API), aws (the Price List
     /// bulk offer file of one region), gcp (Cloud Billing Catalog API), lambda (instance-types
-    /// API) or runpod (GraphQL API).
-    #[arg(value_parser = ["azure", "aws", "gcp", "lambda", "runpod"])]
+    /// API), runpod (GraphQL API) or vast (the marketplace's offer search).
+    #[arg(value_parser = ["azure", "aws", "gcp", "lambda", "runpod", "vast"])]
     provider: String,
     /// The API's base URL (a mirror, a proxy or a test server); default https://prices.azure.com,
     /// https://pricing.us-east-1.amazonaws.com, https://cloudbilling.googleapis.com,
-    /// https://cloud.lambdalabs.com, https://api.runpod.io.
+    /// https://cloud.lambdalabs.com, https://api.runpod.io, https://console.vast.ai.
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
     /// The environment variable holding the API key (default GOOGLE_API_KEY for gcp,
@@ -761,10 +761,18 @@ fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
         )));
     }
     let cat = ctx.pricing()?;
-    let base = cat.table(&a.provider)?;
+    // Vast.ai has no embedded table: its first fetch starts from stated defaults.
+    let first_vast;
+    let base = match cat.table(&a.provider) {
+        Err(_) if a.provider == "vast" => {
+            first_vast = pricing::vast::first_table();
+            &first_vast
+        }
+        other => other?,
+    };
     let (text, source, rows) = if a.provider == "aws" {
         fetch_aws(&a, base)?
-    } else if a.provider == "lambda" || a.provider == "runpod" {
+    } else if matches!(a.provider.as_str(), "lambda" | "runpod" | "vast") {
         fetch_keyed(&a, base)?
     } else if a.provider == "gcp" {
         fetch_gcp(&a, base)?
@@ -838,8 +846,9 @@ fn api_key(a: &FetchArgs, default: &str) -> Result<Option<String>> {
     Ok(std::env::var(name).ok().filter(|k| !k.trim().is_empty()))
 }
 
-/// Lambda (key required) and RunPod (key optional): one JSON answer each, (table text, its URL,
-/// types read). Types without a hardware profile are named on stderr.
+/// Lambda (key required), RunPod (key optional) and Vast.ai (no key): one JSON answer each,
+/// (table text, its URL, types or offers read). GPUs without a hardware profile are named on
+/// stderr.
 fn fetch_keyed(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)> {
     let opts = update::FetchOptions {
         timeout: Duration::from_secs_f64(a.timeout_secs),
@@ -863,12 +872,18 @@ fn fetch_keyed(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)
         let text = update::fetch_authorized(&url, &opts, Some(&key))?;
         let (offers, skipped) = pricing::lambda::read_instance_types(&url, &text)?;
         (offers, skipped, url)
-    } else {
+    } else if a.provider == "runpod" {
         let endpoint = a.endpoint.as_deref().unwrap_or("https://api.runpod.io");
         let url = format!("{}/graphql", endpoint.trim_end_matches('/'));
         let key = api_key(a, "RUNPOD_API_KEY")?;
         let text = update::post_json(&url, &opts, key.as_deref(), pricing::runpod::QUERY)?;
         let (offers, skipped) = pricing::runpod::read_gpu_types(&url, &text)?;
+        (offers, skipped, url)
+    } else {
+        let endpoint = a.endpoint.as_deref().unwrap_or("https://console.vast.ai");
+        let url = format!("{}/api/v0/bundles/", endpoint.trim_end_matches('/'));
+        let text = update::post_json(&url, &opts, None, pricing::vast::QUERY)?;
+        let (offers, skipped) = pricing::vast::read_bundles(&url, &text)?;
         (offers, skipped, url)
     };
     if !skipped.is_empty() {
@@ -878,10 +893,10 @@ fn fetch_keyed(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)
         );
     }
     let rows = (offers.len() + skipped.len()) as u64;
-    let text = if a.provider == "lambda" {
-        pricing::lambda::build_table(&url, &offers, base, &today())?
-    } else {
-        pricing::runpod::build_table(&url, &offers, base, &today())?
+    let text = match a.provider.as_str() {
+        "lambda" => pricing::lambda::build_table(&url, &offers, base, &today())?,
+        "runpod" => pricing::runpod::build_table(&url, &offers, base, &today())?,
+        _ => pricing::vast::build_table(&url, &offers, base, &today())?,
     };
     Ok((text, url, rows))
 }

@@ -497,7 +497,8 @@ fn an_aws_offer_file_is_streamed_into_a_table_of_its_linux_on_demand_rows() {
 }
 
 /// A server on 127.0.0.1 answering one JSON body to `GET /api/v1/instance-types` with the
-/// Bearer key `test-key` (Lambda) or `POST /graphql` whose body asks for gpuTypes (RunPod);
+/// Bearer key `test-key` (Lambda), `POST /graphql` whose body asks for gpuTypes (RunPod) or
+/// `POST /api/v0/bundles/` with a search body (Vast.ai);
 /// HTTP 401 for a wrong key, 404 elsewhere. No Content-Length: the connection closes after the
 /// body, as a chunked API answer may.
 fn json_api(route: &'static str, body: &'static str) -> String {
@@ -540,9 +541,14 @@ fn json_api(route: &'static str, body: &'static str) -> String {
                                 Ok(n) => got.extend_from_slice(&buf[..n]),
                             }
                         }
-                        head.starts_with("POST /graphql ")
+                        let (path, asks) = if route == "vast" {
+                            ("POST /api/v0/bundles/ ", "rentable")
+                        } else {
+                            ("POST /graphql ", "gpuTypes")
+                        };
+                        head.starts_with(path)
                             && lower.contains("content-type: application/json")
-                            && String::from_utf8_lossy(&got).contains("gpuTypes")
+                            && String::from_utf8_lossy(&got).contains(asks)
                     }
                 };
                 if !ok {
@@ -898,4 +904,41 @@ fn gcp_sums_host_and_gpu_skus_across_pages_with_the_key_in_a_header() {
         "{err}"
     );
     assert!(!none.exists());
+}
+
+/// Vast.ai's offer search answer with the fields gpuhunt reads (anchors-2026.md §2.2; prices
+/// illustrative): two RTX 4090 hosts in Sweden (the cheaper kept), one in the US, an 8x A100
+/// 80 GB machine, and an RTX A6000 peftcost has no profile of.
+const VAST_OFFERS: &str = r#"{"offers":[
+ {"id":1,"gpu_name":"RTX 4090","num_gpus":1,"gpu_ram":24564,"dph_base":0.3,"dph_total":0.35,"min_bid":0.2,"storage_cost":0.1,"geolocation":"Sweden, SE"},
+ {"id":2,"gpu_name":"RTX 4090","num_gpus":1,"gpu_ram":24564,"dph_base":0.27,"dph_total":0.31,"min_bid":0.18,"storage_cost":0.1,"geolocation":"Sweden, SE"},
+ {"id":3,"gpu_name":"RTX 4090","num_gpus":1,"gpu_ram":24564,"dph_base":0.36,"dph_total":0.4,"min_bid":0.25,"storage_cost":0.1,"geolocation":"Texas, US"},
+ {"id":4,"gpu_name":"A100 SXM4","num_gpus":8,"gpu_ram":81920,"dph_base":9.4,"dph_total":9.6,"min_bid":6.0,"storage_cost":0.15,"geolocation":"Texas, US"},
+ {"id":5,"gpu_name":"RTX A6000","num_gpus":1,"gpu_ram":49140,"dph_base":0.4,"dph_total":0.45,"min_bid":0.3,"storage_cost":0.1,"geolocation":"Texas, US"}
+]}"#;
+
+#[test]
+fn vast_offers_become_the_cheapest_per_gpu_count_and_country_and_install_as_a_new_provider() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = json_api("vast", VAST_OFFERS);
+    let out = peftcost(dir.path())
+        .args(["pricing", "fetch", "vast", "--endpoint", &base])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("RTX A6000"));
+    let text = std::fs::read_to_string(dir.path().join("pricing/vast.toml")).unwrap();
+    assert!(text.contains("offer_count = 3"), "{text}");
+    assert!(text.contains("instance = \"1x RTX 4090\"\nregion = \"SE\"\nhardware = \"rtx4090\"\ngpus = 1\non_demand = 0.31\nspot = 0.18\n"), "{text}");
+    assert!(text.contains("instance = \"8x A100 SXM4\"\nregion = \"US\"\nhardware = \"a100-80g\"\ngpus = 8\non_demand = 9.6\nspot = 6.0\n"), "{text}");
+    // The new provider is priced like any other.
+    let v = json_in(
+        dir.path(),
+        &["pricing", "list", "--provider", "vast", "--format", "json"],
+    );
+    assert!(v.to_string().contains("rtx4090"), "{v}");
 }

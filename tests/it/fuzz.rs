@@ -39,6 +39,7 @@ const AWS_OFFERS: &str = "\"FormatVersion\",\"v1.0\"\n\"Disclaimer\",\"x\"\n\"Pu
 const LAMBDA_TYPES: &str = r#"{"data":{"gpu_8x_a100_80gb_sxm4":{"instance_type":{"name":"gpu_8x_a100_80gb_sxm4","description":"8x A100 (80 GB SXM4)","price_cents_per_hour":1432,"specs":{"vcpus":240,"memory_gib":1800,"storage_gib":19500}},"regions_with_capacity_available":[]},"gpu_1x_a6000":{"instance_type":{"name":"gpu_1x_a6000","description":"1x A6000 (48 GB)","price_cents_per_hour":80,"specs":{"vcpus":14,"memory_gib":100,"storage_gib":512}},"regions_with_capacity_available":[]}}}"#;
 const RUNPOD_TYPES: &str = r#"{"data":{"gpuTypes":[{"id":"NVIDIA A100 80GB PCIe","displayName":"A100 PCIe","memoryInGb":80,"securePrice":1.64,"communityPrice":1.19,"lowestPrice":{"minimumBidPrice":0.82,"uninterruptablePrice":1.19}},{"id":"NVIDIA A40","securePrice":0.44,"communityPrice":0.35,"lowestPrice":{"minimumBidPrice":0.2}}]}}"#;
 const GCP_PAGE: &str = r#"{"skus":[{"description":"N1 Predefined Instance Core running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"CPU","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":31611000}}]}}]},{"description":"N1 Predefined Instance Ram running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"RAM","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"GiBy.h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":4237000}}]}}]},{"description":"Nvidia Tesla T4 GPU running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"GPU","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":350000000}}]}}]}],"nextPageToken":""}"#;
+const VAST_OFFERS: &str = r#"{"offers":[{"id":1,"gpu_name":"RTX 4090","num_gpus":1,"gpu_ram":24564,"dph_base":0.3,"dph_total":0.35,"min_bid":0.2,"storage_cost":0.1,"geolocation":"Sweden, SE"},{"id":5,"gpu_name":"RTX A6000","num_gpus":1,"gpu_ram":49140,"dph_total":0.45,"geolocation":"Texas, US"}]}"#;
 const HF_MOE_CONFIG: &str = shipped!("tests/truth/configs/qwen1.5-moe-a2.7b.json");
 const HF_NESTED_CONFIG: &str = shipped!("tests/truth/configs/gemma-3-12b.json");
 /// Latent attention, dense blocks among experts, shared experts and an FP8 quantization_config.
@@ -188,6 +189,7 @@ proptest! {
         lambda in input(LAMBDA_TYPES),
         runpod in input(RUNPOD_TYPES),
         gcp in input(GCP_PAGE),
+        vast in input(VAST_OFFERS),
     ) {
         // `pricing fetch`: an API page or offer file parses into prices or is refused with
         // its source named; a price it keeps is finite and positive.
@@ -224,6 +226,11 @@ proptest! {
         match catalog.read_page("gcp.json", &gcp) {
             Ok(_) => tables.push(build(&catalog.offers(), "gcp")),
             Err(e) => prop_assert!(e.to_string().starts_with("gcp.json"), "{e}"),
+        }
+        match peftcost::pricing::vast::read_bundles("vast.json", &vast) {
+            Ok((o, _)) => tables.push(peftcost::pricing::fetched::table_toml(
+                &peftcost::pricing::vast::first_table(), &o, "2026-12-05", "api", "fuzz")),
+            Err(e) => prop_assert!(e.to_string().starts_with("vast.json"), "{e}"),
         }
         for toml in tables.iter().filter(|t| !t.contains("offer_count = 0")) {
             let t = PriceTable::parse("t.toml", toml, &hardware(), Some(&pricing.fx));

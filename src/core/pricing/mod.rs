@@ -16,6 +16,7 @@ pub mod install;
 pub mod lambda;
 pub mod runpod;
 pub mod table;
+pub mod vast;
 
 use std::path::{Path, PathBuf};
 
