@@ -58,6 +58,9 @@ pub enum PricingCommand {
     /// key, LAMBDA_API_KEY); runpod: the GraphQL API (RUNPOD_API_KEY if set; it answers without
     /// one); vast: the marketplace's public offer search, cheapest per GPU, count and country.
     Fetch(FetchArgs),
+    /// Import another tool's price catalog as a provider's table, installed as `update` installs:
+    /// skypilot (a `catalogs/v8/<cloud>/vms.csv`) or gpuhunt (a `<provider>.csv` of its catalog).
+    Import(ImportArgs),
     /// Put a provider's previous table (its .bak) back; the current one becomes the .bak.
     Rollback {
         /// Provider, e.g. alibaba, or fx for the exchange rates.
@@ -129,6 +132,27 @@ pub struct FetchArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The feed's format: skypilot or gpuhunt.
+    #[arg(value_parser = ["skypilot", "gpuhunt"])]
+    feed: String,
+    /// The CSV: a file or an https:// URL.
+    source: String,
+    /// The provider whose table it becomes (lambda, runpod, aws, ...).
+    #[arg(long, value_parser = super::not_empty)]
+    provider: String,
+    /// Install even if the table has a fifth fewer offers, or less hardware, than the one in force.
+    #[arg(long)]
+    allow_shrink: bool,
+    /// Build the table, print what would change, install nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Write the table to this file instead of installing it.
+    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// Where to fetch the table: an https:// URL (http:// only for 127.0.0.1, ::1, localhost).
     #[arg(long, value_name = "URL")]
@@ -188,6 +212,7 @@ pub fn run(ctx: &Context, cmd: PricingCommand) -> Result<()> {
         PricingCommand::Validate { file, today } => validate(ctx, &file, &today_or(today)?),
         PricingCommand::Update(args) => run_update(ctx, args),
         PricingCommand::Fetch(args) => run_fetch(ctx, args),
+        PricingCommand::Import(args) => run_import(ctx, args),
         PricingCommand::Diff { old, new, format } => {
             let cat = ctx.pricing()?;
             let hardware = ctx.hardware()?;
@@ -796,7 +821,45 @@ fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
         }
         (text, source, items.len() as u64)
     };
-    if let Some(out) = &a.out {
+    land(
+        ctx,
+        cat,
+        base,
+        &Built { text, source, rows },
+        &Landing {
+            provider: &a.provider,
+            out: a.out.as_deref(),
+            dry_run: a.dry_run,
+            allow_shrink: a.allow_shrink,
+        },
+    )
+}
+
+/// A table built from a provider's data or a feed: its text, where it came from, rows read.
+struct Built {
+    text: String,
+    source: String,
+    rows: u64,
+}
+
+/// Where a built table goes: a file for review, a dry run's diff, or the provider's install.
+struct Landing<'a> {
+    provider: &'a str,
+    out: Option<&'a std::path::Path>,
+    dry_run: bool,
+    allow_shrink: bool,
+}
+
+/// Write, diff or install a built table (validated, never shrinking silently, atomic, locked).
+fn land(
+    ctx: &Context,
+    cat: &PricingCatalog,
+    base: &PriceTable,
+    b: &Built,
+    to: &Landing,
+) -> Result<()> {
+    let (text, source, rows) = (&b.text, &b.source, b.rows);
+    if let Some(out) = to.out {
         data::write_atomic(out, text.as_bytes())?;
         return emit(&format!(
             "wrote {} ({rows} price rows read)\n",
@@ -806,19 +869,19 @@ fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
     let dir = ctx.config_dir.as_deref().ok_or_else(|| {
         Error::input("no config directory to install the table in: pass --profiles DIR or set PEFTCOST_CONFIG_DIR")
     })?;
-    if a.dry_run {
+    if to.dry_run {
         crate::core::pricing::install::validate_fetched(
             dir,
-            &source,
-            &text,
-            Some(&a.provider),
-            a.allow_shrink,
+            source,
+            text,
+            Some(to.provider),
+            to.allow_shrink,
         )?;
-        let after = PriceTable::parse(&source, &text, ctx.hardware()?, Some(&cat.fx))?;
+        let after = PriceTable::parse(source, text, ctx.hardware()?, Some(&cat.fx))?;
         print_diff(&pricing::diff::diff(base, &after), Format::Table)?;
         return emit("nothing installed (--dry-run)\n");
     }
-    let out = update::install_fetched(dir, &source, &text, Some(&a.provider), a.allow_shrink)?;
+    let out = update::install_fetched(dir, source, text, Some(to.provider), to.allow_shrink)?;
     emit(&format!(
         "installed {} ({}: {} offers, as_of {}) from {source} ({rows} price rows){}\n",
         out.path.display(),
@@ -832,6 +895,58 @@ fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
                 b.display()
             ))
     ))
+}
+
+/// `pricing import FEED SOURCE --provider P`: another tool's catalog CSV, from a file or an
+/// https:// URL, as the provider's table.
+fn run_import(ctx: &Context, a: ImportArgs) -> Result<()> {
+    use crate::core::pricing::feeds::{self, Feed};
+    let feed = if a.feed == "skypilot" {
+        Feed::Skypilot
+    } else {
+        Feed::Gpuhunt
+    };
+    let text = if a.source.starts_with("https://") || a.source.starts_with("http://") {
+        let opts = update::FetchOptions {
+            timeout: Duration::from_secs(60),
+            max_bytes: 64 << 20,
+            // A CSV cut at a line end still parses: the length must be declared and met.
+            ..update::FetchOptions::default()
+        };
+        update::fetch(&a.source, &opts)?
+    } else {
+        data::read_file(std::path::Path::new(&a.source))?.text
+    };
+    let cat = ctx.pricing()?;
+    let base = cat.table(&a.provider).map_err(|e| {
+        Error::input(format!(
+            "{e}: a feed is imported as a provider peftcost already has a table of (its billing rules and storage are carried over)"
+        ))
+    })?;
+    let imported = feeds::read(feed, &a.source, &text)?;
+    if !imported.skipped.is_empty() {
+        eprintln!(
+            "note: left out (no hardware profile): {}",
+            crate::report::fmt::one_line(&imported.skipped.join(", "))
+        );
+    }
+    let text = feeds::build_table(feed, &a.source, &imported.offers, base, &today())?;
+    land(
+        ctx,
+        cat,
+        base,
+        &Built {
+            text,
+            source: a.source.clone(),
+            rows: imported.rows,
+        },
+        &Landing {
+            provider: &a.provider,
+            out: a.out.as_deref(),
+            dry_run: a.dry_run,
+            allow_shrink: a.allow_shrink,
+        },
+    )
 }
 
 /// The API key in the environment variable `--api-key-env` names (or the provider's default);

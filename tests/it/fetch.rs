@@ -942,3 +942,85 @@ fn vast_offers_become_the_cheapest_per_gpu_count_and_country_and_install_as_a_ne
     );
     assert!(v.to_string().contains("rtx4090"), "{v}");
 }
+
+/// SkyPilot's v8 catalog layout (anchors-2026.md §2.3: the Lambda header and its sample A6000
+/// row; AWS adds AvailabilityZone and Arch; other prices illustrative).
+const SKYPILOT_LAMBDA: &str = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,Price,Region,GpuInfo,SpotPrice
+gpu_1x_a10,A10,1.0,30.0,200.0,0.75,us-east-1,\"{'Gpus': [{'Name': 'A10', 'Manufacturer': 'NVIDIA', 'Count': 1.0, 'MemoryInfo': {'SizeInMiB': 24576}}], 'TotalGpuMemoryInMiB': 24576}\",
+gpu_8x_a100_80gb_sxm4,A100-80GB,8.0,240.0,1800.0,14.32,us-east-1,\"{'Gpus': [{'Name': 'A100-80GB', 'Manufacturer': 'NVIDIA', 'Count': 8.0, 'MemoryInfo': {'SizeInMiB': 81920}}], 'TotalGpuMemoryInMiB': 655360}\",
+gpu_1x_a6000,A6000,1.0,14.0,100.0,1.09,us-east-1,\"{'Gpus': [{'Name': 'A6000', 'Manufacturer': 'NVIDIA', 'Count': 1.0, 'MemoryInfo': {'SizeInMiB': 49152}}], 'TotalGpuMemoryInMiB': 49152}\",
+";
+const SKYPILOT_AWS: &str = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch
+p4d.24xlarge,A100,8.0,96.0,1152.0,,21.9576,8.1,us-east-1,us-east-1a,x86_64
+p4d.24xlarge,A100,8.0,96.0,1152.0,,21.9576,7.9,us-east-1,us-east-1b,x86_64
+m5.large,,,2.0,8.0,,0.096,0.04,us-east-1,us-east-1a,x86_64
+";
+const SKYPILOT_GCP: &str = "InstanceType,vCPUs,MemoryGiB,AcceleratorName,AcceleratorCount,GpuInfo,Region,AvailabilityZone,Price,SpotPrice
+,,,T4,1,,us-central1,us-central1-a,0.35,0.14
+";
+/// gpuhunt's catalog columns (anchors-2026.md §2.3), a spot and an on-demand row of one offer.
+const GPUHUNT_RUNPOD: &str = "instance_name,location,price,cpu,memory,gpu_count,gpu_name,gpu_memory,spot,disk_size,gpu_vendor,flags,cpu_arch,provider_data
+NVIDIA A100 80GB PCIe,CA,1.19,8,117,1,A100,80.0,False,,nvidia,,x86,
+NVIDIA A100 80GB PCIe,CA,0.82,8,117,1,A100,80.0,True,,nvidia,,x86,
+";
+
+#[test]
+fn skypilot_and_gpuhunt_catalogs_import_as_a_providers_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let import = |feed: &str, csv: &str, provider: &str| {
+        let src = dir.path().join(format!("{feed}-{provider}.csv"));
+        std::fs::write(&src, csv).unwrap();
+        let out = dir.path().join(format!("{feed}-{provider}.toml"));
+        let o = peftcost(dir.path())
+            .args([
+                "pricing",
+                "import",
+                feed,
+                src.to_str().unwrap(),
+                "--provider",
+                provider,
+                "--out",
+                out.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        (o, out)
+    };
+    let (o, out) = import("skypilot", SKYPILOT_LAMBDA, "lambda");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("A6000"));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("offer_count = 2") && text.contains("confidence = \"secondary\""),
+        "{text}"
+    );
+    assert!(text.contains("instance = \"gpu_8x_a100_80gb_sxm4\"\nregion = \"us-east-1\"\nhardware = \"a100-80g\"\ngpus = 8\non_demand = 14.32\n"), "{text}");
+    let v = peftcost(dir.path())
+        .args(["pricing", "validate", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    // Two zones of one region: one offer at the lower spot price; a CPU row left out.
+    let (o, out) = import("skypilot", SKYPILOT_AWS, "aws");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("offer_count = 1"), "{text}");
+    assert!(
+        text.contains("hardware = \"a100-40g\"\ngpus = 8\non_demand = 21.9576\nspot = 7.9\n"),
+        "{text}"
+    );
+    // GCP's catalog prices GPUs apart from hosts: refused with the way to sum them.
+    let (o, out) = import("skypilot", SKYPILOT_GCP, "gcp");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("pricing fetch gcp"));
+    assert!(!out.exists());
+    // gpuhunt: the spot row pairs with its on-demand row.
+    let (o, out) = import("gpuhunt", GPUHUNT_RUNPOD, "runpod");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("instance = \"NVIDIA A100 80GB PCIe\"\nregion = \"CA\"\nhardware = \"a100-80g\"\ngpus = 1\non_demand = 1.19\nspot = 0.82\n"), "{text}");
+    // A file of another format names the column it lacks.
+    let (o, _) = import("gpuhunt", SKYPILOT_LAMBDA, "lambda");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no 'price' column"));
+}

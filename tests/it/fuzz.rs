@@ -40,6 +40,7 @@ const LAMBDA_TYPES: &str = r#"{"data":{"gpu_8x_a100_80gb_sxm4":{"instance_type":
 const RUNPOD_TYPES: &str = r#"{"data":{"gpuTypes":[{"id":"NVIDIA A100 80GB PCIe","displayName":"A100 PCIe","memoryInGb":80,"securePrice":1.64,"communityPrice":1.19,"lowestPrice":{"minimumBidPrice":0.82,"uninterruptablePrice":1.19}},{"id":"NVIDIA A40","securePrice":0.44,"communityPrice":0.35,"lowestPrice":{"minimumBidPrice":0.2}}]}}"#;
 const GCP_PAGE: &str = r#"{"skus":[{"description":"N1 Predefined Instance Core running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"CPU","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":31611000}}]}}]},{"description":"N1 Predefined Instance Ram running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"RAM","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"GiBy.h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":4237000}}]}}]},{"description":"Nvidia Tesla T4 GPU running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"GPU","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":350000000}}]}}]}],"nextPageToken":""}"#;
 const VAST_OFFERS: &str = r#"{"offers":[{"id":1,"gpu_name":"RTX 4090","num_gpus":1,"gpu_ram":24564,"dph_base":0.3,"dph_total":0.35,"min_bid":0.2,"storage_cost":0.1,"geolocation":"Sweden, SE"},{"id":5,"gpu_name":"RTX A6000","num_gpus":1,"gpu_ram":49140,"dph_total":0.45,"geolocation":"Texas, US"}]}"#;
+const SKYPILOT_CSV: &str = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch\np4d.24xlarge,A100,8.0,96.0,1152.0,,21.9576,8.1,us-east-1,us-east-1a,x86_64\ng5.xlarge,A10G,1.0,4.0,16.0,,1.006,0.4,us-east-1,us-east-1b,x86_64\n";
 const HF_MOE_CONFIG: &str = shipped!("tests/truth/configs/qwen1.5-moe-a2.7b.json");
 const HF_NESTED_CONFIG: &str = shipped!("tests/truth/configs/gemma-3-12b.json");
 /// Latent attention, dense blocks among experts, shared experts and an FP8 quantization_config.
@@ -190,6 +191,7 @@ proptest! {
         runpod in input(RUNPOD_TYPES),
         gcp in input(GCP_PAGE),
         vast in input(VAST_OFFERS),
+        feed in input(SKYPILOT_CSV),
     ) {
         // `pricing fetch`: an API page or offer file parses into prices or is refused with
         // its source named; a price it keeps is finite and positive.
@@ -231,6 +233,11 @@ proptest! {
             Ok((o, _)) => tables.push(peftcost::pricing::fetched::table_toml(
                 &peftcost::pricing::vast::first_table(), &o, "2026-12-05", "api", "fuzz")),
             Err(e) => prop_assert!(e.to_string().starts_with("vast.json"), "{e}"),
+        }
+        use peftcost::pricing::feeds::{self, Feed};
+        match feeds::read(Feed::Skypilot, "vms.csv", &feed) {
+            Ok(i) => tables.push(build(&i.offers, "aws")),
+            Err(e) => prop_assert!(e.to_string().starts_with("vms.csv"), "{e}"),
         }
         for toml in tables.iter().filter(|t| !t.contains("offer_count = 0")) {
             let t = PriceTable::parse("t.toml", toml, &hardware(), Some(&pricing.fx));

@@ -22,6 +22,22 @@ pub struct FetchedOffer {
     pub spot: Option<f64>,
 }
 
+/// One offer per instance and region, the cheapest (an API may list one twice; a table may not).
+fn cheapest_each(offers: &[FetchedOffer]) -> Vec<FetchedOffer> {
+    let mut out: Vec<FetchedOffer> = Vec::with_capacity(offers.len());
+    for o in offers {
+        match out
+            .iter_mut()
+            .find(|k| k.instance == o.instance && k.region == o.region)
+        {
+            Some(k) if k.on_demand <= o.on_demand => {}
+            Some(k) => *k = o.clone(),
+            None => out.push(o.clone()),
+        }
+    }
+    out
+}
+
 /// A TOML basic string: quotes, backslashes and control characters escaped as TOML spells them
 /// (Rust's `{:?}` writes `\u{7f}`, which TOML refuses; the fuzz target found it).
 fn toml_string(s: &str) -> String {
@@ -49,9 +65,23 @@ pub fn table_toml(
     source: &str,
     what: &str,
 ) -> String {
+    table_toml_as(base, offers, as_of, source, what, "primary")
+}
+
+/// [`table_toml`] at a stated confidence (`secondary` for another tool's crawl).
+pub fn table_toml_as(
+    base: &PriceTable,
+    offers: &[FetchedOffer],
+    as_of: &str,
+    source: &str,
+    what: &str,
+    confidence: &str,
+) -> String {
     let q = toml_string;
+    let offers = cheapest_each(offers);
+    let offers = &offers[..];
     let mut t = format!(
-        "# {}: {what}, fetched by `peftcost pricing fetch` on {as_of}.\n\n",
+        "# {}: {what}, built by peftcost on {as_of}.\n\n",
         base.display_name
     );
     t.push_str(&format!("provider = {}\n", q(&base.provider)));
@@ -66,7 +96,7 @@ pub fn table_toml(
     }
     t.push_str(&format!("as_of = {}\n", q(as_of)));
     t.push_str(&format!("source = {}\n", q(source)));
-    t.push_str("confidence = \"primary\"\n");
+    t.push_str(&format!("confidence = {}\n", q(confidence)));
     t.push_str(&format!(
         "notes = {}\n",
         q(&format!("{what}. Billing rules and storage carried over from the previous table: the price API does not give them."))

@@ -216,7 +216,11 @@ impl Catalog {
                 .get("serviceRegions")
                 .and_then(Value::as_array)
                 .ok_or_else(|| schema(format!("'{description}' has no serviceRegions")))?;
-            for r in regions.iter().filter_map(Value::as_str) {
+            for r in regions
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|r| !r.trim().is_empty())
+            {
                 self.prices.insert((part, spot, r.to_string()), price);
             }
         }

@@ -9,6 +9,7 @@ pub mod azure;
 pub mod cost;
 pub mod date;
 pub mod diff;
+pub mod feeds;
 pub mod fetched;
 pub mod fx;
 pub mod gcp;
