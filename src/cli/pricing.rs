@@ -56,7 +56,10 @@ pub enum PricingCommand {
     /// aws: the Price List bulk offer file, streamed (both without credentials); gcp: the Cloud
     /// Billing Catalog API (an API key, GOOGLE_API_KEY); lambda: the instance-types API (an API
     /// key, LAMBDA_API_KEY); runpod: the GraphQL API (RUNPOD_API_KEY if set; it answers without
-    /// one); vast: the marketplace's public offer search, cheapest per GPU, count and country.
+    /// one); vast: the marketplace's public offer search, cheapest per GPU, count and country;
+    /// alibaba: ECS DescribePrice for each instance of the table in force (an AccessKey in
+    /// ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET), pay-as-you-go, spot and
+    /// one-month subscription.
     Fetch(FetchArgs),
     /// Import another tool's price catalog as a provider's table, installed as `update` installs:
     /// skypilot (a `catalogs/v8/<cloud>/vms.csv`) or gpuhunt (a `<provider>.csv` of its catalog).
@@ -99,12 +102,14 @@ pub struct ListArgs {
 
 #[derive(Debug, Args)]
 pub struct FetchArgs {
-    /// The provider whose price data to read: azure (Retail Prices API), aws (the Price List
+    /// The provider whose price data to read: alibaba (ECS DescribePrice, signed with
+    /// ALIBABA_CLOUD_ACCESS_KEY_ID/SECRET), azure (Retail Prices API), aws (the Price List
     /// bulk offer file of one region), gcp (Cloud Billing Catalog API), lambda (instance-types
     /// API), runpod (GraphQL API) or vast (the marketplace's offer search).
-    #[arg(value_parser = ["azure", "aws", "gcp", "lambda", "runpod", "vast"])]
+    #[arg(value_parser = ["alibaba", "azure", "aws", "gcp", "lambda", "runpod", "vast"])]
     provider: String,
-    /// The API's base URL (a mirror, a proxy or a test server); default https://prices.azure.com,
+    /// The API's base URL (a mirror, a proxy or a test server); default
+    /// https://ecs.<region>.aliyuncs.com, https://prices.azure.com,
     /// https://pricing.us-east-1.amazonaws.com, https://cloudbilling.googleapis.com,
     /// https://cloud.lambdalabs.com, https://api.runpod.io, https://console.vast.ai.
     #[arg(long, value_name = "URL")]
@@ -801,6 +806,8 @@ fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
         fetch_keyed(&a, base)?
     } else if a.provider == "gcp" {
         fetch_gcp(&a, base)?
+    } else if a.provider == "alibaba" {
+        fetch_alibaba(&a, base)?
     } else {
         let endpoint = a.endpoint.as_deref().unwrap_or(azure::DEFAULT_ENDPOINT);
         let opts = update::FetchOptions {
@@ -1014,6 +1021,112 @@ fn fetch_keyed(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)
         _ => pricing::vast::build_table(&url, &offers, base, &today())?,
     };
     Ok((text, url, rows))
+}
+
+/// The UTC time now as `YYYY-MM-DDThh:mm:ssZ`.
+fn utc_timestamp() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let day = secs % 86_400;
+    format!(
+        "{}T{:02}:{:02}:{:02}Z",
+        date::date_from_unix_days((secs / 86_400) as i64),
+        day / 3600,
+        day % 3600 / 60,
+        day % 60
+    )
+}
+
+/// Alibaba: DescribePrice, signed, for every instance and region of the table in force (three
+/// calls each: hourly, spot, monthly): (table text, the endpoint, calls made).
+fn fetch_alibaba(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)> {
+    use crate::core::pricing::alibaba::{self, Quote};
+    use crate::core::pricing::fetched::FetchedOffer;
+    use crate::http::alibaba::{call, AccessKey};
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let (Some(id), Some(secret)) = (
+        var("ALIBABA_CLOUD_ACCESS_KEY_ID"),
+        var("ALIBABA_CLOUD_ACCESS_KEY_SECRET"),
+    ) else {
+        return Err(Error::input(
+            "Alibaba Cloud's price API needs an AccessKey: set ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET (a RAM user with ecs:DescribePrice)",
+        ));
+    };
+    let key = AccessKey {
+        id,
+        secret,
+        token: var("ALIBABA_CLOUD_SECURITY_TOKEN"),
+    };
+    let opts = update::FetchOptions {
+        timeout: Duration::from_secs_f64(a.timeout_secs),
+        max_bytes: 1 << 20,
+        require_length: false,
+        ..update::FetchOptions::default()
+    };
+    let mut offers = Vec::new();
+    let mut refused = 0;
+    let mut calls = 0;
+    for o in base
+        .offers
+        .iter()
+        .filter(|o| a.region.as_deref().is_none_or(|r| r == o.region))
+    {
+        let endpoint = a
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| format!("https://ecs.{}.aliyuncs.com", o.region));
+        let mut quote = |q: Quote| -> Result<(f64, String)> {
+            calls += 1;
+            let source = format!("DescribePrice {} in {}", o.instance, o.region);
+            let params = alibaba::price_params(&o.instance, &o.region, q);
+            let text = call(
+                &endpoint,
+                "DescribePrice",
+                &params,
+                &key,
+                &utc_timestamp(),
+                &opts,
+            )?;
+            alibaba::read_price(&source, &text)
+        };
+        let (on_demand, currency) = quote(Quote::Hourly)?;
+        if currency != base.currency {
+            return Err(Error::input(format!(
+                "DescribePrice {} in {}: priced in {currency}, but the table is in {}: use the account's own site (China site for CNY)",
+                o.instance, o.region, base.currency
+            )));
+        }
+        let mut optional = |q: Quote| match quote(q) {
+            Ok((p, c)) if c == currency => Some(p),
+            _ => {
+                refused += 1;
+                None
+            }
+        };
+        let spot = optional(Quote::Spot).filter(|s| *s < on_demand);
+        let monthly = optional(Quote::Monthly);
+        offers.push(FetchedOffer {
+            instance: o.instance.clone(),
+            region: o.region.clone(),
+            hardware: o.hardware.clone(),
+            gpus: o.gpus,
+            on_demand,
+            spot,
+            monthly,
+        });
+    }
+    if refused > 0 {
+        eprintln!("note: {refused} spot or subscription prices refused by the API are left out");
+    }
+    let source = a
+        .endpoint
+        .clone()
+        .unwrap_or_else(|| "https://ecs.<region>.aliyuncs.com".to_string());
+    let source = format!("{source} DescribePrice");
+    let text = alibaba::build_table(&source, &offers, base, &today())?;
+    Ok((text, source, calls))
 }
 
 /// GCP: every page of Compute Engine's SKUs, the key in the `x-goog-api-key` header (never in

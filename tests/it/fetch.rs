@@ -1024,3 +1024,144 @@ fn skypilot_and_gpuhunt_catalogs_import_as_a_providers_table() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no 'price' column"));
 }
+
+/// A DescribePrice server on 127.0.0.1 that checks every request's signature (v1.0, HMAC-SHA1
+/// keyed by `test-secret&`; the signer itself is checked against Alibaba's documented example in
+/// its unit test) and answers in the Go SDK's shape: 10.5 CNY an hour, 3.2 spot, 5000 a month,
+/// except that ecs.gn6i-c4g1.xlarge sells no subscription (HTTP 400 with an error code).
+fn alibaba_api() -> String {
+    use percent_encoding::percent_decode_str;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let Some(head) = crate::common::request_head(&mut s) else {
+                    return;
+                };
+                let target = head.split_whitespace().nth(1).unwrap_or("");
+                let query = target.strip_prefix("/?").unwrap_or("");
+                let mut params: Vec<(String, String)> = query
+                    .split('&')
+                    .filter_map(|kv| kv.split_once('='))
+                    .map(|(k, v)| {
+                        let d = |x: &str| percent_decode_str(x).decode_utf8_lossy().into_owned();
+                        (d(k), d(v))
+                    })
+                    .collect();
+                let sig = params
+                    .iter()
+                    .position(|(k, _)| k == "Signature")
+                    .map(|i| params.remove(i).1);
+                let get = |k: &str| {
+                    params
+                        .iter()
+                        .find(|(n, _)| n == k)
+                        .map(|(_, v)| v.as_str())
+                        .unwrap_or("")
+                };
+                let signed = sig.as_deref()
+                    == Some(&peftcost::http::alibaba::signature(&params, "test-secret")[..]);
+                let (status, body) = if !signed || get("AccessKeyId") != "test-id" {
+                    (
+                        "403 Forbidden",
+                        r#"{"Code":"SignatureDoesNotMatch","Message":"bad"}"#.to_string(),
+                    )
+                } else if get("Action") != "DescribePrice" || get("SystemDisk.Size") != "40" {
+                    (
+                        "400 Bad Request",
+                        r#"{"Code":"MissingParameter"}"#.to_string(),
+                    )
+                } else if get("PriceUnit") == "Month"
+                    && get("InstanceType") == "ecs.gn6i-c4g1.xlarge"
+                {
+                    (
+                        "400 Bad Request",
+                        r#"{"Code":"InvalidPeriod","Message":"no subscription"}"#.to_string(),
+                    )
+                } else {
+                    let price = match (get("PriceUnit"), get("SpotStrategy")) {
+                        ("Month", _) => 5000.0,
+                        (_, "SpotAsPriceGo") => 3.2,
+                        _ => 10.5,
+                    };
+                    (
+                        "200 OK",
+                        format!(
+                            r#"{{"RequestId":"r","PriceInfo":{{"Price":{{"OriginalPrice":{price},"DiscountPrice":0,"TradePrice":{price},"Currency":"CNY"}},"Rules":{{"Rule":[]}}}}}}"#
+                        ),
+                    )
+                };
+                let _ = s.write_all(
+                    format!(
+                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                    .as_bytes(),
+                );
+            });
+        }
+    });
+    base
+}
+
+#[test]
+fn alibaba_prices_are_fetched_with_signed_calls_for_the_tables_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = alibaba_api();
+    let fetch = |id: Option<&str>, out: &std::path::Path| {
+        let mut cmd = peftcost(dir.path());
+        cmd.env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+            .env_remove("ALIBABA_CLOUD_SECURITY_TOKEN")
+            .env("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "test-secret");
+        if let Some(id) = id {
+            cmd.env("ALIBABA_CLOUD_ACCESS_KEY_ID", id);
+        }
+        cmd.args([
+            "pricing",
+            "fetch",
+            "alibaba",
+            "--endpoint",
+            &base,
+            "--region",
+            "cn-hangzhou",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap()
+    };
+    let file = dir.path().join("alibaba-fetched.toml");
+    let out = fetch(Some("test-id"), &file);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    // Every cn-hangzhou instance of the embedded table (34), each priced three ways.
+    assert!(text.contains("offer_count = 34"), "{text}");
+    assert!(text.contains("instance = \"ecs.gn6i-c8g1.2xlarge\"\nregion = \"cn-hangzhou\"\nhardware = \"t4\"\ngpus = 1\non_demand = 10.5\nspot = 3.2\nmonthly = 5000.0\n"), "{text}");
+    assert!(text.contains("instance = \"ecs.gn6i-c4g1.xlarge\"\nregion = \"cn-hangzhou\"\nhardware = \"t4\"\ngpus = 1\non_demand = 10.5\nspot = 3.2\n\n"), "{text}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 spot or subscription prices refused"));
+    assert!(!text.contains("test-id") && !text.contains("test-secret"));
+    let v = peftcost(dir.path())
+        .args(["pricing", "validate", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    // No key id: a one-line error naming the variables; a wrong one: the server refuses the
+    // signature, the error names the action but not the key. Nothing written.
+    let none = dir.path().join("none.toml");
+    let out = fetch(None, &none);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ALIBABA_CLOUD_ACCESS_KEY_ID"));
+    let out = fetch(Some("other-id"), &none);
+    assert_ne!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("403") && err.contains("DescribePrice") && !err.contains("other-id"),
+        "{err}"
+    );
+    assert!(!none.exists());
+}

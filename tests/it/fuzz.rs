@@ -41,6 +41,7 @@ const RUNPOD_TYPES: &str = r#"{"data":{"gpuTypes":[{"id":"NVIDIA A100 80GB PCIe"
 const GCP_PAGE: &str = r#"{"skus":[{"description":"N1 Predefined Instance Core running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"CPU","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":31611000}}]}}]},{"description":"N1 Predefined Instance Ram running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"RAM","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"GiBy.h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":4237000}}]}}]},{"description":"Nvidia Tesla T4 GPU running in Americas","category":{"resourceFamily":"Compute","resourceGroup":"GPU","usageType":"OnDemand"},"serviceRegions":["us-central1"],"pricingInfo":[{"pricingExpression":{"usageUnit":"h","tieredRates":[{"startUsageAmount":0,"unitPrice":{"currencyCode":"USD","units":"0","nanos":350000000}}]}}]}],"nextPageToken":""}"#;
 const VAST_OFFERS: &str = r#"{"offers":[{"id":1,"gpu_name":"RTX 4090","num_gpus":1,"gpu_ram":24564,"dph_base":0.3,"dph_total":0.35,"min_bid":0.2,"storage_cost":0.1,"geolocation":"Sweden, SE"},{"id":5,"gpu_name":"RTX A6000","num_gpus":1,"gpu_ram":49140,"dph_total":0.45,"geolocation":"Texas, US"}]}"#;
 const SKYPILOT_CSV: &str = "InstanceType,AcceleratorName,AcceleratorCount,vCPUs,MemoryGiB,GpuInfo,Price,SpotPrice,Region,AvailabilityZone,Arch\np4d.24xlarge,A100,8.0,96.0,1152.0,,21.9576,8.1,us-east-1,us-east-1a,x86_64\ng5.xlarge,A10G,1.0,4.0,16.0,,1.006,0.4,us-east-1,us-east-1b,x86_64\n";
+const ALIBABA_PRICE: &str = r#"{"RequestId":"r","PriceInfo":{"Price":{"OriginalPrice":12.0,"DiscountPrice":0.29,"TradePrice":11.71,"Currency":"CNY"},"Rules":{"Rule":[]}}}"#;
 const HF_MOE_CONFIG: &str = shipped!("tests/truth/configs/qwen1.5-moe-a2.7b.json");
 const HF_NESTED_CONFIG: &str = shipped!("tests/truth/configs/gemma-3-12b.json");
 /// Latent attention, dense blocks among experts, shared experts and an FP8 quantization_config.
@@ -192,6 +193,7 @@ proptest! {
         gcp in input(GCP_PAGE),
         vast in input(VAST_OFFERS),
         feed in input(SKYPILOT_CSV),
+        ali in input(ALIBABA_PRICE),
     ) {
         // `pricing fetch`: an API page or offer file parses into prices or is refused with
         // its source named; a price it keeps is finite and positive.
@@ -233,6 +235,10 @@ proptest! {
             Ok((o, _)) => tables.push(peftcost::pricing::fetched::table_toml(
                 &peftcost::pricing::vast::first_table(), &o, "2026-12-05", "api", "fuzz")),
             Err(e) => prop_assert!(e.to_string().starts_with("vast.json"), "{e}"),
+        }
+        match peftcost::pricing::alibaba::read_price("price.json", &ali) {
+            Ok((p, c)) => prop_assert!(p.is_finite() && p > 0.0 && !c.is_empty()),
+            Err(e) => prop_assert!(e.to_string().starts_with("price.json"), "{e}"),
         }
         use peftcost::pricing::feeds::{self, Feed};
         match feeds::read(Feed::Skypilot, "vms.csv", &feed) {

@@ -134,10 +134,11 @@ pub fn read_offer_file(source: &str, reader: impl Read) -> Result<(Vec<FetchedOf
             |((instance, region), (on_demand, hardware, gpus))| FetchedOffer {
                 instance,
                 region,
-                hardware,
+                hardware: hardware.to_string(),
                 gpus,
                 on_demand,
                 spot: None,
+                monthly: None,
             },
         )
         .collect();

@@ -167,10 +167,11 @@ pub fn build_table(
             Some(FetchedOffer {
                 instance: sku.clone(),
                 region: region.clone(),
-                hardware,
+                hardware: hardware.to_string(),
                 gpus,
                 on_demand: od,
                 spot,
+                monthly: None,
             })
         })
         .collect();

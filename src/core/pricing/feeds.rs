@@ -168,10 +168,11 @@ pub fn read(feed: Feed, source: &str, text: &str) -> Result<Imported> {
         let entry = best.entry(key).or_insert(FetchedOffer {
             instance,
             region,
-            hardware,
+            hardware: hardware.to_string(),
             gpus,
             on_demand: 0.0,
             spot: None,
+            monthly: None,
         });
         // Several zones of a region: the cheapest of each price.
         if let Some(p) = on_demand {

@@ -13,13 +13,15 @@ pub struct FetchedOffer {
     /// Its region.
     pub region: String,
     /// The hardware profile of its GPUs (or CPU).
-    pub hardware: &'static str,
+    pub hardware: String,
     /// Whole GPUs (0 for a CPU instance).
     pub gpus: u64,
     /// Pay-as-you-go price per hour.
     pub on_demand: f64,
     /// Spot price per hour, when the API gives it.
     pub spot: Option<f64>,
+    /// Subscription price per month, when the API gives it.
+    pub monthly: Option<f64>,
 }
 
 /// One offer per instance and region, the cheapest (an API may list one twice; a table may not).
@@ -125,12 +127,15 @@ pub fn table_toml_as(
             "\n[[offers]]\ninstance = {}\nregion = {}\nhardware = {}\ngpus = {}\non_demand = {:?}\n",
             q(&o.instance),
             q(&o.region),
-            q(o.hardware),
+            q(&o.hardware),
             o.gpus,
             o.on_demand
         ));
         if let Some(s) = o.spot {
             t.push_str(&format!("spot = {s:?}\n"));
+        }
+        if let Some(m) = o.monthly {
+            t.push_str(&format!("monthly = {m:?}\n"));
         }
     }
     t.push('\n');

@@ -251,13 +251,14 @@ impl Catalog {
                     out.push(FetchedOffer {
                         instance: s.instance.to_string(),
                         region: region.clone(),
-                        hardware: s.hardware,
+                        hardware: s.hardware.to_string(),
                         gpus: s.gpus,
                         // Rounded to a ten-thousandth of a cent: sums of nanos carry float noise.
                         on_demand: (on_demand * 1e6).round() / 1e6,
                         spot: sum(true)
                             .filter(|p| *p > 0.0 && *p < on_demand)
                             .map(|p| (p * 1e6).round() / 1e6),
+                        monthly: None,
                     });
                 }
             }

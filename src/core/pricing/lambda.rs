@@ -80,10 +80,11 @@ pub fn read_instance_types(source: &str, text: &str) -> Result<(Vec<FetchedOffer
             Some((hardware, gpus)) => offers.push(FetchedOffer {
                 instance: name.to_string(),
                 region: REGION.to_string(),
-                hardware,
+                hardware: hardware.to_string(),
                 gpus,
                 on_demand: price,
                 spot: None,
+                monthly: None,
             }),
             None => skipped.push(name.to_string()),
         }

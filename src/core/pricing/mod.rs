@@ -4,6 +4,7 @@
 //! Tables are embedded in the binary; a file in `<config dir>/pricing/` replaces the embedded
 //! file of the same name. Every hardware id is checked against the hardware catalog.
 
+pub mod alibaba;
 pub mod aws;
 pub mod azure;
 pub mod cost;

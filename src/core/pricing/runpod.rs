@@ -98,11 +98,12 @@ pub fn read_gpu_types(source: &str, text: &str) -> Result<(Vec<FetchedOffer>, Ve
                 offers.push(FetchedOffer {
                     instance: format!("1x {id} ({cloud} cloud)"),
                     region: REGION.to_string(),
-                    hardware,
+                    hardware: hardware.to_string(),
                     gpus: 1,
                     on_demand,
                     // The lowest bid is for the community cloud's interruptible pods.
                     spot: spot.filter(|s| cloud == "community" && *s < on_demand),
+                    monthly: None,
                 });
             }
         }

@@ -98,10 +98,11 @@ pub fn read_bundles(source: &str, text: &str) -> Result<(Vec<FetchedOffer>, Vec<
         let offer = FetchedOffer {
             instance: format!("{gpus}x {name}"),
             region,
-            hardware,
+            hardware: hardware.to_string(),
             gpus,
             on_demand,
             spot,
+            monthly: None,
         };
         match best.get(&key) {
             Some(b) if b.on_demand <= on_demand => {}
