@@ -1,6 +1,7 @@
 //! `pricing fetch azure`: every page of the Azure Retail Prices API for the GPU VM series
 //! peftcost maps (see [`crate::core::pricing::azure`]), following `NextPageLink` on the same
-//! host, retrying HTTP 429. The pages are turned into a table by the core.
+//! host, retrying HTTP 429, and asking for a page by `$skip` when its NextPageLink fails. The
+//! pages are turned into a table by the core.
 
 use std::time::Duration;
 
@@ -50,8 +51,22 @@ pub fn fetch_items(
         require_length: false,
         ..*opts
     };
+    let first = url.clone();
+    // The same page by `$skip` (the item count so far) from the first page's query: the API's
+    // documented paging, used when a NextPageLink fails (it has been broken before).
+    let mut by_skip: Option<String> = None;
     for _ in 0..MAX_PAGES {
-        let text = fetch_retrying(&url, &opts, wait)?;
+        let text = match (fetch_retrying(&url, &opts, wait), by_skip.take()) {
+            (Ok(t), _) => t,
+            (Err(e), Some(skip)) => match fetch_retrying(&skip, &opts, wait) {
+                Ok(t) => {
+                    url = skip;
+                    t
+                }
+                Err(_) => return Err(e),
+            },
+            (Err(e), None) => return Err(e),
+        };
         let page = parse_page(&url, &text)?;
         let empty = page.items.is_empty();
         items.extend(page.items);
@@ -71,6 +86,10 @@ pub fn fetch_items(
             )));
         }
         seen.push(next.clone());
+        let mut skip = check_url(&first)?;
+        skip.query_pairs_mut()
+            .append_pair("$skip", &items.len().to_string());
+        by_skip = Some(skip.to_string());
         url = next;
     }
     Err(Error::Network(format!(

@@ -47,7 +47,19 @@ fn answer(mut s: TcpStream, base: &str, variant: &str, hits: &AtomicUsize) {
     let path = head.split_whitespace().nth(1).unwrap_or("/").to_string();
     let windows = "Virtual Machines NCasT4_v3 Series Windows";
     let linux = "Virtual Machines NCasT4_v3 Series";
-    let body = if path.starts_with("/api/retail/prices?") {
+    let body = if path.starts_with("/api/retail/prices?") && path.contains("%24skip=6") {
+        // The `$skip` fallback asks for what follows the first page's six items.
+        page(
+            &[item(
+                "Standard_ND96isr_H100_v5",
+                "eastus",
+                "ND96isr H100 v5",
+                "Virtual Machines ND H100 v5 Series",
+                98.32,
+            )],
+            None,
+        )
+    } else if path.starts_with("/api/retail/prices?") {
         assert!(path.contains("api-version=2023-01-01-preview"), "{path}");
         match variant {
             "schema" => r#"{"items":[],"nextPage":null}"#.to_string(),
@@ -111,7 +123,14 @@ fn answer(mut s: TcpStream, base: &str, variant: &str, hits: &AtomicUsize) {
                         0.454,
                     ),
                 ],
-                Some(format!("{base}/page2")),
+                Some(format!(
+                    "{base}/{}",
+                    if variant == "broken-link" {
+                        "gone"
+                    } else {
+                        "page2"
+                    }
+                )),
             ),
         }
     } else if path == "/page2" {
@@ -1164,4 +1183,35 @@ fn alibaba_prices_are_fetched_with_signed_calls_for_the_tables_instances() {
         "{err}"
     );
     assert!(!none.exists());
+}
+
+/// A NextPageLink that fails (it has been broken before): the fetcher asks for the same page by
+/// `$skip`, the item count so far, and goes on from there.
+#[test]
+fn azure_falls_back_to_skip_when_a_next_page_link_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = api("broken-link");
+    let file = dir.path().join("azure-skip.toml");
+    let out = peftcost(dir.path())
+        .args([
+            "pricing",
+            "fetch",
+            "azure",
+            "--endpoint",
+            &base,
+            "--out",
+            file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        text.contains("instance = \"Standard_ND96isr_H100_v5\""),
+        "{text}"
+    );
 }
