@@ -1169,6 +1169,29 @@ fn alibaba_prices_are_fetched_with_signed_calls_for_the_tables_instances() {
         .output()
         .unwrap();
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    // The fetch against the table in force: every cn-hangzhou price moved (gn6i-c8g1.2xlarge
+    // 14.08 -> 10.5 CNY an hour), the other regions' offers are not in the fetch.
+    let d = json_in(
+        dir.path(),
+        &[
+            "pricing",
+            "diff",
+            "alibaba",
+            file.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    let changed = d["changed"].as_array().unwrap();
+    assert!(
+        changed
+            .iter()
+            .any(|c| c.to_string().contains("ecs.gn6i-c8g1.2xlarge")
+                && c["old"] == 14.08
+                && c["new"] == 10.5),
+        "{d}"
+    );
+    assert_eq!(d["removed"].as_array().unwrap().len(), 39 - 34, "{d}");
     // No key id: a one-line error naming the variables; a wrong one: the server refuses the
     // signature, the error names the action but not the key. Nothing written.
     let none = dir.path().join("none.toml");
