@@ -115,8 +115,8 @@ pub struct FetchArgs {
     #[arg(long, value_name = "URL")]
     endpoint: Option<String>,
     /// The environment variable holding the API key (default GOOGLE_API_KEY for gcp,
-    /// LAMBDA_API_KEY for lambda, RUNPOD_API_KEY for runpod); the key itself is never a flag, so it stays out of shell
-    /// history.
+    /// LAMBDA_API_KEY for lambda, RUNPOD_API_KEY for runpod); the key itself is never a flag,
+    /// so it stays out of shell history.
     #[arg(long, value_name = "NAME")]
     api_key_env: Option<String>,
     /// Only this region (e.g. eastus); default: every region (azure), us-east-1 (aws).
@@ -125,15 +125,34 @@ pub struct FetchArgs {
     /// Seconds allowed for each page.
     #[arg(long, default_value_t = 30.0, value_name = "SECS")]
     timeout_secs: f64,
+    #[command(flatten)]
+    landing: LandingFlags,
+}
+
+/// Where a built table goes (`pricing fetch`, `pricing import`).
+#[derive(Debug, Args)]
+pub struct LandingFlags {
     /// Install even if the table has a fifth fewer offers, or less hardware, than the one in force.
     #[arg(long)]
     allow_shrink: bool,
-    /// Fetch and build the table, print what would change, install nothing.
+    /// Build the table, print what would change, install nothing.
     #[arg(long)]
     dry_run: bool,
     /// Write the table to this file instead of installing it.
     #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
     out: Option<PathBuf>,
+}
+
+impl LandingFlags {
+    /// The landing of `provider`'s table.
+    fn of<'a>(&'a self, provider: &'a str) -> Landing<'a> {
+        Landing {
+            provider,
+            out: self.out.as_deref(),
+            dry_run: self.dry_run,
+            allow_shrink: self.allow_shrink,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -146,15 +165,8 @@ pub struct ImportArgs {
     /// The provider whose table it becomes (lambda, runpod, aws, ...).
     #[arg(long, value_parser = super::not_empty)]
     provider: String,
-    /// Install even if the table has a fifth fewer offers, or less hardware, than the one in force.
-    #[arg(long)]
-    allow_shrink: bool,
-    /// Build the table, print what would change, install nothing.
-    #[arg(long)]
-    dry_run: bool,
-    /// Write the table to this file instead of installing it.
-    #[arg(long, value_name = "FILE", conflicts_with = "dry_run")]
-    out: Option<PathBuf>,
+    #[command(flatten)]
+    landing: LandingFlags,
 }
 
 #[derive(Debug, Args)]
@@ -833,12 +845,7 @@ fn run_fetch(ctx: &Context, a: FetchArgs) -> Result<()> {
         cat,
         base,
         &Built { text, source, rows },
-        &Landing {
-            provider: &a.provider,
-            out: a.out.as_deref(),
-            dry_run: a.dry_run,
-            allow_shrink: a.allow_shrink,
-        },
+        &a.landing.of(&a.provider),
     )
 }
 
@@ -947,13 +954,20 @@ fn run_import(ctx: &Context, a: ImportArgs) -> Result<()> {
             source: a.source.clone(),
             rows: imported.rows,
         },
-        &Landing {
-            provider: &a.provider,
-            out: a.out.as_deref(),
-            dry_run: a.dry_run,
-            allow_shrink: a.allow_shrink,
-        },
+        &a.landing.of(&a.provider),
     )
+}
+
+/// A provider API's table of `offers`, dated today (`what` heads it; `none` says what a source
+/// without offers lacked).
+fn built(
+    base: &PriceTable,
+    offers: &[pricing::fetched::FetchedOffer],
+    source: &str,
+    what: &str,
+    none: &str,
+) -> Result<String> {
+    pricing::fetched::build(base, offers, &today(), source, what, "primary", none)
 }
 
 /// The API key in the environment variable `--api-key-env` names (or the provider's default);
@@ -1015,11 +1029,12 @@ fn fetch_keyed(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)
         );
     }
     let rows = (offers.len() + skipped.len()) as u64;
-    let text = match a.provider.as_str() {
-        "lambda" => pricing::lambda::build_table(&url, &offers, base, &today())?,
-        "runpod" => pricing::runpod::build_table(&url, &offers, base, &today())?,
-        _ => pricing::vast::build_table(&url, &offers, base, &today())?,
+    let (what, none) = match a.provider.as_str() {
+        "lambda" => (pricing::lambda::WHAT, pricing::lambda::NONE),
+        "runpod" => (pricing::runpod::WHAT, pricing::runpod::NONE),
+        _ => (pricing::vast::WHAT, pricing::vast::NONE),
     };
+    let text = built(base, &offers, &url, what, none)?;
     Ok((text, url, rows))
 }
 
@@ -1125,7 +1140,7 @@ fn fetch_alibaba(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u6
         .clone()
         .unwrap_or_else(|| "https://ecs.<region>.aliyuncs.com".to_string());
     let source = format!("{source} DescribePrice");
-    let text = alibaba::build_table(&source, &offers, base, &today())?;
+    let text = built(base, &offers, &source, alibaba::WHAT, alibaba::NONE)?;
     Ok((text, source, calls))
 }
 
@@ -1178,7 +1193,13 @@ fn fetch_gcp(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)> 
         }
     }
     let offers = catalog.offers();
-    let text = pricing::gcp::build_table(&first, &offers, base, &today())?;
+    let text = built(
+        base,
+        &offers,
+        &first,
+        pricing::gcp::WHAT,
+        &pricing::gcp::none(),
+    )?;
     Ok((text, first, catalog.skus))
 }
 
@@ -1210,7 +1231,7 @@ fn fetch_aws(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)> 
     let (offers, rows) = update::fetch_streaming(&url, &opts, |body| {
         pricing::aws::read_offer_file(&url, body)
     })?;
-    let text = pricing::aws::build_table(&url, &offers, base, &today())?;
+    let text = built(base, &offers, &url, pricing::aws::WHAT, pricing::aws::NONE)?;
     Ok((text, url, rows))
 }
 

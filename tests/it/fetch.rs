@@ -10,6 +10,44 @@ use std::sync::Arc;
 
 use crate::common::{json_in, peftcost};
 
+/// `pricing fetch PROVIDER --endpoint URL --out FILE` in `dir` with `env` set (a `None` value
+/// removes the variable).
+fn fetch_into(
+    dir: &std::path::Path,
+    provider: &str,
+    endpoint: &str,
+    out: &std::path::Path,
+    env: &[(&str, Option<&str>)],
+) -> std::process::Output {
+    let mut cmd = peftcost(dir);
+    for (k, v) in env {
+        match v {
+            Some(v) => cmd.env(k, v),
+            None => cmd.env_remove(k),
+        };
+    }
+    cmd.args([
+        "pricing",
+        "fetch",
+        provider,
+        "--endpoint",
+        endpoint,
+        "--out",
+    ])
+    .arg(out)
+    .output()
+    .unwrap()
+}
+
+/// A command that must have succeeded, its stderr shown when it did not.
+fn assert_ok(out: &std::process::Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn item(sku: &str, region: &str, meter: &str, product: &str, price: f64) -> String {
     format!(
         r#"{{"currencyCode":"USD","tierMinimumUnits":0.0,"retailPrice":{price},"unitPrice":{price},"armRegionName":"{region}","location":"x","effectiveStartDate":"2024-01-01T00:00:00Z","meterId":"m","meterName":"{meter}","productId":"p","skuId":"s","productName":"{product}","skuName":"{meter}","serviceName":"Virtual Machines","serviceId":"v","serviceFamily":"Compute","unitOfMeasure":"1 Hour","type":"Consumption","isPrimaryMeterRegion":true,"armSkuName":"{sku}"}}"#
@@ -248,11 +286,7 @@ fn azure_retail_prices_become_a_validated_table_across_three_pages() {
     // --out writes the table for review; pricing validate accepts it.
     let file = dir.path().join("azure-fetched.toml");
     let out = run(&["--out", file.to_str().unwrap()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let v = peftcost(dir.path())
         .args(["pricing", "validate", file.to_str().unwrap()])
         .output()
@@ -461,23 +495,8 @@ fn an_aws_offer_file_is_streamed_into_a_table_of_its_linux_on_demand_rows() {
     let dir = tempfile::tempdir().unwrap();
     let base = aws_api(false);
     let file = dir.path().join("aws-fetched.toml");
-    let out = peftcost(dir.path())
-        .args([
-            "pricing",
-            "fetch",
-            "aws",
-            "--endpoint",
-            &base,
-            "--out",
-            file.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = fetch_into(dir.path(), "aws", &base, &file, &[]);
+    assert_ok(&out);
     let text = std::fs::read_to_string(&file).unwrap();
     // Four GPU instances and the CPU box; Windows, reserved, dedicated and capacity-reservation
     // rows dropped; m5 not priced by peftcost.
@@ -494,18 +513,7 @@ fn an_aws_offer_file_is_streamed_into_a_table_of_its_linux_on_demand_rows() {
     // A download cut at half its Content-Length is an error, and nothing is written.
     let cut = aws_api(true);
     let again = dir.path().join("cut.toml");
-    let out = peftcost(dir.path())
-        .args([
-            "pricing",
-            "fetch",
-            "aws",
-            "--endpoint",
-            &cut,
-            "--out",
-            again.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = fetch_into(dir.path(), "aws", &cut, &again, &[]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -600,29 +608,10 @@ fn lambda_instance_types_become_a_table_with_the_users_key() {
     let base = json_api("lambda", LAMBDA_TYPES);
     let file = dir.path().join("lambda-fetched.toml");
     let fetch = |key: Option<&str>, out: &std::path::Path| {
-        let mut cmd = peftcost(dir.path());
-        cmd.env_remove("LAMBDA_API_KEY");
-        if let Some(k) = key {
-            cmd.env("LAMBDA_API_KEY", k);
-        }
-        cmd.args([
-            "pricing",
-            "fetch",
-            "lambda",
-            "--endpoint",
-            &base,
-            "--out",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap()
+        fetch_into(dir.path(), "lambda", &base, out, &[("LAMBDA_API_KEY", key)])
     };
     let out = fetch(Some("test-key"), &file);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let text = std::fs::read_to_string(&file).unwrap();
     // 1432 cents an hour for the 8-GPU machine = 14.32 USD per instance-hour.
     assert!(text.contains("offer_count = 3"), "{text}");
@@ -670,26 +659,10 @@ fn runpod_gpu_types_become_secure_and_community_offers() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("runpod-fetched.toml");
     let fetch = |base: &str, out: &std::path::Path| {
-        peftcost(dir.path())
-            .env_remove("RUNPOD_API_KEY")
-            .args([
-                "pricing",
-                "fetch",
-                "runpod",
-                "--endpoint",
-                base,
-                "--out",
-                out.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap()
+        fetch_into(dir.path(), "runpod", base, out, &[("RUNPOD_API_KEY", None)])
     };
     let out = fetch(&json_api("runpod", RUNPOD_TYPES), &file);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let text = std::fs::read_to_string(&file).unwrap();
     // A100: secure 1.64 and community 1.19 with the 0.82 bid; the 4090 has no secure price (0).
     assert!(text.contains("offer_count = 3"), "{text}");
@@ -882,27 +855,17 @@ fn gcp_sums_host_and_gpu_skus_across_pages_with_the_key_in_a_header() {
     let dir = tempfile::tempdir().unwrap();
     let base = gcp_api();
     let fetch = |key: &str, out: &std::path::Path| {
-        peftcost(dir.path())
-            .env("GOOGLE_API_KEY", key)
-            .args([
-                "pricing",
-                "fetch",
-                "gcp",
-                "--endpoint",
-                &base,
-                "--out",
-                out.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap()
+        fetch_into(
+            dir.path(),
+            "gcp",
+            &base,
+            out,
+            &[("GOOGLE_API_KEY", Some(key))],
+        )
     };
     let file = dir.path().join("gcp-fetched.toml");
     let out = fetch("test-key", &file);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("offer_count = 2"), "{text}");
     assert!(text.contains("instance = \"n1-standard-8+t4\"\nregion = \"us-central1\"\nhardware = \"t4\"\ngpus = 1\non_demand = 0.729998\nspot = 0.22404\n"), "{text}");
@@ -944,11 +907,7 @@ fn vast_offers_become_the_cheapest_per_gpu_count_and_country_and_install_as_a_ne
         .args(["pricing", "fetch", "vast", "--endpoint", &base])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(String::from_utf8_lossy(&out.stderr).contains("RTX A6000"));
     let text = std::fs::read_to_string(dir.path().join("pricing/vast.toml")).unwrap();
     assert!(text.contains("offer_count = 3"), "{text}");
@@ -1152,11 +1111,7 @@ fn alibaba_prices_are_fetched_with_signed_calls_for_the_tables_instances() {
     };
     let file = dir.path().join("alibaba-fetched.toml");
     let out = fetch(Some("test-id"), &file);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     let text = std::fs::read_to_string(&file).unwrap();
     // Every cn-hangzhou instance of the embedded table (34), each priced three ways.
     assert!(text.contains("offer_count = 34"), "{text}");
@@ -1215,23 +1170,8 @@ fn azure_falls_back_to_skip_when_a_next_page_link_fails() {
     let dir = tempfile::tempdir().unwrap();
     let base = api("broken-link");
     let file = dir.path().join("azure-skip.toml");
-    let out = peftcost(dir.path())
-        .args([
-            "pricing",
-            "fetch",
-            "azure",
-            "--endpoint",
-            &base,
-            "--out",
-            file.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = fetch_into(dir.path(), "azure", &base, &file, &[]);
+    assert_ok(&out);
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(
         text.contains("instance = \"Standard_ND96isr_H100_v5\""),

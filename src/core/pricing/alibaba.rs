@@ -11,8 +11,7 @@
 
 use serde_json::Value;
 
-use super::fetched::{table_toml, FetchedOffer};
-use super::table::{PriceTable, MAX_PRICE};
+use super::table::MAX_PRICE;
 use crate::core::error::{from_json, Error, Result};
 
 /// What one DescribePrice call asks for.
@@ -84,26 +83,11 @@ pub fn read_price(source: &str, text: &str) -> Result<(f64, String)> {
     }
 }
 
-/// The table of the prices fetched for the table in force's offers.
-pub fn build_table(
-    source: &str,
-    offers: &[FetchedOffer],
-    base: &PriceTable,
-    as_of: &str,
-) -> Result<String> {
-    if offers.is_empty() {
-        return Err(Error::input(format!(
-            "{source}: no instance of the table in force was priced: nothing to install"
-        )));
-    }
-    Ok(table_toml(
-        base,
-        offers,
-        as_of,
-        source,
-        "Pay-as-you-go and spot per instance-hour and one-month subscription from ECS DescribePrice (VPC, 40 GB ESSD system disk), for the instance types of the table in force",
-    ))
-}
+/// What the table's header says its prices are.
+pub const WHAT: &str = "Pay-as-you-go and spot per instance-hour and one-month subscription from ECS DescribePrice (VPC, 40 GB ESSD system disk), for the instance types of the table in force";
+
+/// What a source without a single offer lacked.
+pub const NONE: &str = "no instance of the table in force was priced";
 
 #[cfg(test)]
 mod tests {

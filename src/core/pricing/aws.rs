@@ -10,8 +10,8 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 
-use super::fetched::{table_toml, FetchedOffer};
-use super::table::{PriceTable, MAX_PRICE};
+use super::fetched::FetchedOffer;
+use super::table::MAX_PRICE;
 use crate::core::error::{Error, Result};
 
 /// Disclaimer lines before the header (`FormatVersion`, `Disclaimer`, `Publication Date`,
@@ -160,26 +160,11 @@ struct Columns {
     gpu: usize,
 }
 
-/// The table of the offers read from the offer file.
-pub fn build_table(
-    source: &str,
-    offers: &[FetchedOffer],
-    base: &PriceTable,
-    as_of: &str,
-) -> Result<String> {
-    if offers.is_empty() {
-        return Err(Error::input(format!(
-            "{source}: no Linux on-demand price of an instance peftcost maps (g4dn, g5, g6, g6e, p3, p4d, p4de, p5, p5e, c6i/c7i.4xlarge): nothing to install"
-        )));
-    }
-    Ok(table_toml(
-        base,
-        offers,
-        as_of,
-        source,
-        "Linux on-demand per instance-hour from the AWS Price List bulk offer file (no spot prices there)",
-    ))
-}
+/// What the table's header says its prices are.
+pub const WHAT: &str = "Linux on-demand per instance-hour from the AWS Price List bulk offer file (no spot prices there)";
+
+/// What a source without a single offer lacked.
+pub const NONE: &str = "no Linux on-demand price of an instance peftcost maps (g4dn, g5, g6, g6e, p3, p4d, p4de, p5, p5e, c6i/c7i.4xlarge)";
 
 #[cfg(test)]
 mod tests {

@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use super::fetched::{table_toml_as, FetchedOffer};
+use super::fetched::FetchedOffer;
 use super::table::{PriceTable, MAX_PRICE};
 use crate::core::error::{Error, Result};
 
@@ -212,23 +212,19 @@ pub fn build_table(
     base: &PriceTable,
     as_of: &str,
 ) -> Result<String> {
-    if offers.is_empty() {
-        return Err(Error::input(format!(
-            "{source}: no row of an accelerator peftcost has a profile of: nothing to install"
-        )));
-    }
     let what = match feed {
         Feed::Skypilot => "Per instance-hour from a SkyPilot catalog CSV (its crawl date is not in the file; the import date is used)",
         Feed::Gpuhunt => "Per instance-hour from a gpuhunt catalog CSV (its crawl date is not in the file; the import date is used)",
     };
-    Ok(table_toml_as(
+    super::fetched::build(
         base,
         offers,
         as_of,
         source,
         what,
         "secondary",
-    ))
+        "no row of an accelerator peftcost has a profile of",
+    )
 }
 
 #[cfg(test)]

@@ -57,6 +57,25 @@ fn toml_string(s: &str) -> String {
     out
 }
 
+/// A table of `offers` at `confidence`, or, when there are none, an error saying what `source`
+/// lacked (`none`: "no ... : nothing to install" follows it).
+pub fn build(
+    base: &PriceTable,
+    offers: &[FetchedOffer],
+    as_of: &str,
+    source: &str,
+    what: &str,
+    confidence: &str,
+    none: &str,
+) -> crate::core::error::Result<String> {
+    if offers.is_empty() {
+        return Err(crate::core::error::Error::input(format!(
+            "{source}: {none}: nothing to install"
+        )));
+    }
+    Ok(table_toml_as(base, offers, as_of, source, what, confidence))
+}
+
 /// The TOML text of a whole table. `base` (the table in force) gives what the APIs do not:
 /// display name, currency, billing rules and storage prices; `what` says where the prices came
 /// from, for the header and notes.

@@ -13,8 +13,8 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::fetched::{table_toml, FetchedOffer};
-use super::table::{PriceTable, MAX_PRICE};
+use super::fetched::FetchedOffer;
+use super::table::MAX_PRICE;
 use crate::core::error::{from_json, Error, Result};
 
 /// Compute Engine's service id in the catalog.
@@ -267,26 +267,19 @@ impl Catalog {
     }
 }
 
-/// The table of the offers built.
-pub fn build_table(
-    source: &str,
-    offers: &[FetchedOffer],
-    base: &PriceTable,
-    as_of: &str,
-) -> Result<String> {
-    if offers.is_empty() {
-        return Err(Error::input(format!(
-            "{source}: no region prices every part (vCPUs, memory, GPU) of a machine peftcost maps ({}): nothing to install",
-            SHAPES.iter().map(|s| s.instance).collect::<Vec<_>>().join(", ")
-        )));
-    }
-    Ok(table_toml(
-        base,
-        offers,
-        as_of,
-        source,
-        "Per instance-hour from the Cloud Billing Catalog API: host vCPUs and memory plus GPUs, each its own SKU, summed per machine (spot: the Preemptible SKUs)",
-    ))
+/// What the table's header says its prices are.
+pub const WHAT: &str = "Per instance-hour from the Cloud Billing Catalog API: host vCPUs and memory plus GPUs, each its own SKU, summed per machine (spot: the Preemptible SKUs)";
+
+/// What a source without a single offer lacked.
+pub fn none() -> String {
+    format!(
+        "no region prices every part (vCPUs, memory, GPU) of a machine peftcost maps ({})",
+        SHAPES
+            .iter()
+            .map(|s| s.instance)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 #[cfg(test)]

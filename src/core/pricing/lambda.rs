@@ -8,8 +8,8 @@
 
 use serde_json::Value;
 
-use super::fetched::{table_toml, FetchedOffer};
-use super::table::{PriceTable, MAX_PRICE};
+use super::fetched::FetchedOffer;
+use super::table::MAX_PRICE;
 use crate::core::error::{from_json, Error, Result};
 
 /// The region every Lambda offer is priced for (one price list for all regions).
@@ -93,26 +93,12 @@ pub fn read_instance_types(source: &str, text: &str) -> Result<(Vec<FetchedOffer
     Ok((offers, skipped))
 }
 
-/// The table of the offers read.
-pub fn build_table(
-    source: &str,
-    offers: &[FetchedOffer],
-    base: &PriceTable,
-    as_of: &str,
-) -> Result<String> {
-    if offers.is_empty() {
-        return Err(Error::input(format!(
-            "{source}: no instance type of a GPU peftcost has a profile of (A10, A100, H100, H200, B200, V100): nothing to install"
-        )));
-    }
-    Ok(table_toml(
-        base,
-        offers,
-        as_of,
-        source,
-        "On-demand per instance-hour from Lambda's instance-types API (one price for every region; Lambda sells no spot)",
-    ))
-}
+/// What the table's header says its prices are.
+pub const WHAT: &str = "On-demand per instance-hour from Lambda's instance-types API (one price for every region; Lambda sells no spot)";
+
+/// What a source without a single offer lacked.
+pub const NONE: &str =
+    "no instance type of a GPU peftcost has a profile of (A10, A100, H100, H200, B200, V100)";
 
 #[cfg(test)]
 mod tests {

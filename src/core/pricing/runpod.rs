@@ -9,8 +9,8 @@
 
 use serde_json::Value;
 
-use super::fetched::{table_toml, FetchedOffer};
-use super::table::{PriceTable, MAX_PRICE};
+use super::fetched::FetchedOffer;
+use super::table::MAX_PRICE;
 use crate::core::error::{from_json, Error, Result};
 
 /// The query sent: every GPU type's prices per GPU-hour and the lowest spot bid for one GPU.
@@ -112,26 +112,11 @@ pub fn read_gpu_types(source: &str, text: &str) -> Result<(Vec<FetchedOffer>, Ve
     Ok((offers, skipped))
 }
 
-/// The table of the offers read.
-pub fn build_table(
-    source: &str,
-    offers: &[FetchedOffer],
-    base: &PriceTable,
-    as_of: &str,
-) -> Result<String> {
-    if offers.is_empty() {
-        return Err(Error::input(format!(
-            "{source}: no priced GPU type peftcost has a profile of: nothing to install"
-        )));
-    }
-    Ok(table_toml(
-        base,
-        offers,
-        as_of,
-        source,
-        "Per-GPU on-demand prices of RunPod's secure and community clouds, and the lowest spot bid, from its GraphQL API",
-    ))
-}
+/// What the table's header says its prices are.
+pub const WHAT: &str = "Per-GPU on-demand prices of RunPod's secure and community clouds, and the lowest spot bid, from its GraphQL API";
+
+/// What a source without a single offer lacked.
+pub const NONE: &str = "no priced GPU type peftcost has a profile of";
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::fetched::{table_toml, FetchedOffer};
+use super::fetched::FetchedOffer;
 use super::table::{PriceTable, MAX_PRICE};
 use crate::core::error::{from_json, Error, Result};
 
@@ -135,26 +135,11 @@ pub fn first_table() -> PriceTable {
     }
 }
 
-/// The table of the offers kept.
-pub fn build_table(
-    source: &str,
-    offers: &[FetchedOffer],
-    base: &PriceTable,
-    as_of: &str,
-) -> Result<String> {
-    if offers.is_empty() {
-        return Err(Error::input(format!(
-            "{source}: no offer of a GPU peftcost has a profile of: nothing to install"
-        )));
-    }
-    Ok(table_toml(
-        base,
-        offers,
-        as_of,
-        source,
-        "The cheapest verified on-demand offer per GPU model, count and country of Vast.ai's marketplace (dph_total with a 50 GB disk; spot = the host's minimum bid), live when fetched",
-    ))
-}
+/// What the table's header says its prices are.
+pub const WHAT: &str = "The cheapest verified on-demand offer per GPU model, count and country of Vast.ai's marketplace (dph_total with a 50 GB disk; spot = the host's minimum bid), live when fetched";
+
+/// What a source without a single offer lacked.
+pub const NONE: &str = "no offer of a GPU peftcost has a profile of";
 
 #[cfg(test)]
 mod tests {
