@@ -825,13 +825,23 @@ pub fn deploy(
 
     let mut notes = Vec::new();
     if !encoder {
-        notes.push(format!(
-            "KV cache {:.0} KiB per token in fp16 ({} layers x {} KV heads x {} head dim x 2 (K and V) x 2 bytes)",
-            profile.kv_bytes_per_token(a.kv_bytes_per_value) / 1024.0,
-            profile.num_layers,
-            profile.num_kv_heads,
-            profile.head_dim
-        ));
+        let per_token = profile.kv_bytes_per_token(a.kv_bytes_per_value) / 1024.0;
+        notes.push(match profile.mla {
+            Some(m) => format!(
+                "KV cache {per_token:.0} KiB per token in fp16 ({} layers x ({} latent + {} rotary key) x 2 bytes: latent attention caches the compressed latent)",
+                profile.num_layers, m.kv_lora_rank, m.qk_rope_head_dim
+            ),
+            None => format!(
+                "KV cache {per_token:.0} KiB per token in fp16 ({} layers x {} KV heads x {} head dim x 2 (K and V) x 2 bytes)",
+                profile.num_layers, profile.num_kv_heads, profile.head_dim
+            ),
+        });
+        if profile.sliding_layers > 0 {
+            notes.push(format!(
+                "{} of {} layers attend through a {}-token sliding window and cache at most that many tokens",
+                profile.sliding_layers, profile.num_layers, profile.sliding_window
+            ));
+        }
     } else {
         notes.push("encoder: throughput is embeddings (sequences of --input-tokens) per second; cost per million embeddings".into());
     }
