@@ -197,11 +197,7 @@ pub struct UpdateArgs {
 
 /// Today's date (UTC) from the system clock, as YYYY-MM-DD.
 pub(crate) fn today() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    date::date_from_unix_days((secs / 86_400) as i64)
+    utc_timestamp()[..10].to_string()
 }
 
 fn today_or(arg: Option<String>) -> Result<String> {
@@ -993,34 +989,33 @@ fn fetch_keyed(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)
         require_length: false,
         ..update::FetchOptions::default()
     };
-    let (offers, skipped, url) = if a.provider == "lambda" {
-        let endpoint = a
-            .endpoint
-            .as_deref()
-            .unwrap_or("https://cloud.lambdalabs.com");
-        let url = format!("{}/api/v1/instance-types", endpoint.trim_end_matches('/'));
-        let key = api_key(a, "LAMBDA_API_KEY")?.ok_or_else(|| {
-            Error::input(format!(
-                "Lambda's price API needs an API key: put it in {} (cloud.lambdalabs.com, API keys) or name another variable with --api-key-env",
-                a.api_key_env.as_deref().unwrap_or("LAMBDA_API_KEY")
-            ))
-        })?;
-        let text = update::fetch_authorized(&url, &opts, Some(&key))?;
-        let (offers, skipped) = pricing::lambda::read_instance_types(&url, &text)?;
-        (offers, skipped, url)
-    } else if a.provider == "runpod" {
-        let endpoint = a.endpoint.as_deref().unwrap_or("https://api.runpod.io");
-        let url = format!("{}/graphql", endpoint.trim_end_matches('/'));
-        let key = api_key(a, "RUNPOD_API_KEY")?;
-        let text = update::post_json(&url, &opts, key.as_deref(), pricing::runpod::QUERY)?;
-        let (offers, skipped) = pricing::runpod::read_gpu_types(&url, &text)?;
-        (offers, skipped, url)
-    } else {
-        let endpoint = a.endpoint.as_deref().unwrap_or("https://console.vast.ai");
-        let url = format!("{}/api/v0/bundles/", endpoint.trim_end_matches('/'));
-        let text = update::post_json(&url, &opts, None, pricing::vast::QUERY)?;
-        let (offers, skipped) = pricing::vast::read_bundles(&url, &text)?;
-        (offers, skipped, url)
+    use pricing::{lambda, runpod, vast};
+    let (offers, skipped, url, what, none) = match a.provider.as_str() {
+        "lambda" => {
+            let url = api_url(a, "https://cloud.lambdalabs.com", "/api/v1/instance-types");
+            let key = api_key(a, "LAMBDA_API_KEY")?.ok_or_else(|| {
+                Error::input(format!(
+                    "Lambda's price API needs an API key: put it in {} (cloud.lambdalabs.com, API keys) or name another variable with --api-key-env",
+                    a.api_key_env.as_deref().unwrap_or("LAMBDA_API_KEY")
+                ))
+            })?;
+            let text = update::fetch_authorized(&url, &opts, Some(&key))?;
+            let (o, s) = lambda::read_instance_types(&url, &text)?;
+            (o, s, url, lambda::WHAT, lambda::NONE)
+        }
+        "runpod" => {
+            let url = api_url(a, "https://api.runpod.io", "/graphql");
+            let key = api_key(a, "RUNPOD_API_KEY")?;
+            let text = update::post_json(&url, &opts, key.as_deref(), runpod::QUERY)?;
+            let (o, s) = runpod::read_gpu_types(&url, &text)?;
+            (o, s, url, runpod::WHAT, runpod::NONE)
+        }
+        _ => {
+            let url = api_url(a, "https://console.vast.ai", "/api/v0/bundles/");
+            let text = update::post_json(&url, &opts, None, vast::QUERY)?;
+            let (o, s) = vast::read_bundles(&url, &text)?;
+            (o, s, url, vast::WHAT, vast::NONE)
+        }
     };
     if !skipped.is_empty() {
         eprintln!(
@@ -1029,13 +1024,19 @@ fn fetch_keyed(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)
         );
     }
     let rows = (offers.len() + skipped.len()) as u64;
-    let (what, none) = match a.provider.as_str() {
-        "lambda" => (pricing::lambda::WHAT, pricing::lambda::NONE),
-        "runpod" => (pricing::runpod::WHAT, pricing::runpod::NONE),
-        _ => (pricing::vast::WHAT, pricing::vast::NONE),
-    };
     let text = built(base, &offers, &url, what, none)?;
     Ok((text, url, rows))
+}
+
+/// `--endpoint` (else the provider's `default` base URL) followed by `path`.
+fn api_url(a: &FetchArgs, default: &str, path: &str) -> String {
+    format!(
+        "{}{path}",
+        a.endpoint
+            .as_deref()
+            .unwrap_or(default)
+            .trim_end_matches('/')
+    )
 }
 
 /// The UTC time now as `YYYY-MM-DDThh:mm:ssZ`.
@@ -1147,20 +1148,16 @@ fn fetch_alibaba(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u6
 /// GCP: every page of Compute Engine's SKUs, the key in the `x-goog-api-key` header (never in
 /// a URL an error could print): (table text, the first page's URL, SKUs read).
 fn fetch_gcp(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)> {
-    let endpoint = a
-        .endpoint
-        .as_deref()
-        .unwrap_or("https://cloudbilling.googleapis.com");
     let key = api_key(a, "GOOGLE_API_KEY")?.ok_or_else(|| {
         Error::input(format!(
             "the Cloud Billing Catalog API needs an API key of a Google Cloud project: put it in {} or name another variable with --api-key-env",
             a.api_key_env.as_deref().unwrap_or("GOOGLE_API_KEY")
         ))
     })?;
-    let first = format!(
-        "{}/v1/services/{}/skus?pageSize=5000",
-        endpoint.trim_end_matches('/'),
-        pricing::gcp::SERVICE
+    let first = api_url(
+        a,
+        "https://cloudbilling.googleapis.com",
+        &format!("/v1/services/{}/skus?pageSize=5000", pricing::gcp::SERVICE),
     );
     let opts = update::FetchOptions {
         timeout: Duration::from_secs_f64(a.timeout_secs),
@@ -1214,13 +1211,10 @@ fn fetch_aws(a: &FetchArgs, base: &PriceTable) -> Result<(String, String, u64)> 
             "--region '{region}' is not an AWS region code (e.g. us-east-1)"
         )));
     }
-    let endpoint = a
-        .endpoint
-        .as_deref()
-        .unwrap_or("https://pricing.us-east-1.amazonaws.com");
-    let url = format!(
-        "{}/offers/v1.0/aws/AmazonEC2/current/{region}/index.csv",
-        endpoint.trim_end_matches('/')
+    let url = api_url(
+        a,
+        "https://pricing.us-east-1.amazonaws.com",
+        &format!("/offers/v1.0/aws/AmazonEC2/current/{region}/index.csv"),
     );
     let opts = update::FetchOptions {
         timeout: Duration::from_secs_f64(a.timeout_secs),

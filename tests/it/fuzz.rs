@@ -214,7 +214,7 @@ proptest! {
         }
         let build = |offers: &[peftcost::pricing::fetched::FetchedOffer], provider: &str| {
             peftcost::pricing::fetched::table_toml(
-                pricing.table(provider).unwrap(), offers, "2026-12-05", "api", "fuzz")
+                pricing.table(provider).unwrap(), offers, "2026-12-05", "api", "fuzz", "primary")
         };
         // Lambda, RunPod and GCP: what parses is a table that validates.
         let mut tables = Vec::new();
@@ -233,7 +233,7 @@ proptest! {
         }
         match peftcost::pricing::vast::read_bundles("vast.json", &vast) {
             Ok((o, _)) => tables.push(peftcost::pricing::fetched::table_toml(
-                &peftcost::pricing::vast::first_table(), &o, "2026-12-05", "api", "fuzz")),
+                &peftcost::pricing::vast::first_table(), &o, "2026-12-05", "api", "fuzz", "primary")),
             Err(e) => prop_assert!(e.to_string().starts_with("vast.json"), "{e}"),
         }
         match peftcost::pricing::alibaba::read_price("price.json", &ali) {

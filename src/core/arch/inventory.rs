@@ -743,6 +743,24 @@ impl Inventory {
             / self.num_layers as f64
     }
 
+    /// MLP width one token goes through in a mean block: the inputs of the down projections it
+    /// passes (the dense MLP's, or its routed experts' and shared expert's), over the blocks.
+    pub fn mean_active_mlp_width(&self) -> f64 {
+        self.layer
+            .iter()
+            .filter(|m| m.role == Role::Down)
+            .map(|m| {
+                let width = match m.shape {
+                    Shape::Linear { inp, .. } => inp,
+                    Shape::Experts { active, inp, .. } => active * inp,
+                    _ => 0,
+                };
+                (m.count * width) as f64
+            })
+            .sum::<f64>()
+            / self.num_layers as f64
+    }
+
     /// All bias parameters (Linear and LayerNorm biases).
     pub fn bias_params(&self) -> u64 {
         self.sum(|m| m.shape.bias_params())

@@ -530,21 +530,6 @@ impl ModelProfile {
         Ok(())
     }
 
-    /// MLP width one token goes through in a mean block: the dense `intermediate_size`, or its
-    /// experts' widths (the dense blocks of a mixture of experts counted at theirs).
-    pub fn active_mlp_width(&self) -> f64 {
-        match self.moe {
-            None => self.intermediate_size as f64,
-            Some(m) => {
-                let sparse = (self.num_layers - m.dense_layers) as f64;
-                let routed = (m.experts_per_token * m.expert_intermediate_size
-                    + m.shared_expert_intermediate_size) as f64;
-                (sparse * routed + m.dense_layers as f64 * self.intermediate_size as f64)
-                    / self.num_layers as f64
-            }
-        }
-    }
-
     /// Copies of its MLP input a token makes in a mean block (one per routed expert in sparse
     /// blocks, one in dense blocks).
     pub fn mlp_input_copies(&self) -> f64 {

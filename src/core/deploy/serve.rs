@@ -280,13 +280,9 @@ pub(crate) struct Served<'a> {
     pub weight_bytes: f64,
     /// Of `weight_bytes`, the fused experts' (0 for a dense model).
     pub expert_bytes: f64,
-    /// Experts a token is routed to, out of how many (`(1, 1)` for a dense model).
-    pub routing: (f64, f64),
     /// Matmul weights per token (every Linear incl. the head; the routed experts only).
     pub matmul_params: f64,
-    pub layers: f64,
-    pub attn_dim: f64,
-    /// KV-cache bytes per token and block pattern (sliding windows keep at most their window).
+    /// The model: its blocks, attention width, routing, KV cache and window pattern.
     pub profile: &'a ModelProfile,
     pub kv_bytes_per_value: f64,
     /// Achievable bandwidth (bytes/s): datasheet × the hardware's decode efficiency.
@@ -311,7 +307,9 @@ impl Served<'_> {
     /// tokens are routed to — with `k` of `E` experts per token and uniform routing, a fraction
     /// 1 - (1 - k/E)^tokens of them (one token: k/E; a long prefill: all).
     fn weights_read(&self, tokens: u64) -> f64 {
-        let (k, e) = self.routing;
+        let (k, e) = self.profile.moe.map_or((1.0, 1.0), |m| {
+            (m.experts_per_token as f64, m.num_experts as f64)
+        });
         let touched = 1.0 - (1.0 - k / e).powf(tokens.max(1) as f64);
         self.weight_bytes - self.expert_bytes * (1.0 - touched)
     }
@@ -331,7 +329,7 @@ impl Served<'_> {
         let t_mem = self.weight_read_seconds(batch, batch) + kv;
         let flops = b
             * (2.0 * self.matmul_params * self.lora_factor()
-                + 4.0 * self.layers * self.profile.attended_tokens(ctx) * self.attn_dim);
+                + 4.0 * self.attention_width() * self.profile.attended_tokens(ctx));
         let t_compute = flops / (self.peak * self.a.decode_compute_efficiency);
         t_mem.max(t_compute)
     }
@@ -341,15 +339,25 @@ impl Served<'_> {
     pub fn prefill_seconds(&self, input: u64) -> f64 {
         let s = input as f64;
         let flops = 2.0 * self.matmul_params * s * self.lora_factor()
-            + 4.0 * self.layers * self.profile.causal_pairs(s) * self.attn_dim;
+            + 4.0 * self.attention_width() * self.profile.causal_pairs(s);
         (flops / (self.peak * self.a.prefill_efficiency)).max(self.weight_read_seconds(input, 1))
+    }
+
+    /// Query width summed over the blocks (`layers x heads x head_dim`): attention FLOPs per
+    /// key are 4 times this.
+    fn attention_width(&self) -> f64 {
+        self.profile.num_layers as f64 * self.profile.attn_dim() as f64
+    }
+
+    /// Blocks of the model.
+    pub fn layers(&self) -> f64 {
+        self.profile.num_layers as f64
     }
 
     /// FLOPs of one encoder forward over `s` tokens (bidirectional attention).
     pub fn encoder_flops(&self, s: u64) -> f64 {
         let s = s as f64;
-        2.0 * self.matmul_params * s * self.lora_factor()
-            + 4.0 * self.layers * s * s * self.attn_dim
+        2.0 * self.matmul_params * s * self.lora_factor() + 4.0 * self.attention_width() * s * s
     }
 }
 
@@ -397,18 +405,12 @@ pub(crate) fn served<'a>(
 ) -> Option<Served<'a>> {
     let bandwidth = hw.bandwidth_bytes()? * hw.decode_bandwidth_efficiency;
     let peak = compute_peak(hw, precision)?;
-    let routing = profile.moe.map_or((1.0, 1.0), |m| {
-        (m.experts_per_token as f64, m.num_experts as f64)
-    });
     Some(Served {
         hw,
         weight_bytes: format.weight_bytes(inv),
         expert_bytes: format.expert_bytes(inv),
-        routing,
         format,
         matmul_params: inv.matmul_params() as f64,
-        layers: profile.num_layers as f64,
-        attn_dim: profile.attn_dim() as f64,
         profile,
         kv_bytes_per_value: a.kv_bytes_per_value,
         bandwidth,

@@ -162,7 +162,7 @@ fn llama_7b() -> Result<ModelProfile> {
 /// Decode tokens/s at batch 1 with `ctx` tokens cached, optionally with HF eager overhead.
 fn tps(s: &Served, ctx: f64, hf_eager: bool) -> f64 {
     let overhead = if hf_eager {
-        s.layers * HF_EAGER_OVERHEAD_PER_LAYER_S
+        s.layers() * HF_EAGER_OVERHEAD_PER_LAYER_S
     } else {
         0.0
     };

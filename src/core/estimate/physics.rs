@@ -205,7 +205,7 @@ impl Shapes {
         let h = prof.hidden_size as f64;
         // The MLP width a token goes through (its experts' for a mixture of experts), and the
         // copies of its input the experts keep for their weight gradients.
-        let ff = prof.active_mlp_width();
+        let ff = inv.mean_active_mlp_width();
         let mlp_copies = prof.mlp_input_copies();
         let mut method_saved = lora_xa;
         if needs_attn_in {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::fetched::{table_toml, FetchedOffer};
+use super::fetched::FetchedOffer;
 use super::table::{PriceTable, MAX_PRICE};
 use crate::core::error::{Error, Result};
 
@@ -155,11 +155,6 @@ pub fn build_table(
         .iter()
         .filter_map(|(k, p)| p.on_demand.map(|od| (k, od, p.spot)))
         .collect();
-    if offers.is_empty() {
-        return Err(Error::input(format!(
-            "{source}: no Linux pay-as-you-go price of a GPU VM peftcost knows (NCasT4_v3, NCads_A100_v4, NVads_A10_v5, ND H100/H200 v5): nothing to install"
-        )));
-    }
     let offers: Vec<FetchedOffer> = offers
         .into_iter()
         .filter_map(|((sku, region), od, spot)| {
@@ -175,13 +170,15 @@ pub fn build_table(
             })
         })
         .collect();
-    let t = table_toml(
+    let t = super::fetched::build(
         base,
         &offers,
         as_of,
         source,
         "Linux pay-as-you-go and spot per VM-hour from the Azure Retail Prices API (unauthenticated, USD)",
-    );
+        "primary",
+        "no Linux pay-as-you-go price of a GPU VM peftcost knows (NCasT4_v3, NCads_A100_v4, NVads_A10_v5, ND H100/H200 v5)",
+    )?;
     let notes = skipped
         .iter()
         .map(|(sku, why)| format!("skipped {sku}: {why}"))

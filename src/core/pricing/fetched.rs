@@ -73,24 +73,14 @@ pub fn build(
             "{source}: {none}: nothing to install"
         )));
     }
-    Ok(table_toml_as(base, offers, as_of, source, what, confidence))
+    Ok(table_toml(base, offers, as_of, source, what, confidence))
 }
 
 /// The TOML text of a whole table. `base` (the table in force) gives what the APIs do not:
 /// display name, currency, billing rules and storage prices; `what` says where the prices came
-/// from, for the header and notes.
+/// from, for the header and notes; `confidence` is `primary` for a provider's own API,
+/// `secondary` for another tool's crawl.
 pub fn table_toml(
-    base: &PriceTable,
-    offers: &[FetchedOffer],
-    as_of: &str,
-    source: &str,
-    what: &str,
-) -> String {
-    table_toml_as(base, offers, as_of, source, what, "primary")
-}
-
-/// [`table_toml`] at a stated confidence (`secondary` for another tool's crawl).
-pub fn table_toml_as(
     base: &PriceTable,
     offers: &[FetchedOffer],
     as_of: &str,
