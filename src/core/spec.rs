@@ -215,6 +215,7 @@ impl ServeSpec {
         };
         Request {
             precision,
+            precision_given: self.precision.is_some(),
             int4_format,
             workload: deploy::Workload {
                 qps: self.qps,

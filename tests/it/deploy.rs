@@ -215,6 +215,7 @@ fn request(
 ) -> Request {
     Request {
         precision: p,
+        precision_given: true,
         int4_format: Int4Format::Gptq,
         workload: Workload {
             qps,
@@ -570,4 +571,24 @@ fn sliding_window_blocks_keep_only_their_window() {
         );
         assert_eq!((p.sliding_window, p.sliding_layers), want, "{id}");
     }
+}
+
+/// A CPU box serves what CPU servers run unless a precision is asked for: GGUF Q4_K_M, whose
+/// file averages 4.85 bits per weight (llama.cpp's Q4_K blocks with Q6_K for some tensors).
+/// Qwen-7B: 7,721,324,544 weights x 4.85 / 8 = 4,681,053,004.8 B. `--precision bf16` is F16.
+#[test]
+fn a_cpu_target_serves_q4_k_m_unless_a_precision_is_asked_for() {
+    let target = |extra: &[&str]| {
+        let mut args = vec![
+            "deploy", "--model", "qwen-7b", "--hardware", "cpu-16c", "--format", "json",
+        ];
+        args.extend_from_slice(extra);
+        json_of(&args)["targets"][0].clone()
+    };
+    let default = target(&[]);
+    assert_eq!(default["weights_format"], "GGUF Q4_K_M");
+    assert!((default["weights_bytes"].as_f64().unwrap() - 4_681_053_004.8).abs() < 1.0);
+    let f16 = target(&["--precision", "bf16"]);
+    assert_eq!(f16["weights_format"], "GGUF F16");
+    assert_eq!(f16["weights_bytes"].as_f64().unwrap(), 7_721_324_544.0 * 2.0);
 }

@@ -482,6 +482,9 @@ pub fn checkpoint_precision(profile: &ModelProfile) -> (Precision, Int4Format) {
 pub struct Request {
     /// Precision the weights are served in.
     pub precision: Precision,
+    /// Whether the precision was asked for; when not, a CPU target serves what CPU servers run
+    /// (GGUF Q4_K_M, or F16 when it meets a stated latency target: [`serve::best_fit`]).
+    pub precision_given: bool,
     /// Storage format used for int4 weights.
     pub int4_format: Int4Format,
     /// The traffic to serve.

@@ -821,8 +821,11 @@ pub fn deploy(
     let model = ServedModel::new(profile, req.adapters)?;
     let mut results: Vec<TargetResult> = targets
         .iter()
-        .map(|hw| fit_target(&model, hw, quotes, req.precision, req, a))
-        .collect();
+        .map(|hw| match hw.kind {
+            HardwareKind::Cpu if !req.precision_given => cpu_default(&model, hw, quotes, req, a),
+            _ => Ok(fit_target(&model, hw, quotes, req.precision, req, a)),
+        })
+        .collect::<Result<_>>()?;
     sort_cheapest_first(&mut results);
 
     let mut notes = Vec::new();
@@ -919,8 +922,36 @@ pub fn deploy(
     })
 }
 
+/// A CPU box serves GGUF Q4_K_M, as everyone does; F16 only when it meets a stated latency
+/// target (it is 3-4x slower to decode, being bandwidth-bound on 3.3x the bytes). Then Q8_0 and
+/// F16 when Q4_K_M does not fit; the F16 result when none does.
+fn cpu_default(
+    model: &ServedModel,
+    hw: &HardwareProfile,
+    quotes: &[Quote],
+    req: &Request,
+    a: &Assumptions,
+) -> Result<TargetResult> {
+    let targets = req.workload.max_ttft.is_some() || req.workload.max_tpot.is_some();
+    if targets {
+        let r = fit_target(model, hw, quotes, Precision::Bf16, req, a);
+        if r.fits && r.meets_targets {
+            return Ok(r);
+        }
+    }
+    let mut last = None;
+    for p in [Precision::Int4, Precision::Int8, Precision::Bf16] {
+        let r = fit_target(model, hw, quotes, p, req, a);
+        if r.fits {
+            return Ok(r);
+        }
+        last = Some(r);
+    }
+    last.ok_or_else(|| crate::Error::Internal("no precision to try".into()))
+}
+
 /// The highest precision (bf16/fp16, then int8, then int4) that fits `hw`; the int4 result when
-/// none does.
+/// none does. CPUs: [`cpu_default`].
 pub fn best_fit(
     profile: &ModelProfile,
     hw: &HardwareProfile,
@@ -929,26 +960,10 @@ pub fn best_fit(
     a: &Assumptions,
 ) -> Result<TargetResult> {
     let model = ServedModel::new(profile, req.adapters)?;
-    let mut last = None;
-    // A CPU box serves GGUF Q4_K_M, as everyone does; F16 only when it meets a stated latency
-    // target (it is 3-4x slower to decode, being bandwidth-bound on 3.3x the bytes).
     if hw.kind == HardwareKind::Cpu {
-        let targets = req.workload.max_ttft.is_some() || req.workload.max_tpot.is_some();
-        if targets {
-            let r = fit_target(&model, hw, quotes, Precision::Bf16, req, a);
-            if r.fits && r.meets_targets {
-                return Ok(r);
-            }
-        }
-        for p in [Precision::Int4, Precision::Int8, Precision::Bf16] {
-            let r = fit_target(&model, hw, quotes, p, req, a);
-            if r.fits {
-                return Ok(r);
-            }
-            last = Some(r);
-        }
-        return last.ok_or_else(|| crate::Error::Internal("no precision to try".into()));
+        return cpu_default(&model, hw, quotes, req, a);
     }
+    let mut last = None;
     for p in Precision::BEST_FIRST {
         let p = if p == Precision::Bf16
             && hw.kind == HardwareKind::Gpu
