@@ -48,10 +48,17 @@ pub fn document(d: &deploy::Deployment) -> Document {
     ));
     setup.push(kv(
         "precision",
-        if d.request.precision == Precision::Int4 {
-            format!("int4 ({})", d.request.int4_format.as_str())
-        } else {
-            d.request.precision.as_str().to_string()
+        {
+            let gpu = if d.request.precision == Precision::Int4 {
+                format!("int4 ({})", d.request.int4_format.as_str())
+            } else {
+                d.request.precision.as_str().to_string()
+            };
+            if d.request.precision_given {
+                gpu
+            } else {
+                format!("{gpu} (the checkpoint's); CPU: GGUF Q4_K_M")
+            }
         },
     ));
     setup.push(kv(
