@@ -102,9 +102,9 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
     let text = match args.format {
         Format::Json => report::to_json(&report)?,
         Format::Csv => report::to_csv(&report::bench::csv_rows(&report))?,
-        Format::Table | Format::Md | Format::Html => {
-            args.format.render(&report::bench::document(&report))
-        }
+        Format::Table | Format::Md | Format::Html => args
+            .format
+            .render(&report::bench::document(&report), ctx.lang),
     };
     emit(&text)?;
 

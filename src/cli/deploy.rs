@@ -1,5 +1,6 @@
 //! `peftcost deploy`: what serving a model costs per month on each target class.
 
+use crate::report::i18n::Lang;
 use clap::{Args, ValueEnum};
 
 use super::{emit, Context, Format};
@@ -171,7 +172,7 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
     }
 
     if args.all_models {
-        return all_models(&args, models, &targets, &quotes, &currency, &a);
+        return all_models(&args, models, &targets, &quotes, &currency, &a, ctx.lang);
     }
     let name = args
         .model
@@ -193,7 +194,7 @@ pub fn run(ctx: &Context, args: DeployArgs) -> Result<()> {
         Format::Json => report::to_json(&d)?,
         Format::Csv => report::to_csv(&d.csv_rows())?,
         Format::Table | Format::Md | Format::Html => {
-            args.format.render(&report::deploy::document(&d))
+            args.format.render(&report::deploy::document(&d), ctx.lang)
         }
     };
     emit(&text)
@@ -207,6 +208,7 @@ fn all_models(
     quotes: &[Quote],
     currency: &str,
     a: &Assumptions,
+    lang: Lang,
 ) -> Result<()> {
     let rows = deploy::table_rows(&TABLE_MODELS, models, targets, quotes, currency, a, |p| {
         args.serve().request(p)
@@ -235,7 +237,7 @@ fn all_models(
                 notes,
                 ..Default::default()
             };
-            args.format.render(&doc)
+            args.format.render(&doc, lang)
         }
     };
     emit(&text)

@@ -120,6 +120,7 @@ pub fn run(ctx: &Context, mut args: EstimateArgs) -> Result<()> {
         Format::Csv => report::to_csv(&est.csv_rows())?,
         Format::Table | Format::Md | Format::Html => args.format.render(
             &report::estimate::document(&prepared, &est, args.offers.top),
+            ctx.lang,
         ),
     };
     emit(&text)?;
@@ -231,7 +232,8 @@ fn compare(ctx: &Context, args: &EstimateArgs) -> Result<()> {
         }
         Format::Table | Format::Md | Format::Html => {
             let currency = query.currency.clone().unwrap_or_else(|| "USD".into());
-            args.format.render(&document(&scenarios, &currency))
+            args.format
+                .render(&document(&scenarios, &currency), ctx.lang)
         }
     };
     emit(&text)?;

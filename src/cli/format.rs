@@ -19,12 +19,13 @@ pub enum Format {
 }
 
 impl Format {
-    /// A document for people: Markdown for `md`, a terminal table otherwise.
-    pub fn render(self, doc: &crate::report::Document) -> String {
+    /// A document for people in `lang`: Markdown for `md`, a page for `html`, a terminal
+    /// table otherwise.
+    pub fn render(self, doc: &crate::report::Document, lang: crate::report::i18n::Lang) -> String {
         match self {
-            Format::Md => doc.to_markdown(),
-            Format::Html => doc.to_html("en", &[], ""),
-            _ => doc.to_text(),
+            Format::Md => doc.to_markdown(lang),
+            Format::Html => doc.to_html(lang, &[], ""),
+            _ => doc.to_text(lang),
         }
     }
 }

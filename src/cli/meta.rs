@@ -188,7 +188,7 @@ pub fn hardware(ctx: &Context, cmd: HardwareCommand) -> Result<()> {
                         catalog.profiles().iter().map(HardwareRow::from).collect();
                     emit(&crate::report::to_csv(&rows)?)
                 }
-                _ => emit(&format.render(&doc)),
+                _ => emit(&format.render(&doc, ctx.lang)),
             }
         }
         HardwareCommand::Show { id, format } => {
@@ -252,7 +252,7 @@ pub fn hardware(ctx: &Context, cmd: HardwareCommand) -> Result<()> {
                 tables: vec![t],
                 ..Default::default()
             };
-            emit(&format.render(&doc))
+            emit(&format.render(&doc, ctx.lang))
         }
     }
 }

@@ -33,6 +33,7 @@ pub use scenario::ScenarioArgs;
 use crate::core::catalogs::{CalibrationSource, Catalogs};
 use crate::core::error::{Error, Result};
 use crate::core::units::Named;
+use crate::report::i18n::Lang;
 
 /// Estimate what parameter-efficient fine-tuning and serving a model will cost.
 #[derive(Debug, Parser)]
@@ -58,6 +59,11 @@ pub struct Cli {
     /// it), always or never.
     #[arg(long, global = true, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+
+    /// Language of tables, notes, the TUI and errors: en or zh (default: the locale; LC_ALL,
+    /// LC_MESSAGES or LANG starting with zh gives zh). CSV and JSON stay English.
+    #[arg(long, global = true, value_name = "en|zh")]
+    pub lang: Option<String>,
 
     #[command(subcommand)]
     pub command: Command,
@@ -136,19 +142,26 @@ pub enum Command {
 pub struct Context {
     pub config_dir: Option<PathBuf>,
     pub catalogs: Catalogs,
+    /// The language of what people read (`--lang` or the locale).
+    pub lang: Lang,
 }
 
 impl Context {
-    fn new(cli: &Cli) -> Self {
+    fn new(cli: &Cli, lang: Lang) -> Self {
         let config_dir = cli.profiles.clone().or_else(crate::core::data::config_dir);
         let calibration = CalibrationSource::from_user(cli.calibration.clone());
         let catalogs = Catalogs::load(config_dir.as_deref(), &calibration);
         for w in &catalogs.warnings {
-            eprintln!("warning: {}", crate::report::fmt::one_line(&w.to_string()));
+            eprintln!(
+                "{}{}",
+                lang.tr("warning: "),
+                lang.tr(&crate::report::fmt::one_line(&w.to_string()))
+            );
         }
         Context {
             config_dir,
             catalogs,
+            lang,
         }
     }
 
@@ -159,6 +172,7 @@ impl Context {
         Context {
             catalogs: Catalogs::load(config_dir.as_deref(), &calibration),
             config_dir,
+            lang: Lang::En,
         }
     }
 
@@ -168,6 +182,7 @@ impl Context {
         Context {
             config_dir: None,
             catalogs: Catalogs::embedded(),
+            lang: Lang::En,
         }
     }
 
@@ -308,11 +323,21 @@ impl ColorChoice {
     }
 }
 
-pub fn run(cli: Cli) -> Result<()> {
+/// The language `--lang` or the locale asks for.
+fn language(cli: &Cli) -> Result<Lang> {
+    Lang::detect(cli.lang.as_deref(), |k| std::env::var(k).ok()).ok_or_else(|| {
+        Error::input(format!(
+            "--lang '{}' is not a language of peftcost: use en or zh",
+            cli.lang.as_deref().unwrap_or_default()
+        ))
+    })
+}
+
+pub fn run(cli: Cli, lang: Lang) -> Result<()> {
     crate::core::pricing::date::set_today(&pricing::today());
     crate::report::set_wide(cli.wide);
     crate::report::set_color(cli.color.enabled());
-    let ctx = Context::new(&cli);
+    let ctx = Context::new(&cli, lang);
     match cli.command {
         Command::Estimate(args) => estimate::run(&ctx, args),
         Command::Deploy(args) => deploy::run(&ctx, args),
@@ -371,10 +396,15 @@ pub fn main() -> i32 {
             return code;
         }
     };
-    match run(cli) {
+    let (lang, result) = match language(&cli) {
+        Ok(lang) => (lang, run(cli, lang)),
+        Err(e) => (Lang::En, Err(e)),
+    };
+    match result {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("error: {}", crate::report::fmt::one_line(&message(&e)));
+            let line = crate::report::fmt::one_line(&message(&e));
+            eprintln!("{}{}", lang.tr("error: "), lang.tr(&line));
             if e.is_user_error() {
                 2
             } else {

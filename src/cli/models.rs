@@ -1,5 +1,6 @@
 //! `peftcost models list|show|import`.
 
+use crate::report::i18n::Lang;
 use std::path::PathBuf;
 
 use clap::Subcommand;
@@ -132,7 +133,7 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
                         notes: vec!["add your own with `peftcost models import config.json --out DIR/models/NAME.toml`".into()],
                         ..Default::default()
                     };
-                    format.render(&doc)
+                    format.render(&doc, ctx.lang)
                 }
             };
             emit(&text)
@@ -140,7 +141,7 @@ pub fn run(ctx: &Context, cmd: ModelsCommand) -> Result<()> {
         ModelsCommand::Show { id, format } => {
             let cat = ctx.models()?;
             let p = cat.get(&id)?;
-            show(p, format)
+            show(p, format, ctx.lang)
         }
         ModelsCommand::Import {
             config,
@@ -192,7 +193,7 @@ struct ModuleRow {
     params_each: u64,
 }
 
-fn show(p: &ModelProfile, format: Format) -> Result<()> {
+fn show(p: &ModelProfile, format: Format, lang: Lang) -> Result<()> {
     let inv = Inventory::build(p, Scenario::default_task(p), 2)?;
     let mut modules = Vec::new();
     for (m, n, name) in inv
@@ -297,7 +298,7 @@ fn show(p: &ModelProfile, format: Format) -> Result<()> {
                 notes: p.notes.iter().cloned().collect(),
                 ..Default::default()
             };
-            emit(&format.render(&doc))
+            emit(&format.render(&doc, lang))
         }
     }
 }

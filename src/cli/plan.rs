@@ -80,10 +80,10 @@ pub fn run(ctx: &Context, mut args: PlanArgs) -> Result<()> {
             plans: result.plans(),
         })?,
         Format::Csv => report::to_csv(&result.csv_rows())?,
-        Format::Table | Format::Md | Format::Html => {
-            args.format
-                .render(&report::plan::document(&result, &q, args.offers.top))
-        }
+        Format::Table | Format::Md | Format::Html => args.format.render(
+            &report::plan::document(&result, &q, args.offers.top),
+            ctx.lang,
+        ),
     };
     emit(&text)?;
     if let Some(reason) = &result.infeasible {

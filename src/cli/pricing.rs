@@ -1,5 +1,6 @@
 //! `peftcost pricing list|show|validate|update`.
 
+use crate::report::i18n::Lang;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -220,7 +221,7 @@ pub fn run(ctx: &Context, cmd: PricingCommand) -> Result<()> {
         } => {
             let cat = ctx.pricing()?;
             let t = cat.table(&provider)?;
-            show(cat, t, &today_or(today)?, format)
+            show(cat, t, &today_or(today)?, format, ctx.lang)
         }
         PricingCommand::Validate { file, today } => validate(ctx, &file, &today_or(today)?),
         PricingCommand::Update(args) => run_update(ctx, args),
@@ -238,7 +239,7 @@ pub fn run(ctx: &Context, cmd: PricingCommand) -> Result<()> {
                 _ => parse(std::path::Path::new(&old))?,
             };
             let after = parse(&new)?;
-            print_diff(&pricing::diff::diff(&before, &after), format)
+            print_diff(&pricing::diff::diff(&before, &after), format, ctx.lang)
         }
         PricingCommand::Rollback { provider } => {
             let dir = ctx.config_dir.as_deref().ok_or_else(|| {
@@ -493,7 +494,7 @@ fn list(ctx: &Context, a: ListArgs) -> Result<()> {
                 notes,
                 ..Default::default()
             };
-            emit(&a.format.render(&doc))?;
+            emit(&a.format.render(&doc, ctx.lang))?;
         }
     }
     if matches!(a.format, Format::Csv) {
@@ -526,7 +527,13 @@ struct ShownOffer<'a> {
     notes: Option<&'a str>,
 }
 
-fn show(cat: &PricingCatalog, t: &PriceTable, today: &str, format: Format) -> Result<()> {
+fn show(
+    cat: &PricingCatalog,
+    t: &PriceTable,
+    today: &str,
+    format: Format,
+    lang: Lang,
+) -> Result<()> {
     let offers: Vec<ShownOffer> = t
         .offers
         .iter()
@@ -711,7 +718,7 @@ fn show(cat: &PricingCatalog, t: &PriceTable, today: &str, format: Format) -> Re
                 notes,
                 ..Default::default()
             };
-            emit(&format.render(&doc))
+            emit(&format.render(&doc, lang))
         }
     }
 }
@@ -888,7 +895,7 @@ fn land(
             to.allow_shrink,
         )?;
         let after = PriceTable::parse(source, text, ctx.hardware()?, Some(&cat.fx))?;
-        print_diff(&pricing::diff::diff(base, &after), Format::Table)?;
+        print_diff(&pricing::diff::diff(base, &after), Format::Table, Lang::En)?;
         return emit("nothing installed (--dry-run)\n");
     }
     let out = update::install_fetched(dir, source, text, Some(to.provider), to.allow_shrink)?;
@@ -1274,7 +1281,11 @@ fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {
         let cat = ctx.pricing()?;
         let after = PriceTable::parse(&a.from, &text, ctx.hardware()?, Some(&cat.fx))?;
         let before = cat.table(&provider)?;
-        print_diff(&pricing::diff::diff(before, &after), Format::Table)?;
+        print_diff(
+            &pricing::diff::diff(before, &after),
+            Format::Table,
+            Lang::En,
+        )?;
         return emit("nothing installed (--dry-run)\n");
     }
     let out = update::update(dir, &a.from, a.provider.as_deref(), &opts, a.allow_shrink)?;
@@ -1306,7 +1317,7 @@ fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {
 }
 
 /// A table diff in any format (one row per added, removed or moved price).
-fn print_diff(d: &pricing::diff::TableDiff, format: Format) -> Result<()> {
+fn print_diff(d: &pricing::diff::TableDiff, format: Format, lang: Lang) -> Result<()> {
     #[derive(Serialize)]
     struct Row<'a> {
         change: &'static str,
@@ -1394,7 +1405,7 @@ fn print_diff(d: &pricing::diff::TableDiff, format: Format) -> Result<()> {
                 },
                 ..Default::default()
             };
-            emit(&format.render(&doc))
+            emit(&format.render(&doc, lang))
         }
     }
 }

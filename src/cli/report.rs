@@ -16,7 +16,6 @@ use super::{emit, Context, Format};
 use crate::core::deploy::{self, TableRow};
 use crate::core::error::Result;
 use crate::core::estimate::Workload;
-use crate::report::i18n::Lang;
 use crate::report::tables::{
     finetune_table, gap_summaries, FinetuneLine, FinetuneRow, FinetuneSpec, MODELS,
 };
@@ -53,10 +52,6 @@ pub struct ReportArgs {
     /// Time-per-output-token target of the serving table, in seconds (0.1 s = 10 tokens/s).
     #[arg(long, default_value_t = 0.1, allow_negative_numbers = true)]
     pub max_tpot: f64,
-    /// Language of the table and Markdown output: en or zh (default: the locale, LANG=zh_CN*
-    /// gives zh). CSV and JSON stay English.
-    #[arg(long, value_name = "en|zh")]
-    pub lang: Option<String>,
     /// Offers: the article's Alibaba Cloud in CNY, on-demand with spot beside it, unless
     /// --provider (`all` for every provider), --currency or --billing say otherwise.
     #[command(flatten)]
@@ -205,12 +200,7 @@ const DEFAULT_PROVIDER: &str = "alibaba";
 const DEFAULT_CURRENCY: &str = "CNY";
 
 pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
-    let lang = Lang::detect(args.lang.as_deref(), |k| std::env::var(k).ok()).ok_or_else(|| {
-        crate::Error::input(format!(
-            "--lang '{}' is not a language of the report: use en or zh",
-            args.lang.as_deref().unwrap_or_default()
-        ))
-    })?;
+    let lang = ctx.lang;
     let models = ctx.models()?;
     let hw_catalog = ctx.hardware()?;
     let pricing = ctx.pricing()?;
@@ -347,13 +337,9 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
                         &display,
                     )?);
                 }
-                let code = match lang {
-                    Lang::En => "en",
-                    Lang::Zh => "zh-CN",
-                };
-                doc.to_html(code, &charts, t.charts_title)
+                doc.to_html(lang, &charts, t.charts_title)
             } else {
-                args.format.render(&doc)
+                args.format.render(&doc, lang)
             }
         }
     };

@@ -117,7 +117,7 @@ pub fn run(ctx: &Context, args: ValidateArgs) -> Result<()> {
                 notes,
                 ..Default::default()
             };
-            args.format.render(&doc)
+            args.format.render(&doc, ctx.lang)
         }
     };
     emit(&text)

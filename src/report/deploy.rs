@@ -46,21 +46,18 @@ pub fn document(d: &deploy::Deployment) -> Document {
         "model",
         format!("{} ({} params)", d.model, fmt::count(d.params)),
     ));
-    setup.push(kv(
-        "precision",
-        {
-            let gpu = if d.request.precision == Precision::Int4 {
-                format!("int4 ({})", d.request.int4_format.as_str())
-            } else {
-                d.request.precision.as_str().to_string()
-            };
-            if d.request.precision_given {
-                gpu
-            } else {
-                format!("{gpu} (the checkpoint's); CPU: GGUF Q4_K_M")
-            }
-        },
-    ));
+    setup.push(kv("precision", {
+        let gpu = if d.request.precision == Precision::Int4 {
+            format!("int4 ({})", d.request.int4_format.as_str())
+        } else {
+            d.request.precision.as_str().to_string()
+        };
+        if d.request.precision_given {
+            gpu
+        } else {
+            format!("{gpu} (the checkpoint's); CPU: GGUF Q4_K_M")
+        }
+    }));
     setup.push(kv(
         "traffic",
         format!("{:.4} requests/s ({:.0} per day)", w.qps, w.qps * 86_400.0),

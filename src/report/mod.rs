@@ -182,9 +182,10 @@ pub struct Document {
 }
 
 impl Document {
-    /// A copy with every title, header, cell and note made [`fmt::printable`].
-    fn printable(&self) -> Document {
-        let p = |s: &String| fmt::printable(s);
+    /// A copy in `lang` ([`i18n::Lang::tr`]) with every title, header, cell and note made
+    /// [`fmt::printable`].
+    fn printable(&self, lang: i18n::Lang) -> Document {
+        let p = |s: &String| fmt::printable(&lang.tr(s));
         Document {
             title: p(&self.title),
             tables: self
@@ -198,14 +199,20 @@ impl Document {
                 })
                 .collect(),
             notes: self.notes.iter().map(p).collect(),
-            note_prefix: self.note_prefix,
+            note_prefix: if self.note_prefix.is_empty() {
+                match lang {
+                    i18n::Lang::En => "",
+                    i18n::Lang::Zh => i18n::ZH.note,
+                }
+            } else {
+                self.note_prefix
+            },
         }
     }
 
-    /// Render for a terminal (control characters of the data shown as escapes).
-    pub fn to_text(&self) -> String {
-        let doc = self.printable();
-        doc.text_of()
+    /// Render for a terminal in `lang` (control characters of the data shown as escapes).
+    pub fn to_text(&self, lang: i18n::Lang) -> String {
+        self.printable(lang).text_of()
     }
 
     fn text_of(&self) -> String {
@@ -249,9 +256,9 @@ impl Document {
         out
     }
 
-    /// Render as Markdown (control characters of the data shown as escapes).
-    pub fn to_markdown(&self) -> String {
-        self.printable().markdown_of()
+    /// Render as Markdown in `lang` (control characters of the data shown as escapes).
+    pub fn to_markdown(&self, lang: i18n::Lang) -> String {
+        self.printable(lang).markdown_of()
     }
 
     fn markdown_of(&self) -> String {
@@ -341,10 +348,16 @@ fn html_escape(s: &str) -> String {
 }
 
 impl Document {
-    /// Render as one self-contained HTML page (inline CSS; `charts` are inline SVG documents
-    /// with their captions). No script, no external resource.
-    pub fn to_html(&self, lang: &str, charts: &[(String, String)], charts_title: &str) -> String {
-        let doc = self.printable();
+    /// Render as one self-contained HTML page in `lang` (inline CSS; `charts` are inline SVG
+    /// documents with their captions). No script, no external resource.
+    pub fn to_html(
+        &self,
+        lang: i18n::Lang,
+        charts: &[(String, String)],
+        charts_title: &str,
+    ) -> String {
+        let doc = self.printable(lang);
+        let lang = lang.code();
         let mut out = String::new();
         out.push_str(&format!(
             "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<title>{}</title>\n",

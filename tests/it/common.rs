@@ -101,3 +101,21 @@ pub fn request_head(s: &mut std::net::TcpStream) -> Option<String> {
     }
     Some(String::from_utf8_lossy(&req).into_owned())
 }
+
+/// Runs of 3 or more ASCII letters (with `_`): the unit of the scans for English left in
+/// Chinese output.
+pub fn words(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in s.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_alphabetic() || (c == '_' && !cur.is_empty()) {
+            cur.push(c);
+        } else {
+            if cur.trim_end_matches('_').len() >= 3 {
+                out.push(cur.trim_end_matches('_').to_string());
+            }
+            cur.clear();
+        }
+    }
+    out
+}

@@ -580,7 +580,13 @@ fn sliding_window_blocks_keep_only_their_window() {
 fn a_cpu_target_serves_q4_k_m_unless_a_precision_is_asked_for() {
     let target = |extra: &[&str]| {
         let mut args = vec![
-            "deploy", "--model", "qwen-7b", "--hardware", "cpu-16c", "--format", "json",
+            "deploy",
+            "--model",
+            "qwen-7b",
+            "--hardware",
+            "cpu-16c",
+            "--format",
+            "json",
         ];
         args.extend_from_slice(extra);
         json_of(&args)["targets"][0].clone()
@@ -590,5 +596,8 @@ fn a_cpu_target_serves_q4_k_m_unless_a_precision_is_asked_for() {
     assert!((default["weights_bytes"].as_f64().unwrap() - 4_681_053_004.8).abs() < 1.0);
     let f16 = target(&["--precision", "bf16"]);
     assert_eq!(f16["weights_format"], "GGUF F16");
-    assert_eq!(f16["weights_bytes"].as_f64().unwrap(), 7_721_324_544.0 * 2.0);
+    assert_eq!(
+        f16["weights_bytes"].as_f64().unwrap(),
+        7_721_324_544.0 * 2.0
+    );
 }

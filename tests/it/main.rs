@@ -11,6 +11,7 @@ mod fuzz;
 mod hardening;
 mod html;
 mod hub;
+mod i18n;
 mod meta;
 mod params;
 mod physics;

@@ -4,6 +4,8 @@
 use assert_cmd::Command;
 use serde_json::Value;
 
+use crate::common::words;
+
 fn run(args: &[&str], lang_env: Option<&str>) -> String {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Command::cargo_bin("peftcost").unwrap();
@@ -214,21 +216,4 @@ fn chinese_output_leaves_no_english_behind() {
             );
         }
     }
-}
-
-/// Runs of 3 or more ASCII letters (with `_`), the unit of the scan.
-fn words(s: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut cur = String::new();
-    for c in s.chars().chain(std::iter::once(' ')) {
-        if c.is_ascii_alphabetic() || (c == '_' && !cur.is_empty()) {
-            cur.push(c);
-        } else {
-            if cur.trim_end_matches('_').len() >= 3 {
-                out.push(cur.trim_end_matches('_').to_string());
-            }
-            cur.clear();
-        }
-    }
-    out
 }

@@ -5,8 +5,14 @@
 //! parsing at start-up, and parameters are named (`{model}`) and filled by [`fill`]. Machine
 //! formats (CSV headers, JSON keys) never pass through here: they stay English and stable.
 //!
-//! Wart: today it covers the `report` document (both tables, footnotes, derivations, units);
-//! `estimate`, `deploy`, `plan` and the TUI still print English.
+//! The report's messages are typed fields of [`Text`]. Everything else people read (the
+//! documents of `estimate`, `deploy`, `plan`, the TUI's labels, the errors) is translated from
+//! its English by [`Lang::tr`] through the [`zh`] catalogue, keyed by the English itself, so the
+//! core and the document builders know no language.
+
+use std::borrow::Cow;
+
+pub mod zh;
 
 /// The language of the human formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -44,6 +50,23 @@ impl Lang {
             Some(Lang::En)
         } else {
             None
+        }
+    }
+
+    /// `text` in this language: English as it is; Chinese from the [`zh`] catalogue, or the
+    /// English where the catalogue lacks it.
+    pub fn tr(self, text: &str) -> Cow<'_, str> {
+        match self {
+            Lang::En => Cow::Borrowed(text),
+            Lang::Zh => zh::translate(text).map_or(Cow::Borrowed(text), Cow::Owned),
+        }
+    }
+
+    /// The language's code for HTML's `lang` attribute.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Zh => "zh-CN",
         }
     }
 
