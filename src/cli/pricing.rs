@@ -895,7 +895,7 @@ fn land(
             to.allow_shrink,
         )?;
         let after = PriceTable::parse(source, text, ctx.hardware()?, Some(&cat.fx))?;
-        print_diff(&pricing::diff::diff(base, &after), Format::Table, Lang::En)?;
+        print_diff(&pricing::diff::diff(base, &after), Format::Table, ctx.lang)?;
         return emit("nothing installed (--dry-run)\n");
     }
     let out = update::install_fetched(dir, source, text, Some(to.provider), to.allow_shrink)?;
@@ -1284,7 +1284,7 @@ fn run_update(ctx: &Context, a: UpdateArgs) -> Result<()> {
         print_diff(
             &pricing::diff::diff(before, &after),
             Format::Table,
-            Lang::En,
+            ctx.lang,
         )?;
         return emit("nothing installed (--dry-run)\n");
     }

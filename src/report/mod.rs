@@ -177,7 +177,7 @@ pub struct Document {
     pub title: String,
     pub tables: Vec<Table>,
     pub notes: Vec<String>,
-    /// What precedes each note in a terminal ("note: " when empty; "注：" in Chinese).
+    /// What precedes each note in a terminal (empty: the language's, "note: " or "注：").
     pub note_prefix: &'static str,
 }
 
@@ -200,10 +200,7 @@ impl Document {
                 .collect(),
             notes: self.notes.iter().map(p).collect(),
             note_prefix: if self.note_prefix.is_empty() {
-                match lang {
-                    i18n::Lang::En => "",
-                    i18n::Lang::Zh => i18n::ZH.note,
-                }
+                lang.text().note
             } else {
                 self.note_prefix
             },
@@ -243,13 +240,8 @@ impl Document {
         }
         if !self.notes.is_empty() {
             out.push('\n');
-            let prefix = if self.note_prefix.is_empty() {
-                "note: "
-            } else {
-                self.note_prefix
-            };
             for n in &self.notes {
-                out.push_str(&wrap(&format!("{prefix}{n}"), width, 2));
+                out.push_str(&wrap(&format!("{}{n}", self.note_prefix), width, 2));
                 out.push('\n');
             }
         }

@@ -252,7 +252,6 @@ pub static PHRASES: &[(&str, &str)] = &[
     // Errors and stderr prefixes.
     ("error: ", "错误："),
     ("warning: ", "警告："),
-    ("note: ", "注："),
 ];
 
 /// Messages that carry data: English with `{}` holes, Chinese with `{0}`, `{1}`, ... Listed
@@ -469,9 +468,6 @@ pub fn holes<'t>(template: &str, text: &'t str) -> Option<Vec<&'t str>> {
     let (first, rest) = parts.split_first()?;
     let (last, middle) = rest.split_last()?;
     let body = text.strip_prefix(first)?.strip_suffix(last)?;
-    if body.is_empty() || (first.is_empty() && last.is_empty() && middle.is_empty()) {
-        return None;
-    }
     let mut out = Vec::with_capacity(rest.len());
     let mut at = 0;
     for part in middle {
@@ -499,16 +495,14 @@ pub fn translate(text: &str) -> Option<String> {
     }
     // A list of parts ("mb 4 x ga 1, ckpt"): each part on its own.
     if text.contains(", ") {
-        let parts: Vec<Option<String>> = text.split(", ").map(translate).collect();
-        if parts.iter().any(Option::is_some) {
-            return Some(
-                parts
-                    .into_iter()
-                    .zip(text.split(", "))
-                    .map(|(zh, en)| zh.unwrap_or_else(|| en.to_string()))
-                    .collect::<Vec<_>>()
-                    .join("，"),
-            );
+        let parts: Vec<(&str, Option<String>)> =
+            text.split(", ").map(|en| (en, translate(en))).collect();
+        if parts.iter().any(|(_, zh)| zh.is_some()) {
+            let zh: Vec<String> = parts
+                .into_iter()
+                .map(|(en, zh)| zh.unwrap_or_else(|| en.to_string()))
+                .collect();
+            return Some(zh.join("，"));
         }
     }
     fill_first(SHAPES, text)
