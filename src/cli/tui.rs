@@ -42,6 +42,7 @@ pub fn run(ctx: &Context, args: TuiArgs) -> Result<()> {
         billing: args.billing,
         fit: args.scenario.workload.fit_policy(),
         color: !tui::no_color(),
+        lang: ctx.lang,
         today: super::pricing::today(),
         export_dir: std::env::current_dir().unwrap_or_else(|_| ".".into()),
     };

@@ -7,6 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
 use crate::cli::{Cli, Command, Context};
+use crate::report::i18n::Lang;
 use crate::tui::export::{default_path, export_to};
 use crate::tui::input::Field;
 use crate::tui::state::{Action, App, Focus, PlanView, StartOptions, Tab, DEFAULT_FOCUS};
@@ -25,7 +26,14 @@ fn ch(c: char) -> KeyEvent {
 fn app_from(flags: &[&str]) -> App {
     let mut argv = vec!["peftcost", "tui"];
     argv.extend_from_slice(flags);
-    let Command::Tui(args) = Cli::try_parse_from(argv).expect("flags parse").command else {
+    let cli = Cli::try_parse_from(argv).expect("flags parse");
+    // The language from `--lang` only (not the test machine's locale).
+    let lang = cli
+        .lang
+        .as_deref()
+        .and_then(Lang::parse)
+        .unwrap_or_default();
+    let Command::Tui(args) = cli.command else {
         panic!("not the tui command");
     };
     App::new(
@@ -38,6 +46,7 @@ fn app_from(flags: &[&str]) -> App {
             billing: args.billing,
             fit: args.scenario.workload.fit_policy(),
             color: true,
+            lang,
             // A fixed day, so the price-staleness note in the snapshots does not move.
             today: "2026-12-04".into(),
             export_dir: ".".into(),
@@ -860,4 +869,255 @@ fn a_plan_with_deadline_and_budget_draws_the_chart() {
     app.handle_key(ch('v'));
     let screen = format!("{}", render(&app, 160, 45).backend());
     assert!(screen.contains("Pareto front: cost vs time"), "{screen}");
+}
+
+/// `--lang zh`: the whole screen in Chinese, fitted by display width (a CJK glyph is two
+/// cells), the English screens unchanged (their snapshots above).
+mod chinese {
+    use super::*;
+    use crate::tui::keys::KEYS;
+    use std::collections::HashSet;
+
+    fn zh_app() -> App {
+        app_from(&[
+            "--lang",
+            "zh",
+            "--model",
+            "qwen-7b",
+            "--hardware",
+            "t4,a10,a100-40g,a100-80g,cpu-16c",
+        ])
+    }
+
+    /// The screen's rows as text (the snapshots' lines without their quotes and the test
+    /// backend's note on the cells a wide glyph covers).
+    fn rows(app: &App, w: u16, h: u16) -> Vec<String> {
+        format!("{}", render(app, w, h).backend())
+            .lines()
+            .map(|l| {
+                let l = l.strip_prefix('"').unwrap_or(l);
+                match l.find("\" Hidden by multi-width symbols") {
+                    Some(i) => l[..i].to_string(),
+                    None => l.strip_suffix('"').unwrap_or(l).to_string(),
+                }
+            })
+            .collect()
+    }
+
+    /// Runs of three or more ASCII letters (with inner `_`), as `words()` of the integration
+    /// tests: what an English word looks like.
+    fn words(s: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut cur = String::new();
+        for c in s.chars().chain(std::iter::once(' ')) {
+            if c.is_ascii_alphabetic() || (c == '_' && !cur.is_empty()) {
+                cur.push(c);
+            } else {
+                if cur.trim_end_matches('_').len() >= 3 {
+                    out.push(cur.trim_end_matches('_').to_string());
+                }
+                cur.clear();
+            }
+        }
+        out
+    }
+
+    /// What may stay in Latin letters: the catalogues' ids and names (models, GPUs, providers,
+    /// instances, regions, currencies, as their owners spell them), method ids, units and terms
+    /// Chinese ML writing keeps (GiB, GPU, token, LoRA, ZeRO, logits, min), and the names of
+    /// keys as printed on the keyboard (Enter, Tab, Esc, ...).
+    fn allowed(app: &App) -> HashSet<String> {
+        let mut ok: HashSet<String> = [
+            "LoRA", "QLoRA", "lora", "qlora", "dora", "ZeRO", "GPU", "CPU", "GiB", "token",
+            "logits", "min", "CSV", "peft", "peftcost", "tui", "Enter", "Tab", "Shift", "Ctrl",
+            "Esc", "PgUp", "PgDn", "Backspace",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let catalogs = Context::embedded().catalogs;
+        for m in catalogs.models().expect("models").profiles() {
+            ok.extend(words(&m.id));
+            ok.extend(words(&m.hf_repo));
+            ok.extend(words(m.family.as_str()));
+        }
+        for h in catalogs.hardware().expect("hardware").profiles() {
+            ok.extend(words(&h.id));
+            ok.extend(words(&h.name));
+        }
+        let p = catalogs.pricing().expect("pricing");
+        for t in &p.tables {
+            ok.extend(words(&t.provider));
+            ok.extend(words(&t.display_name));
+            for o in &t.offers {
+                ok.extend(words(&o.instance));
+                ok.extend(words(&o.region));
+            }
+        }
+        ok.extend(app.choices.currencies.iter().cloned());
+        ok
+    }
+
+    /// Latin words of a screen that are not allowed; flags (`--x`), `key=value`, paths and
+    /// quoted commands are names, not English (as in `tests/it/i18n.rs`).
+    fn english_left(screen: &[String], ok: &HashSet<String>) -> Vec<String> {
+        let mut left = Vec::new();
+        for line in screen {
+            let unquoted: String = line.split('`').step_by(2).collect::<Vec<_>>().join(" ");
+            for token in unquoted.split(|c: char| c.is_whitespace() || !c.is_ascii()) {
+                let is_name = token.starts_with("--")
+                    || token.contains('=')
+                    || token.contains('/')
+                    || [".py", ".json", ".toml", ".csv"].iter().any(|e| token.contains(e));
+                if is_name {
+                    continue;
+                }
+                for w in words(token) {
+                    if !ok.contains(&w) && !w.contains('_') {
+                        left.push(format!("'{w}' in {line}"));
+                    }
+                }
+            }
+        }
+        left
+    }
+
+    /// Every screen worth reading: each tab (Compare empty and with a pin, Plan as chart and
+    /// as table), the help and the pickers.
+    fn screens() -> Vec<(String, App)> {
+        let mut out = Vec::new();
+        for (i, tab) in ["memory", "cost", "deploy", "compare", "plan"]
+            .iter()
+            .enumerate()
+        {
+            let mut app = zh_app();
+            app.handle_key(ch(char::from(b'1' + i as u8)));
+            out.push((tab.to_string(), app));
+        }
+        let mut pinned = zh_app();
+        pinned.pin();
+        pinned.field = Field::SeqLen;
+        pinned.handle_key(key(KeyCode::Right));
+        pinned.handle_key(ch('4'));
+        out.push(("compare pinned".into(), pinned));
+        let mut table = zh_app();
+        table.handle_key(ch('5'));
+        table.handle_key(ch('v'));
+        out.push(("plan table".into(), table));
+        let mut infeasible = zh_app();
+        infeasible.handle_key(ch('5'));
+        infeasible.inputs.plan.deadline_hours = 1.0;
+        infeasible.inputs.plan.budget = 1.0;
+        infeasible.recompute();
+        out.push(("plan infeasible".into(), infeasible));
+        let mut help = zh_app();
+        help.handle_key(ch('?'));
+        out.push(("help".into(), help));
+        let mut picker = zh_app();
+        picker.handle_key(key(KeyCode::Enter));
+        out.push(("model picker".into(), picker));
+        let mut hw = zh_app();
+        hw.handle_key(ch('h'));
+        out.push(("hardware picker".into(), hw));
+        out
+    }
+
+    #[test]
+    fn every_tab_and_the_help_leave_no_english() {
+        let ok = allowed(&zh_app());
+        let mut left = Vec::new();
+        for (name, app) in screens() {
+            assert_eq!(app.lang, Lang::Zh);
+            for (w, h) in [(80, 24), (100, 30), (160, 45)] {
+                let screen = rows(&app, w, h);
+                assert!(
+                    screen.iter().any(|l| l.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))),
+                    "{name} {w}x{h}: no Chinese at all"
+                );
+                left.extend(
+                    english_left(&screen, &ok)
+                        .into_iter()
+                        .map(|l| format!("{name} {w}x{h}: {l}")),
+                );
+            }
+        }
+        left.dedup();
+        assert!(left.is_empty(), "English left:\n{}", left.join("\n"));
+    }
+
+    /// Nothing is cut at 80x24: the hint line keeps `? 帮助` and `q 退出` whole, every line of
+    /// the help is there in full, every input label is whole, and no row is wider than the
+    /// terminal when measured in cells.
+    #[test]
+    fn chinese_fits_80x24_whole() {
+        let mut app = zh_app();
+        let screen = rows(&app, 80, 24);
+        let hints = screen.last().expect("hint line");
+        assert!(hints.contains("? 帮助") && hints.contains("q 退出"), "{hints}");
+        assert!(hints.contains("↑↓ 移动"), "{hints}");
+        assert!(screen[22].contains("? 帮助 · q 退出"), "{}", screen[22]);
+        assert!(screen[1].contains("1 显存") && screen[1].contains("5 方案"));
+        // Every label fits the narrow column (9 cells), and shows whole where the panel is
+        // tall enough for all of them.
+        let tall = rows(&app, 160, 45);
+        for f in app.visible_fields() {
+            let label = app.lang.tr(f.label()).into_owned();
+            assert!(
+                unicode_width::UnicodeWidthStr::width(label.as_str()) <= 9,
+                "{label} is wider than the narrow label column"
+            );
+            assert!(tall.iter().any(|l| l.contains(&label)), "{label} cut");
+        }
+        assert!(screen[2].contains("│ 方法      lora"), "{}", screen[2]);
+        app.handle_key(ch('?'));
+        let help = rows(&app, 80, 24);
+        for k in KEYS {
+            let what = app.lang.tr(k.what).into_owned();
+            assert!(help.iter().any(|l| l.contains(&what)), "help cut: {what}");
+        }
+        assert!(help.iter().any(|l| l.contains("按任意键关闭帮助")));
+        for (name, app) in screens() {
+            for (w, h) in [(80, 24), (100, 30), (160, 45)] {
+                for l in rows(&app, w, h) {
+                    let cells = unicode_width::UnicodeWidthStr::width(l.as_str());
+                    assert_eq!(cells, w as usize, "{name} {w}x{h}: {cells} cells: {l}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn english_stays_english() {
+        let app = small_app();
+        assert_eq!(app.lang, Lang::En);
+        let screen = rows(&app, 80, 24);
+        assert!(screen[1].contains("1 Memory"), "{}", screen[1]);
+        assert!(!screen.iter().any(|l| l.contains("显存")));
+    }
+
+    fn snap(app: &App, name: &str) {
+        for (w, h) in [(80, 24), (160, 45)] {
+            let t = render(app, w, h);
+            insta::assert_snapshot!(format!("zh_{name}_{w}x{h}"), t.backend());
+        }
+    }
+
+    #[test]
+    fn snapshots_in_chinese() {
+        snap(&zh_app(), "memory");
+        for (i, tab) in ["cost", "deploy", "compare", "plan"].iter().enumerate() {
+            let mut app = zh_app();
+            app.handle_key(ch(char::from(b'2' + i as u8)));
+            snap(&app, tab);
+        }
+        let mut app = zh_app();
+        app.pin();
+        app.field = Field::SeqLen;
+        app.handle_key(key(KeyCode::Right));
+        app.handle_key(ch('4'));
+        snap(&app, "compare_pinned");
+        let mut app = zh_app();
+        app.handle_key(ch('?'));
+        snap(&app, "help");
+    }
 }

@@ -28,6 +28,7 @@ use crate::core::peft::{split_list, target_names};
 use crate::core::plan::{self, PlanResult};
 use crate::core::pricing::Billing;
 use crate::core::spec::{ModelRef, ScenarioSpec, ServeSpec, DEFAULT_SERVE_TARGETS};
+use crate::report::i18n::Lang;
 
 /// The devices shown when `--hardware` is not given: the article's GPUs, the 80 GB A100 and a
 /// CPU box (`h` edits the set).
@@ -158,6 +159,9 @@ pub struct App {
     pub status: String,
     /// Whether the theme may use colours (false when `NO_COLOR` is set).
     pub color: bool,
+    /// The language the screen is drawn in (`--lang` or the locale); the state itself keeps
+    /// English, which the view translates as it draws.
+    pub lang: Lang,
     /// Today (YYYY-MM-DD), for the staleness of price tables.
     today: String,
 
@@ -195,6 +199,8 @@ pub struct StartOptions {
     /// Auto-fit and QLoRA as the command line asked.
     pub fit: FitPolicy,
     pub color: bool,
+    /// The language of the screen (`--lang` or the locale).
+    pub lang: Lang,
     /// Today (YYYY-MM-DD, from the front-end's clock): price tables older than 90 days get a note.
     pub today: String,
     /// Where the export prompt proposes to write (the front-end's current directory).
@@ -259,6 +265,7 @@ impl App {
             scroll: 0,
             status: "? for help · q to quit".into(),
             color: opts.color,
+            lang: opts.lang,
             today: opts.today,
             estimate: Err(String::new()),
             deployment: Err(String::new()),

@@ -62,6 +62,18 @@ impl Lang {
         }
     }
 
+    /// `text` for a narrow column of the TUI: Chinese from [`zh::SHORT`] where the usual
+    /// Chinese is wider than the English the column was sized for, else as [`Lang::tr`].
+    pub fn tr_short(self, text: &str) -> Cow<'_, str> {
+        match self {
+            Lang::En => Cow::Borrowed(text),
+            Lang::Zh => match zh::SHORT.iter().find(|(en, _)| *en == text) {
+                Some((_, zh)) => Cow::Borrowed(zh),
+                None => self.tr(text),
+            },
+        }
+    }
+
     /// The language's code for HTML's `lang` attribute.
     pub fn code(self) -> &'static str {
         match self {

@@ -10,13 +10,21 @@ const QUANTITY_W: u16 = 18;
 const VALUE_W: u16 = 10;
 
 pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let lang = app.lang;
+    let tr = |s: &str| lang.tr(s).into_owned();
     let Some(first) = app.comparisons.first() else {
         let lines = vec![
-            Line::from("Nothing pinned yet."),
+            Line::from(tr("Nothing pinned yet.")),
             Line::from(""),
-            Line::from("Press p to pin the current scenario (up to three: A, B, C), change the"),
-            Line::from("inputs, and this tab compares them side by side with the current one:"),
-            Line::from("parameters, memory, hours, cheapest cost. u unpins the newest."),
+            Line::from(tr(
+                "Press p to pin the current scenario (up to three: A, B, C), change the",
+            )),
+            Line::from(tr(
+                "inputs, and this tab compares them side by side with the current one:",
+            )),
+            Line::from(tr(
+                "parameters, memory, hours, cheapest cost. u unpins the newest.",
+            )),
         ];
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
         return;
@@ -25,7 +33,7 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         .estimate
         .as_ref()
         .ok()
-        .map(|e| format!("{} {}", e.model, e.method.describe()))
+        .map(|e| format!("{} {}", e.model, tr(&e.method.describe())))
         .unwrap_or_default();
     // As many pins as fit beside the quantity and the current column; the change column only
     // when there is room after them.
@@ -39,12 +47,17 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         .map(|p| {
             Line::from(vec![
                 Span::styled(format!("{}  ", p.name), t.accent()),
-                Span::raw(p.label.clone()),
+                // The label is the model and the method's description, as pinned.
+                Span::raw(format!(
+                    "{} {}",
+                    p.estimate.model,
+                    tr(&p.estimate.method.describe())
+                )),
             ])
         })
         .collect();
     head.push(Line::from(vec![
-        Span::styled("now ", t.accent()),
+        Span::styled(format!("{} ", tr("now")), t.accent()),
         Span::raw(cur),
     ]));
     if shown < app.pinned.len() {
@@ -53,7 +66,10 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             .map(|p| p.name.to_string())
             .collect();
         head.push(Line::styled(
-            format!("{} not shown: widen the terminal", hidden.join(", ")),
+            tr(&format!(
+                "{} not shown: widen the terminal",
+                hidden.join(", ")
+            )),
             t.dim(),
         ));
     }
@@ -62,11 +78,11 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     f.render_widget(Paragraph::new(head), head_area);
 
     let currency = app.inputs.compare_currency();
-    let mut header: Vec<String> = vec!["quantity".into()];
+    let mut header: Vec<String> = vec![tr("quantity")];
     header.extend(app.pinned[..shown].iter().map(|p| p.name.to_string()));
-    header.push("now".into());
+    header.push(tr("now"));
     if with_change {
-        header.push("now vs A".into());
+        header.push(tr("now vs A"));
     }
     let differs = t.fg(Color::Yellow).add_modifier(Modifier::BOLD);
     let table_rows = first
@@ -75,11 +91,12 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         .skip(app.scroll as usize)
         .map(|(k, r)| {
             let base = value(r, r.base, &currency, true);
-            let mut cells = vec![Span::raw(r.quantity.clone())];
+            let mut cells = vec![Span::raw(tr(&r.quantity))];
             for rows in &app.comparisons[..shown] {
                 let v = value(&rows[k], rows[k].base, &currency, true);
-                let style = if v != base { differs } else { Style::default() };
-                cells.push(Span::styled(v, style));
+                let v = (v != base, tr(&v));
+                let style = if v.0 { differs } else { Style::default() };
+                cells.push(Span::styled(v.1, style));
             }
             let now = value(r, r.other, &currency, true);
             let style = if now != base {
@@ -87,14 +104,14 @@ pub(super) fn draw_compare(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             } else {
                 Style::default()
             };
-            cells.push(Span::styled(now, style));
+            cells.push(Span::styled(tr(&now), style));
             if with_change {
                 let change_style = match r.change {
                     Some(c) if c > 0.0 => t.fg(Color::Yellow),
                     Some(c) if c < 0.0 => t.good(),
                     _ => Style::default(),
                 };
-                cells.push(Span::styled(change(r, &currency), change_style));
+                cells.push(Span::styled(tr(&change(r, &currency)), change_style));
             }
             Row::new(cells)
         });

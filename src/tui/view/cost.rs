@@ -7,13 +7,17 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let Ok(e) = &app.estimate else {
         return;
     };
+    let lang = app.lang;
+    let tr = |s: &str| lang.tr(s).into_owned();
     let filters = filter_line(app, area.width);
     let Some(offers) = offers(e, app.priced) else {
         let lines = vec![
             Line::from(filters),
             Line::from(""),
-            Line::styled("pricing not loaded", t.bad()),
-            Line::from("the price tables could not be loaded (see `peftcost pricing validate`)."),
+            Line::styled(tr("pricing not loaded"), t.bad()),
+            Line::from(tr(
+                "the price tables could not be loaded (see `peftcost pricing validate`).",
+            )),
         ];
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
         return;
@@ -22,8 +26,8 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         let lines = vec![
             Line::from(filters),
             Line::from(""),
-            Line::styled("no offer: no priced hardware fits these inputs with these filters", t.bad()),
-            Line::from("try another provider or billing, more GPUs, a smaller micro-batch or checkpointing"),
+            Line::styled(tr("no offer: no priced hardware fits these inputs with these filters"), t.bad()),
+            Line::from(tr("try another provider or billing, more GPUs, a smaller micro-batch or checkpointing")),
         ];
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
         return;
@@ -51,8 +55,13 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     }
     header.push("hw×n".into());
     widths.push(Constraint::Length(if narrow { 15 } else { 16 }));
-    header.push("billing".into());
-    widths.push(Constraint::Length(if short { 4 } else { 9 }));
+    // Short: "bill" is what a 4-cell column shows of "billing" (and has its own Chinese).
+    header.push(if short { "bill" } else { "billing" }.into());
+    widths.push(Constraint::Length(match (short, lang) {
+        (false, _) => 9,
+        // Chinese 按量 / 抢占 are two glyphs: four cells too.
+        (true, _) => 4,
+    }));
     if wide {
         for h in ["price/h", "setup", "data", "train", "export"] {
             header.push(h.into());
@@ -89,8 +98,9 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             }
             cells.push(format!("{}×{}", j.hardware, j.gpus * j.instances));
             cells.push(match (short, j.billing) {
-                (true, Billing::OnDemand) => "od".into(),
-                (_, b) => b.as_str().into(),
+                (true, Billing::OnDemand) => tr("od"),
+                (true, Billing::Spot) if lang == Lang::Zh => tr("sp"),
+                (_, b) => tr(b.as_str()),
             });
             if wide {
                 cells.push(fmt::money(j.price_per_hour, &j.currency));
@@ -109,6 +119,7 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             }
             Row::new(cells)
         });
+    let header: Vec<String> = header.iter().map(|h| tr(h)).collect();
     f.render_widget(
         Table::new(rows, widths).header(Row::new(header).style(t.accent())),
         table,
@@ -134,7 +145,7 @@ pub(super) fn draw_cost(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         )
     };
     f.render_widget(
-        Paragraph::new(Line::styled(note, t.dim())).wrap(Wrap { trim: true }),
+        Paragraph::new(Line::styled(tr(&note), t.dim())).wrap(Wrap { trim: true }),
         foot,
     );
 }

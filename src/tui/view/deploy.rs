@@ -4,12 +4,14 @@ use super::*;
 use crate::core::deploy::Deployment;
 
 pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
+    let lang = app.lang;
+    let tr = |s: &str| lang.tr(s).into_owned();
     let d = match &app.deployment {
         Ok(d) => d,
         Err(e) => {
             let lines = vec![
-                Line::styled("These serving inputs cannot be estimated:", t.bad()),
-                Line::from(e.clone()),
+                Line::styled(tr("These serving inputs cannot be estimated:"), t.bad()),
+                Line::from(tr(e)),
             ];
             f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), area);
             return;
@@ -23,7 +25,7 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     ])
     .areas(area);
     f.render_widget(
-        Paragraph::new(format!(
+        Paragraph::new(tr(&format!(
             "serving {} at {} · {} req/s · {} in + {} out tokens · {}",
             d.model,
             d.request.precision.as_str(),
@@ -31,7 +33,7 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             w.input_tokens,
             w.output_tokens,
             d.currency
-        )),
+        ))),
         head,
     );
     // Narrow (80 columns): no weights column, the month's cost as a number under a header
@@ -68,14 +70,16 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         header.insert(6, "offer");
         widths.insert(6, Constraint::Fill(1));
     }
+    // Chinese headers of the narrow columns are the short ones (tr_short).
+    let header: Vec<String> = header.iter().map(|h| lang.tr_short(h).into_owned()).collect();
     let rows = d.targets.iter().map(|x| {
         let tps = x.output_tokens_per_second.or(x.embeddings_per_second);
         let mut cells = vec![
             Span::raw(x.hardware.clone()),
             if x.fits {
-                Span::styled("yes", t.good())
+                Span::styled(tr("yes"), t.good())
             } else {
-                Span::styled("NO", t.bad())
+                Span::styled(tr("NO"), t.bad())
             },
             Span::raw(fmt::gib(x.weights_bytes)),
             Span::raw(x.batch.to_string()),
@@ -107,18 +111,18 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         body,
     );
     // The month's cost per target as bars, longest = dearest (targets that do not fit: none).
-    let mut notes: Vec<Line> = cost_bars(d, area.width, t);
-    notes.push(Line::from(format!(
+    let mut notes: Vec<Line> = cost_bars(d, lang, area.width, t);
+    notes.push(Line::from(tr(&format!(
         "per M = {} per million {}; the serving inputs are at the bottom left",
         d.currency,
         d.targets.first().map_or("tokens", |x| x.cost_unit.as_str())
-    )));
+    ))));
     notes.extend(
         d.suggestions
             .iter()
-            .map(|s| Line::styled(deploy_suggestion(s), t.dim())),
+            .map(|s| Line::styled(tr(&deploy_suggestion(s)), t.dim())),
     );
-    notes.extend(d.notes.iter().map(|s| Line::styled(s.clone(), t.dim())));
+    notes.extend(d.notes.iter().map(|s| Line::styled(tr(s), t.dim())));
     f.render_widget(
         Paragraph::new(notes)
             .wrap(Wrap { trim: false })
@@ -128,7 +132,7 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
 }
 
 /// One bar a target, its length the month's cost against the dearest, the amount after it.
-fn cost_bars(d: &Deployment, width: u16, t: Theme) -> Vec<Line<'static>> {
+fn cost_bars(d: &Deployment, lang: Lang, width: u16, t: Theme) -> Vec<Line<'static>> {
     let costs: Vec<(&str, f64)> = d
         .targets
         .iter()
@@ -150,7 +154,8 @@ fn cost_bars(d: &Deployment, width: u16, t: Theme) -> Vec<Line<'static>> {
     let amount_w = amounts.iter().map(|a| a.chars().count()).max().unwrap_or(0);
     let bar_w = (width as usize).saturating_sub(id_w + amount_w + 3).max(1);
     let mut lines = vec![Line::styled(
-        format!("serving cost per month ({})", d.currency),
+        lang.tr(&format!("serving cost per month ({})", d.currency))
+            .into_owned(),
         t.accent(),
     )];
     for ((hw, c), amount) in costs.iter().zip(amounts) {

@@ -7,6 +7,7 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
         return Vec::new();
     };
     let narrow = width < NARROW;
+    let lang = app.lang;
     let mut legend: Vec<Span> = vec![Span::raw(" ")];
     for (i, (g, name)) in SEGMENTS.iter().enumerate() {
         legend.push(Span::styled(*g, t.segment(i)));
@@ -16,9 +17,10 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
         } else {
             name.to_string()
         };
-        legend.push(Span::raw(format!(" {name} ")));
+        legend.push(Span::raw(format!(" {} ", lang.tr(&name))));
     }
-    legend.push(Span::raw(if narrow { "│ cap." } else { "│ capacity" }));
+    let cap = if narrow { "cap." } else { "capacity" };
+    legend.push(Span::raw(format!("│ {}", lang.tr(cap))));
     let mut lines = vec![Line::from(legend)];
     let id_w = e
         .devices
@@ -27,8 +29,10 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
         .max()
         .unwrap_or(8);
     // hardware, bar, "23.81/80.00 GiB", fits, configuration (or fix; not when narrow), hours
+    let (yes, no) = (lang.tr("fits"), lang.tr("NO"));
+    let fits_w = cells(&yes).max(cells(&no));
     let config_w = if narrow { 0 } else { 11 };
-    let fixed = id_w + 1 + 2 + 1 + 16 + 1 + 4 + config_w + 1 + 9;
+    let fixed = id_w + 1 + 2 + 1 + 16 + 1 + fits_w + config_w + 1 + 9;
     let bar_w = (width as usize).saturating_sub(fixed).max(4);
     for d in &e.devices {
         let mut spans = vec![Span::raw(format!("{:<id_w$} [", d.hardware))];
@@ -43,12 +47,12 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
             )
         )));
         spans.push(if d.fits {
-            Span::styled("fits", t.good())
+            Span::styled(pad(&yes, fits_w), t.good())
         } else {
-            Span::styled("NO  ", t.bad())
+            Span::styled(pad(&no, fits_w), t.bad())
         });
         if !narrow {
-            spans.push(Span::raw(format!(" {:<10}", config_cell(d))));
+            spans.push(Span::raw(format!(" {}", pad(&lang.tr(&config_cell(d)), 10))));
         }
         spans.push(Span::raw(format!(
             " {:>9}",
@@ -64,9 +68,14 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
     }
     notes.extend(e.notes.iter().cloned());
     notes.extend(e.devices.iter().filter_map(|d| d.note.clone()));
+    let mut notes: Vec<String> = notes.iter().map(|n| lang.tr(n).into_owned()).collect();
     if !e.suggestions.is_empty() {
-        notes.push("fits on no device; what would make it fit:".into());
-        notes.extend(e.suggestions.iter().map(|s| format!("  {}", suggestion(s))));
+        notes.push(lang.tr("fits on no device; what would make it fit:").into_owned());
+        notes.extend(
+            e.suggestions
+                .iter()
+                .map(|s| format!("  {}", lang.tr(&suggestion(s)))),
+        );
     }
     if !notes.is_empty() {
         lines.push(Line::from(""));

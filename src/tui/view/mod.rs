@@ -1,5 +1,9 @@
 //! Drawing only: reads [`App`] and formats the numbers the core produced (with `report::fmt`).
 //! The only arithmetic here is layout (how many cells a bar segment gets).
+//!
+//! Text is built in English and translated as it is drawn (`app.lang.tr`, the catalogue of
+//! `report::i18n::zh`), and padded, clipped and fitted by display width ([`cells`], [`pad`],
+//! [`clip`]): a CJK glyph takes two cells.
 
 mod compare;
 mod cost;
@@ -30,6 +34,8 @@ use crate::core::estimate::{Change, DeviceResult, Suggestion};
 use crate::core::estimate::{CompareRow, Unit};
 use crate::core::plan::{Plan, PlanResult};
 use crate::report::fmt;
+use crate::report::i18n::Lang;
+use unicode_width::UnicodeWidthStr;
 
 /// Smallest terminal the layout is drawn for.
 pub const MIN_WIDTH: u16 = 80;
@@ -111,7 +117,7 @@ pub fn draw(f: &mut Frame, app: &App) {
     let t = Theme { color: app.color };
     let area = f.area();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        draw_too_small(f, area);
+        draw_too_small(f, app.lang, area);
         return;
     }
     let [main, status, hints] = Layout::vertical([
@@ -128,23 +134,26 @@ pub fn draw(f: &mut Frame, app: &App) {
     draw_inputs(f, app, t, left);
     draw_results(f, app, t, right);
     draw_status(f, app, t, status);
-    draw_hints(f, t, hints);
+    draw_hints(f, app.lang, t, hints);
     if let Some(p) = &app.picker {
-        draw_picker(f, p, t, area);
+        draw_picker(f, p, app.lang, t, area);
     }
     if app.show_help {
-        draw_help(f, t, area);
+        draw_help(f, app.lang, t, area);
     }
 }
 
-fn draw_too_small(f: &mut Frame, area: Rect) {
+fn draw_too_small(f: &mut Frame, lang: Lang, area: Rect) {
     let text = vec![
-        Line::from("peftcost tui: terminal too small"),
-        Line::from(format!(
-            "{}x{} now, needs at least {MIN_WIDTH}x{MIN_HEIGHT}",
-            area.width, area.height
-        )),
-        Line::from("enlarge the window, or press q to quit"),
+        Line::from(lang.tr("peftcost tui: terminal too small").into_owned()),
+        Line::from(
+            lang.tr(&format!(
+                "{}x{} now, needs at least {MIN_WIDTH}x{MIN_HEIGHT}",
+                area.width, area.height
+            ))
+            .into_owned(),
+        ),
+        Line::from(lang.tr("enlarge the window, or press q to quit").into_owned()),
     ];
     let h = (text.len() as u16).min(area.height);
     let y = area.y + area.height.saturating_sub(h) / 2;
@@ -161,7 +170,7 @@ fn draw_inputs(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let focused = app.focus == Focus::Inputs;
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" Inputs ")
+        .title(format!(" {} ", app.lang.tr("Inputs")))
         .border_style(t.border(focused));
     let mut lines = Vec::new();
     let mut focused_line = 0;
@@ -174,7 +183,7 @@ fn draw_inputs(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         }
         let value = match &app.editing {
             Some(ed) if ed.field == field => format!("{}_", ed.buffer),
-            _ => app.value(field),
+            _ => app.lang.tr(&app.value(field)).into_owned(),
         };
         let style = if field == app.field && focused {
             t.selected()
@@ -186,16 +195,17 @@ fn draw_inputs(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         let inner = area.width.saturating_sub(2) as usize;
         let mark = if field == app.field { '›' } else { ' ' };
         let label_w = inputs_width(f.area().width).1;
-        let name = if label_w < 14 {
+        // Chinese labels are short enough for either width (at most 9 cells).
+        let name = if label_w < 14 && app.lang == Lang::En {
             field.short_label()
         } else {
             field.label()
         };
-        let label = format!("{mark}{name:<label_w$} ");
-        let room = inner.saturating_sub(label.chars().count() + 1);
+        let label = format!("{mark}{} ", pad(&app.lang.tr(name), label_w));
+        let room = inner.saturating_sub(cells(&label) + 1);
         lines.push(Line::from(vec![
             Span::styled(label, style),
-            Span::styled(format!("{:<room$} ", clip(&value, room)), style),
+            Span::styled(format!("{} ", pad(&clip(&value, room), room)), style),
         ]));
     }
     // On a short terminal, scroll so that the focused field stays in view.
@@ -208,7 +218,7 @@ fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let focused = app.focus == Focus::Results;
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(" Results ")
+        .title(format!(" {} ", app.lang.tr("Results")))
         .border_style(t.border(focused));
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -221,7 +231,7 @@ fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let titles: Vec<String> = Tab::ALL
         .iter()
         .enumerate()
-        .map(|(i, t)| format!("{} {}", i + 1, t.title()))
+        .map(|(i, t)| format!("{} {}", i + 1, app.lang.tr(t.title())))
         .collect();
     let idx = Tab::ALL.iter().position(|x| *x == app.tab).unwrap_or(0);
     f.render_widget(
@@ -236,8 +246,11 @@ fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     );
     let lines = match (&app.estimate, app.tab) {
         (Err(e), _) => vec![
-            Line::styled("These inputs cannot be estimated:", t.bad()),
-            Line::from(e.clone()),
+            Line::styled(
+                app.lang.tr("These inputs cannot be estimated:").into_owned(),
+                t.bad(),
+            ),
+            Line::from(app.lang.tr(e).into_owned()),
         ],
         (Ok(_), Tab::Memory) => memory_lines(app, t, body.width),
         (Ok(_), Tab::Cost) => return draw_cost(f, app, t, body),
@@ -254,18 +267,19 @@ fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
 }
 
 fn summary_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
+    let tr = |s: String| app.lang.tr(&s).into_owned();
     let Ok(e) = &app.estimate else {
-        return vec![Line::styled("error", t.bad())];
+        return vec![Line::styled(tr("error".into()), t.bad())];
     };
     let p = &e.params;
     let w = &e.workload;
     vec![
         Line::from(vec![
             Span::styled(e.model.clone(), t.accent()),
-            Span::raw(format!(" · {}", e.method.describe())),
+            Span::raw(format!(" · {}", tr(e.method.describe()))),
         ]),
         // Narrow: the export size goes (the Compare tab and `estimate` have it).
-        Line::from(if width < NARROW {
+        Line::from(tr(if width < NARROW {
             format!(
                 "train {} of {} ({:.4}%) · {} steps",
                 fmt::short(p.trainable),
@@ -282,34 +296,41 @@ fn summary_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
                 fmt::bytes(p.artifact.export_bytes as f64),
                 fmt::count(w.steps()),
             )
-        }),
+        })),
     ]
 }
 
 fn draw_status(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let line = match (&app.export_prompt, &app.estimate) {
-        (Some(path), _) => prompt_line(path, area.width, t),
-        (None, Err(e)) => Line::styled(format!(" error: {e}"), t.bad()),
-        (None, Ok(_)) => Line::from(format!(" {}", app.status)),
+        (Some(path), _) => prompt_line(path, app.lang, area.width, t),
+        (None, Err(e)) => Line::styled(
+            format!(" {}{}", app.lang.tr("error: "), app.lang.tr(e)),
+            t.bad(),
+        ),
+        (None, Ok(_)) => Line::from(format!(" {}", app.lang.tr(&app.status))),
     };
     f.render_widget(Paragraph::new(line), area);
 }
 
 /// The hint line: as many hints as fit whole, in the key table's order, with `? help` and
 /// `q quit` always shown.
-fn draw_hints(f: &mut Frame, t: Theme, area: Rect) {
-    let hints: Vec<(&str, &str)> = KEYS.iter().filter_map(|k| k.hint).collect();
+fn draw_hints(f: &mut Frame, lang: Lang, t: Theme, area: Rect) {
+    let hints: Vec<(&str, String)> = KEYS
+        .iter()
+        .filter_map(|k| k.hint)
+        .map(|(keys, label)| (keys, lang.tr(label).into_owned()))
+        .collect();
     let always = |keys: &str| keys == "?" || keys == "q";
-    let cells = |(keys, label): &(&str, &str)| keys.chars().count() + label.chars().count() + 3;
+    let hint_w = |(keys, label): &(&str, String)| cells(keys) + cells(label) + 3;
     let mut room = (area.width as usize).saturating_sub(1);
-    room = room.saturating_sub(hints.iter().filter(|h| always(h.0)).map(cells).sum());
+    room = room.saturating_sub(hints.iter().filter(|h| always(h.0)).map(hint_w).sum());
     let mut spans = vec![Span::raw(" ")];
     for h in &hints {
         if !always(h.0) {
-            if cells(h) > room {
+            if hint_w(h) > room {
                 continue;
             }
-            room -= cells(h);
+            room -= hint_w(h);
         }
         spans.push(Span::styled(h.0.to_string(), t.accent()));
         spans.push(Span::styled(format!(" {}  ", h.1), t.dim()));
@@ -317,7 +338,7 @@ fn draw_hints(f: &mut Frame, t: Theme, area: Rect) {
     f.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn draw_help(f: &mut Frame, t: Theme, area: Rect) {
+fn draw_help(f: &mut Frame, lang: Lang, t: Theme, area: Rect) {
     let w = 70.min(area.width.saturating_sub(4));
     let h = (KEYS.len() as u16 + 4).min(area.height.saturating_sub(2));
     let r = Rect::new(
@@ -330,19 +351,22 @@ fn draw_help(f: &mut Frame, t: Theme, area: Rect) {
         .iter()
         .map(|k| {
             Line::from(vec![
-                Span::styled(format!(" {:<16}", k.keys), t.accent()),
-                Span::raw(k.what),
+                Span::styled(format!(" {}", pad(&lang.tr(k.keys), 16)), t.accent()),
+                Span::raw(lang.tr(k.what).into_owned()),
             ])
         })
         .collect();
     lines.push(Line::from(""));
-    lines.push(Line::styled(" any key closes this help", t.dim()));
+    lines.push(Line::styled(
+        format!(" {}", lang.tr("any key closes this help")),
+        t.dim(),
+    ));
     f.render_widget(Clear, r);
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(" Keys ")
+                .title(format!(" {} ", lang.tr("Keys")))
                 .border_style(t.accent()),
         ),
         r,
@@ -356,20 +380,39 @@ fn filter_line(app: &App, width: u16) -> String {
         app.value(Field::Currency),
         app.value(Field::Billing),
     );
-    if width < 70 {
+    let line = if width < 70 {
         format!("prov. {p} · cur. {c} · {b} (b)")
     } else {
         format!("provider {p} · currency {c} · billing {b} (b: on-demand/spot)")
-    }
+    };
+    app.lang.tr(&line).into_owned()
 }
 
-/// Cut a value to `n` characters, marking the cut with `…`.
+/// The cells `s` takes on a terminal (a CJK glyph takes two).
+fn cells(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// `s` with spaces after it up to `n` cells (as `{:<n}` pads one-cell text).
+fn pad(s: &str, n: usize) -> String {
+    format!("{s}{}", " ".repeat(n.saturating_sub(cells(s))))
+}
+
+/// Cut a value to `n` cells, marking the cut with `…` (never half a wide glyph).
 fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
-        out.push('…');
-        out
+    if cells(s) <= n {
+        return s.to_string();
     }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > n.saturating_sub(1) {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    out
 }

@@ -6,7 +6,8 @@ use crate::tui::picker::Picker;
 /// Width of the id column in the picker.
 const ID_W: usize = 16;
 
-pub(super) fn draw_picker(f: &mut Frame, p: &Picker, t: Theme, area: Rect) {
+pub(super) fn draw_picker(f: &mut Frame, p: &Picker, lang: Lang, t: Theme, area: Rect) {
+    let tr = |s: &str| lang.tr(s).into_owned();
     let w = 78.min(area.width.saturating_sub(2));
     let h = 20.min(area.height.saturating_sub(2));
     let r = Rect::new(
@@ -22,11 +23,14 @@ pub(super) fn draw_picker(f: &mut Frame, p: &Picker, t: Theme, area: Rect) {
     let first = (p.cursor + 1).saturating_sub(list_h);
     let mut lines = vec![
         Line::from(vec![
-            Span::styled(" search: ", t.accent()),
+            Span::styled(format!(" {} ", tr("search:")), t.accent()),
             Span::raw(format!("{}_", p.query)),
         ]),
         Line::styled(
-            format!(" {} of {} match", matches.len(), p.items.len()),
+            format!(
+                " {}",
+                tr(&format!("{} of {} match", matches.len(), p.items.len()))
+            ),
             t.dim(),
         ),
     ];
@@ -36,8 +40,9 @@ pub(super) fn draw_picker(f: &mut Frame, p: &Picker, t: Theme, area: Rect) {
             PickKind::Hardware => "[ ] ",
             _ => "",
         };
-        let head = format!(" {tick}{id:<ID_W$} ");
-        let detail = clip(p.detail(id), inner_w.saturating_sub(head.chars().count()));
+        // Ids stay as they are; the "all"/"auto" entry is a word.
+        let head = format!(" {tick}{} ", pad(&tr(id), ID_W));
+        let detail = clip(&tr(p.detail(id)), inner_w.saturating_sub(cells(&head)));
         let style = if i == p.cursor {
             t.selected()
         } else {
@@ -50,7 +55,7 @@ pub(super) fn draw_picker(f: &mut Frame, p: &Picker, t: Theme, area: Rect) {
     }
     if matches.is_empty() {
         lines.push(Line::styled(
-            " no match: Backspace widens the search",
+            format!(" {}", tr("no match: Backspace widens the search")),
             t.bad(),
         ));
     }
@@ -59,7 +64,7 @@ pub(super) fn draw_picker(f: &mut Frame, p: &Picker, t: Theme, area: Rect) {
         Paragraph::new(lines).block(
             Block::default()
                 .borders(Borders::ALL)
-                .title(format!(" Pick {} ", p.kind.title()))
+                .title(format!(" {} ", tr(&format!("Pick {}", p.kind.title()))))
                 .border_style(t.accent()),
         ),
         r,
@@ -67,9 +72,9 @@ pub(super) fn draw_picker(f: &mut Frame, p: &Picker, t: Theme, area: Rect) {
 }
 
 /// The export prompt, over the status line: the path as typed, its end kept in view.
-pub(super) fn prompt_line(path: &str, width: u16, t: Theme) -> Line<'static> {
-    let label = " export to: ";
-    let room = (width as usize).saturating_sub(label.len() + 2);
+pub(super) fn prompt_line(path: &str, lang: Lang, width: u16, t: Theme) -> Line<'static> {
+    let label = format!(" {} ", lang.tr("export to:"));
+    let room = (width as usize).saturating_sub(cells(&label) + 2);
     let chars: Vec<char> = path.chars().collect();
     let shown: String = if chars.len() > room {
         let mut s = String::from("…");

@@ -8,6 +8,8 @@ use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition};
 pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let q = app.inputs.plan_query();
     let wide = area.width >= 120;
+    let lang = app.lang;
+    let tr = |s: &str| lang.tr(s).into_owned();
     let constraints = format!(
         "deadline {} · budget {} · ≤{} GPUs · QLoRA {}",
         q.deadline_hours.map_or("none".into(), |d| format!("{d} h")),
@@ -20,6 +22,7 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             "off"
         },
     );
+    let constraints = tr(&constraints);
     let filters = filter_line(app, area.width);
     // Wide: constraints and filters on one line; narrow: one line each.
     let mut head_lines = if wide {
@@ -36,8 +39,8 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             };
             head_lines.extend([
                 Line::from(""),
-                Line::styled("The planner cannot run on these inputs:", t.bad()),
-                Line::from(why),
+                Line::styled(tr("The planner cannot run on these inputs:"), t.bad()),
+                Line::from(tr(&why)),
             ]);
             f.render_widget(Paragraph::new(head_lines).wrap(Wrap { trim: false }), area);
             return;
@@ -49,16 +52,16 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         fmt::count(r.candidates),
         fmt::count(r.feasible),
     );
-    head_lines.push(Line::styled(searched, t.dim()));
+    head_lines.push(Line::styled(tr(&searched), t.dim()));
     if let Some(reason) = &r.infeasible {
         let mut lines = head_lines;
         lines.extend([
             Line::from(""),
-            Line::styled("NO FEASIBLE PLAN", t.bad()),
-            Line::styled(reason.clone(), t.bad()),
+            Line::styled(tr("NO FEASIBLE PLAN"), t.bad()),
+            Line::styled(tr(reason), t.bad()),
             Line::from(""),
             Line::styled(
-                "raise the budget or the deadline (0 = none), allow QLoRA, raise max gpus, or change the provider/billing",
+                tr("raise the budget or the deadline (0 = none), allow QLoRA, raise max gpus, or change the provider/billing"),
                 t.dim(),
             ),
         ]);
@@ -94,11 +97,17 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     f.render_widget(Paragraph::new(head_lines), head);
     if wide {
         f.render_widget(
-            plan_table(best.into_iter(), 0, wide, ("plan", &q.budget_currency), t),
+            plan_table(
+                best.into_iter(),
+                0,
+                (wide, lang),
+                ("plan", &q.budget_currency),
+                t,
+            ),
             best_area,
         );
     } else {
-        let lines: Vec<Line> = best.iter().flat_map(|p| plan_card(p, t)).collect();
+        let lines: Vec<Line> = best.iter().flat_map(|p| plan_card(p, lang, t)).collect();
         f.render_widget(Paragraph::new(lines), best_area);
     }
     let title = if chart {
@@ -113,15 +122,18 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
             r.pareto.len()
         )
     };
-    f.render_widget(Paragraph::new(Line::styled(title, t.accent())), front_title);
+    f.render_widget(
+        Paragraph::new(Line::styled(tr(&title), t.accent())),
+        front_title,
+    );
     if chart {
-        draw_plan_chart(f, r, t, front);
+        draw_plan_chart(f, r, lang, t, front);
     } else {
         f.render_widget(
             plan_table(
                 r.pareto.iter(),
                 app.scroll as usize,
-                wide,
+                (wide, lang),
                 ("#", &q.budget_currency),
                 t,
             ),
@@ -132,7 +144,7 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         Paragraph::new(
             plan_notes(r)
                 .into_iter()
-                .map(|n| Line::styled(n, t.dim()))
+                .map(|n| Line::styled(tr(&n), t.dim()))
                 .collect::<Vec<_>>(),
         )
         .wrap(Wrap { trim: true }),
@@ -142,7 +154,8 @@ pub(super) fn draw_plan(f: &mut Frame, app: &App, t: Theme, area: Rect) {
 
 /// Every feasible plan as a point of (hours, cost) on log-log axes (plans span orders of
 /// magnitude), the Pareto front as a line through its plans, the cheapest and fastest marked.
-fn draw_plan_chart(f: &mut Frame, r: &PlanResult, t: Theme, area: Rect) {
+fn draw_plan_chart(f: &mut Frame, r: &PlanResult, lang: Lang, t: Theme, area: Rect) {
+    let tr = |s: &str| lang.tr(s).into_owned();
     let log = |(h, c): (f64, f64)| (h.max(1e-6).log10(), c.max(1e-6).log10());
     let all: Vec<(f64, f64)> = r.feasible_points.iter().copied().map(log).collect();
     let front: Vec<(f64, f64)> = r
@@ -178,25 +191,25 @@ fn draw_plan_chart(f: &mut Frame, r: &PlanResult, t: Theme, area: Rect) {
     };
     let datasets = vec![
         Dataset::default()
-            .name("feasible")
+            .name(tr("feasible"))
             .marker(symbols::Marker::Braille)
             .graph_type(GraphType::Scatter)
             .style(t.dim())
             .data(&all),
         Dataset::default()
-            .name("Pareto front")
+            .name(tr("Pareto front"))
             .marker(symbols::Marker::Braille)
             .graph_type(GraphType::Line)
             .style(t.fg(Color::Cyan))
             .data(&front),
         Dataset::default()
-            .name("cheapest")
+            .name(tr("cheapest"))
             .marker(symbols::Marker::Block)
             .graph_type(GraphType::Scatter)
             .style(t.good())
             .data(&cheapest),
         Dataset::default()
-            .name("fastest")
+            .name(tr("fastest"))
             .marker(symbols::Marker::Block)
             .graph_type(GraphType::Scatter)
             .style(t.fg(Color::Magenta))
@@ -205,13 +218,13 @@ fn draw_plan_chart(f: &mut Frame, r: &PlanResult, t: Theme, area: Rect) {
     let chart = Chart::new(datasets)
         .x_axis(
             Axis::default()
-                .title("hours (log)")
+                .title(tr("hours (log)"))
                 .bounds(xb)
                 .labels(labels(xb, &|v| fmt::hours(v))),
         )
         .y_axis(
             Axis::default()
-                .title(format!("{currency} (log)"))
+                .title(tr(&format!("{currency} (log)")))
                 .bounds(yb)
                 .labels(labels(yb, &|v| format!("{v:.2}"))),
         )
@@ -237,33 +250,35 @@ pub(super) fn plan_costs(p: &Plan) -> String {
     out
 }
 
-pub(super) fn plan_card(p: &Plan, t: Theme) -> Vec<Line<'static>> {
+pub(super) fn plan_card(p: &Plan, lang: Lang, t: Theme) -> Vec<Line<'static>> {
+    let tr = |s: &str| lang.tr(s).into_owned();
     let j = &p.offer.job;
     let w = &p.workload;
+    // The configuration line part by part, so each part is translated on its own.
+    let mut config = vec![
+        format!("{}×{}", j.hardware, w.gpus),
+        p.method.kind.as_str().to_string(),
+        tr(&format!("mb {}×{}", w.micro_batch, w.grad_accum)),
+    ];
+    if w.grad_checkpointing {
+        config.push(tr("ckpt"));
+    }
+    config.push(format!("ZeRO {}", w.zero));
+    config.push(format!("{}/GPU", fmt::gib(p.device.memory.total as f64)));
     vec![
         Line::from(vec![
-            Span::styled(format!("{:<9}", p.label), t.accent()),
+            Span::styled(pad(&tr(&p.label), 9), t.accent()),
             Span::styled(plan_costs(p), t.good()),
-            Span::raw(format!(" · {}", fmt::hours(p.wall_hours))),
+            Span::raw(format!(" · {}", tr(&fmt::hours(p.wall_hours)))),
         ]),
         Line::from(format!(
             "  {} {} ({}) · {}",
             j.provider,
             j.instance,
-            j.region,
-            j.billing.as_str()
+            tr(&j.region),
+            tr(j.billing.as_str())
         )),
-        Line::from(format!(
-            "  {}×{} · {} · mb {}×{}{} · ZeRO {} · {}/GPU",
-            j.hardware,
-            w.gpus,
-            p.method.kind.as_str(),
-            w.micro_batch,
-            w.grad_accum,
-            if w.grad_checkpointing { " · ckpt" } else { "" },
-            w.zero,
-            fmt::gib(p.device.memory.total as f64),
-        )),
+        Line::from(format!("  {}", config.join(" · "))),
     ]
 }
 
@@ -281,7 +296,7 @@ pub(super) fn on_off(b: bool) -> &'static str {
 pub(super) fn plan_table<'a>(
     plans: impl Iterator<Item = &'a Plan>,
     skip: usize,
-    wide: bool,
+    (wide, lang): (bool, Lang),
     (first, currency): (&'a str, &str),
     t: Theme,
 ) -> Table<'a> {
@@ -330,18 +345,18 @@ pub(super) fn plan_table<'a>(
         // The best plans by name, the Pareto front by rank.
         let name = match p.label.as_str() {
             "pareto" => (i + 1).to_string(),
-            l => l.to_string(),
+            l => lang.tr(l).into_owned(),
         };
         let mut cells = vec![name, j.provider.clone()];
         if wide {
             cells.push(j.instance.clone());
         }
         cells.push(format!("{}×{}", j.hardware, w.gpus));
-        cells.push(j.billing.as_str().into());
+        cells.push(lang.tr(j.billing.as_str()).into_owned());
         if wide {
             cells.push(p.method.kind.as_str().into());
             cells.push(format!("{}×{}", w.micro_batch, w.grad_accum));
-            cells.push(on_off(w.grad_checkpointing).into());
+            cells.push(lang.tr(on_off(w.grad_checkpointing)).into_owned());
             cells.push(w.zero.to_string());
             cells.push(fmt::gib(p.device.memory.total as f64));
         }
@@ -350,7 +365,11 @@ pub(super) fn plan_table<'a>(
         cells.push(fmt::money(j.cost, &j.currency));
         Row::new(cells)
     });
-    let header: Vec<String> = header.into_iter().map(str::to_string).collect();
+    // Narrow columns take the short Chinese (`tr_short`).
+    let header: Vec<String> = header
+        .into_iter()
+        .map(|h| lang.tr_short(h).into_owned())
+        .collect();
     Table::new(rows, widths).header(Row::new(header).style(t.accent()))
 }
 
