@@ -595,7 +595,7 @@ pub static TEMPLATES: &[(&str, &str)] = &[
     ),
     (
         "per M = {} per million {}; the serving inputs are at the bottom left",
-        "每百万 = 每百万{1}的 {0} 成本；部署输入在左下方",
+        "每百万 = 每百万{1} 的 {0} 成本；部署输入在左下方",
     ),
     ("serving cost per month ({})", "每月部署成本（{0}）"),
     ("serve dtype {} fits on other hardware: {}", "部署精度 {0} 可在其他硬件上放下：{1}"),
@@ -606,13 +606,14 @@ pub static TEMPLATES: &[(&str, &str)] = &[
     ("{} configs searched · {} fit · {} feasible", "搜索了 {0} 种配置 · {1} 个放得下 · {2} 个可行"),
     (
         "Cost vs hours: {} feasible plans, the Pareto front ({}) drawn (v: table)",
-        "成本-时长：{0} 个可行方案，帕累托前沿 {1} 个（v：表格）",
+        "成本与时长：可行方案 {0} 个，前沿 {1} 个（v：表格）",
     ),
     (
         "Pareto front: cost vs time, cheapest first ({} plans) (v: chart)",
         "帕累托前沿：最便宜在前（{0} 个方案）（v：图表）",
     ),
     ("{} (log)", "{0}（对数）"),
+    ("{}/month", "{0}/每月"),
     ("mb {}×{}", "微批 {0}×{1}"),
     ("{} of {} match", "匹配 {0} / {1}"),
     ("Pick {}", "选择{0}"),

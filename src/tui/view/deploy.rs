@@ -71,7 +71,10 @@ pub(super) fn draw_deploy(f: &mut Frame, app: &App, t: Theme, area: Rect) {
         widths.insert(6, Constraint::Fill(1));
     }
     // Chinese headers of the narrow columns are the short ones (tr_short).
-    let header: Vec<String> = header.iter().map(|h| lang.tr_short(h).into_owned()).collect();
+    let header: Vec<String> = header
+        .iter()
+        .map(|h| lang.tr_short(h).into_owned())
+        .collect();
     let rows = d.targets.iter().map(|x| {
         let tps = x.output_tokens_per_second.or(x.embeddings_per_second);
         let mut cells = vec![

@@ -52,7 +52,10 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
             Span::styled(pad(&no, fits_w), t.bad())
         });
         if !narrow {
-            spans.push(Span::raw(format!(" {}", pad(&lang.tr(&config_cell(d)), 10))));
+            spans.push(Span::raw(format!(
+                " {}",
+                pad(&lang.tr(&config_cell(d)), 10)
+            )));
         }
         spans.push(Span::raw(format!(
             " {:>9}",
@@ -70,7 +73,10 @@ pub(super) fn memory_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>
     notes.extend(e.devices.iter().filter_map(|d| d.note.clone()));
     let mut notes: Vec<String> = notes.iter().map(|n| lang.tr(n).into_owned()).collect();
     if !e.suggestions.is_empty() {
-        notes.push(lang.tr("fits on no device; what would make it fit:").into_owned());
+        notes.push(
+            lang.tr("fits on no device; what would make it fit:")
+                .into_owned(),
+        );
         notes.extend(
             e.suggestions
                 .iter()

@@ -153,7 +153,10 @@ fn draw_too_small(f: &mut Frame, lang: Lang, area: Rect) {
             ))
             .into_owned(),
         ),
-        Line::from(lang.tr("enlarge the window, or press q to quit").into_owned()),
+        Line::from(
+            lang.tr("enlarge the window, or press q to quit")
+                .into_owned(),
+        ),
     ];
     let h = (text.len() as u16).min(area.height);
     let y = area.y + area.height.saturating_sub(h) / 2;
@@ -247,7 +250,9 @@ fn draw_results(f: &mut Frame, app: &App, t: Theme, area: Rect) {
     let lines = match (&app.estimate, app.tab) {
         (Err(e), _) => vec![
             Line::styled(
-                app.lang.tr("These inputs cannot be estimated:").into_owned(),
+                app.lang
+                    .tr("These inputs cannot be estimated:")
+                    .into_owned(),
                 t.bad(),
             ),
             Line::from(app.lang.tr(e).into_owned()),
@@ -361,7 +366,7 @@ fn draw_help(f: &mut Frame, lang: Lang, t: Theme, area: Rect) {
         format!(" {}", lang.tr("any key closes this help")),
         t.dim(),
     ));
-    f.render_widget(Clear, r);
+    clear_popup(f, r);
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()
@@ -386,6 +391,22 @@ fn filter_line(app: &App, width: u16) -> String {
         format!("provider {p} · currency {c} · billing {b} (b: on-demand/spot)")
     };
     app.lang.tr(&line).into_owned()
+}
+
+/// Clear a popup's area, and the wide glyph just left of it whose second cell the popup's
+/// border would cover (only Chinese text has such glyphs).
+fn clear_popup(f: &mut Frame, r: Rect) {
+    f.render_widget(Clear, r);
+    if r.x == 0 {
+        return;
+    }
+    let buf = f.buffer_mut();
+    for y in r.top()..r.bottom() {
+        let cell = &mut buf[(r.x - 1, y)];
+        if cells(cell.symbol()) > 1 {
+            cell.set_symbol(" ");
+        }
+    }
 }
 
 /// The cells `s` takes on a terminal (a CJK glyph takes two).

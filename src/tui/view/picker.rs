@@ -59,7 +59,7 @@ pub(super) fn draw_picker(f: &mut Frame, p: &Picker, lang: Lang, t: Theme, area:
             t.bad(),
         ));
     }
-    f.render_widget(Clear, r);
+    clear_popup(f, r);
     f.render_widget(
         Paragraph::new(lines).block(
             Block::default()
