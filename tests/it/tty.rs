@@ -43,14 +43,27 @@ fn start(dir: &Path, name: &str) -> (String, String, String) {
     start_at(dir, name, (120, 36))
 }
 
-fn start_at(dir: &Path, name: &str, (cols, rows): (u16, u16)) -> (String, String, String) {
+fn start_at(dir: &Path, name: &str, size: (u16, u16)) -> (String, String, String) {
+    start_with(dir, name, size, &[], "Inputs")
+}
+
+/// As [`start_at`], with global flags before `tui` (`--lang zh`) and the text that shows the
+/// TUI has drawn.
+fn start_with(
+    dir: &Path,
+    name: &str,
+    (cols, rows): (u16, u16),
+    global: &[&str],
+    drawn: &str,
+) -> (String, String, String) {
     let bin = assert_cmd::cargo::cargo_bin("peftcost");
     let shpid = dir.join("sh.pid");
     let script = format!(
-        "cd {d} && echo $$ > {p} && PEFTCOST_CONFIG_DIR={d} PEFTCOST_DATA_DIR={d} {b} tui --model qwen-7b; echo EXITED; sleep 30",
+        "cd {d} && echo $$ > {p} && PEFTCOST_CONFIG_DIR={d} PEFTCOST_DATA_DIR={d} {b} {g} tui --model qwen-7b; echo EXITED; sleep 30",
         d = dir.display(),
         p = shpid.display(),
-        b = bin.display()
+        b = bin.display(),
+        g = global.join(" ")
     );
     let session = format!("peftcost-{name}-{}", std::process::id());
     let status = Command::new("tmux")
@@ -72,7 +85,7 @@ fn start_at(dir: &Path, name: &str, (cols, rows): (u16, u16)) -> (String, String
         .trim()
         .to_string();
     wait_for("the TUI to draw", || {
-        tmux(&["capture-pane", "-p", "-t", &session]).contains("Inputs")
+        tmux(&["capture-pane", "-p", "-t", &session]).contains(drawn)
     });
     let sh = std::fs::read_to_string(&shpid).unwrap().trim().to_string();
     let out = Command::new("pgrep").args(["-P", &sh]).output().unwrap();
@@ -286,4 +299,28 @@ fn a_session_at_80x24_picks_types_pins_plans_and_exports() {
     keys(s, &["q"]);
     wait_for("the TUI to exit", || screen(s).contains("EXITED"));
     tmux(&["kill-session", "-t", s]);
+}
+
+/// `peftcost --lang zh tui` on a real 80x24 terminal: the tabs and hints are Chinese, the
+/// layout holds with double-width glyphs (the hint line keeps `q 退出`), and `q` quits cleanly.
+#[cfg(unix)]
+#[test]
+fn chinese_at_80x24_draws_and_quits() {
+    if !have_tmux() {
+        eprintln!("skipped: no tmux on this machine (apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (s, tty, _) = start_with(dir.path(), "zh", (80, 24), &["--lang", "zh"], "输入");
+    let s = s.as_str();
+    wait_for("the Chinese tabs", || {
+        let sc = screen(s);
+        sc.contains("1 显存") && sc.contains("5 方案") && sc.contains("q 退出")
+    });
+    assert!(!screen(s).contains("Memory"), "{}", screen(s));
+    keys(s, &["q"]);
+    wait_for("the TUI to exit", || screen(s).contains("EXITED"));
+    let modes = stty(&tty);
+    tmux(&["kill-session", "-t", s]);
+    assert!(cooked(&modes), "{modes}");
 }
