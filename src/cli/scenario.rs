@@ -156,9 +156,19 @@ pub struct WorkloadArgs {
     /// Data-parallel devices.
     #[arg(long, default_value_t = 1)]
     pub gpus: u64,
-    /// DeepSpeed ZeRO stage (0-3) for --gpus > 1.
+    /// DeepSpeed ZeRO stage (0-3). Any stage runs DeepSpeed's engine: a 16-bit model with
+    /// fp32 master weights, no autocast; stages 2-3 also hold reduce buckets; stages shard
+    /// over --gpus > 1.
     #[arg(long, default_value_t = 0)]
     pub zero: u8,
+    /// Gradient elements in DeepSpeed's reduce buckets (ZeRO-2/3): reduce_bucket_size, twice
+    /// with overlap_comm.
+    #[arg(long, value_name = "ELEMENTS", default_value_t = crate::core::estimate::workload::DEEPSPEED_REDUCE_BUCKET)]
+    pub zero_bucket: u64,
+    /// The model code computes the loss on 16-bit logits (2023 remote code such as Qwen v1)
+    /// instead of upcasting them to fp32 as transformers >= 4.46 does.
+    #[arg(long)]
+    pub no_loss_upcast: bool,
     /// Shard a mixture of experts' experts across the --gpus (expert parallelism, EP = gpus;
     /// tokens reach their experts by all-to-all).
     #[arg(long, alias = "ep")]
@@ -219,6 +229,8 @@ impl WorkloadArgs {
             attention: self.attention,
             gpus: self.gpus,
             zero: self.zero,
+            zero_bucket: self.zero_bucket,
+            loss_upcast: !self.no_loss_upcast,
             expert_parallel: self.expert_parallel,
             ..Workload::default()
         }
@@ -362,6 +374,7 @@ impl ScenarioArgs {
         );
         set!("attention", w.attention, c.attention);
         set!("zero", w.zero, c.zero);
+        set!("zero_bucket", w.zero_bucket, c.zero_bucket);
         Ok(())
     }
 

@@ -114,6 +114,9 @@ pub enum WeightsDtype {
     Int8,
     /// bitsandbytes 4-bit NormalFloat with double quantization (QLoRA).
     Nf4,
+    /// GPTQ 4-bit, group size 128 (a pre-quantized `*-Int4` / `*-GPTQ` checkpoint, as Qwen's
+    /// Q-LoRA recipe trains on).
+    Gptq4,
 }
 
 impl WeightsDtype {
@@ -127,21 +130,38 @@ impl WeightsDtype {
             // LLM.int8: int8 weights + one fp32 scale per output row (negligible per weight).
             WeightsDtype::Int8 => 1.0,
             WeightsDtype::Nf4 => (4.0 + 8.0 / 64.0 + 32.0 / (64.0 * 256.0)) / 8.0,
+            // GPTQ: 4 bits + an fp16 scale and a packed 4-bit zero point per 128 weights
+            // = 4 + 16/128 + 4/128 = 4.156 bits (the per-column g_idx is negligible).
+            WeightsDtype::Gptq4 => (4.0 + 16.0 / 128.0 + 4.0 / 128.0) / 8.0,
         }
     }
 
     /// Bytes per parameter of everything that is not quantized (embeddings, norms, head).
-    /// With quantized Linears, peft's `prepare_model_for_kbit_training` upcasts every other
-    /// parameter to fp32.
+    /// With bitsandbytes Linears, peft's `prepare_model_for_kbit_training` upcasts every other
+    /// parameter to fp32; it leaves a GPTQ model's 16-bit ones as they are.
     pub fn other_bytes(self) -> f64 {
-        match self {
-            WeightsDtype::Fp32 | WeightsDtype::Int8 | WeightsDtype::Nf4 => 4.0,
-            WeightsDtype::Bf16 | WeightsDtype::Fp16 => 2.0,
+        if self.upcasts_to_fp32() {
+            4.0
+        } else {
+            match self {
+                WeightsDtype::Fp32 => 4.0,
+                _ => 2.0,
+            }
         }
     }
 
-    /// Whether the Linear weights are quantized (int8 or NF4).
+    /// Whether the Linear weights are quantized (int8, NF4 or GPTQ).
     pub fn is_quantized(self) -> bool {
+        matches!(
+            self,
+            WeightsDtype::Int8 | WeightsDtype::Nf4 | WeightsDtype::Gptq4
+        )
+    }
+
+    /// Whether k-bit preparation upcasts the embeddings, norms and head to fp32, which makes
+    /// the residual stream, the norm outputs, the checkpoints and the logits fp32 too: true for
+    /// bitsandbytes (int8, NF4), false for GPTQ (peft skips the cast for GPTQ models).
+    pub fn upcasts_to_fp32(self) -> bool {
         matches!(self, WeightsDtype::Int8 | WeightsDtype::Nf4)
     }
 
@@ -153,6 +173,7 @@ impl WeightsDtype {
             WeightsDtype::Fp16 => "fp16",
             WeightsDtype::Int8 => "int8",
             WeightsDtype::Nf4 => "nf4",
+            WeightsDtype::Gptq4 => "gptq4",
         }
     }
 }
@@ -165,8 +186,13 @@ named!(
         WeightsDtype::Bf16,
         WeightsDtype::Fp16,
         WeightsDtype::Int8,
-        WeightsDtype::Nf4
+        WeightsDtype::Nf4,
+        WeightsDtype::Gptq4
     ],
-    help = |w| (w == WeightsDtype::Nf4)
-        .then_some("bitsandbytes 4-bit NormalFloat with double quantization (QLoRA)")
+    help = |w| match w {
+        WeightsDtype::Nf4 =>
+            Some("bitsandbytes 4-bit NormalFloat with double quantization (QLoRA)"),
+        WeightsDtype::Gptq4 => Some("a GPTQ 4-bit checkpoint (group 128; 16-bit residual)"),
+        _ => None,
+    }
 );

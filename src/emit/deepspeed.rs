@@ -50,6 +50,9 @@ pub struct Zero {
     pub overlap_comm: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contiguous_gradients: Option<bool>,
+    /// Elements per reduce bucket; `"auto"` in a user's file (the Trainer sets hidden^2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reduce_bucket_size: Option<serde_json::Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub offload_optimizer: Option<Offload>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +83,8 @@ pub(super) fn config(f: &Facts) -> Config {
             stage: f.zero(),
             overlap_comm: Some(false),
             contiguous_gradients: Some(true),
+            // The bucket the estimate held (one, without overlap_comm).
+            reduce_bucket_size: (f.zero() >= 2).then(|| w.zero_bucket.into()),
             offload_optimizer: None,
             offload_param: None,
             stage3_gather_16bit_weights_on_model_save: (f.zero() == 3).then_some(true),

@@ -286,6 +286,7 @@ impl<'a> Facts<'a> {
     fn hf_optim(&self) -> &'static str {
         match self.workload().optimizer {
             Optimizer::Adamw => "adamw_torch",
+            Optimizer::AdamwFused => "adamw_torch_fused",
             Optimizer::Adamw8bit => "adamw_bnb_8bit",
             Optimizer::Sgd => "sgd",
         }

@@ -56,6 +56,9 @@ pub struct FromConfig {
     pub grad_checkpointing: Option<bool>,
     pub attention: Option<Attention>,
     pub zero: Option<u8>,
+    /// Gradient elements in DeepSpeed's reduce buckets (reduce_bucket_size, twice with
+    /// overlap_comm).
+    pub zero_bucket: Option<u64>,
     /// The DeepSpeed file a YAML names (the caller reads it and merges it with [`Self::merge`]).
     pub deepspeed_file: Option<String>,
     /// `key: value` of every setting that changes the job but is not modelled.
@@ -198,7 +201,8 @@ fn dtype_of(bf16: bool, fp16: bool) -> Dtype {
 
 fn optimizer_of(name: &str, out: &mut Vec<String>) -> Option<Optimizer> {
     match name {
-        "adamw_torch" | "adamw_torch_fused" | "adamw_hf" | "adamw" => Some(Optimizer::Adamw),
+        "adamw_torch" | "adamw_hf" | "adamw" => Some(Optimizer::Adamw),
+        "adamw_torch_fused" => Some(Optimizer::AdamwFused),
         "adamw_bnb_8bit" | "adamw_8bit" | "paged_adamw_8bit" => Some(Optimizer::Adamw8bit),
         "sgd" => Some(Optimizer::Sgd),
         other => {
@@ -290,6 +294,7 @@ fn from_llamafactory(name: &str, c: llamafactory::Config) -> Result<FromConfig> 
             _ => Attention::Sdpa,
         }),
         zero: None,
+        zero_bucket: None,
         deepspeed_file: c.deepspeed,
         not_modelled: notes,
     })
@@ -388,6 +393,7 @@ fn from_axolotl(name: &str, c: axolotl::Config) -> Result<FromConfig> {
         grad_checkpointing: Some(checkpointing),
         attention: Some(attention),
         zero: None,
+        zero_bucket: None,
         deepspeed_file: c.deepspeed,
         not_modelled: notes,
     })
@@ -422,6 +428,18 @@ fn parse_deepspeed(name: &str, text: &str) -> Result<FromConfig> {
         ));
     }
     let number = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_u64());
+    // JSON writes bucket sizes as 2e8 (a float); "auto" is the Trainer's hidden^2.
+    let buckets = if z.overlap_comm == Some(true) { 2 } else { 1 };
+    let zero_bucket = match z.reduce_bucket_size.as_ref().map(|v| (v.as_f64(), v)) {
+        Some((Some(n), _)) if (0.0..=1e11).contains(&n) => Some(n as u64 * buckets),
+        Some((_, v)) => {
+            notes.push(format!(
+                "zero_optimization.reduce_bucket_size: {v} (estimated at DeepSpeed's default, 5e8)"
+            ));
+            None
+        }
+        None => None,
+    };
     let on = |e: &Option<deepspeed::Enabled>| {
         e.as_ref()
             .is_some_and(|e| e.enabled == serde_json::Value::Bool(true))
@@ -432,6 +450,7 @@ fn parse_deepspeed(name: &str, text: &str) -> Result<FromConfig> {
         grad_accum: number(&c.gradient_accumulation_steps),
         dtype: (on(&c.bf16) || on(&c.fp16)).then(|| dtype_of(on(&c.bf16), on(&c.fp16))),
         zero: Some(z.stage),
+        zero_bucket,
         not_modelled: notes,
         ..FromConfig::default()
     })
@@ -442,6 +461,7 @@ impl FromConfig {
     /// trainer's file left out.
     pub fn merge(&mut self, ds: FromConfig) {
         self.zero = ds.zero.or(self.zero);
+        self.zero_bucket = ds.zero_bucket.or(self.zero_bucket);
         self.micro_batch = self.micro_batch.or(ds.micro_batch);
         self.grad_accum = self.grad_accum.or(ds.grad_accum);
         self.dtype = self.dtype.or(ds.dtype);

@@ -83,7 +83,34 @@ fn a_job_over_two_machines_launches_on_every_node() {
         ds["zero_optimization"]["stage3_gather_16bit_weights_on_model_save"],
         true
     );
+    // The reduce bucket the estimate held (DeepSpeed's default, 5e8, one without overlap).
+    assert_eq!(ds["zero_optimization"]["reduce_bucket_size"], 500_000_000);
     // SkyPilot needs the priced offer.
     let err = emit(&job, &[Engine::Skypilot]).unwrap_err().to_string();
     assert!(err.contains("needs an offer"), "{err}");
+}
+
+#[test]
+fn a_deepspeed_file_gives_its_reduce_buckets() {
+    use crate::emit::read::parse;
+    // Qwen's finetune/ds_config_zero2.json: 2e8 elements with overlap_comm (double-buffered).
+    let qwen = r#"{"zero_optimization": {"stage": 2, "overlap_comm": true,
+        "reduce_bucket_size": 2e8, "contiguous_gradients": true}}"#;
+    let c = parse("ds_config_zero2.json", qwen).unwrap();
+    assert_eq!((c.zero, c.zero_bucket), (Some(2), Some(400_000_000)));
+    // One bucket without overlap_comm.
+    let single = r#"{"zero_optimization": {"stage": 2, "reduce_bucket_size": 500000000}}"#;
+    let c = parse("z2.json", single).unwrap();
+    assert_eq!(c.zero_bucket, Some(500_000_000));
+    // "auto" is the Trainer's hidden^2, which the file does not say: a note, the default.
+    let auto = r#"{"zero_optimization": {"stage": 3, "reduce_bucket_size": "auto"}}"#;
+    let c = parse("z3.json", auto).unwrap();
+    assert_eq!(c.zero_bucket, None);
+    assert!(
+        c.not_modelled
+            .iter()
+            .any(|n| n.contains("reduce_bucket_size")),
+        "{:?}",
+        c.not_modelled
+    );
 }

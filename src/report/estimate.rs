@@ -116,6 +116,7 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
             "tok/s",
             "hours",
             "MFU",
+            "peak",
         ],
     )
     .with_priority(&[
@@ -134,6 +135,7 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
         "overhead",
         "max mb",
         "MFU",
+        "peak",
     ]);
     let g = |b: u64| format!("{:.2}", b as f64 / fmt::GIB);
     for d in &est.devices {
@@ -171,6 +173,7 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
                 .map_or("-".into(), |t| format!("{t:.0}")),
             d.hours.map_or("-".into(), fmt::hours),
             format!("{:.2}{}", d.mfu, if d.calibrated { " cal." } else { "" }),
+            m.peak_phase.as_str().into(),
         ]);
     }
     let mut offers = Table::new(

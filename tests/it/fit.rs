@@ -46,9 +46,12 @@ fn qwen7b_lora_runs_on_24gb_cards_at_micro_batch_2() {
         &scenario("qwen-7b", MethodKind::Lora, Workload::default()),
         FitPolicy::AUTO,
     );
-    // Micro-batch 4 as given needs 30.11 GiB (issue 12). Halving the micro-batch halves the
-    // activations (9.41 -> 4.71 GiB) and logits (2.90 -> 1.45 GiB): allocated 14.38 weights +
-    // 0.27 state + 4.71 + 1.45 = 20.81 GiB, plus 1 GiB runtime + 8% slack = 23.47 GiB <= 24.
+    // Micro-batch 4 as given needs 30.67 GiB. Halving the micro-batch halves the activations
+    // (9.41 -> 4.71 GiB) and the loss path; the peak is the start of backward: 15,442,649,088 B
+    // weights + 17,891,328 LoRA x (12 B weights and state + 4 B gradients, kept across the two
+    // accumulated micro-batches) + 5,052,563,456 B saved activations + 2 x 512 x 151,936
+    // logits x 12 B (saved fp32 log-softmax, NLL and logits gradients) = 22,648,463,360 B
+    // allocated; x 1.08 slack + 1 GiB runtime = 23.78 GiB <= 24.
     for id in ["a10", "a10g", "l4", "a30", "rtx3090", "rtx4090"] {
         let d = device(&e, id);
         assert!(d.fits, "{id}");
@@ -60,7 +63,8 @@ fn qwen7b_lora_runs_on_24gb_cards_at_micro_batch_2() {
         );
         assert_eq!(c.reason, FitReason::SmallerMicroBatch);
         assert!(c.auto);
-        assert!((d.memory.total as f64 / GIB - 23.47).abs() < 0.01, "{id}");
+        assert_eq!(d.memory.allocated, 22_648_463_360, "{id}");
+        assert!((d.memory.total as f64 / GIB - 23.78).abs() < 0.01, "{id}");
     }
     // 80 GB cards keep the whole batch in one micro-batch.
     let a100 = device(&e, "a100-80g");
@@ -274,13 +278,20 @@ fn a_ring_across_machines_runs_at_the_network_speed() {
 
 use crate::common::json_of as run_json;
 
-/// Every field of `old` is in `new` with the same value (new fields may be added).
+/// Fields whose values changed on purpose with memory as phases (issue 15: the peak phase,
+/// the loss path's buffers, DeepSpeed's 16-bit engine): they must still be there.
+const MEMORY_FIELDS: [&str; 4] = ["memory", "headroom_bytes", "max_micro_batch", "fits"];
+
+/// Every field of `old` is in `new` with the same value (new fields may be added), but for
+/// the [`MEMORY_FIELDS`], which only have to be there.
 fn contains(old: &Value, new: &Value, path: &str) {
     match (old, new) {
         (Value::Object(o), Value::Object(n)) => {
             for (k, v) in o {
                 let nv = n.get(k).unwrap_or_else(|| panic!("{path}.{k} is gone"));
-                contains(v, nv, &format!("{path}.{k}"));
+                if !MEMORY_FIELDS.contains(&k.as_str()) {
+                    contains(v, nv, &format!("{path}.{k}"));
+                }
             }
         }
         (Value::Array(o), Value::Array(n)) => {
@@ -298,7 +309,10 @@ fn no_auto_fit_reproduces_the_previous_json() {
     // tests/data/exact/*.json: written by the binary of commit bdd2a68 (before auto-fit) with
     // the same flags. `--no-auto-fit` keeps every field's value, with two deliberate changes:
     // offers on machines with idle GPUs are gone, and offers whose job spans machines are
-    // re-timed over the provider's network (both checked in the tests above).
+    // re-timed over the provider's network (both checked in the tests above). Memory changed
+    // on purpose with issue 15 ([`MEMORY_FIELDS`]); bge-adapter-2gpu.json was rewritten then
+    // (ZeRO-2 now runs DeepSpeed's 16-bit engine: 16-bit adapters beside fp32 masters, which
+    // moves its optimizer traffic and so its hours).
     let cases: [(&str, &[&str]); 4] = [
         (
             "qwen-7b-lora",

@@ -1,14 +1,44 @@
-//! Training memory per device, one function per term of the breakdown: weights, trainable
-//! state, activations, logits, overhead (design §6).
+//! Training memory per device as the maximum over the phases of a step (design §6): the end of
+//! the forward pass, the backward pass and the optimizer step, each the sum of the buffers
+//! alive in it, with their dtypes:
+//!
+//! - weights (all phases); trainable weights and optimizer state (all phases: they persist
+//!   between steps); gradients (from the backward pass to the step, and through the forward
+//!   passes too when micro-batches accumulate into them; `zero_grad(set_to_none=True)` frees
+//!   them otherwise);
+//! - saved activations (forward end and backward): every block's, or with checkpointing each
+//!   block's input, plus in backward the one block being recomputed;
+//! - the loss path of a causal LM (transformers >= 4.46 `ForCausalLMLoss` under the Trainer):
+//!   forward end = head output in the compute dtype + its fp32 upcast + the fp32 log-softmax
+//!   cross-entropy saves (10 bytes per logit in 16-bit, 8 when the head is already fp32);
+//!   backward = the saved log-softmax + the dense fp32 NLL gradient + the log-softmax input
+//!   gradient (12 bytes per logit; the Trainer drops the model output before backward, so the
+//!   16-bit logits are gone by then);
+//!   Model code that does not upcast (2023 remote code such as Qwen v1) keeps a shifted
+//!   16-bit copy instead and, under a DeepSpeed engine (no autocast), a 16-bit loss path;
+//! - the optimizer's own temporaries (optimizer step; foreach AdamW's sqrt(v); DeepSpeed's
+//!   flattened gradient partition and its fp32 upcast);
+//! - DeepSpeed ZeRO-2/3's reduce buckets (backward).
+//!
+//! A DeepSpeed engine (`zero` >= 1 with a 16-bit compute dtype) casts the whole model,
+//! adapters included, to that dtype and keeps fp32 master copies with the optimizer state.
+//!
+//! The residual stream, the norms' inputs and the checkpoints are in the compute dtype, except
+//! with bitsandbytes k-bit weights, whose preparation upcasts embeddings, norms and head to
+//! fp32 (so those buffers and the logits are fp32) and whose matmuls each keep a compute-dtype
+//! copy of their input; GPTQ keeps the 16-bit residual.
+//!
+//! Allocated (the peak phase) is what `torch.cuda.max_memory_allocated` reports; reserved adds
+//! the caching allocator's slack; the total adds the runtime (CUDA context and workspaces, or a
+//! CPU process's floor) and is what nvidia-smi shows: the fit criterion.
 //!
 //! A `calibrate --from-log` calibration adds a signed per-family offset to the overhead term: the
-//! bytes a real run's peak held beyond the modelled terms, constant across scenarios (it fits the
-//! runtime floor, not the allocator's proportional slack: one measured peak cannot tell them
-//! apart).
+//! bytes a real run's peak held beyond the modelled terms, constant across scenarios.
 //!
-//! Wart: the peak is the sum of the terms, not yet the maximum over phases (forward end,
-//! backward, optimizer step); LoRA rows match the published measurements partly because the
-//! flat logits and overhead terms compensate.
+//! Warts: the backward peak is taken at its start (all saved activations and the loss
+//! gradients together), and gradients of the head, produced first, are counted only from the
+//! end of backward; the allocator slack is a flat fraction, though fragmentation grows with
+//! mixed buffer sizes (full fine-tuning at long sequences measured +10-20% on an H200).
 
 use serde::Serialize;
 
@@ -18,41 +48,148 @@ use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::MethodKind;
 use crate::core::units::GIB;
 
-/// Memory of one device, in bytes.
+/// The phase of a training step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// The end of the forward pass, while the loss is computed.
+    #[default]
+    Forward,
+    /// The start of the backward pass (or the recomputation of one checkpointed block).
+    Backward,
+    /// The optimizer step.
+    Optimizer,
+}
+
+impl Phase {
+    /// The lowercase name, e.g. `backward`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Forward => "forward",
+            Phase::Backward => "backward",
+            Phase::Optimizer => "optimizer",
+        }
+    }
+}
+
+/// Bytes allocated in each phase of a step.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct PhaseBytes {
+    /// At the end of the forward pass.
+    pub forward: u64,
+    /// At the start of the backward pass.
+    pub backward: u64,
+    /// During the optimizer step.
+    pub optimizer: u64,
+}
+
+/// One buffer of the step: what it holds, its dtype, its size and the phases it is alive in.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
+pub struct Buffer {
+    /// What it holds, e.g. `gradients`.
+    pub name: &'static str,
+    /// Its dtype, e.g. `fp32`, or `mixed`.
+    pub dtype: &'static str,
+    /// Its size on one device.
+    pub bytes: u64,
+    /// The phases it is alive in, e.g. `forward,backward`.
+    pub phases: &'static str,
+}
+
+/// Memory of one device, in bytes. The five terms are those alive in the peak phase and sum to
+/// `total`.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Default)]
 pub struct MemoryBreakdown {
     /// Base model weights.
     pub weights: u64,
-    /// Trainable weights, gradients and optimizer state.
+    /// Trainable weights, gradients, optimizer state, the optimizer's temporaries and ZeRO's
+    /// reduce buckets alive in the peak phase.
     pub trainable_state: u64,
-    /// Saved activations.
+    /// Saved activations alive in the peak phase.
     pub activations: u64,
-    /// Logits and loss buffers.
+    /// Logits and loss buffers alive in the peak phase.
     pub logits: u64,
     /// Runtime and allocator overhead, including any calibrated offset.
     pub overhead: u64,
     /// The part of `overhead` a `calibrate --from-log` calibration added (negative: removed),
     /// bytes; 0 uncalibrated.
     pub overhead_calibration: i64,
-    /// Sum of the terms.
+    /// What the device shows in use (nvidia-smi): reserved + runtime; the fit criterion.
     pub total: u64,
+    /// The phase whose allocation is the peak.
+    pub peak_phase: Phase,
+    /// Bytes allocated in each phase (`torch.cuda.max_memory_allocated` is the largest).
+    pub phases: PhaseBytes,
+    /// Peak bytes allocated by tensors.
+    pub allocated: u64,
+    /// Peak bytes the caching allocator holds: allocated + its slack.
+    pub reserved: u64,
+    /// Dtype of the residual stream, norm inputs and checkpoints.
+    pub residual_dtype: Dtype,
+    /// The buffers of the step, with their lifetimes.
+    pub buffers: [Buffer; 9],
+}
+
+/// Trainable state on one device, by lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct TrainableState {
+    /// Trainable weights the base weights do not hold (peft's fp32 adapters,
+    /// modules_to_save copies) and optimizer state: alive across steps.
+    pub persistent: f64,
+    /// Gradients: alive from backward to the optimizer step.
+    pub gradients: f64,
+}
+
+/// Saved activations for one micro-batch, by lifetime.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Activations {
+    /// Alive from the forward pass through the backward pass: every block's saves, or with
+    /// checkpointing every block's input.
+    pub kept: f64,
+    /// With checkpointing, one block's saves while it is recomputed in backward (else 0).
+    pub recomputed: f64,
+}
+
+/// Loss-path buffers per logit, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LossBytes {
+    /// At the end of the forward pass.
+    pub forward: f64,
+    /// At the start of the backward pass.
+    pub backward: f64,
 }
 
 impl Shapes {
-    /// Activation elements saved per token per block on the frozen path plus the method's.
-    fn saved_per_layer(&self) -> f64 {
+    /// Bytes per value of the residual stream, norm inputs and checkpoints: fp32 in fp32
+    /// training or after bitsandbytes' k-bit preparation, else the compute dtype.
+    pub fn residual_bytes(w: &Workload, dtype: Dtype) -> f64 {
+        if w.weights_dtype.upcasts_to_fp32() {
+            4.0
+        } else {
+            dtype.bytes()
+        }
+    }
+
+    /// Activation bytes saved per token per block: norm inputs at the residual dtype; q, k, v,
+    /// attention output, MLP internals and the method's saves in the compute dtype; with
+    /// bitsandbytes Linears, each one's compute-dtype copy of its input.
+    fn saved_per_layer_bytes(&self, w: &Workload, dtype: Dtype) -> f64 {
         let mlp = if self.gated_mlp {
             3.0 * self.ff
         } else {
             self.ff
         };
-        // norm inputs (2h), q, k, v, attention output, MLP internals.
-        2.0 * self.hidden
-            + self.attn_dim
+        let compute = self.attn_dim
             + 2.0 * self.kv_dim
             + self.attn_dim
             + mlp
             + self.method_saved_per_layer
+            + if w.weights_dtype.upcasts_to_fp32() {
+                self.linear_inputs_per_layer
+            } else {
+                0.0
+            };
+        2.0 * self.hidden * Self::residual_bytes(w, dtype) + compute * dtype.bytes()
     }
 
     /// Base weights on one device: quantizable Linears in the load dtype, the rest in 16-bit
@@ -92,18 +229,10 @@ impl Shapes {
     /// Trainable state on one device: peft keeps added weights in fp32 (weight, grad, optimizer
     /// state); unfrozen base weights add grad + optimizer state in their own dtype;
     /// modules_to_save copies add the copy too. ZeRO shards optimizer state (1) and gradients (2).
-    pub fn trainable_state_bytes(&self, w: &Workload) -> f64 {
+    pub fn trainable_state(&self, w: &Workload) -> TrainableState {
         let base_bytes = w.weights_dtype.other_bytes();
         let opt = |bytes: f64| w.optimizer.state_bytes(bytes);
-        let copies = self.saved_copies * (base_bytes + base_bytes + opt(base_bytes));
-        let pb = if self.kind == MethodKind::Full {
-            match w.weights_dtype {
-                WeightsDtype::Fp32 => 4.0,
-                _ => 2.0,
-            }
-        } else {
-            base_bytes
-        };
+        let pb = self.full_param_bytes(w);
         // Expert parallelism: trainable expert parameters (the experts themselves, or their
         // LoRA) live only with their experts, unsharded by ZeRO.
         let (te, share) = if self.expert_sharded(w) {
@@ -117,21 +246,77 @@ impl Shapes {
             (0.0, te)
         };
         let dense_unfrozen = self.base_unfrozen - te_base;
-        let (grads, states) = (dense_unfrozen * pb, dense_unfrozen * opt(pb));
-        let dense_adapter = (self.adapter_params - te_adapter) * (4.0 + 4.0 + opt(4.0));
-        let local = (te_base * (pb + opt(pb)) + te_adapter * (4.0 + 4.0 + opt(4.0))) * share;
-        states / zero_shard(w, 1)
-            + grads / zero_shard(w, 2)
-            + (dense_adapter + copies) / zero_shard(w, 1)
-            + local
+        let dense_adapter = self.adapter_params - te_adapter;
+        let (z1, z2) = (zero_shard(w, 1), zero_shard(w, 2));
+        // Adapters and modules_to_save copies are sharded as optimizer state (ZeRO-1). A
+        // DeepSpeed engine holds the adapters in 16-bit in the model, with an fp32 master
+        // copy beside the optimizer state, and reduces 16-bit gradients.
+        let (adapter_persistent, adapter_grads) = if w.deepspeed_16bit() {
+            (
+                w.dtype.bytes() + (4.0 + opt(4.0)) / z1,
+                w.dtype.bytes() / z2,
+            )
+        } else {
+            ((4.0 + opt(4.0)) / z1, 4.0 / z1)
+        };
+        let persistent = dense_unfrozen * opt(pb) / z1
+            + dense_adapter * adapter_persistent
+            + self.saved_copies * (base_bytes + opt(base_bytes)) / z1
+            + (te_base * opt(pb) + te_adapter * (4.0 + opt(4.0))) * share;
+        let gradients = dense_unfrozen * pb / z2
+            + dense_adapter * adapter_grads
+            + self.saved_copies * base_bytes / z1
+            + (te_base * pb + te_adapter * 4.0) * share;
+        TrainableState {
+            persistent,
+            gradients,
+        }
     }
 
-    /// Saved activations for micro-batch `b`: every block's (or, with checkpointing, each
-    /// block's input plus one block's), plus the embedding output and final norm.
-    pub fn activation_bytes(&self, w: &Workload, dtype: Dtype, b: f64) -> f64 {
+    /// Bytes per unfrozen base parameter (gradient and each state value) in full fine-tuning.
+    fn full_param_bytes(&self, w: &Workload) -> f64 {
+        if self.kind == MethodKind::Full {
+            match w.weights_dtype {
+                WeightsDtype::Fp32 => 4.0,
+                _ => 2.0,
+            }
+        } else {
+            w.weights_dtype.other_bytes()
+        }
+    }
+
+    /// The optimizer step's own temporaries on one device (sharded like the state): the
+    /// optimizer's, and under a DeepSpeed engine the flattened 16-bit copy of the adapters'
+    /// gradient partition and its fp32 upcast (ZeRO-1/2 `single_grad_partition`).
+    fn optimizer_temporary_bytes(&self, w: &Workload, gpu: bool) -> f64 {
+        let step = |bytes: f64| w.optimizer.step_temporary_bytes(bytes, gpu);
+        let adapter_grad_copies = if w.deepspeed_16bit() {
+            w.dtype.bytes() + 4.0
+        } else {
+            0.0
+        };
+        (self.base_unfrozen * step(self.full_param_bytes(w))
+            + self.adapter_params * (step(4.0) + adapter_grad_copies)
+            + self.saved_copies * step(w.weights_dtype.other_bytes()))
+            / zero_shard(w, 1)
+    }
+
+    /// DeepSpeed ZeRO-2/3's reduce buckets, alive through the backward pass: gradients are
+    /// copied into them in the compute dtype and reduced from there.
+    pub fn zero_bucket_bytes(w: &Workload, dtype: Dtype) -> f64 {
+        if w.zero >= 2 {
+            w.zero_bucket as f64 * dtype.bytes()
+        } else {
+            0.0
+        }
+    }
+
+    /// Saved activations for micro-batch `b`, by lifetime (see [`Activations`]); both include
+    /// the embedding output and the final norm's input.
+    pub fn activations(&self, w: &Workload, dtype: Dtype, b: f64) -> Activations {
         let act_bytes = dtype.bytes();
+        let rb = Self::residual_bytes(w, dtype);
         let s = self.seq_tokens(w.seq_len);
-        let per_layer = self.saved_per_layer();
         let eager = w.attention == Attention::Eager;
         let ctx = s + self.prefix_tokens;
         // Eager attention keeps softmax probabilities (compute dtype) and, in BERT, a dropout mask.
@@ -145,32 +330,65 @@ impl Shapes {
         } else {
             0.0
         };
-        let block = s * (per_layer * act_bytes + masks) + scores_per_layer;
-        (if w.grad_checkpointing {
-            b * (self.layers * s * self.hidden * act_bytes + block)
+        let block = b * (s * (self.saved_per_layer_bytes(w, dtype) + masks) + scores_per_layer);
+        let ends = b * s * self.hidden * rb * 2.0;
+        if w.grad_checkpointing {
+            Activations {
+                kept: b * self.layers * s * self.hidden * rb + ends,
+                recomputed: block,
+            }
         } else {
-            b * self.layers * block
-        }) + b * s * self.hidden * act_bytes * 2.0
+            Activations {
+                kept: self.layers * block + ends,
+                recomputed: 0.0,
+            }
+        }
     }
 
-    /// Logits and loss buffers for micro-batch `b`: head output in the compute dtype plus fp32
-    /// upcast and gradient; an fp32 head (fp32 training, or upcast by
-    /// prepare_model_for_kbit_training) makes fp32 logits with no separate upcast copy.
-    pub fn logits_bytes(&self, w: &Workload, dtype: Dtype, b: f64) -> f64 {
-        let logit_bytes = if dtype == Dtype::Fp32 || w.weights_dtype.is_quantized() {
-            8.0
+    /// Loss-path bytes per logit (see the module docs). The head output is fp32 in fp32
+    /// training or when k-bit preparation upcast the head, and then needs no upcast copy.
+    /// Model code that does not upcast (`loss_upcast` false) shifts a 16-bit copy of the
+    /// logits; under autocast cross-entropy still runs in fp32 (an fp32 copy and the fp32
+    /// log-softmax), under a DeepSpeed engine it runs in 16-bit: forward the logits, the
+    /// shifted copy and the log-softmax; backward the saved log-softmax, the NLL gradient, the
+    /// log-softmax input gradient and the shift's full-size gradient, each 16-bit.
+    pub fn loss_bytes_per_logit(w: &Workload, dtype: Dtype) -> LossBytes {
+        let head_fp32 = dtype == Dtype::Fp32 || w.weights_dtype.upcasts_to_fp32();
+        let half = dtype.bytes();
+        if head_fp32 {
+            LossBytes {
+                forward: 8.0,
+                backward: 12.0,
+            }
+        } else if w.loss_upcast {
+            LossBytes {
+                forward: half + 8.0,
+                backward: 12.0,
+            }
+        } else if w.deepspeed_16bit() {
+            LossBytes {
+                forward: 3.0 * half,
+                backward: 4.0 * half,
+            }
         } else {
-            dtype.bytes() + 8.0
-        };
+            LossBytes {
+                forward: 2.0 * half + 8.0,
+                backward: 12.0,
+            }
+        }
+    }
+
+    /// Logits of micro-batch `b`.
+    fn logit_count(&self, w: &Workload, b: f64) -> f64 {
         if self.head_matmul > 0.0 {
-            b * self.seq_tokens(w.seq_len) * self.vocab * logit_bytes
+            b * self.seq_tokens(w.seq_len) * self.vocab
         } else {
             0.0
         }
     }
 
-    /// Memory of one device for micro-batch `b`: the sum of the terms above plus the runtime
-    /// and allocator overhead.
+    /// Memory of one device for micro-batch `b`: the largest phase's allocation, the
+    /// allocator's slack and the runtime.
     pub fn memory(
         &self,
         w: &Workload,
@@ -180,26 +398,150 @@ impl Shapes {
         b: u64,
     ) -> MemoryBreakdown {
         let b = b as f64;
+        let gpu = hw.kind == HardwareKind::Gpu;
         let weights = self.weights_bytes(w);
-        let trainable_state = self.trainable_state_bytes(w);
-        let activations = self.activation_bytes(w, dtype, b);
-        let logits = self.logits_bytes(w, dtype, b);
-        let allocated = weights + trainable_state + activations + logits;
-        let modelled = overhead_bytes(allocated, hw, a);
+        let state = self.trainable_state(w);
+        // Accumulating micro-batches keep the gradients through the forward passes.
+        let grads_fwd = if w.grad_accum > 1 {
+            state.gradients
+        } else {
+            0.0
+        };
+        let act = self.activations(w, dtype, b);
+        let logits = self.logit_count(w, b);
+        let loss = Self::loss_bytes_per_logit(w, dtype);
+        let (loss_fwd, loss_bwd) = (logits * loss.forward, logits * loss.backward);
+        let temporaries = self.optimizer_temporary_bytes(w, gpu);
+        let kept_state = state.persistent + grads_fwd;
+        // (trainable state, activations, logits) alive in each phase.
+        let forward = (kept_state, act.kept, loss_fwd);
+        // Checkpointing: the loss gradients are gone before the last block is recomputed.
+        let bucket = Self::zero_bucket_bytes(w, dtype);
+        let backward = if act.recomputed > loss_bwd {
+            (kept_state + bucket, act.kept + act.recomputed, 0.0)
+        } else {
+            (kept_state + bucket, act.kept, loss_bwd)
+        };
+        let optimizer = (state.persistent + state.gradients + temporaries, 0.0, 0.0);
+        let sum = |p: (f64, f64, f64)| weights + p.0 + p.1 + p.2;
+        let (peak_phase, peak) = [
+            (Phase::Forward, forward),
+            (Phase::Backward, backward),
+            (Phase::Optimizer, optimizer),
+        ]
+        .into_iter()
+        .fold((Phase::Forward, forward), |best, next| {
+            if sum(next.1) > sum(best.1) {
+                next
+            } else {
+                best
+            }
+        });
+        let allocated = sum(peak);
+        let slack = a.allocator_slack * allocated;
+        let runtime = runtime_bytes(hw, a);
         // A calibrated offset cannot make the overhead negative.
-        let overhead = (modelled + hw.memory_offset_for(self.kind)).max(0.0);
+        let overhead = (slack + runtime + hw.memory_offset_for(self.kind)).max(0.0);
+        let rb = Self::residual_bytes(w, dtype);
+        let name = |bytes: f64| dtype_name(bytes);
+        let all = "forward,backward,optimizer";
+        let buffers = [
+            Buffer {
+                name: "base weights",
+                dtype: w.weights_dtype.as_str(),
+                bytes: weights as u64,
+                phases: all,
+            },
+            Buffer {
+                name: "trainable weights and optimizer state",
+                dtype: "fp32/param",
+                bytes: state.persistent as u64,
+                phases: all,
+            },
+            Buffer {
+                name: "gradients",
+                dtype: if self.kind == MethodKind::Full {
+                    name(self.full_param_bytes(w))
+                } else if w.deepspeed_16bit() {
+                    "16-bit"
+                } else {
+                    "fp32"
+                },
+                bytes: state.gradients as u64,
+                phases: if w.grad_accum > 1 {
+                    all
+                } else {
+                    "backward,optimizer"
+                },
+            },
+            Buffer {
+                name: if w.grad_checkpointing {
+                    "checkpointed block inputs"
+                } else {
+                    "saved activations"
+                },
+                dtype: if w.grad_checkpointing {
+                    name(rb)
+                } else {
+                    dtype.as_str()
+                },
+                bytes: act.kept as u64,
+                phases: "forward,backward",
+            },
+            Buffer {
+                name: "recomputed block",
+                dtype: dtype.as_str(),
+                bytes: act.recomputed as u64,
+                phases: "backward",
+            },
+            Buffer {
+                name: "loss forward (logits, fp32 upcast, log-softmax)",
+                dtype: "mixed",
+                bytes: loss_fwd as u64,
+                phases: "forward",
+            },
+            Buffer {
+                name: "loss backward (log-softmax, fp32 gradients)",
+                dtype: "fp32",
+                bytes: loss_bwd as u64,
+                phases: "backward",
+            },
+            Buffer {
+                name: "optimizer temporaries",
+                dtype: "mixed",
+                bytes: temporaries as u64,
+                phases: "optimizer",
+            },
+            Buffer {
+                name: "ZeRO reduce buckets",
+                dtype: dtype.as_str(),
+                bytes: bucket as u64,
+                phases: "backward",
+            },
+        ];
         MemoryBreakdown {
             weights: weights as u64,
-            trainable_state: trainable_state as u64,
-            activations: activations as u64,
-            logits: logits as u64,
+            trainable_state: peak.0 as u64,
+            activations: peak.1 as u64,
+            logits: peak.2 as u64,
             overhead: overhead as u64,
-            overhead_calibration: (overhead - modelled) as i64,
+            overhead_calibration: (overhead - slack - runtime) as i64,
             total: (allocated + overhead) as u64,
+            peak_phase,
+            phases: PhaseBytes {
+                forward: sum(forward) as u64,
+                backward: sum(backward) as u64,
+                optimizer: sum(optimizer) as u64,
+            },
+            allocated: allocated as u64,
+            reserved: (allocated + slack) as u64,
+            residual_dtype: if rb == 4.0 { Dtype::Fp32 } else { dtype },
+            buffers,
         }
     }
 
-    /// The largest micro-batch that fits (memory is affine in the micro-batch), 0 if none.
+    /// The largest micro-batch that fits, 0 if none: memory grows with the micro-batch in
+    /// every phase, so a bisection over 1..=65,536 finds it.
     pub fn max_micro_batch(
         &self,
         w: &Workload,
@@ -207,14 +549,34 @@ impl Shapes {
         hw: &HardwareProfile,
         a: &Assumptions,
     ) -> u64 {
-        let m1 = self.memory(w, dtype, hw, a, 1).total as f64;
-        let m2 = self.memory(w, dtype, hw, a, 2).total as f64;
-        let per = (m2 - m1).max(1.0);
         let cap = hw.memory_bytes();
-        if m1 > cap {
+        let fits = |b: u64| self.memory(w, dtype, hw, a, b).total as f64 <= cap;
+        if !fits(1) {
             return 0;
         }
-        (((cap - m1) / per).floor() as u64 + 1).min(65_536)
+        let (mut lo, mut hi) = (1u64, 65_536u64);
+        if fits(hi) {
+            return hi;
+        }
+        // Invariant: fits(lo), !fits(hi).
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if fits(mid) {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+}
+
+/// The dtype name of a per-value byte size.
+fn dtype_name(bytes: f64) -> &'static str {
+    if bytes >= 4.0 {
+        "fp32"
+    } else {
+        "16-bit"
     }
 }
 
@@ -227,13 +589,13 @@ fn zero_shard(w: &Workload, stage: u8) -> f64 {
     }
 }
 
-/// Runtime (CUDA context and workspaces, or a CPU process's floor) plus allocator slack.
-fn overhead_bytes(allocated: f64, hw: &HardwareProfile, a: &Assumptions) -> f64 {
-    let runtime = match hw.kind {
+/// Runtime: CUDA context and workspaces, or a CPU process's floor.
+fn runtime_bytes(hw: &HardwareProfile, a: &Assumptions) -> f64 {
+    let gib = match hw.kind {
         HardwareKind::Gpu => a.runtime_overhead_gib,
         HardwareKind::Cpu => a.cpu_runtime_overhead_gib,
-    } * GIB;
-    runtime + a.allocator_slack * allocated
+    };
+    gib * GIB
 }
 
 #[cfg(test)]
@@ -259,22 +621,35 @@ mod tests {
         let w = s.workload;
         // Weights: every base parameter in bf16, 7,721,324,544 x 2 bytes (models.md total).
         assert_eq!(shapes.weights_bytes(&w), 7_721_324_544.0 * 2.0);
-        // LoRA state: peft's fp32 adapter, 4 (weight) + 4 (grad) + 8 (AdamW m, v) bytes per
-        // trainable parameter; Qwen-7B LoRA r=8 on c_attn,c_proj,w1,w2 trains 17,891,328.
-        assert_eq!(shapes.trainable_state_bytes(&w), 17_891_328.0 * 16.0);
-        // Logits: b x s x V x (2 bf16 + 4 fp32 upcast + 4 fp32 grad) = 512 x 151,936 x 10.
-        assert_eq!(
-            shapes.logits_bytes(&w, Dtype::Bf16, 1.0),
-            512.0 * 151_936.0 * 10.0
-        );
-        // NF4 (QLoRA): the head is upcast to fp32, so logits are fp32 with no extra copy: 8 B.
+        // LoRA state: peft's fp32 adapter, 4 (weight) + 8 (AdamW m, v) bytes per trainable
+        // parameter that persist, + 4 (grad) from backward to the step; Qwen-7B LoRA r=8 on
+        // c_attn,c_proj,w1,w2 trains 17,891,328.
+        let st = shapes.trainable_state(&w);
+        assert_eq!(st.persistent, 17_891_328.0 * 12.0);
+        assert_eq!(st.gradients, 17_891_328.0 * 4.0);
+        // Loss path in bf16: forward end = 2 (bf16 head output) + 4 (fp32 upcast) + 4 (fp32
+        // log-softmax); backward = 4 (saved log-softmax) + 4 (dense NLL grad) + 4 (log-softmax
+        // input grad), the bf16 output already dropped by the Trainer.
+        let loss = super::Shapes::loss_bytes_per_logit(&w, Dtype::Bf16);
+        assert_eq!((loss.forward, loss.backward), (10.0, 12.0));
+        // NF4 (QLoRA): k-bit preparation upcasts the head, so fp32 logits need no upcast copy,
+        // and the residual stream is fp32.
         let q = crate::core::estimate::Workload {
             weights_dtype: WeightsDtype::Nf4,
             ..w
         };
+        let loss = super::Shapes::loss_bytes_per_logit(&q, Dtype::Bf16);
+        assert_eq!((loss.forward, loss.backward), (8.0, 12.0));
+        assert_eq!(super::Shapes::residual_bytes(&q, Dtype::Bf16), 4.0);
+        // GPTQ: peft leaves the fp16 head and norms alone: 16-bit residual, 2 + 4 + 4 forward.
+        let g = crate::core::estimate::Workload {
+            weights_dtype: WeightsDtype::Gptq4,
+            ..w
+        };
+        assert_eq!(super::Shapes::residual_bytes(&g, Dtype::Fp16), 2.0);
         assert_eq!(
-            shapes.logits_bytes(&q, Dtype::Bf16, 1.0),
-            512.0 * 151_936.0 * 8.0
+            super::Shapes::loss_bytes_per_logit(&g, Dtype::Fp16).forward,
+            10.0
         );
         // ZeRO-3 over 4 GPUs shards the weights four ways.
         let z = crate::core::estimate::Workload {
@@ -283,6 +658,158 @@ mod tests {
             ..w
         };
         assert_eq!(shapes.weights_bytes(&z), 7_721_324_544.0 * 2.0 / 4.0);
+    }
+
+    #[test]
+    fn checkpoints_are_fp32_after_k_bit_preparation() {
+        let (_, s, shapes) = qwen_7b_one_sequence();
+        let ckpt = crate::core::estimate::Workload {
+            grad_checkpointing: true,
+            ..s.workload
+        };
+        // Qwen-7B: 32 blocks, hidden 4096, 512 tokens. Kept with checkpointing: each block's
+        // input + the embedding output and the final norm's input, in the residual dtype.
+        let kept = |rb: f64| (32.0 + 2.0) * 512.0 * 4096.0 * rb;
+        assert_eq!(shapes.activations(&ckpt, Dtype::Bf16, 1.0).kept, kept(2.0));
+        let nf4 = crate::core::estimate::Workload {
+            weights_dtype: WeightsDtype::Nf4,
+            ..ckpt
+        };
+        assert_eq!(shapes.activations(&nf4, Dtype::Bf16, 1.0).kept, kept(4.0));
+        // bitsandbytes' matmuls also keep a bf16 copy of each Linear's input: Qwen-7B's block
+        // has c_attn (4096), attn.c_proj (4096), w1, w2 (4096 each) and mlp.c_proj (11008) =
+        // 27,392 inputs per token, 2 bytes each, in the recomputed block.
+        let extra = shapes.activations(&nf4, Dtype::Bf16, 1.0).recomputed
+            - shapes.activations(&ckpt, Dtype::Bf16, 1.0).recomputed;
+        // ... and its two norm inputs go from 2 to 4 bytes: 2 x 4096 x 2 more.
+        assert_eq!(extra, 512.0 * (27_392.0 * 2.0 + 2.0 * 4096.0 * 2.0));
+    }
+
+    #[test]
+    fn the_peak_is_the_largest_phase() {
+        let (catalogs, s, shapes) = qwen_7b_one_sequence();
+        let a = crate::core::estimate::Assumptions::default();
+        let hw = catalogs
+            .hardware()
+            .unwrap()
+            .get("a100-80g")
+            .unwrap()
+            .clone();
+        let w = s.workload;
+        let m = shapes.memory(&w, Dtype::Bf16, &hw, &a, 1);
+        // LoRA without checkpointing, one micro-batch a step: forward and backward hold the
+        // same weights, state and activations; backward's loss buffers are 12 - 10 = 2 bytes
+        // per logit larger: 512 x 151,936 x 2.
+        assert_eq!(m.phases.backward - m.phases.forward, 512 * 151_936 * 2);
+        assert_eq!(m.peak_phase, super::Phase::Backward);
+        assert_eq!(m.allocated, m.phases.backward);
+        // The five terms still sum to the total; reserved = allocated x 1.08; total adds 1 GiB.
+        let terms = m.weights + m.trainable_state + m.activations + m.logits + m.overhead;
+        assert!(terms.abs_diff(m.total) <= 4, "{terms} vs {}", m.total);
+        assert_eq!(m.reserved, (m.allocated as f64 * 1.08) as u64);
+        assert_eq!(
+            m.total,
+            (m.allocated as f64 * 1.08 + 1_073_741_824.0) as u64
+        );
+        // Accumulating two micro-batches keeps the fp32 LoRA gradients (17,891,328 x 4 bytes)
+        // alive through the forward pass.
+        let ga = crate::core::estimate::Workload { grad_accum: 2, ..w };
+        let m2 = shapes.memory(&ga, Dtype::Bf16, &hw, &a, 1);
+        assert_eq!(m2.phases.forward - m.phases.forward, 17_891_328 * 4);
+        // Full fine-tuning in pure bf16 with fused AdamW peaks at the step: weights 2 + grads 2
+        // + m, v 4 bytes per parameter = 8 x 7,721,324,544, no activations.
+        let mut spec = crate::core::spec::ScenarioSpec::new("qwen-7b");
+        spec.workload.micro_batch = 1;
+        spec.method = crate::core::peft::MethodConfig::new(crate::core::peft::MethodKind::Full);
+        let full = spec.resolve(&catalogs).unwrap();
+        let fs = super::Shapes::new(&full.prepare().unwrap());
+        let fw = crate::core::estimate::Workload {
+            weights_dtype: WeightsDtype::Bf16,
+            optimizer: crate::core::estimate::Optimizer::AdamwFused,
+            ..full.workload
+        };
+        let fm = fs.memory(&fw, Dtype::Bf16, &hw, &a, 1);
+        assert_eq!(fm.peak_phase, super::Phase::Optimizer);
+        assert_eq!(fm.phases.optimizer, 7_721_324_544 * 8);
+        assert_eq!((fm.activations, fm.logits), (0, 0));
+        // Foreach AdamW (torch's default on a GPU) adds sqrt(v): 2 bytes per parameter more.
+        let foreach = crate::core::estimate::Workload {
+            optimizer: crate::core::estimate::Optimizer::Adamw,
+            ..fw
+        };
+        let fe = fs.memory(&foreach, Dtype::Bf16, &hw, &a, 1);
+        assert_eq!(fe.phases.optimizer, 7_721_324_544 * 10);
+    }
+
+    #[test]
+    fn a_deepspeed_engine_runs_the_model_and_the_loss_in_16_bit() {
+        let (catalogs, s, shapes) = qwen_7b_one_sequence();
+        let a = crate::core::estimate::Assumptions::default();
+        let hw = catalogs
+            .hardware()
+            .unwrap()
+            .get("a100-80g")
+            .unwrap()
+            .clone();
+        // Qwen's single-GPU Q-LoRA recipe: fp16, ZeRO-2 (finetune/ds_config_zero2.json:
+        // reduce_bucket_size 2e8 with overlap_comm: two buckets), Qwen v1 remote code (no
+        // logits upcast).
+        let w = crate::core::estimate::Workload {
+            dtype: Dtype::Fp16,
+            weights_dtype: WeightsDtype::Gptq4,
+            zero: 2,
+            zero_bucket: 400_000_000,
+            loss_upcast: false,
+            optimizer: crate::core::estimate::Optimizer::AdamwFused,
+            ..s.workload
+        };
+        // Adapters cast to fp16 in the model (2 B) beside an fp32 master (4 B) and AdamW's m,
+        // v (8 B); fp16 gradients (2 B). One GPU: nothing sharded.
+        let st = shapes.trainable_state(&w);
+        assert_eq!(st.persistent, 17_891_328.0 * (2.0 + 4.0 + 8.0));
+        assert_eq!(st.gradients, 17_891_328.0 * 2.0);
+        // No autocast: cross-entropy in fp16. Forward: the logits, the shifted contiguous copy
+        // and the log-softmax, 2 B each; backward: the saved log-softmax, the NLL gradient, the
+        // log-softmax input gradient and the shift's full-size gradient, 2 B each.
+        let loss = super::Shapes::loss_bytes_per_logit(&w, Dtype::Fp16);
+        assert_eq!((loss.forward, loss.backward), (6.0, 8.0));
+        // Under autocast (no DeepSpeed) the same code's loss runs in fp32: 2 + 2 (shifted
+        // copy) + 4 (autocast's fp32 copy) + 4 (log-softmax) forward, 12 backward.
+        let amp = crate::core::estimate::Workload { zero: 0, ..w };
+        let loss = super::Shapes::loss_bytes_per_logit(&amp, Dtype::Fp16);
+        assert_eq!((loss.forward, loss.backward), (12.0, 12.0));
+        // The reduce buckets: 4e8 fp16 elements alive in backward.
+        assert_eq!(super::Shapes::zero_bucket_bytes(&w, Dtype::Fp16), 8e8);
+        let m = shapes.memory(&w, Dtype::Fp16, &hw, &a, 1);
+        let z0 = shapes.memory(&amp, Dtype::Fp16, &hw, &a, 1);
+        let bucket = m.buffers.iter().find(|b| b.name == "ZeRO reduce buckets");
+        assert_eq!(bucket.map(|b| b.bytes), Some(800_000_000));
+        // The step adds the flattened fp16 gradient partition and its fp32 upcast (6 B).
+        assert_eq!(
+            m.phases.optimizer - z0.phases.optimizer,
+            17_891_328 * (2 + 4 + 8 + 2 + 6) - 17_891_328 * 16
+        );
+        // ZeRO-1 has no gradient buckets.
+        let z1 = crate::core::estimate::Workload { zero: 1, ..w };
+        assert_eq!(super::Shapes::zero_bucket_bytes(&z1, Dtype::Fp16), 0.0);
+    }
+
+    #[test]
+    fn the_largest_micro_batch_fits_and_one_more_does_not() {
+        let (catalogs, s, shapes) = qwen_7b_one_sequence();
+        let a = crate::core::estimate::Assumptions::default();
+        let hw = catalogs
+            .hardware()
+            .unwrap()
+            .get("a100-40g")
+            .unwrap()
+            .clone();
+        let w = s.workload;
+        let n = shapes.max_micro_batch(&w, Dtype::Bf16, &hw, &a);
+        assert!(n >= 1);
+        let cap = hw.memory_bytes();
+        assert!(shapes.memory(&w, Dtype::Bf16, &hw, &a, n).total as f64 <= cap);
+        assert!(shapes.memory(&w, Dtype::Bf16, &hw, &a, n + 1).total as f64 > cap);
     }
 
     #[test]

@@ -108,6 +108,9 @@ pub struct Shapes {
     pub trainable_matmul: f64,
     /// Activations saved per token per block beyond the frozen path (elements).
     pub method_saved_per_layer: f64,
+    /// Inputs of the block's Linears per token (elements; each routed expert's copy counted):
+    /// what bitsandbytes' k-bit matmuls save for backward, one compute-dtype copy each.
+    pub linear_inputs_per_layer: f64,
     /// Virtual tokens prepended to every sequence (prompt tuning, P-tuning).
     pub extra_tokens: f64,
     /// Prefix key/value tokens in every block (prefix tuning).
@@ -224,6 +227,16 @@ impl Shapes {
         if kind == MethodKind::Adapter {
             method_saved += m.adapters_per_layer() as f64 * (h + 2.0 * m.bottleneck as f64);
         }
+        let linear_inputs_per_layer = inv
+            .layer
+            .iter()
+            .map(|x| match x.shape {
+                Shape::Linear { inp, .. } => (inp * x.count) as f64,
+                Shape::Experts { active, inp, .. } => (active * inp * x.count) as f64,
+                _ => 0.0,
+            })
+            .sum::<f64>()
+            / l;
         let extra_per_layer = m.added_matmul_per_layer(inv);
         // Weight-gradient multiply-adds per token.
         let saved_matmul: f64 = m
@@ -285,6 +298,7 @@ impl Shapes {
             extra_matmul_global: extra_global,
             trainable_matmul,
             method_saved_per_layer: method_saved,
+            linear_inputs_per_layer,
             extra_tokens,
             prefix_tokens,
             adapter_params: m.counts.added as f64,

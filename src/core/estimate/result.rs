@@ -147,7 +147,7 @@ impl DeviceResult {
         let cap = hw.memory_bytes().floor();
         let fits = (memory.total as f64) <= cap;
         let mfu = hw.mfu_for(shapes.kind);
-        let step = shapes.step_seconds(w, dtype, hw, a, mfu, &memory);
+        let step = shapes.step_seconds(w, dtype, hw, a, mfu);
         let seq_tokens = w.global_batch() as f64 * shapes.seq_tokens(w.seq_len);
         DeviceResult {
             hardware: hw.id.clone(),

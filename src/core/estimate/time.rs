@@ -1,7 +1,6 @@
 //! Step time: FLOPs at the device's peak times MFU, per-layer launch overhead, QLoRA
 //! dequantisation, ZeRO-3 gathers, the optimizer step and the gradient all-reduce (design §5).
 
-use super::memory::MemoryBreakdown;
 use super::physics::{Assumptions, Shapes};
 use super::workload::{Dtype, Workload};
 use crate::core::hardware::HardwareProfile;
@@ -16,7 +15,6 @@ impl Shapes {
         hw: &HardwareProfile,
         a: &Assumptions,
         mfu: f64,
-        mem: &MemoryBreakdown,
     ) -> Option<f64> {
         let peak = hw.peak_flops(dtype)?;
         let s = self.seq_tokens(w.seq_len);
@@ -56,7 +54,8 @@ impl Shapes {
         let mut step = w.grad_accum as f64 * micro;
         if let Some(bw) = bw {
             // The optimizer reads and writes every byte of trainable state once.
-            step += 2.0 * mem.trainable_state as f64 / (bw * a.optimizer_bandwidth_efficiency);
+            let st = self.trainable_state(w);
+            step += 2.0 * (st.persistent + st.gradients) / (bw * a.optimizer_bandwidth_efficiency);
         }
         if w.gpus > 1 {
             if let Some(link) = link {

@@ -8,7 +8,8 @@
 use serde::Serialize;
 
 use super::{
-    Assumptions, Attention, DeviceResult, Dtype, Scenario, Shapes, WeightsDtype, Workload,
+    Assumptions, Attention, DeviceResult, Dtype, Optimizer, Scenario, Shapes, WeightsDtype,
+    Workload,
 };
 use crate::core::arch::{ModelCatalog, Task};
 use crate::core::error::Result;
@@ -84,7 +85,20 @@ fn qwen_workload(seq_len: u64, dtype: Dtype, weights: WeightsDtype) -> Workload 
         weights_dtype: weights,
         grad_checkpointing: true,
         attention: Attention::Sdpa,
+        // Qwen v1's remote modeling code shifts a 16-bit copy of the logits, no fp32 upcast.
+        loss_upcast: false,
         ..Workload::default()
+    }
+}
+
+/// Qwen's `finetune/ds_config_zero2.json`: `reduce_bucket_size` 2e8 with `overlap_comm` (two
+/// buckets); its `optimizer` section makes DeepSpeed build its fused Adam.
+fn qwen_zero2(w: Workload) -> Workload {
+    Workload {
+        zero: 2,
+        zero_bucket: 2 * 200_000_000,
+        optimizer: Optimizer::AdamwFused,
+        ..w
     }
 }
 
@@ -149,11 +163,12 @@ fn cases() -> Vec<Case> {
             model: "qwen-7b",
             hardware: "a100-80g",
             method: qwen_lora(64, MethodKind::Qlora),
-            workload: qwen_workload(s, Dtype::Fp16, WeightsDtype::Nf4),
+            // `finetune_qlora_single_gpu.sh`: `--fp16 --deepspeed finetune/ds_config_zero2.json`.
+            workload: qwen_zero2(qwen_workload(s, Dtype::Fp16, WeightsDtype::Gptq4)),
             memory_gib: qlora[i].0,
             step_seconds: Some(qlora[i].1),
             asserted: true,
-            note: "published run uses the GPTQ-Int4 chat model (~4.25 bits); estimated as NF4 (4.13 bits)",
+            note: "GPTQ-Int4 chat model (16-bit residual: no k-bit upcast) under DeepSpeed ZeRO-2 on one GPU: a 16-bit model and loss path, fp32 master adapters, two 2e8 reduce buckets",
         });
     }
     // Full-parameter on 2 GPUs with ZeRO-3: the table sums memory over both GPUs.
@@ -164,9 +179,13 @@ fn cases() -> Vec<Case> {
             model: "qwen-7b",
             hardware: "a100-80g",
             method: MethodConfig::new(MethodKind::Full),
+            // `finetune_ds.sh` with `ds_config_zero3.json`: `reduce_bucket_size` "auto" (the
+            // Trainer sets hidden_size^2) with `overlap_comm`; DeepSpeed's fused Adam.
             workload: Workload {
                 gpus: 2,
                 zero: 3,
+                zero_bucket: 2 * 4096 * 4096,
+                optimizer: Optimizer::AdamwFused,
                 ..qwen_workload(s, Dtype::Bf16, WeightsDtype::Fp32)
             },
             memory_gib: mem / 2.0,

@@ -10,9 +10,14 @@ pub use crate::core::units::{Dtype, WeightsDtype};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 #[serde(rename_all = "kebab-case")]
 pub enum Optimizer {
-    /// torch AdamW: two state values per parameter in its dtype.
+    /// torch AdamW as the Trainer's `adamw_torch` runs it: two state values per parameter in
+    /// its dtype; on a GPU the foreach implementation, which allocates sqrt(v) for every
+    /// parameter at once during the step.
     #[default]
     Adamw,
+    /// torch AdamW with `fused=True` (`adamw_torch_fused`): the same state, one kernel per
+    /// tensor, no step temporaries.
+    AdamwFused,
     /// bitsandbytes 8-bit AdamW: m and v in 1 byte each.
     Adamw8bit,
     /// Plain SGD without momentum: no state.
@@ -24,9 +29,20 @@ impl Optimizer {
     pub fn state_bytes(self, param_bytes: f64) -> f64 {
         match self {
             // torch AdamW keeps exp_avg and exp_avg_sq in the parameter's dtype.
-            Optimizer::Adamw => 2.0 * param_bytes,
+            Optimizer::Adamw | Optimizer::AdamwFused => 2.0 * param_bytes,
             Optimizer::Adamw8bit => 2.0,
             Optimizer::Sgd => 0.0,
+        }
+    }
+
+    /// Bytes the step itself allocates per trainable parameter stored in `param_bytes`, on a
+    /// GPU: foreach AdamW's `_foreach_sqrt(exp_avg_sqs)` copies v whole (torch
+    /// `_multi_tensor_adamw`); the fused and 8-bit kernels and SGD update in place. On a CPU
+    /// torch runs the for-loop implementation, whose temporaries are one tensor at a time.
+    pub fn step_temporary_bytes(self, param_bytes: f64, gpu: bool) -> f64 {
+        match self {
+            Optimizer::Adamw if gpu => param_bytes,
+            _ => 0.0,
         }
     }
 
@@ -34,6 +50,7 @@ impl Optimizer {
     pub fn as_str(self) -> &'static str {
         match self {
             Optimizer::Adamw => "adamw",
+            Optimizer::AdamwFused => "adamw-fused",
             Optimizer::Adamw8bit => "adamw-8bit",
             Optimizer::Sgd => "sgd",
         }
@@ -63,9 +80,15 @@ impl Attention {
 
 named!(
     Optimizer,
-    [Optimizer::Adamw, Optimizer::Adamw8bit, Optimizer::Sgd],
+    [
+        Optimizer::Adamw,
+        Optimizer::AdamwFused,
+        Optimizer::Adamw8bit,
+        Optimizer::Sgd
+    ],
     help = |o| match o {
         Optimizer::Adamw => None,
+        Optimizer::AdamwFused => Some("torch AdamW fused=True: no step temporaries"),
         Optimizer::Adamw8bit => Some("bitsandbytes 8-bit AdamW: m and v in 1 byte each"),
         Optimizer::Sgd => Some("Plain SGD without momentum: no state"),
     }
@@ -119,6 +142,13 @@ pub struct Workload {
     /// Network bandwidth between the machines, in Gbit/s per machine (only read when `nodes` > 1).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub network_gbps: Option<f64>,
+    /// Whether the model code upcasts the logits to fp32 before the loss (transformers >= 4.46
+    /// `ForCausalLMLoss` does; the 2023 remote code of Qwen v1 shifts a 16-bit copy instead, and
+    /// the loss then runs in fp32 only under autocast).
+    pub loss_upcast: bool,
+    /// Gradient elements DeepSpeed ZeRO-2/3 holds in its reduce buckets during the backward
+    /// pass: `reduce_bucket_size`, twice with `overlap_comm` (DeepSpeed's default: 5e8, once).
+    pub zero_bucket: u64,
 }
 
 impl Default for Workload {
@@ -139,9 +169,14 @@ impl Default for Workload {
             nodes: 1,
             expert_parallel: false,
             network_gbps: None,
+            loss_upcast: true,
+            zero_bucket: DEEPSPEED_REDUCE_BUCKET,
         }
     }
 }
+
+/// DeepSpeed's default `reduce_bucket_size`, in elements (deepspeed/runtime/zero/config.py).
+pub const DEEPSPEED_REDUCE_BUCKET: u64 = 500_000_000;
 
 /// Check `min <= v <= max` for the field named `field` (its canonical name: the CLI adds `--`).
 pub(crate) fn bounded(field: &'static str, v: u64, min: u64, max: u64) -> Result<()> {
@@ -194,6 +229,7 @@ impl Workload {
                 });
             }
         }
+        bounded("zero-bucket", self.zero_bucket, 0, 100_000_000_000)?;
         if self.zero > 3 {
             return Err(Error::Invalid {
                 field: "zero",
@@ -202,6 +238,13 @@ impl Workload {
             });
         }
         Ok(())
+    }
+
+    /// Whether a DeepSpeed engine runs the job: it casts the model to the 16-bit compute dtype
+    /// (trainable weights too, with an fp32 master copy in the optimizer) and runs it without
+    /// torch autocast (accelerate turns native AMP off under DeepSpeed).
+    pub fn deepspeed_16bit(&self) -> bool {
+        self.zero >= 1 && self.dtype != Dtype::Fp32
     }
 
     /// Sequences per optimizer step across all devices.
