@@ -82,7 +82,7 @@ fn the_default_is_alibaba_in_cny_with_the_articles_stages() {
         .find(|l| l["model"] == "qwen-7b" && l["method"] == "lora" && l["recommended"] == true)
         .unwrap();
     assert_eq!(rec["hardware"], "a10");
-    assert_eq!(rec["config"]["micro_batch"], 2);
+    assert_eq!(rec["config"]["micro_batch"], 1);
 }
 
 #[test]

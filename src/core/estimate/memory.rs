@@ -170,9 +170,10 @@ impl Shapes {
         }
     }
 
-    /// Activation bytes saved per token per block: norm inputs at the residual dtype; q, k, v,
-    /// attention output, MLP internals and the method's saves in the compute dtype; with
-    /// bitsandbytes Linears, each one's compute-dtype copy of its input.
+    /// Activation bytes saved per token per block: each of the two norms saves an fp32 copy
+    /// of its input ([`NORM_SAVED_BYTES`]); q, k, v, attention output, MLP internals and the
+    /// method's saves in the compute dtype; with bitsandbytes Linears, each one's compute-dtype
+    /// copy of its input.
     fn saved_per_layer_bytes(&self, w: &Workload, dtype: Dtype) -> f64 {
         let mlp = if self.gated_mlp {
             3.0 * self.ff
@@ -189,7 +190,7 @@ impl Shapes {
             } else {
                 0.0
             };
-        2.0 * self.hidden * Self::residual_bytes(w, dtype) + compute * dtype.bytes()
+        2.0 * self.hidden * NORM_SAVED_BYTES + compute * dtype.bytes()
     }
 
     /// Base weights on one device: quantizable Linears in the load dtype, the rest in 16-bit
@@ -331,7 +332,8 @@ impl Shapes {
             0.0
         };
         let block = b * (s * (self.saved_per_layer_bytes(w, dtype) + masks) + scores_per_layer);
-        let ends = b * s * self.hidden * rb * 2.0;
+        // The embedding output (residual dtype) and the final norm's fp32 copy.
+        let ends = b * s * self.hidden * (rb + NORM_SAVED_BYTES);
         if w.grad_checkpointing {
             Activations {
                 kept: b * self.layers * s * self.hidden * rb + ends,
@@ -571,6 +573,12 @@ impl Shapes {
     }
 }
 
+/// Bytes a norm saves per value of its input: the fp32 copy it normalises. transformers'
+/// RMSNorm upcasts explicitly (`hidden_states.to(torch.float32)`, saved by `pow` and the
+/// `rsqrt` product); autocast runs LayerNorm in fp32 on an fp32 copy. (A LayerNorm in a pure
+/// 16-bit DeepSpeed engine saves its 16-bit input: not modelled.)
+const NORM_SAVED_BYTES: f64 = 4.0;
+
 /// The dtype name of a per-value byte size.
 fn dtype_name(bytes: f64) -> &'static str {
     if bytes >= 4.0 {
@@ -668,8 +676,8 @@ mod tests {
             ..s.workload
         };
         // Qwen-7B: 32 blocks, hidden 4096, 512 tokens. Kept with checkpointing: each block's
-        // input + the embedding output and the final norm's input, in the residual dtype.
-        let kept = |rb: f64| (32.0 + 2.0) * 512.0 * 4096.0 * rb;
+        // input and the embedding output in the residual dtype, and the final norm's fp32 copy.
+        let kept = |rb: f64| ((32.0 + 1.0) * rb + 4.0) * 512.0 * 4096.0;
         assert_eq!(shapes.activations(&ckpt, Dtype::Bf16, 1.0).kept, kept(2.0));
         let nf4 = crate::core::estimate::Workload {
             weights_dtype: WeightsDtype::Nf4,
@@ -678,11 +686,11 @@ mod tests {
         assert_eq!(shapes.activations(&nf4, Dtype::Bf16, 1.0).kept, kept(4.0));
         // bitsandbytes' matmuls also keep a bf16 copy of each Linear's input: Qwen-7B's block
         // has c_attn (4096), attn.c_proj (4096), w1, w2 (4096 each) and mlp.c_proj (11008) =
-        // 27,392 inputs per token, 2 bytes each, in the recomputed block.
+        // 27,392 inputs per token, 2 bytes each, in the recomputed block (its norms save fp32
+        // copies either way).
         let extra = shapes.activations(&nf4, Dtype::Bf16, 1.0).recomputed
             - shapes.activations(&ckpt, Dtype::Bf16, 1.0).recomputed;
-        // ... and its two norm inputs go from 2 to 4 bytes: 2 x 4096 x 2 more.
-        assert_eq!(extra, 512.0 * (27_392.0 * 2.0 + 2.0 * 4096.0 * 2.0));
+        assert_eq!(extra, 512.0 * 27_392.0 * 2.0);
     }
 
     #[test]

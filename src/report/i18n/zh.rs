@@ -643,6 +643,8 @@ pub static TEMPLATES: &[(&str, &str)] = &[
     ("unpinned {}: {}", "已取消固定 {0}：{1}"),
     // A message about one thing ("t4: ...") before a list is split at its commas.
     ("{}: {}", "{0}：{1}"),
+    // A compared cell that differs from the first scenario's.
+    ("{} *", "{0} *"),
 ];
 
 /// Short generic shapes, tried after the templates and after splitting a list at its commas,
