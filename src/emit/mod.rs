@@ -288,6 +288,7 @@ impl<'a> Facts<'a> {
             Optimizer::Adamw => "adamw_torch",
             Optimizer::AdamwFused => "adamw_torch_fused",
             Optimizer::Adamw8bit => "adamw_bnb_8bit",
+            Optimizer::PagedAdamw8bit => "paged_adamw_8bit",
             Optimizer::Sgd => "sgd",
         }
     }

@@ -203,7 +203,8 @@ fn optimizer_of(name: &str, out: &mut Vec<String>) -> Option<Optimizer> {
     match name {
         "adamw_torch" | "adamw_hf" | "adamw" => Some(Optimizer::Adamw),
         "adamw_torch_fused" => Some(Optimizer::AdamwFused),
-        "adamw_bnb_8bit" | "adamw_8bit" | "paged_adamw_8bit" => Some(Optimizer::Adamw8bit),
+        "adamw_bnb_8bit" | "adamw_8bit" => Some(Optimizer::Adamw8bit),
+        "paged_adamw_8bit" => Some(Optimizer::PagedAdamw8bit),
         "sgd" => Some(Optimizer::Sgd),
         other => {
             out.push(format!("optim: {other} (costed as AdamW)"));

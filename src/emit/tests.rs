@@ -114,3 +114,15 @@ fn a_deepspeed_file_gives_its_reduce_buckets() {
         c.not_modelled
     );
 }
+
+#[test]
+fn paged_8bit_adamw_is_read_and_written_as_itself() {
+    use crate::core::estimate::Optimizer;
+    use crate::emit::read::parse;
+    // HF TrainingArguments' optim names (OptimizerNames): paged_adamw_8bit keeps bitsandbytes'
+    // 8-bit state (2 B per parameter) in paged memory.
+    let yaml = "model_name_or_path: Qwen/Qwen-7B\nfinetuning_type: lora\noptim: paged_adamw_8bit\n";
+    let c = parse("train.yaml", yaml).unwrap();
+    assert_eq!(c.optimizer, Some(Optimizer::PagedAdamw8bit));
+    assert_eq!(Optimizer::PagedAdamw8bit.state_bytes(4.0), 2.0);
+}

@@ -394,3 +394,20 @@ fn expert_parallelism_keeps_a_share_of_the_experts_and_pays_all_to_alls() {
     let err = dense.prepare().unwrap_err();
     assert_eq!(err.field(), Some("expert-parallel"));
 }
+
+/// `tokens_per_second` is the job's rate over all devices (README "Offers"); the per-device
+/// rate divides it by the GPUs: 4 GPUs x 4 sequences x 512 tokens a step.
+#[test]
+fn tokens_per_second_is_the_jobs_and_per_device_is_one_gpus() {
+    let w = Workload {
+        gpus: 4,
+        ..Workload::default()
+    };
+    let d = device(
+        &scenario("qwen-7b", MethodConfig::new(MethodKind::Lora), w),
+        "a100-80g",
+    );
+    let step = d.step_seconds.unwrap();
+    assert!((d.tokens_per_second.unwrap() - 4.0 * 4.0 * 512.0 / step).abs() < 1e-6);
+    assert!((d.tokens_per_second_per_device.unwrap() - 4.0 * 512.0 / step).abs() < 1e-6);
+}

@@ -119,8 +119,10 @@ pub struct DeviceResult {
     /// One optimizer step (micro_batch x grad_accum sequences per device); `null` where the
     /// profile has no peak for the dtype.
     pub step_seconds: Option<f64>,
-    /// Processed tokens per second across all devices.
+    /// Processed tokens per second across all devices (the job's rate).
     pub tokens_per_second: Option<f64>,
+    /// Processed tokens per second on one device.
+    pub tokens_per_second_per_device: Option<f64>,
     /// The whole job.
     pub hours: Option<f64>,
     /// Fraction of dense peak used for the time estimate.
@@ -162,6 +164,7 @@ impl DeviceResult {
             max_micro_batch: shapes.max_micro_batch(w, dtype, hw, a),
             step_seconds: step,
             tokens_per_second: step.map(|s| seq_tokens / s),
+            tokens_per_second_per_device: step.map(|s| seq_tokens / w.gpus.max(1) as f64 / s),
             hours: step.map(|s| s * w.steps() as f64 / 3600.0),
             mfu,
             calibrated: hw.calibrated,

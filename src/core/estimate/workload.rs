@@ -20,6 +20,10 @@ pub enum Optimizer {
     AdamwFused,
     /// bitsandbytes 8-bit AdamW: m and v in 1 byte each.
     Adamw8bit,
+    /// bitsandbytes paged 8-bit AdamW: the same state in CUDA unified memory, which the driver
+    /// evicts to host RAM only under memory pressure (the estimate keeps it on the device: the
+    /// eviction's time cost is not modelled).
+    PagedAdamw8bit,
     /// Plain SGD without momentum: no state.
     Sgd,
 }
@@ -30,7 +34,7 @@ impl Optimizer {
         match self {
             // torch AdamW keeps exp_avg and exp_avg_sq in the parameter's dtype.
             Optimizer::Adamw | Optimizer::AdamwFused => 2.0 * param_bytes,
-            Optimizer::Adamw8bit => 2.0,
+            Optimizer::Adamw8bit | Optimizer::PagedAdamw8bit => 2.0,
             Optimizer::Sgd => 0.0,
         }
     }
@@ -52,6 +56,7 @@ impl Optimizer {
             Optimizer::Adamw => "adamw",
             Optimizer::AdamwFused => "adamw-fused",
             Optimizer::Adamw8bit => "adamw-8bit",
+            Optimizer::PagedAdamw8bit => "paged-adamw-8bit",
             Optimizer::Sgd => "sgd",
         }
     }
@@ -84,12 +89,15 @@ named!(
         Optimizer::Adamw,
         Optimizer::AdamwFused,
         Optimizer::Adamw8bit,
+        Optimizer::PagedAdamw8bit,
         Optimizer::Sgd
     ],
     help = |o| match o {
         Optimizer::Adamw => None,
         Optimizer::AdamwFused => Some("torch AdamW fused=True: no step temporaries"),
         Optimizer::Adamw8bit => Some("bitsandbytes 8-bit AdamW: m and v in 1 byte each"),
+        Optimizer::PagedAdamw8bit =>
+            Some("bitsandbytes paged 8-bit AdamW: the same state, paged to host RAM under pressure"),
         Optimizer::Sgd => Some("Plain SGD without momentum: no state"),
     }
 );
