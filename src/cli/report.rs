@@ -206,7 +206,7 @@ pub fn run(ctx: &Context, args: ReportArgs) -> Result<()> {
     let pricing = ctx.pricing()?;
     // LoRA, adapters and prompt tuning load the base weights in --dtype alike.
     let workload = crate::core::spec::resolve_workload(
-        args.workload.job(),
+        args.workload.job()?,
         args.workload.weights_dtype,
         crate::core::peft::MethodKind::Lora,
     );

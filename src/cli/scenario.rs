@@ -10,7 +10,7 @@ use crate::core::arch::{import_hf_config, Task};
 use crate::core::data;
 use crate::core::error::Result;
 use crate::core::estimate::{
-    Attention, Dtype, FitPolicy, Optimizer, Scenario, WeightsDtype, Workload,
+    Attention, Dtype, FitPolicy, Lengths, Optimizer, Scenario, WeightsDtype, Workload,
 };
 use crate::core::peft::{split_list, AdapterStyle, LoraBias, MethodConfig, MethodKind};
 use crate::core::spec::{ModelRef, ScenarioSpec};
@@ -165,6 +165,18 @@ pub struct WorkloadArgs {
     /// with overlap_comm.
     #[arg(long, value_name = "ELEMENTS", default_value_t = crate::core::estimate::workload::DEEPSPEED_REDUCE_BUCKET)]
     pub zero_bucket: u64,
+    /// Mean tokens per sample when samples are shorter than --seq-len (padded micro-batches
+    /// then cost their length; with --packing, fewer full rows).
+    #[arg(long, value_name = "TOKENS", conflicts_with = "lengths")]
+    pub avg_tokens: Option<u64>,
+    /// A file of the samples' token lengths (one per line, or a JSON array): micro-batches pad
+    /// to their expected longest sample and the memory peak is the longest one.
+    #[arg(long, value_name = "FILE")]
+    pub lengths: Option<PathBuf>,
+    /// Concatenate samples into full --seq-len rows (LLaMA-Factory `packing`, axolotl
+    /// `sample_packing`) instead of padding each micro-batch.
+    #[arg(long)]
+    pub packing: bool,
     /// The model code computes the loss on 16-bit logits (2023 remote code such as Qwen v1)
     /// instead of upcasting them to fp32 as transformers >= 4.46 does.
     #[arg(long)]
@@ -207,8 +219,21 @@ impl WorkloadArgs {
     }
 
     /// The job as given; its weights dtype is resolved with the method
-    /// ([`crate::core::spec::resolve_workload`] with `--weights-dtype`).
-    pub fn job(&self) -> Workload {
+    /// ([`crate::core::spec::resolve_workload`] with `--weights-dtype`). Reads `--lengths`.
+    pub fn job(&self) -> Result<Workload> {
+        let lengths = match (&self.lengths, self.avg_tokens) {
+            (Some(path), _) => {
+                let f = data::read_file(path)?;
+                Some(Lengths::parse(&path.display().to_string(), &f.text)?)
+            }
+            (None, Some(0)) => {
+                return Err(crate::core::error::Error::input(
+                    "--avg-tokens 0: a sample has at least one token".to_string(),
+                ))
+            }
+            (None, Some(n)) => Some(Lengths::constant(n)),
+            (None, None) => None,
+        };
         let gpus = self.gpus.max(1);
         let (micro_batch, grad_accum) = match (self.global_batch, self.micro_batch) {
             // The whole per-device batch in one pass; auto-fit splits it where it must.
@@ -216,7 +241,7 @@ impl WorkloadArgs {
             (Some(g), Some(mb)) => (mb, (g / (mb.max(1) * gpus)).max(1)),
             (None, mb) => (mb.unwrap_or(DEFAULT_MICRO_BATCH), self.grad_accum),
         };
-        Workload {
+        Ok(Workload {
             samples: self.samples,
             seq_len: self.seq_len,
             epochs: self.epochs,
@@ -232,8 +257,10 @@ impl WorkloadArgs {
             zero_bucket: self.zero_bucket,
             loss_upcast: !self.no_loss_upcast,
             expert_parallel: self.expert_parallel,
+            lengths,
+            packing: self.packing,
             ..Workload::default()
-        }
+        })
     }
 }
 
@@ -298,6 +325,12 @@ impl ScenarioArgs {
                 "the config uses ZeRO-{}, which shards over GPUs, and the launcher sets how many: add --gpus N",
                 c.zero.unwrap_or_default()
             ));
+        }
+        let lengths_given = self.workload.lengths.is_some() || self.workload.avg_tokens.is_some();
+        if c.packing == Some(true) && !lengths_given {
+            notes.push(
+                "the config packs samples: give --avg-tokens N or --lengths FILE, or every sample is costed at the full length and packing changes nothing".into(),
+            );
         }
         if !c.not_modelled.is_empty() {
             notes.push(format!(
@@ -375,6 +408,7 @@ impl ScenarioArgs {
         set!("attention", w.attention, c.attention);
         set!("zero", w.zero, c.zero);
         set!("zero_bucket", w.zero_bucket, c.zero_bucket);
+        set!("packing", w.packing, c.packing);
         Ok(())
     }
 
@@ -440,7 +474,7 @@ impl ScenarioArgs {
                 TaskArg::FeatureExtraction => Task::FeatureExtraction,
             }),
             num_labels: self.num_labels,
-            workload: self.workload.job(),
+            workload: self.workload.job()?,
             weights_dtype: self.workload.weights_dtype,
             allow_rope_extension: self.allow_rope_extension,
         })

@@ -151,9 +151,9 @@ pub(super) fn config(f: &Facts) -> Result<Config> {
         }]),
         output_dir: Some(f.output_dir.clone()),
         sequence_len: Some(w.seq_len),
-        // peftcost prices every sample at the full length.
-        pad_to_sequence_len: Some(true),
-        sample_packing: Some(false),
+        // Padded to the full length unless the estimate knew shorter samples; packed as asked.
+        pad_to_sequence_len: Some(w.lengths.is_none() || w.packing),
+        sample_packing: Some(w.packing),
         micro_batch_size: Some(w.micro_batch),
         gradient_accumulation_steps: Some(w.grad_accum),
         num_epochs: Some(w.epochs as f64),

@@ -53,6 +53,8 @@ pub struct Config {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cutoff_len: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub packing: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub output_dir: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub logging_steps: Option<u64>,
@@ -164,6 +166,7 @@ pub(super) fn config(f: &Facts) -> Result<Config> {
         dataset: Some("alpaca_en_demo".into()),
         template: Some(template(s.profile.family).into()),
         cutoff_len: Some(w.seq_len),
+        packing: w.packing.then_some(true),
         output_dir: Some(f.output_dir.clone()),
         logging_steps: Some(10),
         per_device_train_batch_size: Some(w.micro_batch),

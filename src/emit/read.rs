@@ -59,6 +59,8 @@ pub struct FromConfig {
     /// Gradient elements in DeepSpeed's reduce buckets (reduce_bucket_size, twice with
     /// overlap_comm).
     pub zero_bucket: Option<u64>,
+    /// Samples packed into full-length rows (LLaMA-Factory `packing`, axolotl `sample_packing`).
+    pub packing: Option<bool>,
     /// The DeepSpeed file a YAML names (the caller reads it and merges it with [`Self::merge`]).
     pub deepspeed_file: Option<String>,
     /// `key: value` of every setting that changes the job but is not modelled.
@@ -296,6 +298,7 @@ fn from_llamafactory(name: &str, c: llamafactory::Config) -> Result<FromConfig> 
         }),
         zero: None,
         zero_bucket: None,
+        packing: c.packing,
         deepspeed_file: c.deepspeed,
         not_modelled: notes,
     })
@@ -321,11 +324,6 @@ fn from_axolotl(name: &str, c: axolotl::Config) -> Result<FromConfig> {
     } else {
         None
     };
-    if c.sample_packing == Some(true) {
-        notes.push(
-            "sample_packing: true (peftcost costs every sample at sequence_len tokens; packing short samples makes the run shorter)".into(),
-        );
-    }
     let checkpointing = match &c.gradient_checkpointing {
         Some(serde_norway::Value::Bool(b)) => *b,
         Some(serde_norway::Value::String(s)) => {
@@ -395,6 +393,7 @@ fn from_axolotl(name: &str, c: axolotl::Config) -> Result<FromConfig> {
         attention: Some(attention),
         zero: None,
         zero_bucket: None,
+        packing: c.sample_packing,
         deepspeed_file: c.deepspeed,
         not_modelled: notes,
     })

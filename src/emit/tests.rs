@@ -126,3 +126,19 @@ fn paged_8bit_adamw_is_read_and_written_as_itself() {
     assert_eq!(c.optimizer, Some(Optimizer::PagedAdamw8bit));
     assert_eq!(Optimizer::PagedAdamw8bit.state_bytes(4.0), 2.0);
 }
+
+#[test]
+fn packing_is_read_from_both_trainers() {
+    use crate::emit::read::parse;
+    // LLaMA-Factory data_args `packing`; axolotl `sample_packing`.
+    let lf = "model_name_or_path: Qwen/Qwen-7B\nfinetuning_type: lora\npacking: true\n";
+    assert_eq!(parse("lf.yaml", lf).unwrap().packing, Some(true));
+    let ax = "base_model: Qwen/Qwen-7B\nadapter: lora\nsample_packing: true\n";
+    let c = parse("ax.yaml", ax).unwrap();
+    assert_eq!(c.packing, Some(true));
+    assert!(
+        !c.not_modelled.iter().any(|n| n.contains("sample_packing")),
+        "{:?}",
+        c.not_modelled
+    );
+}

@@ -62,7 +62,7 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
                 format!("{} x {} x {}", w.micro_batch, w.grad_accum, w.gpus),
             )
         },
-        ("optimizer steps", w.steps().to_string()),
+        ("optimizer steps", w.processed().steps().to_string()),
         (
             "dtype / weights",
             format!("{} / {}", w.dtype.as_str(), w.weights_dtype.as_str()),
@@ -90,6 +90,24 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
         ),
     ] {
         job.push(vec![k.into(), v]);
+    }
+    if let Some(l) = w.lengths {
+        let mean = format!("{:.0}", l.mean_truncated(w.seq_len));
+        job.push(vec![
+            "sample lengths".into(),
+            if w.packing {
+                format!(
+                    "mean {mean}: packed into {} rows of {} tokens",
+                    w.processed().samples,
+                    w.seq_len
+                )
+            } else {
+                format!(
+                    "mean {mean}, longest {}: micro-batches padded to their longest",
+                    l.longest(w.seq_len)
+                )
+            },
+        ]);
     }
     if w.expert_parallel {
         job.push(vec![

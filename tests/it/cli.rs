@@ -721,3 +721,45 @@ fn report_methods_add_qlora_rows_with_their_configuration() {
     let err = fails(&["report", "--methods", "lora,lorax"], tmp().path());
     assert!(err.contains("lorax"), "{err}");
 }
+
+#[test]
+fn a_bad_lengths_file_names_its_line_and_exits_2() {
+    let dir = tmp();
+    let bad = dir.path().join("lengths.txt");
+    std::fs::write(&bad, "120\n340\nabout 90\n").unwrap();
+    let err = fails(
+        &[
+            "estimate",
+            "--model",
+            "qwen-7b",
+            "--lengths",
+            bad.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(
+        err.contains("lengths.txt:3:") && err.contains("about 90"),
+        "{err}"
+    );
+    let err = fails(
+        &["estimate", "--model", "qwen-7b", "--avg-tokens", "0"],
+        dir.path(),
+    );
+    assert!(err.contains("--avg-tokens 0"), "{err}");
+    // A good file: the workload table says how the samples are batched.
+    std::fs::write(&bad, "120\n340\n90\n").unwrap();
+    let v = json_of(&[
+        "estimate",
+        "--model",
+        "qwen-7b",
+        "--lengths",
+        bad.to_str().unwrap(),
+        "--packing",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["workload"]["packing"], true);
+    // (120 + 340 + 90) / 3 = 183.33 tokens a sample.
+    let mean = v["workload"]["lengths"]["mean"].as_f64().unwrap();
+    assert!((mean - 550.0 / 3.0).abs() < 1e-9, "{mean}");
+}

@@ -411,3 +411,48 @@ fn tokens_per_second_is_the_jobs_and_per_device_is_one_gpus() {
     assert!((d.tokens_per_second.unwrap() - 4.0 * 4.0 * 512.0 / step).abs() < 1e-6);
     assert!((d.tokens_per_second_per_device.unwrap() - 4.0 * 512.0 / step).abs() < 1e-6);
 }
+
+/// Padded and packed data (issue 15 item 5). 10,000 samples x 3 epochs averaging 200 tokens,
+/// cut at 512, micro-batch 4: padded micro-batches process 200-token rows (every sample the
+/// same length: the longest of a batch is 200) and peak at 200 tokens; packed, the samples
+/// fill ceil(10,000 x 200 / 512) = 3,907 rows of 512 tokens, ceil(3,907 x 3 / 4) = 2,931
+/// steps of the full-length step (7,500 padded to 512).
+#[test]
+fn padded_and_packed_samples_cost_what_they_process() {
+    use peftcost::estimate::Lengths;
+    let full = Workload::default();
+    let padded = Workload {
+        lengths: Some(Lengths::constant(200)),
+        ..full
+    };
+    let packed = Workload {
+        packing: true,
+        ..padded
+    };
+    assert_eq!(
+        (full.processed().seq_len, full.processed().steps()),
+        (512, 7_500)
+    );
+    assert_eq!(
+        (padded.processed().seq_len, padded.longest_batch().seq_len),
+        (200, 200)
+    );
+    assert_eq!(packed.processed().samples, 3_907);
+    assert_eq!(packed.processed().steps(), 2_931);
+    assert_eq!(packed.longest_batch().seq_len, 512);
+    let run = |w: Workload| {
+        device(
+            &scenario("qwen-7b", MethodConfig::new(MethodKind::Lora), w),
+            "a100-80g",
+        )
+    };
+    let (f, pa, pk) = (run(full), run(padded), run(packed));
+    // Packed: the same step, fewer of them.
+    assert_eq!(pk.step_seconds, f.step_seconds);
+    assert_eq!(pk.memory, f.memory);
+    let ratio = pk.hours.unwrap() / f.hours.unwrap();
+    assert!((ratio - 2_931.0 / 7_500.0).abs() < 1e-12, "{ratio}");
+    // Padded to 200 tokens: less memory and a shorter step than 512-token rows.
+    assert!(pa.memory.total < f.memory.total);
+    assert!(pa.step_seconds.unwrap() < f.step_seconds.unwrap());
+}

@@ -143,14 +143,16 @@ impl DeviceResult {
     /// Physics of one scenario on one device.
     pub fn new(shapes: &Shapes, w: &Workload, hw: &HardwareProfile, a: &Assumptions) -> Self {
         let (dtype, note) = hw.effective_dtype(w.dtype);
-        let memory = shapes.memory(w, dtype, hw, a, w.micro_batch);
+        // Memory at the longest micro-batch; time over the tokens the steps really process.
+        let (peak, run) = (w.longest_batch(), w.processed());
+        let memory = shapes.memory(&peak, dtype, hw, a, w.micro_batch);
         // Whole bytes (a fractional GiB figure gives a fractional byte count), so that
         // headroom = capacity - total holds exactly in the JSON.
         let cap = hw.memory_bytes().floor();
         let fits = (memory.total as f64) <= cap;
         let mfu = hw.mfu_for(shapes.kind);
-        let step = shapes.step_seconds(w, dtype, hw, a, mfu);
-        let seq_tokens = w.global_batch() as f64 * shapes.seq_tokens(w.seq_len);
+        let step = shapes.step_seconds(&run, dtype, hw, a, mfu);
+        let seq_tokens = run.global_batch() as f64 * shapes.seq_tokens(run.seq_len);
         DeviceResult {
             hardware: hw.id.clone(),
             name: hw.name.clone(),
@@ -161,11 +163,11 @@ impl DeviceResult {
             // In floating point: a total saturated at u64::MAX must not wrap to a positive headroom.
             headroom_bytes: (cap - memory.total as f64).clamp(i64::MIN as f64, i64::MAX as f64)
                 as i64,
-            max_micro_batch: shapes.max_micro_batch(w, dtype, hw, a),
+            max_micro_batch: shapes.max_micro_batch(&peak, dtype, hw, a),
             step_seconds: step,
             tokens_per_second: step.map(|s| seq_tokens / s),
             tokens_per_second_per_device: step.map(|s| seq_tokens / w.gpus.max(1) as f64 / s),
-            hours: step.map(|s| s * w.steps() as f64 / 3600.0),
+            hours: step.map(|s| s * run.steps() as f64 / 3600.0),
             mfu,
             calibrated: hw.calibrated,
             config: DeviceConfig::of(w, shapes.kind),
@@ -348,8 +350,9 @@ impl Estimate {
         }
         let w = &vs.base.workload;
         let shapes = &vs.base.shapes;
-        let f = shapes.flops_per_token(w);
-        let tokens = w.samples as f64 * w.epochs as f64 * shapes.seq_tokens(w.seq_len);
+        let run = w.processed();
+        let f = shapes.flops_per_token(&run);
+        let tokens = run.samples as f64 * run.epochs as f64 * shapes.seq_tokens(run.seq_len);
         let devices: Vec<DeviceResult> = hardware
             .iter()
             .map(|hw| {

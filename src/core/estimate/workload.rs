@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::lengths::Lengths;
 use crate::core::error::{Error, Result};
 use crate::core::units::named;
 pub use crate::core::units::{Dtype, WeightsDtype};
@@ -157,6 +158,11 @@ pub struct Workload {
     /// Gradient elements DeepSpeed ZeRO-2/3 holds in its reduce buckets during the backward
     /// pass: `reduce_bucket_size`, twice with `overlap_comm` (DeepSpeed's default: 5e8, once).
     pub zero_bucket: u64,
+    /// The samples' token lengths (`None`: every sample fills `seq_len`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lengths: Option<Lengths>,
+    /// Samples concatenated into full `seq_len` rows instead of padded micro-batches.
+    pub packing: bool,
 }
 
 impl Default for Workload {
@@ -179,6 +185,8 @@ impl Default for Workload {
             network_gbps: None,
             loss_upcast: true,
             zero_bucket: DEEPSPEED_REDUCE_BUCKET,
+            lengths: None,
+            packing: false,
         }
     }
 }
@@ -253,6 +261,38 @@ impl Workload {
     /// torch autocast (accelerate turns native AMP off under DeepSpeed).
     pub fn deepspeed_16bit(&self) -> bool {
         self.zero >= 1 && self.dtype != Dtype::Fp32
+    }
+
+    /// The job as its steps process it: packed rows (mean length x samples / `seq_len` rows of
+    /// `seq_len` tokens), or micro-batches padded to their expected longest sample (rounded to
+    /// a whole token); the job itself without lengths.
+    pub fn processed(&self) -> Workload {
+        match self.lengths {
+            None => *self,
+            Some(l) if self.packing => {
+                let tokens = self.samples as f64 * l.mean_truncated(self.seq_len);
+                Workload {
+                    samples: ((tokens / self.seq_len as f64).ceil() as u64).max(1),
+                    ..*self
+                }
+            }
+            Some(l) => Workload {
+                seq_len: (l.padded(self.micro_batch, self.seq_len).round() as u64).max(1),
+                ..*self
+            },
+        }
+    }
+
+    /// The job at its memory peak: padded micro-batches peak at the longest sample; packed
+    /// rows are always full.
+    pub fn longest_batch(&self) -> Workload {
+        match self.lengths {
+            Some(l) if !self.packing => Workload {
+                seq_len: l.longest(self.seq_len).max(1),
+                ..*self
+            },
+            _ => *self,
+        }
     }
 
     /// Sequences per optimizer step across all devices.

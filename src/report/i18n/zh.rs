@@ -50,6 +50,11 @@ pub static PHRASES: &[(&str, &str)] = &[
     ("exported artifact", "导出文件"),
     ("samples x epochs", "样本数 × 轮数"),
     ("tokens per sample", "每条样本 token 数"),
+    ("sample lengths", "样本长度"),
+    (
+        "the config packs samples: give --avg-tokens N or --lengths FILE, or every sample is costed at the full length and packing changes nothing",
+        "配置打包了样本：请给出 --avg-tokens N 或 --lengths FILE，否则每条样本按完整长度计费，打包不改变结果",
+    ),
     ("global batch (sequences per step)", "全局批大小（每步序列数）"),
     ("micro-batch x grad-accum x gpus", "微批 × 梯度累积 × GPU 数"),
     ("optimizer steps", "优化器步数"),
@@ -641,6 +646,11 @@ pub static TEMPLATES: &[(&str, &str)] = &[
     ("{} scenarios pinned already: u unpins the newest", "已固定 {0} 个方案：按 u 取消最新的固定"),
     ("pinned {}: {}", "已固定 {0}：{1}"),
     ("unpinned {}: {}", "已取消固定 {0}：{1}"),
+    ("mean {}: packed into {} rows of {} tokens", "平均 {0}：打包为 {1} 行，每行 {2} token"),
+    (
+        "mean {}, longest {}: micro-batches padded to their longest",
+        "平均 {0}，最长 {1}：微批填充到其中最长的样本",
+    ),
     // A message about one thing ("t4: ...") before a list is split at its commas.
     ("{}: {}", "{0}：{1}"),
     // A compared cell that differs from the first scenario's.

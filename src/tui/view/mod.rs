@@ -290,7 +290,7 @@ fn summary_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
                 fmt::short(p.trainable),
                 fmt::short(p.all),
                 p.trainable_percent,
-                fmt::count(w.steps()),
+                fmt::count(w.processed().steps()),
             )
         } else {
             format!(
@@ -299,7 +299,7 @@ fn summary_lines(app: &App, t: Theme, width: u16) -> Vec<Line<'static>> {
                 fmt::short(p.all),
                 p.trainable_percent,
                 fmt::bytes(p.artifact.export_bytes as f64),
-                fmt::count(w.steps()),
+                fmt::count(w.processed().steps()),
             )
         })),
     ]
