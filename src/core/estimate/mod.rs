@@ -12,6 +12,7 @@ pub mod offers;
 pub mod params;
 pub mod physics;
 mod result;
+pub mod spread;
 pub mod time;
 pub mod validate;
 pub mod workload;

@@ -6,7 +6,7 @@ use super::fit::{self, DeviceConfig, FitPolicy, Suggestion, Variants};
 use super::{Assumptions, FlopsPerToken, MemoryBreakdown, Shapes};
 use super::{Dtype, ParamsSection, Prepared, Workload};
 use crate::core::arch::Task;
-use crate::core::hardware::HardwareProfile;
+use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::{AdapterStyle, MethodKind};
 
 /// `method` in the JSON contract.
@@ -125,6 +125,10 @@ pub struct DeviceResult {
     pub tokens_per_second_per_device: Option<f64>,
     /// The whole job.
     pub hours: Option<f64>,
+    /// Low and high bounds of memory and time from the spread of measured GPU steps
+    /// (`profiles/error_spread.json`); absent on CPUs, which have no measured spread.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub range: Option<super::spread::Range>,
     /// Fraction of dense peak used for the time estimate.
     pub mfu: f64,
     /// Whether `mfu` comes from a `peftcost bench` calibration rather than the default.
@@ -153,6 +157,12 @@ impl DeviceResult {
         let mfu = hw.mfu_for(shapes.kind);
         let step = shapes.step_seconds(&run, dtype, hw, a, mfu);
         let seq_tokens = run.global_batch() as f64 * shapes.seq_tokens(run.seq_len);
+        let hours = step.map(|s| s * run.steps() as f64 / 3600.0);
+        let range = match hw.kind {
+            HardwareKind::Gpu => super::spread::spread()
+                .map(|s| super::spread::Range::of(s, memory.total, step, hours)),
+            HardwareKind::Cpu => None,
+        };
         DeviceResult {
             hardware: hw.id.clone(),
             name: hw.name.clone(),
@@ -167,7 +177,8 @@ impl DeviceResult {
             step_seconds: step,
             tokens_per_second: step.map(|s| seq_tokens / s),
             tokens_per_second_per_device: step.map(|s| seq_tokens / w.gpus.max(1) as f64 / s),
-            hours: step.map(|s| s * run.steps() as f64 / 3600.0),
+            hours,
+            range,
             mfu,
             calibrated: hw.calibrated,
             config: DeviceConfig::of(w, shapes.kind),

@@ -651,6 +651,10 @@ pub static TEMPLATES: &[(&str, &str)] = &[
         "mean {}, longest {}: micro-batches padded to their longest",
         "平均 {0}，最长 {1}：微批填充到其中最长的样本",
     ),
+    (
+        "range: 8 in 10 of {} measured GPU steps fell within memory x{}-{} and time x{}-{} of the estimate (JSON `devices[].range`; `tests/truth/error_spread.py`)",
+        "范围：{0} 个实测 GPU 训练步中，十之八九的显存在估算值的 ×{1}–{2} 之内、时间在 ×{3}–{4} 之内（JSON `devices[].range`；`tests/truth/error_spread.py`）",
+    ),
     // A message about one thing ("t4: ...") before a list is split at its commas.
     ("{}: {}", "{0}：{1}"),
     // A compared cell that differs from the first scenario's.
