@@ -420,6 +420,9 @@ impl BenchReport {
                 .map(|t| (t.method.as_str().to_string(), t.efficiency))
                 .collect(),
             memory_offset_gib: Default::default(),
+            cpu: (self.device_kind == "cpu")
+                .then(|| crate::core::hardware::CpuIdentity::this_machine(self.threads as u64))
+                .flatten(),
         }
     }
 }

@@ -119,6 +119,7 @@ fn calibration(
             .map(|b| (fit.family.clone(), b as f64 / GIB))
             .into_iter()
             .collect(),
+        cpu: None,
     })
 }
 
@@ -147,6 +148,8 @@ fn merged(path: &std::path::Path, mut new: Calibration, force: bool) -> Result<C
             old.hardware_id.as_deref().unwrap_or("this machine (peftcost bench)")
         )));
     }
+    // The machine the merged file describes stays recorded.
+    new.cpu = new.cpu.or(old.cpu);
     let refitted: Vec<String> = new.train_efficiency.keys().cloned().collect();
     for (family, v) in old.train_efficiency {
         new.train_efficiency.entry(family).or_insert(v);

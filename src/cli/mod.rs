@@ -50,6 +50,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub calibration: Option<PathBuf>,
 
+    /// Apply a CPU calibration measured on another CPU model, vector units or thread count
+    /// (refused otherwise: its figures describe that machine, not this one).
+    #[arg(long, global = true)]
+    pub force_calibration: bool,
+
     /// Print every table column whatever the terminal's width (tables otherwise hide their
     /// least important columns to fit $COLUMNS or the terminal, and say which).
     #[arg(long, global = true)]
@@ -150,7 +155,8 @@ impl Context {
     fn new(cli: &Cli, lang: Lang) -> Self {
         let config_dir = cli.profiles.clone().or_else(crate::core::data::config_dir);
         let calibration = CalibrationSource::from_user(cli.calibration.clone());
-        let catalogs = Catalogs::load(config_dir.as_deref(), &calibration);
+        let catalogs =
+            Catalogs::load_forced(config_dir.as_deref(), &calibration, cli.force_calibration);
         for w in &catalogs.warnings {
             eprintln!(
                 "{}{}",

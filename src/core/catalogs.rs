@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use crate::core::arch::ModelCatalog;
 use crate::core::data::default_calibration_path;
 use crate::core::error::{Error, Result};
-use crate::core::hardware::{load_calibration, HardwareCatalog};
+use crate::core::hardware::{load_calibration, CpuIdentity, HardwareCatalog};
 use crate::core::pricing::PricingCatalog;
 
 /// Which calibration the catalogues apply.
@@ -51,6 +51,26 @@ impl Catalogs {
     /// Embedded data overlaid by `config_dir`, with the calibration applied to the hardware.
     /// Prices are checked against the uncalibrated hardware catalogue of the same directory.
     pub fn load(config_dir: Option<&Path>, calibration: &CalibrationSource) -> Self {
+        Self::load_forced(config_dir, calibration, false)
+    }
+
+    /// [`Catalogs::load`]; `force` applies a CPU calibration measured on another CPU or thread
+    /// count (refused otherwise: [`crate::core::hardware::Calibration::check_machine`]).
+    pub fn load_forced(
+        config_dir: Option<&Path>,
+        calibration: &CalibrationSource,
+        force: bool,
+    ) -> Self {
+        let here = if force {
+            None
+        } else {
+            CpuIdentity::this_machine(CpuIdentity::threads_here())
+        };
+        let checked = |path: &Path| {
+            let c = load_calibration(path)?;
+            c.check_machine(&path.display().to_string(), here.as_ref())?;
+            Ok::<_, Error>(c)
+        };
         let mut warnings = Vec::new();
         let raw_hardware = HardwareCatalog::load(config_dir);
         let pricing = match &raw_hardware {
@@ -60,13 +80,9 @@ impl Catalogs {
         let hardware = raw_hardware.and_then(|mut catalog| {
             match calibration {
                 CalibrationSource::None => {}
-                CalibrationSource::File(path) => {
-                    catalog.apply_calibration(&load_calibration(path)?)?
-                }
+                CalibrationSource::File(path) => catalog.apply_calibration(&checked(path)?)?,
                 CalibrationSource::Default(path) => {
-                    if let Err(e) =
-                        load_calibration(path).and_then(|c| catalog.apply_calibration(&c))
-                    {
+                    if let Err(e) = checked(path).and_then(|c| catalog.apply_calibration(&c)) {
                         warnings.push(format!("calibration ignored: {e}"));
                     }
                 }

@@ -763,3 +763,43 @@ fn a_bad_lengths_file_names_its_line_and_exits_2() {
     let mean = v["workload"]["lengths"]["mean"].as_f64().unwrap();
     assert!((mean - 550.0 / 3.0).abs() < 1e-9, "{mean}");
 }
+
+#[test]
+fn a_cpu_calibration_from_another_cpu_is_refused_unless_forced() {
+    if !std::path::Path::new("/proc/cpuinfo").exists() {
+        eprintln!("skipped: no /proc/cpuinfo to tell this CPU from another");
+        return;
+    }
+    let dir = tmp();
+    let cal = dir.path().join("cal.json");
+    let mut v: serde_json::Value = serde_json::from_str(&calibration_json(None)).unwrap();
+    // No machine of this test's is a 1-thread Pentium 4 without AVX2.
+    v["cpu"] = serde_json::json!({"model": "Intel(R) Pentium(R) 4 CPU 3.00GHz", "flags": [], "threads": 1});
+    std::fs::write(&cal, v.to_string()).unwrap();
+    let args = |force: bool| {
+        let mut a = vec!["--calibration", cal.to_str().unwrap()];
+        if force {
+            a.push("--force-calibration");
+        }
+        a.extend([
+            "estimate",
+            "--model",
+            "minicpm-2b",
+            "--hardware",
+            "local",
+            "--format",
+            "json",
+        ]);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let a = args(false);
+    let err = fails(
+        &a.iter().map(String::as_str).collect::<Vec<_>>(),
+        dir.path(),
+    );
+    assert!(
+        err.contains("Pentium(R) 4") && err.contains("--force-calibration"),
+        "{err}"
+    );
+    peftcost(dir.path()).args(args(true)).assert().success();
+}

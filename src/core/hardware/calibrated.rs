@@ -159,6 +159,7 @@ mod tests {
             train_gflops: [("lora".to_string(), 80.0), ("full".to_string(), 100.0)].into(),
             train_efficiency: [("lora".to_string(), 0.4), ("full".to_string(), 0.5)].into(),
             memory_offset_gib: Default::default(),
+            cpu: None,
         }
     }
 

@@ -43,6 +43,113 @@ pub struct Calibration {
     /// when the model counts more); written by `calibrate --from-log`, absent from `bench`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub memory_offset_gib: BTreeMap<String, f64>,
+    /// The CPU a CPU calibration was measured on (absent from GPU calibrations and files
+    /// written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuIdentity>,
+}
+
+/// Instruction-set flags that change what a CPU's matmuls achieve (`/proc/cpuinfo` names).
+const ISA_FLAGS: [&str; 9] = [
+    "avx2",
+    "fma",
+    "f16c",
+    "avx512f",
+    "avx512_bf16",
+    "avx512_fp16",
+    "avx512_vnni",
+    "amx_tile",
+    "amx_bf16",
+];
+
+/// Which CPU, with which vector units, on how many threads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CpuIdentity {
+    /// `model name` of `/proc/cpuinfo`, e.g. `AMD EPYC 7B13`.
+    pub model: String,
+    /// The [`ISA_FLAGS`] it has.
+    pub flags: Vec<String>,
+    /// Threads the measurement ran on.
+    pub threads: u64,
+}
+
+impl CpuIdentity {
+    /// From `/proc/cpuinfo`'s text: the first `model name` and `flags` lines.
+    pub fn from_cpuinfo(text: &str, threads: u64) -> Option<Self> {
+        let field = |name: &str| {
+            text.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                (k.trim() == name).then(|| v.trim().to_string())
+            })
+        };
+        let model = field("model name")?;
+        let have = field("flags").unwrap_or_default();
+        let have: Vec<&str> = have.split_whitespace().collect();
+        let flags = ISA_FLAGS
+            .iter()
+            .filter(|f| have.contains(f))
+            .map(|f| f.to_string())
+            .collect();
+        Some(CpuIdentity {
+            model,
+            flags,
+            threads,
+        })
+    }
+
+    /// The threads a `bench` here would run on: `RAYON_NUM_THREADS` (candle's thread pool
+    /// reads it) or every available core.
+    pub fn threads_here() -> u64 {
+        std::env::var("RAYON_NUM_THREADS")
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|n| *n > 0)
+            .or_else(|| {
+                std::thread::available_parallelism()
+                    .ok()
+                    .map(|n| n.get() as u64)
+            })
+            .unwrap_or(1)
+    }
+
+    /// This machine on `threads` threads (`None` where `/proc/cpuinfo` cannot be read).
+    pub fn this_machine(threads: u64) -> Option<Self> {
+        let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+        Self::from_cpuinfo(&text, threads)
+    }
+
+    /// One line: `AMD EPYC 7B13, 2 threads, avx2 fma`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}, {} threads, {}",
+            self.model,
+            self.threads,
+            if self.flags.is_empty() {
+                "no AVX2".to_string()
+            } else {
+                self.flags.join(" ")
+            }
+        )
+    }
+}
+
+impl Calibration {
+    /// A calibration of this machine (CPU, no `--hardware-id`) measured on another CPU, or on
+    /// another thread count, does not describe this one: an error naming both, unless the
+    /// calibration or this machine says nothing about its CPU.
+    pub fn check_machine(&self, shown: &str, here: Option<&CpuIdentity>) -> Result<()> {
+        if self.device_kind != "cpu" || self.hardware_id.is_some() {
+            return Ok(());
+        }
+        match (&self.cpu, here) {
+            (Some(then), Some(now)) if then != now => Err(Error::Input(format!(
+                "{shown}: measured on {}, but this machine is {}: rerun `peftcost bench` here, or pass --force-calibration to apply it anyway",
+                then.describe(),
+                now.describe()
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Calibration {
@@ -179,6 +286,49 @@ pub fn save_calibration(path: &Path, c: &Calibration) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::CpuIdentity;
+
+    const CPUINFO: &str = "processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 7B13\nflags\t\t: fpu sse2 avx avx2 fma f16c bmi2\n\nprocessor\t: 1\nmodel name\t: AMD EPYC 7B13\n";
+
+    #[test]
+    fn a_cpu_calibration_belongs_to_its_cpu_and_thread_count() {
+        let epyc = CpuIdentity::from_cpuinfo(CPUINFO, 2).unwrap();
+        assert_eq!(epyc.model, "AMD EPYC 7B13");
+        // Only the vector-unit flags that change matmul speed are kept.
+        assert_eq!(epyc.flags, ["avx2", "fma", "f16c"]);
+        let mut cal = sample();
+        cal.cpu = Some(epyc.clone());
+        assert!(cal.check_machine("cal.json", Some(&epyc)).is_ok());
+        // Another CPU generation (AVX-512 and AMX) is refused, naming both.
+        let spr = CpuIdentity {
+            model: "Intel Xeon Platinum 8480+".into(),
+            flags: vec!["avx2".into(), "avx512f".into(), "amx_tile".into()],
+            threads: 2,
+        };
+        let err = cal
+            .check_machine("cal.json", Some(&spr))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("AMD EPYC 7B13")
+                && err.contains("8480+")
+                && err.contains("--force-calibration"),
+            "{err}"
+        );
+        // The same CPU on another thread count measures another machine too.
+        let four = CpuIdentity {
+            threads: 4,
+            ..epyc.clone()
+        };
+        assert!(cal.check_machine("cal.json", Some(&four)).is_err());
+        // A calibration of a named profile (rented GPU) or one without a CPU record applies.
+        cal.hardware_id = Some("a10".into());
+        assert!(cal.check_machine("cal.json", Some(&spr)).is_ok());
+        cal.hardware_id = None;
+        cal.cpu = None;
+        assert!(cal.check_machine("cal.json", Some(&spr)).is_ok());
+    }
+
     use super::*;
 
     pub(crate) fn sample() -> Calibration {
@@ -196,6 +346,7 @@ mod tests {
             train_gflops: [("lora".to_string(), 60.0), ("full".to_string(), 70.0)].into(),
             train_efficiency: [("lora".to_string(), 0.59), ("full".to_string(), 0.69)].into(),
             memory_offset_gib: Default::default(),
+            cpu: None,
         }
     }
 

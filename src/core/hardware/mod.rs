@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 pub use calibrated::{method_family, LOCAL};
 pub use calibration::{
-    load_calibration, parse_calibration, save_calibration, Calibration, CALIBRATION_FORMAT_VERSION,
+    load_calibration, parse_calibration, save_calibration, Calibration, CpuIdentity,
+    CALIBRATION_FORMAT_VERSION,
 };
 
 use crate::core::data::{self, DataFile};

@@ -655,6 +655,10 @@ pub static TEMPLATES: &[(&str, &str)] = &[
         "range: 8 in 10 of {} measured GPU steps fell within memory x{}-{} and time x{}-{} of the estimate (JSON `devices[].range`; `tests/truth/error_spread.py`)",
         "范围：{0} 个实测 GPU 训练步中，十之八九的显存在估算值的 ×{1}–{2} 之内、时间在 ×{3}–{4} 之内（JSON `devices[].range`；`tests/truth/error_spread.py`）",
     ),
+    (
+        "{}: measured on {}, but this machine is {}: rerun `peftcost bench` here, or pass --force-calibration to apply it anyway",
+        "{0}：校准测于 {1}，而本机是 {2}：请在本机重新运行 `peftcost bench`，或加 --force-calibration 强制使用",
+    ),
     // A message about one thing ("t4: ...") before a list is split at its commas.
     ("{}: {}", "{0}：{1}"),
     // A compared cell that differs from the first scenario's.
