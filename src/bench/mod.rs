@@ -1,9 +1,10 @@
 //! `peftcost bench`: what this device achieves, measured with candle-core in seconds.
 //!
-//! Three parts, each warmed up and repeated. The calibration takes the best repetition (the
-//! highest throughput, the shortest step): noise from other processes and from the host only ever
-//! slows a run down, so the best run is the most repeatable estimate of what the device can do.
-//! Medians, minima and maxima are reported next to it to show the spread.
+//! Three parts, each warmed up and repeated. The calibration takes the median repetition: the
+//! best one swings with the machine's moment (a lucky run, a turbo burst), the median with its
+//! steady state. Minima and maxima are reported beside it to show the spread, and each part
+//! reads the CPU time other processes took meanwhile (`/proc/stat` less this process's own
+//! `/proc/self/stat` time): above 15% of the CPUs the report says the part was contended.
 //!
 //! 1. matmul GFLOP/s at the model's real Linear shapes (`[m, in] x [in, out]`, m tokens scaled
 //!    to fit the time budget) in f32, f16 and bf16 where the device runs them ([`matmul`]);
@@ -362,7 +363,7 @@ pub struct TrainResult {
     pub backward_s: f64,
     /// Analytic FLOPs of one step ([`step_flops`]).
     pub flops_per_step: f64,
-    /// `flops_per_step / step_s_min` (the best step), in GFLOP/s.
+    /// `flops_per_step / step_s_median`, in GFLOP/s.
     pub gflops: f64,
     /// `gflops` over the f32 matmul GFLOP/s of the calibration.
     pub efficiency: f64,
@@ -386,10 +387,10 @@ pub struct BenchReport {
     /// Tokens (m) the matmuls ran at.
     pub matmul_tokens: u64,
     pub matmul: Vec<MatmulResult>,
-    /// dtype -> median over shapes of the per-shape best GFLOP/s.
+    /// dtype -> median over shapes of the per-shape median GFLOP/s.
     pub matmul_gflops: BTreeMap<String, f64>,
     pub bandwidth: Vec<BandwidthResult>,
-    /// The fastest probe's best repetition, GB/s.
+    /// The faster probe's median repetition, GB/s.
     pub bandwidth_gbs: f64,
     pub training: Vec<TrainResult>,
     pub notes: Vec<String>,
@@ -468,15 +469,9 @@ fn candle_err(what: &str) -> impl Fn(candle_core::Error) -> Error + '_ {
 pub fn describe_device(device: BenchDevice) -> (String, f64) {
     match device {
         BenchDevice::Cpu => {
-            let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
-            let name = cpuinfo
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    (k.trim() == "model name").then(|| v.trim().to_string())
-                })
-                .unwrap_or_else(|| std::env::consts::ARCH.to_string());
             let threads = candle_core::utils::get_num_threads();
+            let name = crate::core::hardware::CpuIdentity::this_machine(threads as u64)
+                .map_or_else(|| std::env::consts::ARCH.to_string(), |c| c.model);
             let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
             let kib = meminfo
                 .lines()
@@ -518,25 +513,72 @@ fn cuda_info(n: usize) -> (String, f64) {
     }
 }
 
-/// Share of all CPUs that other processes kept busy over `window`, from `/proc/stat` (None when
-/// it cannot be read).
-fn cpu_busy(window: std::time::Duration) -> Option<f64> {
-    let sample = || -> Option<(f64, f64)> {
+/// CPU time counters (USER_HZ ticks): all CPUs' total and idle time from `/proc/stat`, and
+/// this process's user + system time (every thread) from `/proc/self/stat`.
+#[derive(Debug, Clone, Copy)]
+struct CpuTicks {
+    total: f64,
+    idle: f64,
+    own: f64,
+}
+
+impl CpuTicks {
+    /// Now (None where `/proc` cannot be read).
+    fn now() -> Option<Self> {
         let stat = std::fs::read_to_string("/proc/stat").ok()?;
         let v: Vec<f64> = stat
             .lines()
             .next()?
             .split_whitespace()
             .skip(1)
+            .take(8)
             .filter_map(|x| x.parse().ok())
             .collect();
         let idle = v.get(3)? + v.get(4).unwrap_or(&0.0);
-        Some((v.iter().sum(), idle))
-    };
-    let (t0, i0) = sample()?;
+        let own = std::fs::read_to_string("/proc/self/stat").ok()?;
+        // After the parenthesised name come state, ppid, ..., utime, stime (fields 3 to 15).
+        let after = own.rsplit_once(')')?.1;
+        let f: Vec<f64> = after
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        // The state letter does not parse, so utime and stime are the numbers at 10 and 11.
+        Some(CpuTicks {
+            total: v.iter().sum(),
+            idle,
+            own: f.get(10)? + f.get(11)?,
+        })
+    }
+
+    /// Share of all CPUs other processes kept busy since `self` (None without a tick elapsed).
+    fn others_since(&self) -> Option<f64> {
+        let now = CpuTicks::now()?;
+        let total = now.total - self.total;
+        let others = (total - (now.idle - self.idle)) - (now.own - self.own);
+        (total > 0.0).then(|| (others / total).clamp(0.0, 1.0))
+    }
+}
+
+/// Share of all CPUs that other processes kept busy over `window` (None where `/proc` cannot be
+/// read).
+fn cpu_busy(window: std::time::Duration) -> Option<f64> {
+    let t0 = CpuTicks::now()?;
     std::thread::sleep(window);
-    let (t1, i1) = sample()?;
-    (t1 > t0).then(|| 1.0 - (i1 - i0) / (t1 - t0))
+    t0.others_since()
+}
+
+/// Other processes' share of the CPUs above which a part's figures are reported as contended.
+const CONTENDED_SHARE: f64 = 0.15;
+
+/// A note when other processes took more than [`CONTENDED_SHARE`] of the CPUs during `part`.
+fn contention_note(since: Option<CpuTicks>, part: &str) -> Option<String> {
+    let share = since?.others_since()?;
+    (share > CONTENDED_SHARE).then(|| {
+        format!(
+            "other processes took {:.0}% of the CPUs during the {part}: its figures may be low (medians of the repetitions); rerun on a quiet machine",
+            100.0 * share
+        )
+    })
 }
 
 /// Run the benchmark. `progress(label, done, total)` is called as work completes.
@@ -549,7 +591,7 @@ pub fn run_bench(
     let mut notes = Vec::new();
     if cfg.device == BenchDevice::Cpu {
         if let Some(busy) = cpu_busy(std::time::Duration::from_millis(200)) {
-            if busy > 0.15 {
+            if busy > CONTENDED_SHARE {
                 notes.push(format!(
                     "other processes kept {:.0}% of the CPUs busy when the benchmark started: the results may be low",
                     100.0 * busy
@@ -598,6 +640,7 @@ pub fn run_bench(
         })
         .sum();
     let m = fit_tokens(sz.matmul_tokens, predicted, sz.matmul_budget_s);
+    let ticks = CpuTicks::now();
     let mut results = Vec::new();
     for (name, k, n) in &cfg.shapes {
         for &dt in &dtypes {
@@ -625,10 +668,11 @@ pub fn run_bench(
         let per_shape: Vec<f64> = results
             .iter()
             .filter(|r| r.dtype == name)
-            .map(|r| r.gflops_max)
+            .map(|r| r.gflops_median)
             .collect();
         matmul_gflops.insert(name.to_string(), Stats::of(&per_shape).median);
     }
+    notes.extend(contention_note(ticks, "matmuls"));
     let f32_gflops = matmul_gflops.get("f32").copied().unwrap_or(0.0);
     if cfg.device == BenchDevice::Cpu && dtypes.contains(&candle_core::DType::BF16) {
         notes.push(
@@ -640,6 +684,7 @@ pub fn run_bench(
     // 2. Memory bandwidth.
     let label = "memory bandwidth".to_string();
     progress(&label, done, total);
+    let ticks = CpuTicks::now();
     let bandwidth = bandwidth::measure(
         &device,
         sz.bandwidth_bytes,
@@ -651,7 +696,8 @@ pub fn run_bench(
         },
     )
     .map_err(candle_err("bandwidth"))?;
-    let bandwidth_gbs = bandwidth.iter().map(|b| b.gbs_max).fold(0.0, f64::max);
+    let bandwidth_gbs = bandwidth.iter().map(|b| b.gbs_median).fold(0.0, f64::max);
+    notes.extend(contention_note(ticks, "bandwidth probes"));
 
     // 3. Training steps, at as many tokens as fit the budget.
     let max_dims = cfg.train_dims(sz.train_tokens);
@@ -666,6 +712,7 @@ pub fn run_bench(
     let dims = cfg.train_dims(fit_tokens(sz.train_tokens, predicted, sz.train_budget_s));
     let base = training::BaseWeights::new(dims, &device).map_err(candle_err("training setup"))?;
     let mut training = Vec::new();
+    let ticks = CpuTicks::now();
     for method in methods {
         let label = format!("train {}", method.as_str());
         progress(&label, done, total);
@@ -685,7 +732,7 @@ pub fn run_bench(
         }
         let s = Stats::of(&tot);
         let flops = step_flops(&dims, method).total();
-        let gflops = flops / s.min.max(1e-12) / 1e9;
+        let gflops = flops / s.median.max(1e-12) / 1e9;
         training.push(TrainResult {
             method,
             dims,
@@ -705,6 +752,7 @@ pub fn run_bench(
             reps: sz.train_reps,
         });
     }
+    notes.extend(contention_note(ticks, "training steps"));
     progress("done", total, total);
 
     Ok(BenchReport {

@@ -190,7 +190,7 @@ pub fn document(r: &BenchReport) -> Document {
     }
 
     doc.notes.push(format!(
-        "efficiency = training GFLOP/s (analytic matmul FLOPs of the step / best step time) over the f32 matmul GFLOP/s ({:.1}, median over shapes of each shape's best run); the calibration uses best runs because noise only slows a run down",
+        "efficiency = training GFLOP/s (analytic matmul FLOPs of the step / median step time) over the f32 matmul GFLOP/s ({:.1}, median over shapes of each shape's median run); medians follow the machine's steady state, not its luckiest moment",
         r.matmul_gflops.get("f32").copied().unwrap_or(0.0)
     ));
     doc.notes.push(format!(
