@@ -7,7 +7,10 @@
 //!   passes too when micro-batches accumulate into them; `zero_grad(set_to_none=True)` frees
 //!   them otherwise);
 //! - saved activations (forward end and backward): every block's, or with checkpointing each
-//!   block's input, plus in backward the one block being recomputed;
+//!   block's input, plus in backward the one block being recomputed; attention keeps no
+//!   s x s tensor under flash or memory-efficient SDPA, but eager attention and the CPU's math
+//!   path (torch's CPU flash kernel refuses dropout, BERT's 0.1) keep probabilities, dropout
+//!   noise or masks and dropped probabilities;
 //! - the loss path of a causal LM (transformers >= 4.46 `ForCausalLMLoss` under the Trainer):
 //!   forward end = head output in the compute dtype + its fp32 upcast + the fp32 log-softmax
 //!   cross-entropy saves (10 bytes per logit in 16-bit, 8 when the head is already fp32);
@@ -312,28 +315,29 @@ impl Shapes {
         }
     }
 
-    /// Saved activations for micro-batch `b`, by lifetime (see [`Activations`]); both include
-    /// the embedding output and the final norm's input.
-    pub fn activations(&self, w: &Workload, dtype: Dtype, b: f64) -> Activations {
-        let act_bytes = dtype.bytes();
+    /// Saved activations for micro-batch `b` on a GPU or a CPU, by lifetime (see
+    /// [`Activations`]); both include the embedding output and the final norm's input.
+    pub fn activations(&self, w: &Workload, dtype: Dtype, b: f64, gpu: bool) -> Activations {
         let rb = Self::residual_bytes(w, dtype);
         let s = self.seq_tokens(w.seq_len);
-        let eager = w.attention == Attention::Eager;
         let ctx = s + self.prefix_tokens;
-        // Eager attention keeps softmax probabilities (compute dtype) and, in BERT, a dropout mask.
-        let scores_per_layer = if eager {
-            self.heads * s * ctx * (act_bytes + if self.bert_dropout { 1.0 } else { 0.0 })
+        let scores_per_layer =
+            self.heads * s * ctx * Self::score_bytes(w.attention, self.bert_dropout, dtype, gpu);
+        // BERT drops out the embeddings and both sublayers' outputs.
+        let keep = Self::dropout_saved_bytes(dtype, gpu);
+        let masks = if self.bert_dropout {
+            2.0 * self.hidden * keep
         } else {
             0.0
         };
-        let masks = if self.bert_dropout {
-            2.0 * self.hidden
+        let embedding_dropout = if self.bert_dropout {
+            b * s * self.hidden * keep
         } else {
             0.0
         };
         let block = b * (s * (self.saved_per_layer_bytes(w, dtype) + masks) + scores_per_layer);
         // The embedding output (residual dtype) and the final norm's fp32 copy.
-        let ends = b * s * self.hidden * (rb + NORM_SAVED_BYTES);
+        let ends = b * s * self.hidden * (rb + NORM_SAVED_BYTES) + embedding_dropout;
         if w.grad_checkpointing {
             Activations {
                 kept: b * self.layers * s * self.hidden * rb + ends,
@@ -344,6 +348,35 @@ impl Shapes {
                 kept: self.layers * block + ends,
                 recomputed: 0.0,
             }
+        }
+    }
+
+    /// What dropout keeps per value for backward: CUDA's fused kernel (`native_dropout`) a
+    /// 1-byte mask; on a CPU `at::dropout` is not fused and keeps its scaled Bernoulli noise in
+    /// the input's dtype (the `mul` it is applied with saves it).
+    fn dropout_saved_bytes(dtype: Dtype, gpu: bool) -> f64 {
+        if gpu {
+            1.0
+        } else {
+            dtype.bytes()
+        }
+    }
+
+    /// Bytes each layer keeps per head per query-key pair, by the kernel torch picks:
+    /// - eager: the softmax output (saved by softmax and by the matmul with V) and, with
+    ///   dropout, the dropout's saved tensor and the dropped probabilities the matmul saves;
+    /// - SDPA on a GPU: flash or memory-efficient attention, which keep no s x s tensor (their
+    ///   dropout replays its random numbers);
+    /// - SDPA on a CPU with dropout (BERT's 0.1 in training): torch's CPU flash kernel refuses
+    ///   dropout, so the math path runs: probabilities, dropout noise and dropped
+    ///   probabilities, each in the compute dtype; without dropout the CPU flash kernel, none.
+    fn score_bytes(attention: Attention, dropout: bool, dtype: Dtype, gpu: bool) -> f64 {
+        let a = dtype.bytes();
+        match (attention, dropout) {
+            (Attention::Eager, false) => a,
+            (Attention::Eager, true) => 2.0 * a + Self::dropout_saved_bytes(dtype, gpu),
+            (Attention::Sdpa, true) if !gpu => 3.0 * a,
+            (Attention::Sdpa, _) => 0.0,
         }
     }
 
@@ -409,7 +442,7 @@ impl Shapes {
         } else {
             0.0
         };
-        let act = self.activations(w, dtype, b);
+        let act = self.activations(w, dtype, b, gpu);
         let logits = self.logit_count(w, b);
         let loss = Self::loss_bytes_per_logit(w, dtype);
         let (loss_fwd, loss_bwd) = (logits * loss.forward, logits * loss.backward);
@@ -678,18 +711,24 @@ mod tests {
         // Qwen-7B: 32 blocks, hidden 4096, 512 tokens. Kept with checkpointing: each block's
         // input and the embedding output in the residual dtype, and the final norm's fp32 copy.
         let kept = |rb: f64| ((32.0 + 1.0) * rb + 4.0) * 512.0 * 4096.0;
-        assert_eq!(shapes.activations(&ckpt, Dtype::Bf16, 1.0).kept, kept(2.0));
+        assert_eq!(
+            shapes.activations(&ckpt, Dtype::Bf16, 1.0, true).kept,
+            kept(2.0)
+        );
         let nf4 = crate::core::estimate::Workload {
             weights_dtype: WeightsDtype::Nf4,
             ..ckpt
         };
-        assert_eq!(shapes.activations(&nf4, Dtype::Bf16, 1.0).kept, kept(4.0));
+        assert_eq!(
+            shapes.activations(&nf4, Dtype::Bf16, 1.0, true).kept,
+            kept(4.0)
+        );
         // bitsandbytes' matmuls also keep a bf16 copy of each Linear's input: Qwen-7B's block
         // has c_attn (4096), attn.c_proj (4096), w1, w2 (4096 each) and mlp.c_proj (11008) =
         // 27,392 inputs per token, 2 bytes each, in the recomputed block (its norms save fp32
         // copies either way).
-        let extra = shapes.activations(&nf4, Dtype::Bf16, 1.0).recomputed
-            - shapes.activations(&ckpt, Dtype::Bf16, 1.0).recomputed;
+        let extra = shapes.activations(&nf4, Dtype::Bf16, 1.0, true).recomputed
+            - shapes.activations(&ckpt, Dtype::Bf16, 1.0, true).recomputed;
         assert_eq!(extra, 512.0 * 27_392.0 * 2.0);
     }
 
@@ -800,6 +839,33 @@ mod tests {
         // ZeRO-1 has no gradient buckets.
         let z1 = crate::core::estimate::Workload { zero: 1, ..w };
         assert_eq!(super::Shapes::zero_bucket_bytes(&z1, Dtype::Fp16), 0.0);
+    }
+
+    #[test]
+    fn bert_attention_on_a_cpu_runs_the_math_path_under_dropout() {
+        // bge-large-zh-v1.5 (BERT-large: 24 layers, 16 heads, hidden 1024), 512 tokens, fp32.
+        let catalogs = Catalogs::embedded();
+        let mut spec = ScenarioSpec::new("bge-large-zh-v1.5");
+        spec.workload.micro_batch = 1;
+        spec.workload.seq_len = 512;
+        spec.workload.dtype = Dtype::Fp32;
+        let s = spec.resolve(&catalogs).unwrap();
+        let shapes = super::Shapes::new(&s.prepare().unwrap());
+        let w = s.workload;
+        let gpu = shapes.activations(&w, Dtype::Fp32, 1.0, true).kept;
+        let cpu = shapes.activations(&w, Dtype::Fp32, 1.0, false).kept;
+        // On the CPU each layer keeps probabilities, dropout noise and dropped probabilities,
+        // 16 x 512 x 512 x 3 x 4 B, where a GPU's fused kernels keep none; and its three
+        // dropouts (two per layer, one on the embeddings) keep 4-byte noise, not 1-byte masks.
+        let per_layer = 16.0 * 512.0 * 512.0 * 12.0 + 2.0 * 1024.0 * 512.0 * 3.0;
+        assert_eq!(cpu - gpu, 24.0 * per_layer + 512.0 * 1024.0 * 3.0);
+        // Eager attention on a GPU: probabilities, 1-byte mask, dropped probabilities.
+        let eager = crate::core::estimate::Workload {
+            attention: crate::core::estimate::Attention::Eager,
+            ..w
+        };
+        let e = shapes.activations(&eager, Dtype::Fp32, 1.0, true).kept;
+        assert_eq!(e - gpu, 24.0 * 16.0 * 512.0 * 512.0 * 9.0);
     }
 
     #[test]
