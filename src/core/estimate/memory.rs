@@ -575,8 +575,11 @@ impl Shapes {
         }
     }
 
-    /// The largest micro-batch that fits, 0 if none: memory grows with the micro-batch in
-    /// every phase, so a bisection over 1..=65,536 finds it.
+    /// The largest micro-batch that fits, 0 if none. Every phase is affine in the micro-batch
+    /// (c + k b: activations and logits grow with it, the rest does not), so micro-batches 1
+    /// and 2 give each phase's line and the largest b under the capacity follows in closed
+    /// form; it is checked against `memory` itself, with a bisection over 1..=65,536 where the
+    /// check fails (a calibrated offset clamping the overhead at zero bends the line).
     pub fn max_micro_batch(
         &self,
         w: &Workload,
@@ -584,12 +587,39 @@ impl Shapes {
         hw: &HardwareProfile,
         a: &Assumptions,
     ) -> u64 {
+        const MAX: u64 = 65_536;
         let cap = hw.memory_bytes();
         let fits = |b: u64| self.memory(w, dtype, hw, a, b).total as f64 <= cap;
-        if !fits(1) {
+        let m1 = self.memory(w, dtype, hw, a, 1);
+        if m1.total as f64 > cap {
             return 0;
         }
-        let (mut lo, mut hi) = (1u64, 65_536u64);
+        let m2 = self.memory(w, dtype, hw, a, 2);
+        let scale = 1.0 + a.allocator_slack;
+        // total = allocated x (1 + slack) + fixed (runtime and any calibrated offset).
+        let fixed = m1.total as f64 - scale * m1.allocated as f64;
+        let budget = (cap - fixed) / scale;
+        let line = |p1: u64, p2: u64| {
+            let k = p2 as f64 - p1 as f64;
+            let c = p1 as f64 - k;
+            if k > 0.0 {
+                ((budget - c) / k).floor().clamp(1.0, MAX as f64) as u64
+            } else {
+                MAX
+            }
+        };
+        let guess = [
+            line(m1.phases.forward, m2.phases.forward),
+            line(m1.phases.backward, m2.phases.backward),
+            line(m1.phases.optimizer, m2.phases.optimizer),
+        ]
+        .into_iter()
+        .min()
+        .unwrap_or(MAX);
+        if fits(guess) && (guess == MAX || !fits(guess + 1)) {
+            return guess;
+        }
+        let (mut lo, mut hi) = (1u64, MAX);
         if fits(hi) {
             return hi;
         }
@@ -645,6 +675,18 @@ mod tests {
     use crate::core::estimate::Scenario;
     use crate::core::estimate::{Dtype, WeightsDtype};
     use crate::core::spec::ScenarioSpec;
+
+    /// The default assumptions and the embedded profile `id`.
+    fn on(
+        catalogs: &Catalogs,
+        id: &str,
+    ) -> (
+        crate::core::estimate::Assumptions,
+        crate::core::hardware::HardwareProfile,
+    ) {
+        let hw = catalogs.hardware().unwrap().get(id).unwrap().clone();
+        (crate::core::estimate::Assumptions::default(), hw)
+    }
 
     /// Qwen-7B LoRA with the defaults and one 512-token sequence a step: the case worked by hand.
     fn qwen_7b_one_sequence() -> (Catalogs, Scenario, super::Shapes) {
@@ -735,13 +777,7 @@ mod tests {
     #[test]
     fn the_peak_is_the_largest_phase() {
         let (catalogs, s, shapes) = qwen_7b_one_sequence();
-        let a = crate::core::estimate::Assumptions::default();
-        let hw = catalogs
-            .hardware()
-            .unwrap()
-            .get("a100-80g")
-            .unwrap()
-            .clone();
+        let (a, hw) = on(&catalogs, "a100-80g");
         let w = s.workload;
         let m = shapes.memory(&w, Dtype::Bf16, &hw, &a, 1);
         // LoRA without checkpointing, one micro-batch a step: forward and backward hold the
@@ -791,13 +827,7 @@ mod tests {
     #[test]
     fn a_deepspeed_engine_runs_the_model_and_the_loss_in_16_bit() {
         let (catalogs, s, shapes) = qwen_7b_one_sequence();
-        let a = crate::core::estimate::Assumptions::default();
-        let hw = catalogs
-            .hardware()
-            .unwrap()
-            .get("a100-80g")
-            .unwrap()
-            .clone();
+        let (a, hw) = on(&catalogs, "a100-80g");
         // Qwen's single-GPU Q-LoRA recipe: fp16, ZeRO-2 (finetune/ds_config_zero2.json:
         // reduce_bucket_size 2e8 with overlap_comm: two buckets), Qwen v1 remote code (no
         // logits upcast).
@@ -871,13 +901,7 @@ mod tests {
     #[test]
     fn the_largest_micro_batch_fits_and_one_more_does_not() {
         let (catalogs, s, shapes) = qwen_7b_one_sequence();
-        let a = crate::core::estimate::Assumptions::default();
-        let hw = catalogs
-            .hardware()
-            .unwrap()
-            .get("a100-40g")
-            .unwrap()
-            .clone();
+        let (a, hw) = on(&catalogs, "a100-40g");
         let w = s.workload;
         let n = shapes.max_micro_batch(&w, Dtype::Bf16, &hw, &a);
         assert!(n >= 1);
@@ -889,8 +913,7 @@ mod tests {
     #[test]
     fn a_calibrated_offset_moves_the_overhead_and_never_below_zero() {
         let (catalogs, s, shapes) = qwen_7b_one_sequence();
-        let a = crate::core::estimate::Assumptions::default();
-        let mut hw = catalogs.hardware().unwrap().get("a10").unwrap().clone();
+        let (a, mut hw) = on(&catalogs, "a10");
         let plain = shapes.memory(&s.workload, Dtype::Bf16, &hw, &a, 1);
         assert_eq!(plain.overhead_calibration, 0);
         // +0.5 GiB for LoRA: the overhead and the total grow by exactly 2^29 bytes.
