@@ -177,6 +177,10 @@ pub struct WorkloadArgs {
     /// `sample_packing`) instead of padding each micro-batch.
     #[arg(long)]
     pub packing: bool,
+    /// The training loop holds the model output through backward (`out = model(...);
+    /// out.loss.backward()`), keeping the logits alive; the HF Trainer (the default) does not.
+    #[arg(long)]
+    pub loop_keeps_output: bool,
     /// The model code computes the loss on 16-bit logits (2023 remote code such as Qwen v1)
     /// instead of upcasting them to fp32 as transformers >= 4.46 does.
     #[arg(long)]
@@ -259,6 +263,7 @@ impl WorkloadArgs {
             expert_parallel: self.expert_parallel,
             lengths,
             packing: self.packing,
+            loop_keeps_output: self.loop_keeps_output,
             ..Workload::default()
         })
     }

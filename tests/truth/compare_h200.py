@@ -37,7 +37,8 @@ def estimate(binary, case):
     args = [binary, "estimate", "--no-auto-fit", "--hardware", "h200", "--format", "json",
             "--model", MODELS[case["model"]], "--seq-len", str(case["seq_len"]),
             "--micro-batch", str(case["micro_batch"]), "--grad-accum", "1",
-            "--allow-rope-extension"] + METHODS[case["method"]]
+            # gpu_truth.py's loop holds `out` through `out.loss.backward()`.
+            "--allow-rope-extension", "--loop-keeps-output"] + METHODS[case["method"]]
     if case["grad_checkpointing"]:
         args.append("--grad-checkpointing")
     # The runs used torch's fused AdamW (no foreach sqrt(v) temporary).

@@ -390,6 +390,21 @@ impl Shapes {
     pub fn loss_bytes_per_logit(w: &Workload, dtype: Dtype) -> LossBytes {
         let head_fp32 = dtype == Dtype::Fp32 || w.weights_dtype.upcasts_to_fp32();
         let half = dtype.bytes();
+        // A loop that holds the model output keeps the head's logits through backward.
+        let kept = if !w.loop_keeps_output {
+            0.0
+        } else if head_fp32 {
+            4.0
+        } else {
+            half
+        };
+        let mut loss = Self::loss_path_bytes(w, head_fp32, half);
+        loss.backward += kept;
+        loss
+    }
+
+    /// [`Shapes::loss_bytes_per_logit`] of a loop that drops the model output before backward.
+    fn loss_path_bytes(w: &Workload, head_fp32: bool, half: f64) -> LossBytes {
         if head_fp32 {
             LossBytes {
                 forward: 8.0,
@@ -715,6 +730,14 @@ mod tests {
         // input grad), the bf16 output already dropped by the Trainer.
         let loss = super::Shapes::loss_bytes_per_logit(&w, Dtype::Bf16);
         assert_eq!((loss.forward, loss.backward), (10.0, 12.0));
+        // A loop holding the model output (`out = model(...); out.loss.backward()`) keeps the
+        // bf16 logits through backward too: 12 + 2.
+        let held = crate::core::estimate::Workload {
+            loop_keeps_output: true,
+            ..w
+        };
+        let loss = super::Shapes::loss_bytes_per_logit(&held, Dtype::Bf16);
+        assert_eq!((loss.forward, loss.backward), (10.0, 14.0));
         // NF4 (QLoRA): k-bit preparation upcasts the head, so fp32 logits need no upcast copy,
         // and the residual stream is fp32.
         let q = crate::core::estimate::Workload {

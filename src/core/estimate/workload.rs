@@ -163,6 +163,9 @@ pub struct Workload {
     pub lengths: Option<Lengths>,
     /// Samples concatenated into full `seq_len` rows instead of padded micro-batches.
     pub packing: bool,
+    /// The training loop holds the model output through backward (`out = model(...);
+    /// out.loss.backward()`), keeping its logits alive; the HF Trainer returns only the loss.
+    pub loop_keeps_output: bool,
 }
 
 impl Default for Workload {
@@ -187,6 +190,7 @@ impl Default for Workload {
             zero_bucket: DEEPSPEED_REDUCE_BUCKET,
             lengths: None,
             packing: false,
+            loop_keeps_output: false,
         }
     }
 }
