@@ -21,7 +21,8 @@
 //!   16-bit copy instead and, under a DeepSpeed engine (no autocast), a 16-bit loss path;
 //! - the optimizer's own temporaries (optimizer step; foreach AdamW's sqrt(v); DeepSpeed's
 //!   flattened gradient partition and its fp32 upcast);
-//! - DeepSpeed ZeRO-2/3's reduce buckets (backward).
+//! - DeepSpeed ZeRO-2/3's reduce buckets (backward) and ZeRO-3's gathered parameters (the
+//!   largest unit in flight and the prefetched next block, forward and backward).
 //!
 //! A DeepSpeed engine (`zero` >= 1 with a 16-bit compute dtype) casts the whole model,
 //! adapters included, to that dtype and keeps fp32 master copies with the optimizer state.
@@ -130,7 +131,7 @@ pub struct MemoryBreakdown {
     /// Dtype of the residual stream, norm inputs and checkpoints.
     pub residual_dtype: Dtype,
     /// The buffers of the step, with their lifetimes.
-    pub buffers: [Buffer; 9],
+    pub buffers: [Buffer; 10],
 }
 
 /// Trainable state on one device, by lifetime.
@@ -305,6 +306,25 @@ impl Shapes {
             / zero_shard(w, 1)
     }
 
+    /// ZeRO-3's gathered parameters on one device, alive in the forward and backward passes:
+    /// a module computes with its whole weight, so the largest unit in flight (a block, or the
+    /// embedding / LM head: vocab x hidden) is gathered in 16-bit with the next block
+    /// prefetched; the device's own shard of them is already counted with the weights.
+    pub fn zero3_gathered_bytes(&self, w: &Workload) -> f64 {
+        if w.zero < 3 || w.gpus < 2 {
+            return 0.0;
+        }
+        let embedding = self.vocab * self.hidden;
+        let unit = self.block_matmul.max(embedding);
+        let unsharded = 1.0 - 1.0 / w.gpus as f64;
+        let bytes = if w.deepspeed_16bit() {
+            w.dtype.bytes()
+        } else {
+            w.weights_dtype.other_bytes()
+        };
+        (unit + self.block_matmul) * bytes * unsharded
+    }
+
     /// DeepSpeed ZeRO-2/3's reduce buckets, alive through the backward pass: gradients are
     /// copied into them in the compute dtype and reduced from there.
     pub fn zero_bucket_bytes(w: &Workload, dtype: Dtype) -> f64 {
@@ -463,14 +483,19 @@ impl Shapes {
         let (loss_fwd, loss_bwd) = (logits * loss.forward, logits * loss.backward);
         let temporaries = self.optimizer_temporary_bytes(w, gpu);
         let kept_state = state.persistent + grads_fwd;
-        // (trainable state, activations, logits) alive in each phase.
-        let forward = (kept_state, act.kept, loss_fwd);
+        let gathered = self.zero3_gathered_bytes(w);
+        // (weights in flight and trainable state, activations, logits) alive in each phase.
+        let forward = (kept_state + gathered, act.kept, loss_fwd);
         // Checkpointing: the loss gradients are gone before the last block is recomputed.
         let bucket = Self::zero_bucket_bytes(w, dtype);
         let backward = if act.recomputed > loss_bwd {
-            (kept_state + bucket, act.kept + act.recomputed, 0.0)
+            (
+                kept_state + bucket + gathered,
+                act.kept + act.recomputed,
+                0.0,
+            )
         } else {
-            (kept_state + bucket, act.kept, loss_bwd)
+            (kept_state + bucket + gathered, act.kept, loss_bwd)
         };
         let optimizer = (state.persistent + state.gradients + temporaries, 0.0, 0.0);
         let sum = |p: (f64, f64, f64)| weights + p.0 + p.1 + p.2;
@@ -561,6 +586,12 @@ impl Shapes {
                 dtype: "mixed",
                 bytes: temporaries as u64,
                 phases: "optimizer",
+            },
+            Buffer {
+                name: "ZeRO-3 gathered parameters",
+                dtype: "16-bit",
+                bytes: gathered as u64,
+                phases: "forward,backward",
             },
             Buffer {
                 name: "ZeRO reduce buckets",
@@ -892,6 +923,20 @@ mod tests {
         // ZeRO-1 has no gradient buckets.
         let z1 = crate::core::estimate::Workload { zero: 1, ..w };
         assert_eq!(super::Shapes::zero_bucket_bytes(&z1, Dtype::Fp16), 0.0);
+        // ZeRO-3 over 2 GPUs gathers the largest unit, Qwen-7B's embedding (151,936 x 4,096 =
+        // 622,329,856), and prefetches a block (c_attn 4096 x 12288, attn.c_proj 4096 x 4096,
+        // w1 and w2 4096 x 11008, mlp.c_proj 11008 x 4096: 202,375,168), in fp16, less the
+        // half each device already holds.
+        let z3 = crate::core::estimate::Workload {
+            zero: 3,
+            gpus: 2,
+            ..w
+        };
+        assert_eq!(
+            shapes.zero3_gathered_bytes(&z3),
+            (622_329_856.0 + 202_375_168.0) * 2.0 * 0.5
+        );
+        assert_eq!(shapes.zero3_gathered_bytes(&w), 0.0);
     }
 
     #[test]
