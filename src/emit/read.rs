@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use super::{axolotl, deepspeed, llamafactory};
 use crate::core::error::{Error, Result};
+use crate::core::estimate::workload::DEEPSPEED_REDUCE_BUCKET;
 use crate::core::estimate::{Attention, Dtype, Optimizer, WeightsDtype};
 use crate::core::peft::MethodKind;
 
@@ -434,7 +435,7 @@ fn parse_deepspeed(name: &str, text: &str) -> Result<FromConfig> {
         Some((Some(n), _)) if (0.0..=1e11).contains(&n) => Some(n as u64 * buckets),
         Some((_, v)) => {
             notes.push(format!(
-                "zero_optimization.reduce_bucket_size: {v} (estimated at DeepSpeed's default, 5e8)"
+                "zero_optimization.reduce_bucket_size: {v} (estimated at DeepSpeed's default, {DEEPSPEED_REDUCE_BUCKET})"
             ));
             None
         }

@@ -265,17 +265,6 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
                 .into(),
         );
     }
-    if let (Some(sp), true) = (
-        crate::core::estimate::spread::spread(),
-        est.devices.iter().any(|d| d.range.is_some()),
-    ) {
-        let (mlo, mhi) = sp.memory.bounds(1.0);
-        let (tlo, thi) = sp.time.bounds(1.0);
-        notes.push(format!(
-            "range: 8 in 10 of {} measured GPU steps fell within memory x{mlo:.2}-{mhi:.2} and time x{tlo:.2}-{thi:.2} of the estimate (JSON `devices[].range`; `tests/truth/error_spread.py`)",
-            sp.memory.cases
-        ));
-    }
     notes.extend(est.devices.iter().filter_map(|d| d.note.clone()));
     if !est.suggestions.is_empty() {
         notes.push("fits on no device; what would make it fit:".into());

@@ -161,17 +161,24 @@ pub struct LossBytes {
     pub forward: f64,
     /// At the start of the backward pass.
     pub backward: f64,
+    /// Whether the loss and its gradients are computed in fp32 (else in 16-bit).
+    pub fp32: bool,
 }
 
 impl Shapes {
-    /// Bytes per value of the residual stream, norm inputs and checkpoints: fp32 in fp32
-    /// training or after bitsandbytes' k-bit preparation, else the compute dtype.
-    pub fn residual_bytes(w: &Workload, dtype: Dtype) -> f64 {
+    /// Dtype of the residual stream and the checkpoints: fp32 after bitsandbytes' k-bit
+    /// preparation, else the compute dtype.
+    pub fn residual_dtype(w: &Workload, dtype: Dtype) -> Dtype {
         if w.weights_dtype.upcasts_to_fp32() {
-            4.0
+            Dtype::Fp32
         } else {
-            dtype.bytes()
+            dtype
         }
+    }
+
+    /// Bytes per value of [`Shapes::residual_dtype`].
+    pub fn residual_bytes(w: &Workload, dtype: Dtype) -> f64 {
+        Self::residual_dtype(w, dtype).bytes()
     }
 
     /// Activation bytes saved per token per block: each of the two norms saves an fp32 copy
@@ -425,26 +432,19 @@ impl Shapes {
 
     /// [`Shapes::loss_bytes_per_logit`] of a loop that drops the model output before backward.
     fn loss_path_bytes(w: &Workload, head_fp32: bool, half: f64) -> LossBytes {
-        if head_fp32 {
-            LossBytes {
-                forward: 8.0,
-                backward: 12.0,
-            }
+        let (forward, backward, fp32) = if head_fp32 {
+            (8.0, 12.0, true)
         } else if w.loss_upcast {
-            LossBytes {
-                forward: half + 8.0,
-                backward: 12.0,
-            }
+            (half + 8.0, 12.0, true)
         } else if w.deepspeed_16bit() {
-            LossBytes {
-                forward: 3.0 * half,
-                backward: 4.0 * half,
-            }
+            (3.0 * half, 4.0 * half, false)
         } else {
-            LossBytes {
-                forward: 2.0 * half + 8.0,
-                backward: 12.0,
-            }
+            (2.0 * half + 8.0, 12.0, true)
+        };
+        LossBytes {
+            forward,
+            backward,
+            fp32,
         }
     }
 
@@ -517,8 +517,7 @@ impl Shapes {
         let runtime = runtime_bytes(hw, a);
         // A calibrated offset cannot make the overhead negative.
         let overhead = (slack + runtime + hw.memory_offset_for(self.kind)).max(0.0);
-        let rb = Self::residual_bytes(w, dtype);
-        let name = |bytes: f64| dtype_name(bytes);
+        let residual = Self::residual_dtype(w, dtype);
         let all = "forward,backward,optimizer";
         let buffers = [
             Buffer {
@@ -536,7 +535,7 @@ impl Shapes {
             Buffer {
                 name: "gradients",
                 dtype: if self.kind == MethodKind::Full {
-                    name(self.full_param_bytes(w))
+                    dtype_name(self.full_param_bytes(w))
                 } else if w.deepspeed_16bit() {
                     "16-bit"
                 } else {
@@ -556,7 +555,7 @@ impl Shapes {
                     "saved activations"
                 },
                 dtype: if w.grad_checkpointing {
-                    name(rb)
+                    residual.as_str()
                 } else {
                     dtype.as_str()
                 },
@@ -570,14 +569,14 @@ impl Shapes {
                 phases: "backward",
             },
             Buffer {
-                name: "loss forward (logits, fp32 upcast, log-softmax)",
-                dtype: "mixed",
+                name: "loss forward (logits, their upcast or shifted copy, log-softmax)",
+                dtype: if loss.fp32 { "mixed" } else { "16-bit" },
                 bytes: loss_fwd as u64,
                 phases: "forward",
             },
             Buffer {
-                name: "loss backward (log-softmax, fp32 gradients)",
-                dtype: "fp32",
+                name: "loss backward (log-softmax and its gradients)",
+                dtype: if loss.fp32 { "fp32" } else { "16-bit" },
                 bytes: loss_bwd as u64,
                 phases: "backward",
             },
@@ -616,7 +615,7 @@ impl Shapes {
             },
             allocated: allocated as u64,
             reserved: (allocated + slack) as u64,
-            residual_dtype: if rb == 4.0 { Dtype::Fp32 } else { dtype },
+            residual_dtype: residual,
             buffers,
         }
     }

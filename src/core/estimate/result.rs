@@ -388,6 +388,12 @@ impl Estimate {
         } else {
             Vec::new()
         };
+        let range_note = devices
+            .iter()
+            .any(|d| d.range.is_some())
+            .then(super::spread::spread)
+            .flatten()
+            .map(super::spread::ErrorSpread::note);
         Estimate {
             model: p.scenario.profile.id.clone(),
             method: MethodSummary::new(p),
@@ -414,6 +420,7 @@ impl Estimate {
                 .iter()
                 .cloned()
                 .chain(quantized_checkpoint_note(p))
+                .chain(range_note)
                 .collect(),
         }
     }

@@ -46,6 +46,18 @@ pub struct ErrorSpread {
     pub time: Band,
 }
 
+impl ErrorSpread {
+    /// One line for the estimate's notes: what the devices' ranges mean.
+    pub fn note(&self) -> String {
+        let (mlo, mhi) = self.memory.bounds(1.0);
+        let (tlo, thi) = self.time.bounds(1.0);
+        format!(
+            "range: 8 in 10 of {} measured GPU steps fell within memory x{mlo:.2}-{mhi:.2} and time x{tlo:.2}-{thi:.2} of the estimate (`devices[].range`, from `tests/truth/error_spread.py`)",
+            self.memory.cases
+        )
+    }
+}
+
 /// The embedded spread, parsed once; `None` if the embedded file were malformed (a test keeps
 /// it well-formed).
 pub fn spread() -> Option<&'static ErrorSpread> {

@@ -308,9 +308,4 @@ impl Workload {
     pub fn steps(&self) -> u64 {
         (self.samples * self.epochs).div_ceil(self.global_batch())
     }
-
-    /// Tokens processed in the whole job (sequences padded to `seq_len`).
-    pub fn tokens(&self) -> f64 {
-        self.samples as f64 * self.epochs as f64 * self.seq_len as f64
-    }
 }

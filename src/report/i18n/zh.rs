@@ -652,8 +652,8 @@ pub static TEMPLATES: &[(&str, &str)] = &[
         "平均 {0}，最长 {1}：微批填充到其中最长的样本",
     ),
     (
-        "range: 8 in 10 of {} measured GPU steps fell within memory x{}-{} and time x{}-{} of the estimate (JSON `devices[].range`; `tests/truth/error_spread.py`)",
-        "范围：{0} 个实测 GPU 训练步中，十之八九的显存在估算值的 ×{1}–{2} 之内、时间在 ×{3}–{4} 之内（JSON `devices[].range`；`tests/truth/error_spread.py`）",
+        "range: 8 in 10 of {} measured GPU steps fell within memory x{}-{} and time x{}-{} of the estimate (`devices[].range`, from `tests/truth/error_spread.py`)",
+        "范围：{0} 个实测 GPU 训练步中，十之八九的显存在估算值的 ×{1}–{2} 之内、时间在 ×{3}–{4} 之内（`devices[].range`，来自 `tests/truth/error_spread.py`）",
     ),
     (
         "{}: measured on {}, but this machine is {}: rerun `peftcost bench` here, or pass --force-calibration to apply it anyway",
