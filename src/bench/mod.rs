@@ -17,6 +17,7 @@
 
 pub mod bandwidth;
 pub mod matmul;
+pub mod peak;
 pub mod training;
 
 use std::collections::BTreeMap;
@@ -392,6 +393,10 @@ pub struct BenchReport {
     pub bandwidth: Vec<BandwidthResult>,
     /// The faster probe's median repetition, GB/s.
     pub bandwidth_gbs: f64,
+    /// f32 GFLOP/s of register-only FMAs on every thread (CPU with AVX2 + FMA or AVX-512).
+    pub fma_peak_gflops: Option<f64>,
+    /// GB/s of writing freshly allocated (page-faulted) buffers (CPU).
+    pub first_touch_gbs: Option<f64>,
     pub training: Vec<TrainResult>,
     pub notes: Vec<String>,
 }
@@ -410,6 +415,8 @@ impl BenchReport {
             memory_gib: self.memory_gib,
             matmul_gflops: self.matmul_gflops.clone(),
             bandwidth_gbs: self.bandwidth_gbs,
+            fma_peak_gflops: self.fma_peak_gflops,
+            first_touch_gbs: self.first_touch_gbs,
             train_gflops: self
                 .training
                 .iter()
@@ -699,6 +706,20 @@ pub fn run_bench(
     let bandwidth_gbs = bandwidth.iter().map(|b| b.gbs_median).fold(0.0, f64::max);
     notes.extend(contention_note(ticks, "bandwidth probes"));
 
+    // 2b. The CPU's FMA peak and first-touch rate (what PyTorch's GEMM and its fresh tensors
+    // see; candle's GEMM reaches well under torch's on the same cores).
+    let (fma_peak_gflops, first_touch_gbs) = if cfg.device == BenchDevice::Cpu {
+        let threads = candle_core::utils::get_num_threads().max(1);
+        let ticks = CpuTicks::now();
+        let seconds = if cfg.quick { 0.2 } else { 0.6 };
+        let peak = peak::fma_peak_gflops(threads, seconds);
+        let touch = peak::first_touch_gbs(sz.bandwidth_bytes as usize, threads, sz.bandwidth_reps);
+        notes.extend(contention_note(ticks, "FMA peak and first-touch probes"));
+        (peak, Some(touch))
+    } else {
+        (None, None)
+    };
+
     // 3. Training steps, at as many tokens as fit the budget.
     let max_dims = cfg.train_dims(sz.train_tokens);
     let runs = (sz.train_warmup + sz.train_reps) as f64;
@@ -773,6 +794,8 @@ pub fn run_bench(
         matmul_gflops,
         bandwidth,
         bandwidth_gbs,
+        fma_peak_gflops,
+        first_touch_gbs,
         training,
         notes,
     })

@@ -12,8 +12,12 @@ use crate::report::{self};
 pub struct BenchArgs {
     /// Model whose Linear shapes and block are measured (default: the model of the last
     /// `estimate`, else qwen-7b).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "model_config")]
     pub model: Option<String>,
+    /// A Hugging Face config.json whose shapes are measured instead of --model (the model you
+    /// will estimate with `estimate --model-config`).
+    #[arg(long, value_name = "FILE")]
+    pub model_config: Option<PathBuf>,
     /// Fewer tokens and repetitions: seconds instead of a minute.
     #[arg(long)]
     pub quick: bool,
@@ -56,12 +60,22 @@ pub fn run(ctx: &Context, args: BenchArgs) -> Result<()> {
         crate::core::data::check_target(path)?;
     }
     let catalog = ctx.models()?;
-    let model = args
-        .model
-        .clone()
-        .or_else(crate::core::data::last_model)
-        .unwrap_or_else(|| "qwen-7b".to_string());
-    let profile = catalog.get(&model)?;
+    let imported;
+    let profile = match &args.model_config {
+        Some(path) => {
+            let f = crate::core::data::read_file(path)?;
+            imported = crate::core::arch::import_hf_config(&f.path, &f.text, None)?;
+            &imported
+        }
+        None => {
+            let model = args
+                .model
+                .clone()
+                .or_else(crate::core::data::last_model)
+                .unwrap_or_else(|| "qwen-7b".to_string());
+            catalog.get(&model)?
+        }
+    };
     let cfg = BenchConfig::from_profile(profile, args.quick, device)?;
     // Size the largest allocation against the memory there is before allocating anything: a
     // profile with an 8192 x 1e7 Linear would ask for 327 GB.

@@ -112,6 +112,8 @@ fn calibration(
         memory_gib: hw.memory_gib,
         matmul_gflops,
         bandwidth_gbs,
+        fma_peak_gflops: None,
+        first_touch_gbs: None,
         train_gflops: [(fit.family.clone(), fit.achieved_flops / 1e9)].into(),
         train_efficiency: [(fit.family.clone(), fit.mfu_after)].into(),
         memory_offset_gib: fit

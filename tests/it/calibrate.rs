@@ -141,7 +141,12 @@ fn a_log_the_scenario_cannot_explain_is_refused_and_dry_run_writes_nothing() {
     wrong[9] = "4096";
     args.extend(wrong);
     let err = fails(&args, dir.path());
-    assert!(err.contains("peak"), "{err}");
+    // Refused either way the scenario cannot explain the step: beyond the peak, or slower
+    // than the log before any GEMM runs (the CPU's fresh pages and elementwise traffic alone).
+    assert!(
+        err.contains("peak") || err.contains("do not depend on MFU"),
+        "{err}"
+    );
     assert!(!cal.exists());
     let mut dry = vec![
         "calibrate",
@@ -261,13 +266,17 @@ fn a_calibration_fitted_to_one_run_predicts_another_shape_closer_than_the_defaul
     let err = |pred: f64, real: f64| (pred - real).abs() / real;
     let (step_default, mem_default) = estimate_b(None);
     let (step_cal, mem_cal) = estimate_b(Some(&cal));
-    // Measured when committed: defaults -84% (time) and -42% (memory); calibrated on run A,
-    // +20% and -14%. The memory residual grows with the batch (0.55 GiB at A, 0.84 GiB at B),
-    // which a constant offset cannot follow: the module doc names this wart.
+    // Measured when committed: defaults -81% (time: cpu-16c's datasheet, not this machine) and
+    // -14% (memory; -42% before the 736 MiB floor of a torch process was modelled); calibrated
+    // on run A, +15% and -9%. The memory residual grows with the batch, which a constant
+    // offset cannot follow: the module doc names this wart.
     assert!(err(step_cal, step_b) < 0.25, "{step_cal} vs {step_b}");
     assert!(err(mem_cal, peak_b) < 0.20, "{mem_cal} vs {peak_b}");
     assert!(err(step_cal, step_b) < err(step_default, step_b) / 3.0);
-    assert!(err(mem_cal, peak_b) < err(mem_default, peak_b) / 2.0);
+    assert!(
+        err(mem_cal, peak_b) < err(mem_default, peak_b),
+        "calibrated {mem_cal} vs default {mem_default}, measured {peak_b}"
+    );
 }
 
 #[test]

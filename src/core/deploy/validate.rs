@@ -146,6 +146,8 @@ fn xeon_8260_16t() -> HardwareProfile {
         calibrated: false,
         method_mfu: Default::default(),
         method_memory_offset: Default::default(),
+        first_touch_gbs: None,
+        bandwidth_measured: false,
     }
 }
 

@@ -18,6 +18,9 @@ pub struct FlopsPerToken {
     pub recompute: f64,
     /// Sum of the phases.
     pub total: f64,
+    /// Of `total`, the attention score and context products (forward, backward and
+    /// recomputation): the part an attention kernel runs rather than a GEMM.
+    pub attention: f64,
 }
 
 impl Shapes {
@@ -34,17 +37,15 @@ impl Shapes {
         };
         let backward_input = blocks + head + attn_bwd * attn;
         let backward_weight = 2.0 * self.trainable_matmul;
-        let recompute = if w.grad_checkpointing {
-            blocks + attn
-        } else {
-            0.0
-        };
+        let recomputed = if w.grad_checkpointing { 1.0 } else { 0.0 };
+        let recompute = recomputed * (blocks + attn);
         FlopsPerToken {
             forward,
             backward_input,
             backward_weight,
             recompute,
             total: forward + backward_input + backward_weight + recompute,
+            attention: attn * (1.0 + attn_bwd + recomputed),
         }
     }
 }

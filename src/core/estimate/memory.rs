@@ -397,7 +397,7 @@ impl Shapes {
     /// - SDPA on a CPU with dropout (BERT's 0.1 in training): torch's CPU flash kernel refuses
     ///   dropout, so the math path runs: probabilities, dropout noise and dropped
     ///   probabilities, each in the compute dtype; without dropout the CPU flash kernel, none.
-    fn score_bytes(attention: Attention, dropout: bool, dtype: Dtype, gpu: bool) -> f64 {
+    pub(super) fn score_bytes(attention: Attention, dropout: bool, dtype: Dtype, gpu: bool) -> f64 {
         let a = dtype.bytes();
         match (attention, dropout) {
             (Attention::Eager, false) => a,
@@ -449,7 +449,7 @@ impl Shapes {
     }
 
     /// Logits of micro-batch `b`.
-    fn logit_count(&self, w: &Workload, b: f64) -> f64 {
+    pub(super) fn logit_count(&self, w: &Workload, b: f64) -> f64 {
         if self.head_matmul > 0.0 {
             b * self.seq_tokens(w.seq_len) * self.vocab
         } else {

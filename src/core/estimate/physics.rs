@@ -39,7 +39,9 @@ use crate::core::peft::{MethodKind, ModuleRef};
 pub struct Assumptions {
     /// CUDA context, cuBLAS workspaces, NCCL buffers (GiB, per GPU).
     pub runtime_overhead_gib: f64,
-    /// Same for a CPU process (GiB).
+    /// A CPU training process before its model (GiB): Python with torch, transformers and peft
+    /// imported is 736 MiB resident (torch 2.15, transformers 5.25, peft 0.21;
+    /// `floor_rss_bytes` of every case in `tests/truth/cpu_truth.json`).
     pub cpu_runtime_overhead_gib: f64,
     /// Caching-allocator slack as a fraction of allocated bytes.
     pub allocator_slack: f64,
@@ -49,8 +51,23 @@ pub struct Assumptions {
     /// Effective bytes moved per quantized weight per pass when dequantizing (QLoRA), fitted to
     /// the Qwen-7B Q-LoRA rows.
     pub dequant_bytes_per_weight: f64,
-    /// Fraction of memory bandwidth reached by the optimizer step.
+    /// Fraction of a datasheet memory bandwidth reached by the optimizer step and other
+    /// streaming kernels (a bandwidth `bench` measured is taken as reached).
     pub optimizer_bandwidth_efficiency: f64,
+    /// Seconds PyTorch spends dispatching one op on a CPU (autograd recording included):
+    /// 6.7 µs, an elementwise add of two 64-element tensors with its backward, median of 200
+    /// (`tests/truth/cpu_components.py`, torch 2.15, this 2-core machine).
+    pub cpu_op_latency_s: f64,
+    /// Seconds `torch.nn.functional.dropout` takes per element on a CPU in training (a scalar
+    /// Bernoulli draw, the scaling and the product): 9.6 ns, the median of 9 medians over 1,
+    /// 2 and 8 Mi fp32 elements at 2 threads (7.3-10.0 ns; `tests/truth/cpu_components.py`,
+    /// torch 2.15, this 2-core machine).
+    pub cpu_dropout_s_per_element: f64,
+    /// Fraction of a CPU's FMA peak torch's CPU flash-attention kernel reaches, forward +
+    /// backward, counting FLOPs as `flops.rs` does: 0.30, 104-109 GFLOP/s at [1-4, 8 heads,
+    /// 512, 64] causal against the 346 GFLOP/s FMA peak (56-78 at 128 tokens;
+    /// `tests/truth/cpu_components.json`, torch 2.15, 2 threads).
+    pub cpu_attention_efficiency: f64,
     /// Fraction of link bandwidth reached by all-reduce / all-gather.
     pub link_efficiency: f64,
 }
@@ -59,11 +76,14 @@ impl Default for Assumptions {
     fn default() -> Self {
         Assumptions {
             runtime_overhead_gib: 1.0,
-            cpu_runtime_overhead_gib: 0.3,
+            cpu_runtime_overhead_gib: 0.72,
             allocator_slack: 0.08,
             launch_overhead_per_layer_s: 0.0025,
             dequant_bytes_per_weight: 18.0,
             optimizer_bandwidth_efficiency: 0.7,
+            cpu_op_latency_s: 6.7e-6,
+            cpu_dropout_s_per_element: 9.6e-9,
+            cpu_attention_efficiency: 0.30,
             link_efficiency: 0.7,
         }
     }
@@ -102,6 +122,8 @@ pub struct Shapes {
     pub other_params: f64,
     /// Method extras per block per token (multiply-adds): LoRA A/B, adapter projections.
     pub extra_matmul_per_layer: f64,
+    /// LoRA-wrapped Linears per block (each runs its own small ops).
+    pub lora_modules_per_layer: f64,
     /// Extra multiply-adds per token outside the blocks (LoRA on the head).
     pub extra_matmul_global: f64,
     /// Trainable matmul weights per token (weight-gradient multiply-adds).
@@ -170,6 +192,7 @@ impl Shapes {
         let mut needs_router_in = false;
         let mut extra_global = 0.0;
         let mut lora_xa = 0.0;
+        let mut adapted = 0.0;
         let full = kind == MethodKind::Full;
         let mut mark = |role: Role| match role {
             Role::Q | Role::K | Role::V | Role::Qkv | Role::Kv => needs_attn_in = true,
@@ -189,6 +212,7 @@ impl Shapes {
                 match r {
                     ModuleRef::Layer(_) => {
                         mark(module.role);
+                        adapted += module.count as f64 / l;
                         // x*A of every expert a token is routed to, in the blocks that hold it.
                         lora_xa += rank * routed_copies(module.shape) * module.count as f64 / l;
                     }
@@ -295,6 +319,7 @@ impl Shapes {
             linear_params,
             other_params,
             extra_matmul_per_layer: extra_per_layer,
+            lora_modules_per_layer: adapted,
             extra_matmul_global: extra_global,
             trainable_matmul,
             method_saved_per_layer: method_saved,

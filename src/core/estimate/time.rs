@@ -1,10 +1,78 @@
-//! Step time: FLOPs at the device's peak times MFU, per-layer launch overhead, QLoRA
-//! dequantisation, ZeRO-3 gathers, the optimizer step and the gradient all-reduce (design §5).
+//! Step time: FLOPs at the device's peak times MFU, QLoRA dequantisation, ZeRO-3 gathers, the
+//! optimizer step and the gradient all-reduce (design §5); on a GPU a per-layer launch
+//! overhead, on a CPU the terms a PyTorch CPU step spends outside its GEMMs:
+//!
+//! - fresh pages: PyTorch's CPU allocator does not cache, and glibc maps every block over its
+//!   mmap threshold (at most 32 MiB) afresh, so each such tensor of a step (a causal LM's
+//!   logits, their log-softmax and gradients; large attention score buffers) is faulted in,
+//!   zeroed and unmapped again, at the first-touch rate `bench` measures;
+//! - elementwise traffic: norms, rotary, activations, residual adds, dropout, softmax and
+//!   cross-entropy read and write their tensors at the measured streaming bandwidth;
+//! - GEMM weights: every GEMM call reads its weight matrix and packs it (what keeps GEMMs at
+//!   few tokens below their large-M rate);
+//! - attention: torch's CPU flash kernel runs at its own fraction of the peak
+//!   (`Assumptions::cpu_attention_efficiency`), not at the GEMMs';
+//! - dropout: `at::dropout` on a CPU draws a scalar random number per element (7-12 ns for
+//!   `bernoulli_` alone on the development machine), far more than its bytes cost;
+//! - framework ops: every op the block runs costs a fixed dispatch time.
+//!
+//! Warts: the elementwise access counts are per architecture family (decoder with RMSNorm,
+//! rotary and a gated MLP; encoder with LayerNorm, GELU and dropout), counted from the ops
+//! transformers runs, not per model; adapters' own small ops are not counted; the dropout and
+//! op-dispatch costs are PyTorch's measured on the development machine (`Assumptions`), not
+//! by `bench` on yours; torch's batched attention GEMMs at head size 64 are taken at the GEMM
+//! efficiency.
 
 use super::physics::{Assumptions, Shapes};
 use super::workload::{Dtype, Workload};
-use crate::core::hardware::HardwareProfile;
+use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::MethodKind;
+
+/// glibc's largest dynamic mmap threshold on 64-bit (`DEFAULT_MMAP_THRESHOLD_MAX`, 32 MiB):
+/// blocks at least this large are always mapped afresh and unmapped when freed.
+const FRESH_BLOCK_BYTES: f64 = 32.0 * 1024.0 * 1024.0;
+
+/// Element accesses (reads + writes) per token per block in the forward pass of a decoder,
+/// counted from transformers' llama-family code: two RMSNorms (upcast, square, mean, scale,
+/// weight: 7 accesses of h each), rotary on q and k (x*cos, rotate_half's two halves and
+/// negation, *sin, add: 11 of each), the attention output's transpose to [tokens, heads x
+/// dim] (2 of the attention width), SiLU and the gate product (5 of the MLP width), two
+/// residual adds (3 of h each).
+fn decoder_accesses(sh: &Shapes) -> f64 {
+    2.0 * 7.0 * sh.hidden
+        + 11.0 * (sh.attn_dim + sh.kv_dim)
+        + 2.0 * sh.attn_dim
+        + 5.0 * sh.ff
+        + 2.0 * 3.0 * sh.hidden
+}
+
+/// The same for a BERT-style encoder: two LayerNorms (two reads and a write of h each), two
+/// residual adds (3 each), GELU (2 of the MLP width), q, k, v permuted to heads and the
+/// output back (8 of the attention width), and the backward product of the two sublayer
+/// dropouts (3 of h each; their forward is [`dropout_elements`]'s).
+fn encoder_accesses(sh: &Shapes) -> f64 {
+    2.0 * 3.0 * sh.hidden
+        + 2.0 * 3.0 * sh.hidden
+        + 2.0 * sh.ff
+        + 8.0 * sh.attn_dim
+        + 2.0 * 3.0 * sh.hidden
+}
+
+/// Element accesses per query-key pair per head when attention materialises its scores (eager,
+/// or the CPU math path under dropout): forward the mask add (3) and softmax (3 reads, 1
+/// write); backward softmax's backward (5) and, with dropout, the dropout product (3).
+fn score_accesses(dropout: bool) -> (f64, f64) {
+    (7.0, 5.0 + if dropout { 3.0 } else { 0.0 })
+}
+
+/// Framework ops per block, forward and backward: aten ops dispatched by a 4-layer minus a
+/// 2-layer model, halved (`TorchDispatchMode` count, transformers 5.25, full fine-tuning of the
+/// cpu_truth llama and BERT-Small).
+const DECODER_OPS: (f64, f64) = (73.0, 138.0);
+const ENCODER_OPS: (f64, f64) = (68.0, 116.0);
+/// The ops one LoRA-wrapped Linear adds, forward and backward (dropout, A, B, scaling, add,
+/// their views and gradients: LoRA on all seven Linears of the llama block against full).
+const LORA_MODULE_OPS: (f64, f64) = (10.0, 15.0);
 
 impl Shapes {
     /// Seconds for one optimizer step on one device, if the hardware has a peak for `dtype`.
@@ -21,8 +89,25 @@ impl Shapes {
         let tokens_mb = w.micro_batch as f64 * s;
         let f = self.flops_per_token(w);
         let passes = if w.grad_checkpointing { 3.0 } else { 2.0 };
-        let mut micro =
-            tokens_mb * f.total / (peak * mfu) + self.layers * a.launch_overhead_per_layer_s;
+        let mut micro = match hw.kind {
+            HardwareKind::Gpu => {
+                tokens_mb * f.total / (peak * mfu) + self.layers * a.launch_overhead_per_layer_s
+            }
+            // torch's CPU flash kernel runs well below the large GEMMs; the math path's batched
+            // GEMMs run as GEMMs, its softmax, dropout and fresh score buffers are costed with
+            // the rest of the step's non-GEMM work.
+            HardwareKind::Cpu => {
+                let flash = Self::score_bytes(w.attention, self.bert_dropout, dtype, false) == 0.0;
+                let attention_eff = if flash {
+                    a.cpu_attention_efficiency
+                } else {
+                    mfu
+                };
+                tokens_mb * (f.total - f.attention) / (peak * mfu)
+                    + tokens_mb * f.attention / (peak * attention_eff)
+                    + self.cpu_non_gemm_seconds(w, dtype, hw, a)
+            }
+        };
         let bw = hw.bandwidth_bytes();
         if w.weights_dtype.is_quantized() {
             if let Some(bw) = bw {
@@ -52,10 +137,10 @@ impl Shapes {
             }
         }
         let mut step = w.grad_accum as f64 * micro;
-        if let Some(bw) = bw {
+        if let Some(bw) = hw.streaming_bytes(a.optimizer_bandwidth_efficiency) {
             // The optimizer reads and writes every byte of trainable state once.
             let st = self.trainable_state(w);
-            step += 2.0 * (st.persistent + st.gradients) / (bw * a.optimizer_bandwidth_efficiency);
+            step += 2.0 * (st.persistent + st.gradients) / bw;
         }
         if w.gpus > 1 {
             if let Some(link) = link {
@@ -80,6 +165,107 @@ impl Shapes {
     }
 }
 
+impl Shapes {
+    /// What one micro-batch of a PyTorch CPU step spends outside its GEMMs (module docs): fresh
+    /// pages, elementwise traffic and framework ops, in seconds.
+    fn cpu_non_gemm_seconds(
+        &self,
+        w: &Workload,
+        dtype: Dtype,
+        hw: &HardwareProfile,
+        a: &Assumptions,
+    ) -> f64 {
+        let Some(bw) = hw.streaming_bytes(a.optimizer_bandwidth_efficiency) else {
+            return self.layers * a.launch_overhead_per_layer_s;
+        };
+        // Without a measured first-touch rate, fresh pages cost what streaming them does.
+        let fresh_rate = hw.first_touch_gbs.map_or(bw, |g| g * 1e9);
+        let b = w.micro_batch as f64;
+        let s = self.seq_tokens(w.seq_len);
+        let tokens = b * s;
+        let el = dtype.bytes();
+        // Forward, backward (about twice the forward's accesses) and the recomputed forward.
+        let recompute = if w.grad_checkpointing { 1.0 } else { 0.0 };
+        let passes = 3.0 + recompute;
+        let (per_token, ops) = if self.causal {
+            (decoder_accesses(self), DECODER_OPS)
+        } else {
+            (encoder_accesses(self), ENCODER_OPS)
+        };
+        let mut stream = tokens * self.layers * per_token * el * passes;
+        let mut fresh = 0.0;
+        // Materialised attention scores: one [b, heads, s, ctx] buffer per tensor.
+        if Self::score_bytes(w.attention, self.bert_dropout, dtype, false) > 0.0 {
+            let pairs = b * self.heads * s * self.context(s, w.attention);
+            let (fwd, bwd) = score_accesses(self.bert_dropout);
+            let accesses = fwd * (1.0 + recompute) + bwd;
+            stream += self.layers * pairs * accesses * el;
+            if pairs * el >= FRESH_BLOCK_BYTES {
+                // Scores, probabilities (+ noise and dropped probabilities) and as many
+                // gradients, each a fresh block.
+                let buffers = if self.bert_dropout { 4.0 } else { 2.0 };
+                fresh += self.layers * pairs * el * buffers * (2.0 + recompute);
+            }
+        }
+        // The loss path: its buffers (the model's `loss_bytes_per_logit`) are written once
+        // each, fresh when large; log-softmax reads its input three times forward and its
+        // gradient and output three times backward (4 bytes each: cross-entropy runs in fp32).
+        let logits = self.logit_count(w, b);
+        if logits > 0.0 {
+            let loss = Self::loss_bytes_per_logit(w, dtype);
+            // The log-softmax output saved from forward is not written again in backward.
+            let saved = if loss.fp32 { 4.0 } else { el };
+            let written = loss.forward + loss.backward - saved;
+            let read = 2.0 * 3.0 * if loss.fp32 { 4.0 } else { el };
+            stream += logits * read;
+            if logits * 4.0 >= FRESH_BLOCK_BYTES {
+                fresh += logits * written;
+            } else {
+                stream += logits * written;
+            }
+        }
+        // Every GEMM call reads its weight from memory and writes it packed into the BLAS's
+        // panel layout (2 accesses): forward, the input gradient and the recomputed blocks.
+        // This is what keeps a GEMM at few tokens below its large-M rate (torch at 128 tokens
+        // x 512 x 512: 232 GFLOP/s against 312 at 2048).
+        let block_weights = self.layers * self.block_matmul * w.weights_dtype.linear_bytes();
+        let head_weights = self.head_matmul * el;
+        stream += 2.0 * ((2.0 + recompute) * block_weights + 2.0 * head_weights);
+        // Dropout draws one random number per element on a CPU (forward, and again when a
+        // checkpointed block is recomputed): the sublayer outputs and, on the math path, the
+        // attention probabilities in every block, and the embeddings once.
+        let dropped = if self.bert_dropout {
+            let scores = if Self::score_bytes(w.attention, true, dtype, false) > 0.0 {
+                self.heads * self.context(s, w.attention)
+            } else {
+                0.0
+            };
+            tokens * (self.layers * (2.0 * self.hidden + scores) * (1.0 + recompute) + self.hidden)
+        } else {
+            0.0
+        };
+        // Full fine-tuning: `zero_grad(set_to_none=True)` frees the gradients, so backward
+        // allocates them afresh every step; the token embedding's and the head's (vocab x
+        // hidden each, tied or not: a tied matrix gets both and sums them) are the ones large
+        // enough to be fresh blocks. The embedding's is zero-filled before its rows are added.
+        if self.kind == MethodKind::Full && self.head_matmul > 0.0 {
+            let grad = self.vocab * self.hidden * 4.0;
+            if grad >= FRESH_BLOCK_BYTES {
+                fresh += 2.0 * grad;
+            }
+        }
+        let lora = self.lora_modules_per_layer;
+        let op_count = self.layers
+            * ((ops.0 + lora * LORA_MODULE_OPS.0) * (1.0 + recompute)
+                + ops.1
+                + lora * LORA_MODULE_OPS.1);
+        stream / bw
+            + fresh / fresh_rate
+            + dropped * a.cpu_dropout_s_per_element
+            + op_count * a.cpu_op_latency_s
+    }
+}
+
 /// Bandwidth of the slowest hop of the ring that all-reduces and all-gathers, bytes/s: the
 /// device link inside one machine, and across machines the network, which each machine's ring
 /// edge crosses once (so a ring over k machines is as fast as its slowest hop, not k times
@@ -95,5 +281,94 @@ pub fn link_bytes_per_second(w: &Workload, hw: &HardwareProfile) -> Option<f64> 
         Some(device.min(network))
     } else {
         Some(device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::core::catalogs::Catalogs;
+    use crate::core::estimate::{Assumptions, Dtype, Shapes};
+    use crate::core::hardware::{Calibration, HardwareProfile};
+    use crate::core::spec::ScenarioSpec;
+
+    /// This machine as a `bench` with an FMA peak describes it: 346 GFLOP/s, 23 GB/s
+    /// streaming, `first_touch` GB/s for fresh pages.
+    fn local(first_touch: f64) -> HardwareProfile {
+        HardwareProfile::local(&Calibration {
+            format_version: crate::core::hardware::CALIBRATION_FORMAT_VERSION,
+            tool_version: "0.1.0".into(),
+            created_unix: 1_796_000_000,
+            device: "cpu: test (2 threads)".into(),
+            device_kind: "cpu".into(),
+            hardware_id: None,
+            model: "qwen-7b".into(),
+            memory_gib: 24.0,
+            matmul_gflops: [("f32".to_string(), 150.0)].into(),
+            bandwidth_gbs: 23.0,
+            fma_peak_gflops: Some(346.0),
+            first_touch_gbs: Some(first_touch),
+            train_gflops: [("lora".to_string(), 60.0)].into(),
+            train_efficiency: [("lora".to_string(), 0.4)].into(),
+            memory_offset_gib: Default::default(),
+            cpu: None,
+        })
+    }
+
+    fn step(model: &str, seq: u64, dtype: Dtype, hw: &HardwareProfile, a: &Assumptions) -> f64 {
+        let catalogs = Catalogs::embedded();
+        let mut spec = ScenarioSpec::new(model);
+        spec.workload.micro_batch = 1;
+        spec.workload.seq_len = seq;
+        spec.workload.dtype = dtype;
+        let s = spec.resolve(&catalogs).unwrap();
+        let shapes = Shapes::new(&s.prepare().unwrap());
+        shapes
+            .step_seconds(&s.workload, dtype, hw, a, hw.mfu_for(shapes.kind))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_causal_lms_loss_path_is_fresh_pages_on_a_cpu() {
+        // Qwen-7B LoRA, one 512-token sequence in fp32: 151,936 x 512 = 77,791,232 logits,
+        // each 311 MB buffer above glibc's 32 MiB mmap threshold. Forward writes the head
+        // output and the log-softmax (8 B a logit), backward the NLL gradient and the
+        // log-softmax gradient (12 - the saved 4 = 8 B): 16 B a logit afresh, 1,244,659,712 B.
+        // At 5 GB/s first touch instead of 10: 1,244,659,712 x (1/5e9 - 1/10e9) = 0.12447 s.
+        let a = Assumptions::default();
+        let slow = step("qwen-7b", 512, Dtype::Fp32, &local(5.0), &a);
+        let fast = step("qwen-7b", 512, Dtype::Fp32, &local(10.0), &a);
+        assert!(
+            ((slow - fast) - 0.124_465_971_2).abs() < 1e-9,
+            "{}",
+            slow - fast
+        );
+    }
+
+    #[test]
+    fn bert_dropout_on_a_cpu_costs_a_random_number_per_element() {
+        // bge-large-zh-v1.5 (24 layers, hidden 1024, 16 heads), one 128-token sequence: SDPA
+        // with dropout on a CPU runs the math path, so each layer drops its two sublayer
+        // outputs (2 x 1024) and its probabilities (16 heads x 128 keys) per token, and the
+        // embeddings once: 128 x (24 x (2048 + 2048) + 1024) = 12,713,984 draws; 1 ns more a
+        // draw is 0.012713984 s more a step.
+        let hw = local(5.0);
+        let a = Assumptions::default();
+        let slower = Assumptions {
+            cpu_dropout_s_per_element: a.cpu_dropout_s_per_element + 1e-9,
+            ..a
+        };
+        let d = step("bge-large-zh-v1.5", 128, Dtype::Fp32, &hw, &slower)
+            - step("bge-large-zh-v1.5", 128, Dtype::Fp32, &hw, &a);
+        assert!((d - 0.012_713_984).abs() < 1e-9, "{d}");
+    }
+
+    #[test]
+    fn a_measured_fma_peak_runs_gemms_at_torchs_fraction_with_no_method_factor() {
+        let hw = local(5.0);
+        // 346 GFLOP/s measured: GEMMs at 0.86 of it (torch 2.15's 300 of 349 GFLOP/s).
+        assert_eq!(hw.peak_flops(Dtype::Fp32), Some(346e9));
+        assert!(hw.method_mfu.is_empty());
+        assert_eq!(hw.mfu_for(crate::core::peft::MethodKind::Full), 0.86);
+        assert_eq!(hw.mfu_for(crate::core::peft::MethodKind::Lora), 0.86);
     }
 }

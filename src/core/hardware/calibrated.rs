@@ -1,7 +1,12 @@
 //! Applying a `peftcost bench` calibration to hardware profiles.
 //!
-//! A calibration of this machine (no hardware id) becomes the profile `local`: its measured
-//! matmul throughput stands in for the peak and its measured training efficiency for the MFU.
+//! A calibration of this machine (no hardware id) becomes the profile `local`. On a CPU whose
+//! vector FMA peak was measured, that peak is the fp32 peak and GEMMs run at
+//! [`TORCH_CPU_GEMM_EFFICIENCY`] of it, with no per-method factor: the rest of a step (fresh
+//! pages, elementwise traffic, framework ops) is modelled term by term from the measured
+//! bandwidth and first-touch rate (`estimate::time`). Older calibrations (no FMA peak) keep
+//! candle's measured matmul throughput as the peak and its measured training efficiency per
+//! method family as the MFU.
 //! A calibration made on a rented GPU (`bench --hardware-id a10`) replaces the default
 //! efficiencies of that profile: MFU = (measured matmul / datasheet peak) x (measured training
 //! step / measured matmul), per method family. A calibration written by `calibrate --from-log`
@@ -15,6 +20,14 @@ use crate::core::peft::MethodKind;
 
 /// The id of the profile a calibration of this machine becomes.
 pub const LOCAL: &str = "local";
+
+/// Fraction of the measured FMA peak PyTorch's CPU GEMM (oneDNN / MKL) reaches at transformer
+/// Linear shapes in fp32: 300 of 349 GFLOP/s, the median of the forward, input-gradient and
+/// weight-gradient GEMMs at the Linear shapes of the cpu_truth models at 512 and 2048 tokens
+/// (`tests/truth/cpu_components.json`, torch 2.15, 2 threads, AVX-512), against `bench`'s
+/// FMA peak on the same machine. candle's own GEMM reached 120-153 GFLOP/s there, which is
+/// why candle's matmul rate does not stand in for torch's.
+pub const TORCH_CPU_GEMM_EFFICIENCY: f64 = 0.86;
 
 /// Which measured training step stands for a method.
 pub fn method_family(kind: MethodKind) -> &'static str {
@@ -67,6 +80,16 @@ impl HardwareProfile {
         } else {
             c.train_efficiency.values().sum::<f64>() / c.train_efficiency.len() as f64
         };
+        // A CPU with a measured FMA peak: GEMMs at torch's fraction of it, no per-family factor.
+        let fma = c.fma_peak_gflops.filter(|_| c.device_kind == "cpu");
+        let (fp32_peak, train_mfu, method_mfu) = match fma {
+            Some(g) => (Some(g / 1000.0), TORCH_CPU_GEMM_EFFICIENCY, BTreeMap::new()),
+            None => (
+                gflops_to_tflops(c.matmul_gflops.get("f32")),
+                mean_eff,
+                c.train_efficiency.clone(),
+            ),
+        };
         HardwareProfile {
             id: LOCAL.into(),
             name: format!("this machine ({})", c.device),
@@ -81,25 +104,33 @@ impl HardwareProfile {
             memory_bandwidth_gbs: Some(c.bandwidth_gbs),
             interconnect: None,
             interconnect_gbs: None,
-            train_mfu: mean_eff,
+            train_mfu,
             decode_bandwidth_efficiency: 1.0,
             peak_tflops: PeakTflops {
-                fp32: gflops_to_tflops(c.matmul_gflops.get("f32")),
+                fp32: fp32_peak,
                 tf32: None,
                 fp16: gflops_to_tflops(c.matmul_gflops.get("f16")),
                 bf16: gflops_to_tflops(c.matmul_gflops.get("bf16")),
                 int8: None,
             },
-            source: format!(
-                "peftcost bench {} on {} ({} shapes); peaks are measured matmul throughput",
-                c.tool_version, c.device, c.model
-            ),
+            source: match fma {
+                Some(_) => format!(
+                    "peftcost bench {} on {} ({} shapes); the fp32 peak is the measured FMA peak",
+                    c.tool_version, c.device, c.model
+                ),
+                None => format!(
+                    "peftcost bench {} on {} ({} shapes); peaks are measured matmul throughput",
+                    c.tool_version, c.device, c.model
+                ),
+            },
             as_of: date_of(c.created_unix),
             confidence: "measured".into(),
             notes: None,
             calibrated: true,
-            method_mfu: c.train_efficiency.clone(),
+            method_mfu,
             method_memory_offset: memory_offsets(c),
+            first_touch_gbs: c.first_touch_gbs,
+            bandwidth_measured: true,
         }
     }
 
@@ -156,6 +187,8 @@ mod tests {
             memory_gib: 24.0,
             matmul_gflops: [("f32".to_string(), 190.0), ("bf16".to_string(), 93_600.0)].into(),
             bandwidth_gbs: 30.0,
+            fma_peak_gflops: None,
+            first_touch_gbs: None,
             train_gflops: [("lora".to_string(), 80.0), ("full".to_string(), 100.0)].into(),
             train_efficiency: [("lora".to_string(), 0.4), ("full".to_string(), 0.5)].into(),
             memory_offset_gib: Default::default(),

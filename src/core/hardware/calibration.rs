@@ -35,6 +35,13 @@ pub struct Calibration {
     pub matmul_gflops: BTreeMap<String, f64>,
     /// Memory bandwidth in GB/s (1e9 bytes).
     pub bandwidth_gbs: f64,
+    /// f32 GFLOP/s of register-only FMAs on every thread: the CPU's vector peak (absent on
+    /// GPUs, CPUs without AVX2 + FMA and files written before it was measured).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fma_peak_gflops: Option<f64>,
+    /// GB/s of writing freshly allocated buffers, each page faulted in (CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_touch_gbs: Option<f64>,
     /// method (`lora`, `adapter`, `prompt`, `full`) -> achieved GFLOP/s of a training step.
     pub train_gflops: BTreeMap<String, f64>,
     /// method -> `train_gflops / matmul_gflops["f32"]`.
@@ -196,6 +203,12 @@ impl Calibration {
             }
         };
         positive("bandwidth_gbs", "", self.bandwidth_gbs)?;
+        if let Some(v) = self.fma_peak_gflops {
+            positive("fma_peak_gflops", "", v)?;
+        }
+        if let Some(v) = self.first_touch_gbs {
+            positive("first_touch_gbs", "", v)?;
+        }
         if !self.matmul_gflops.contains_key("f32") {
             return bad("matmul_gflops has no f32 entry".into());
         }
@@ -229,8 +242,13 @@ impl Calibration {
         let rates = self
             .matmul_gflops
             .values()
-            .chain(self.train_gflops.values());
-        if rates.into_iter().any(|v| *v > 1e7) || self.bandwidth_gbs > 1e6 {
+            .chain(self.train_gflops.values())
+            .chain(self.fma_peak_gflops.iter());
+        let over_bandwidth = [Some(self.bandwidth_gbs), self.first_touch_gbs]
+            .into_iter()
+            .flatten()
+            .any(|v| v > 1e6);
+        if rates.into_iter().any(|v| *v > 1e7) || over_bandwidth {
             return bad(
                 "a measured rate is beyond any device (GFLOP/s over 1e7 or GB/s over 1e6)".into(),
             );
@@ -343,6 +361,8 @@ mod tests {
             memory_gib: 23.5,
             matmul_gflops: [("f32".to_string(), 101.5), ("f16".to_string(), 80.25)].into(),
             bandwidth_gbs: 12.5,
+            fma_peak_gflops: None,
+            first_touch_gbs: None,
             train_gflops: [("lora".to_string(), 60.0), ("full".to_string(), 70.0)].into(),
             train_efficiency: [("lora".to_string(), 0.59), ("full".to_string(), 0.69)].into(),
             memory_offset_gib: Default::default(),

@@ -110,6 +110,13 @@ pub struct HardwareProfile {
         skip_serializing_if = "BTreeMap::is_empty"
     )]
     pub method_memory_offset: BTreeMap<String, f64>,
+    /// GB/s of writing freshly allocated (page-faulted) memory, measured by `bench` on a CPU.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_touch_gbs: Option<f64>,
+    /// Set when `memory_bandwidth_gbs` is a measured streaming rate (a `bench` calibration of
+    /// this machine), not a datasheet figure of which only a fraction is reached.
+    #[serde(default, skip_deserializing)]
+    pub bandwidth_measured: bool,
 }
 
 impl HardwareProfile {
@@ -154,6 +161,17 @@ impl HardwareProfile {
     /// Memory bandwidth in bytes/s.
     pub fn bandwidth_bytes(&self) -> Option<f64> {
         self.memory_bandwidth_gbs.map(|b| b * 1e9)
+    }
+
+    /// Bytes/s a streaming kernel (an optimizer step, an elementwise op) reaches: the measured
+    /// rate, or `datasheet_fraction` of the datasheet figure.
+    pub fn streaming_bytes(&self, datasheet_fraction: f64) -> Option<f64> {
+        let bw = self.bandwidth_bytes()?;
+        Some(if self.bandwidth_measured {
+            bw
+        } else {
+            bw * datasheet_fraction
+        })
     }
 
     fn validate(&self, path: &str) -> Result<()> {
