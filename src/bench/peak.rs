@@ -38,19 +38,51 @@ fn fma_run(threads: usize, seconds: f64) -> Option<f64> {
     std::hint::black_box(run_chains(probe));
     let per_iter = t0.elapsed().as_secs_f64() / probe as f64;
     let iters = ((seconds / per_iter.max(1e-12)) as u64).clamp(probe, 1 << 34);
+    let flops = iters as f64 * (CHAINS * lanes * 2) as f64;
     let t0 = Instant::now();
-    std::thread::scope(|s| {
+    let cpu_seconds: Vec<Option<f64>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..threads.max(1))
-            .map(|_| s.spawn(move || std::hint::black_box(run_chains(iters))))
+            .map(|_| {
+                s.spawn(move || {
+                    let start = thread_cpu_seconds();
+                    std::hint::black_box(run_chains(iters));
+                    Some(thread_cpu_seconds()? - start?)
+                })
+            })
             .collect();
-        for h in handles {
-            // A panicking worker only loses its share; the timing stays an upper bound.
-            let _ = h.join();
-        }
+        handles
+            .into_iter()
+            .map(|h| h.join().ok().flatten())
+            .collect()
     });
-    let dt = t0.elapsed().as_secs_f64();
-    let flops = threads.max(1) as f64 * iters as f64 * (CHAINS * lanes * 2) as f64;
-    Some(flops / dt.max(1e-9) / 1e9)
+    let wall = t0.elapsed().as_secs_f64();
+    // Each thread's rate per second it really ran: another process taking a core delays the
+    // threads but does not slow the FMA units, so the sum is the machine's, not the moment's.
+    // Without per-thread CPU clocks, the wall clock (an underestimate under contention).
+    let per_thread: Option<Vec<f64>> = cpu_seconds.into_iter().collect();
+    let total = match per_thread {
+        Some(ts) if ts.iter().all(|t| *t > 0.0) => ts.iter().map(|t| flops / t).sum::<f64>(),
+        _ => threads.max(1) as f64 * flops / wall.max(1e-9),
+    };
+    Some(total / 1e9)
+}
+
+/// CPU seconds this thread has run (user + system), where the OS tells.
+pub(crate) fn thread_cpu_seconds() -> Option<f64> {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid, writable timespec for the duration of the call.
+        let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+        (rc == 0).then_some(ts.tv_sec as f64 + ts.tv_nsec as f64 * 1e-9)
+    }
+    #[cfg(not(unix))]
+    {
+        None
+    }
 }
 
 /// f32 lanes of the widest FMA unit this CPU has.
@@ -125,30 +157,106 @@ mod x86 {
     }
 }
 
-/// GB/s of writing and freeing a freshly allocated buffer of `bytes` (each page faulted in and
-/// zeroed by the kernel, then unmapped) on `threads` threads, one slice each, as PyTorch fills a new tensor; the median
-/// of `reps` runs.
-pub fn first_touch_gbs(bytes: usize, threads: usize, reps: usize) -> f64 {
+/// GB/s of writing and freeing a freshly mapped buffer of `bytes` on `threads` threads, one
+/// slice each, as PyTorch fills a new large tensor; the median of `reps` runs.
+///
+/// The buffer is mapped and unmapped directly, as glibc does for a block over its mmap
+/// threshold (this binary's own allocator, mimalloc, caches and reuses freed memory, which is
+/// not what a PyTorch process sees): every page is faulted in and zeroed by the kernel on the
+/// first write, and unmapped again, part of the cost. `None` where no such mapping can be made
+/// (not a Unix).
+pub fn first_touch_gbs(bytes: usize, threads: usize, reps: usize) -> Option<f64> {
     let threads = threads.max(1);
     let n = (bytes / 4).max(1 << 18);
     let mut rates = Vec::with_capacity(reps);
     for _ in 0..reps.max(1) {
         let t0 = Instant::now();
-        // A large zeroed allocation is a fresh mapping the allocator does not touch (calloc of
-        // an mmapped chunk): the writes below fault every page in.
-        let mut v = vec![0f32; n];
-        std::thread::scope(|s| {
-            for chunk in v.chunks_mut(n.div_ceil(threads)) {
-                s.spawn(move || chunk.fill(1.0));
-            }
+        let mut map = FreshPages::new(n)?;
+        let fill: Vec<Option<f64>> = std::thread::scope(|s| {
+            let handles: Vec<_> = map
+                .as_mut_slice()
+                .chunks_mut(n.div_ceil(threads))
+                .map(|chunk| {
+                    s.spawn(move || {
+                        let start = thread_cpu_seconds();
+                        chunk.fill(1.0);
+                        Some(thread_cpu_seconds()? - start?)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().ok().flatten())
+                .collect()
         });
-        std::hint::black_box(&v);
-        // Freeing unmaps the pages again, as each step's tensors are: part of the cost.
-        drop(v);
-        let dt = t0.elapsed().as_secs_f64();
-        rates.push((n * 4) as f64 / dt.max(1e-9) / 1e9);
+        let unmap_start = thread_cpu_seconds();
+        drop(map);
+        let unmap = thread_cpu_seconds().zip(unmap_start).map(|(b, a)| b - a);
+        let wall = t0.elapsed().as_secs_f64();
+        // The parallel fill's CPU seconds shared by the threads, then the serial unmap, as
+        // they run on cores of their own: what the machine does, not what a busy moment
+        // leaves of it (the wall clock, where the OS has no per-thread clocks).
+        let fill: Option<Vec<f64>> = fill.into_iter().collect();
+        let busy = match (fill, unmap) {
+            (Some(f), Some(u)) if !f.is_empty() => f.iter().sum::<f64>() / f.len() as f64 + u,
+            _ => wall,
+        };
+        rates.push((n * 4) as f64 / busy.max(1e-9) / 1e9);
     }
-    super::Stats::of(&rates).median
+    Some(super::Stats::of(&rates).median)
+}
+
+/// An anonymous private mapping of `len` f32, unmapped on drop.
+struct FreshPages {
+    ptr: *mut f32,
+    len: usize,
+}
+
+impl FreshPages {
+    #[cfg(not(unix))]
+    fn new(_len: usize) -> Option<Self> {
+        None
+    }
+
+    #[cfg(unix)]
+    fn new(len: usize) -> Option<Self> {
+        let bytes = len.checked_mul(4)?;
+        // SAFETY: an anonymous private mapping with no address hint has no preconditions; the
+        // result is checked against MAP_FAILED before use.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        (ptr != libc::MAP_FAILED).then_some(FreshPages {
+            ptr: ptr.cast(),
+            len,
+        })
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [f32] {
+        // SAFETY: the mapping holds `len` f32, is zero-filled by the kernel (a valid f32 bit
+        // pattern), page-aligned, and borrowed mutably from `self` for the slice's lifetime.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr, self.len) }
+    }
+}
+
+impl Drop for FreshPages {
+    #[cfg(not(unix))]
+    fn drop(&mut self) {}
+
+    #[cfg(unix)]
+    fn drop(&mut self) {
+        // SAFETY: `ptr` and the byte length are exactly what mmap returned and was asked for.
+        unsafe {
+            libc::munmap(self.ptr.cast(), self.len * 4);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -167,7 +275,8 @@ mod tests {
 
     #[test]
     fn first_touch_writes_the_whole_buffer_at_a_finite_rate() {
-        let g = first_touch_gbs(8 << 20, 1, 2);
-        assert!(g.is_finite() && g > 0.0, "{g}");
+        if let Some(g) = first_touch_gbs(8 << 20, 1, 2) {
+            assert!(g.is_finite() && g > 0.0, "{g}");
+        }
     }
 }

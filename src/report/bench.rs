@@ -96,6 +96,15 @@ pub fn document(r: &BenchReport) -> Document {
         "memory bandwidth".into(),
         format!("{:.1} GB/s", r.bandwidth_gbs),
     ]);
+    if let Some(g) = r.fma_peak_gflops {
+        s.push(vec!["FMA peak f32".into(), format!("{g:.1} GFLOP/s")]);
+    }
+    if let Some(g) = r.first_touch_gbs {
+        s.push(vec![
+            "first touch (fresh pages)".into(),
+            format!("{g:.2} GB/s"),
+        ]);
+    }
     for t in &r.training {
         s.push(vec![
             format!("training {}", t.method.as_str()),
