@@ -125,8 +125,9 @@ pub struct DeviceResult {
     pub tokens_per_second_per_device: Option<f64>,
     /// The whole job.
     pub hours: Option<f64>,
-    /// Low and high bounds of memory and time from the spread of measured GPU steps
-    /// (`profiles/error_spread.json`); absent on CPUs, which have no measured spread.
+    /// Low and high bounds of memory and time from the spread of measured steps
+    /// (`profiles/error_spread.json`): GPUs', and calibrated CPUs'; absent on a CPU known from
+    /// its datasheet alone.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub range: Option<super::spread::Range>,
     /// Fraction of dense peak used for the time estimate.
@@ -158,11 +159,9 @@ impl DeviceResult {
         let step = shapes.step_seconds(&run, dtype, hw, a, mfu);
         let seq_tokens = run.global_batch() as f64 * shapes.seq_tokens(run.seq_len);
         let hours = step.map(|s| s * run.steps() as f64 / 3600.0);
-        let range = match hw.kind {
-            HardwareKind::Gpu => super::spread::spread()
-                .map(|s| super::spread::Range::of(s, memory.total, step, hours)),
-            HardwareKind::Cpu => None,
-        };
+        let range = super::spread::spread()
+            .and_then(|s| s.bands(hw.kind == HardwareKind::Gpu, hw.calibrated))
+            .map(|b| super::spread::Range::of(b, memory.total, step, hours));
         DeviceResult {
             hardware: hw.id.clone(),
             name: hw.name.clone(),
@@ -388,12 +387,19 @@ impl Estimate {
         } else {
             Vec::new()
         };
-        let range_note = devices
-            .iter()
-            .any(|d| d.range.is_some())
-            .then(super::spread::spread)
-            .flatten()
-            .map(super::spread::ErrorSpread::note);
+        // One note per kind of band shown: GPUs', calibrated CPUs'.
+        let shown = |gpu: bool| {
+            devices
+                .iter()
+                .zip(hardware)
+                .any(|(d, hw)| d.range.is_some() && (hw.kind == HardwareKind::Gpu) == gpu)
+        };
+        let spread = super::spread::spread();
+        let range_note = spread
+            .filter(|_| shown(true))
+            .map(super::spread::ErrorSpread::note)
+            .into_iter()
+            .chain(spread.filter(|_| shown(false)).and_then(|s| s.cpu_note()));
         Estimate {
             model: p.scenario.profile.id.clone(),
             method: MethodSummary::new(p),

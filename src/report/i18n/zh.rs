@@ -652,6 +652,10 @@ pub static TEMPLATES: &[(&str, &str)] = &[
         "平均 {0}，最长 {1}：微批填充到其中最长的样本",
     ),
     (
+        "range on a calibrated CPU: 8 in 10 of {} measured CPU steps fell within peak RSS x{}-{} and time x{}-{} of the estimate (`tests/truth/cpu_truth.json`)",
+        "范围（已校准的 CPU）：{0} 个实测 CPU 训练步中，十之八九的峰值常驻内存在估算值的 ×{1}–{2} 之内、时间在 ×{3}–{4} 之内（`tests/truth/cpu_truth.json`）",
+    ),
+    (
         "range: 8 in 10 of {} measured GPU steps fell within memory x{}-{} and time x{}-{} of the estimate (`devices[].range`, from `tests/truth/error_spread.py`)",
         "范围：{0} 个实测 GPU 训练步中，十之八九的显存在估算值的 ×{1}–{2} 之内、时间在 ×{3}–{4} 之内（`devices[].range`，来自 `tests/truth/error_spread.py`）",
     ),
