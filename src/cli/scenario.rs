@@ -10,7 +10,8 @@ use crate::core::arch::{import_hf_config, Task};
 use crate::core::data;
 use crate::core::error::Result;
 use crate::core::estimate::{
-    Attention, Dtype, FitPolicy, Lengths, Optimizer, Scenario, WeightsDtype, Workload,
+    Attention, Dtype, FitPolicy, Framework, Lengths, LossKernel, Optimizer, Scenario, WeightsDtype,
+    Workload,
 };
 use crate::core::peft::{split_list, AdapterStyle, LoraBias, MethodConfig, MethodKind};
 use crate::core::spec::{ModelRef, ScenarioSpec};
@@ -185,6 +186,22 @@ pub struct WorkloadArgs {
     /// instead of upcasting them to fp32 as transformers >= 4.46 does.
     #[arg(long)]
     pub no_loss_upcast: bool,
+    /// The trainer or recipe library: sets the loss kernel (unsloth: fused, torchtune:
+    /// chunked) and Unsloth's offloaded checkpoints, unless --loss or the flags below say
+    /// otherwise [default: hf].
+    #[arg(long, value_parser = named::<Framework>(), value_name = "FRAMEWORK")]
+    pub framework: Option<Framework>,
+    /// How the loss is computed from the hidden states [default: the framework's].
+    #[arg(long, value_parser = named::<LossKernel>(), value_name = "KERNEL")]
+    pub loss: Option<LossKernel>,
+    /// Keep the saved activations (the checkpoints, with --grad-checkpointing) in host RAM
+    /// between forward and backward (torchtune `enable_activation_offloading`, Unsloth).
+    #[arg(long)]
+    pub offload_activations: bool,
+    /// Step each parameter and free its gradient during backward (torchtune
+    /// `optimizer_in_bwd`); needs --grad-accum 1 and no ZeRO.
+    #[arg(long)]
+    pub optimizer_in_backward: bool,
     /// Shard a mixture of experts' experts across the --gpus (expert parallelism, EP = gpus;
     /// tokens reach their experts by all-to-all).
     #[arg(long, alias = "ep")]
@@ -264,6 +281,12 @@ impl WorkloadArgs {
             lengths,
             packing: self.packing,
             loop_keeps_output: self.loop_keeps_output,
+            loss: self
+                .loss
+                .unwrap_or_else(|| self.framework.unwrap_or_default().loss()),
+            offload_activations: self.offload_activations
+                || self.framework.is_some_and(Framework::offloads_checkpoints),
+            optimizer_in_backward: self.optimizer_in_backward,
             ..Workload::default()
         })
     }
@@ -414,6 +437,12 @@ impl ScenarioArgs {
         set!("zero", w.zero, c.zero);
         set!("zero_bucket", w.zero_bucket, c.zero_bucket);
         set!("packing", w.packing, c.packing);
+        set!("loss", w.loss, c.loss.map(Some));
+        set!(
+            "offload_activations",
+            w.offload_activations,
+            c.offload_activations
+        );
         Ok(())
     }
 

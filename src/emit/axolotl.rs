@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::llamafactory::Number;
 use super::{deepspeed, Emitted, Facts};
 use crate::core::error::Result;
-use crate::core::estimate::{Attention, Dtype};
+use crate::core::estimate::{Attention, Dtype, LossKernel};
 use crate::core::peft::MethodKind;
 
 /// The file names this engine writes.
@@ -98,6 +98,15 @@ pub struct Config {
     /// `true`, `false`, or `offload` / `offload_disk`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gradient_checkpointing: Option<serde_norway::Value>,
+    /// Integrations to load, e.g. `axolotl.integrations.liger.LigerPlugin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plugins: Option<Vec<String>>,
+    /// Liger's fused linear cross-entropy (with the Liger plugin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liger_fused_linear_cross_entropy: Option<bool>,
+    /// Apple's Cut Cross-Entropy (with its plugin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cut_cross_entropy: Option<bool>,
     /// eager, sdpa, flash_attention_2, ... (the deprecated `flash_attention: true` style flags
     /// are read from `other`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -108,6 +117,9 @@ pub struct Config {
     #[serde(flatten, skip_serializing)]
     pub other: BTreeMap<String, serde_norway::Value>,
 }
+
+/// axolotl's Liger integration (`plugins:` entry).
+const LIGER_PLUGIN: &str = "axolotl.integrations.liger.LigerPlugin";
 
 pub(super) fn config(f: &Facts) -> Result<Config> {
     let s = &f.job.prepared.scenario;
@@ -129,6 +141,7 @@ pub(super) fn config(f: &Facts) -> Result<Config> {
         .as_ref()
         .is_some_and(|t| t.len() == 1 && t[0] == "all-linear");
     let w = f.workload();
+    let fused = w.loss == LossKernel::Fused;
     Ok(Config {
         base_model: Some(f.model_path.clone()),
         trust_remote_code: f.trust_remote_code.then_some(true),
@@ -162,7 +175,14 @@ pub(super) fn config(f: &Facts) -> Result<Config> {
         learning_rate: Some(f.learning_rate),
         bf16: (f.dtype == Dtype::Bf16).then_some(serde_norway::Value::Bool(true)),
         fp16: (f.dtype == Dtype::Fp16).then_some(true),
-        gradient_checkpointing: Some(serde_norway::Value::Bool(w.grad_checkpointing)),
+        gradient_checkpointing: Some(if w.grad_checkpointing && w.offload_activations {
+            serde_norway::Value::String("offload".into())
+        } else {
+            serde_norway::Value::Bool(w.grad_checkpointing)
+        }),
+        plugins: fused.then(|| vec![LIGER_PLUGIN.to_string()]),
+        liger_fused_linear_cross_entropy: fused.then_some(true),
+        cut_cross_entropy: None,
         attn_implementation: Some(
             match f.attention() {
                 Attention::Sdpa => "sdpa",

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{deepspeed, Emitted, Facts};
 use crate::core::arch::Family;
 use crate::core::error::Result;
-use crate::core::estimate::{Attention, Dtype};
+use crate::core::estimate::{Attention, Dtype, LossKernel};
 use crate::core::peft::MethodKind;
 
 /// The file names this engine writes.
@@ -82,6 +82,12 @@ pub struct Config {
     pub flash_attn: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub disable_gradient_checkpointing: Option<bool>,
+    /// Unsloth's gradient checkpointing: checkpoints offloaded to host RAM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_unsloth_gc: Option<bool>,
+    /// Liger's kernels, its fused linear cross-entropy among them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enable_liger_kernel: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deepspeed: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -188,6 +194,8 @@ pub(super) fn config(f: &Facts) -> Result<Config> {
         ),
         // LLaMA-Factory checkpoints by default: say what was estimated either way.
         disable_gradient_checkpointing: Some(!w.grad_checkpointing),
+        use_unsloth_gc: (w.offload_activations && w.grad_checkpointing).then_some(true),
+        enable_liger_kernel: (w.loss == LossKernel::Fused).then_some(true),
         deepspeed: (f.zero() > 0).then(|| deepspeed::CONFIG.to_string()),
         report_to: Some("none".into()),
         other: BTreeMap::new(),

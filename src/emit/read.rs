@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use super::{axolotl, deepspeed, llamafactory};
 use crate::core::error::{Error, Result};
 use crate::core::estimate::workload::DEEPSPEED_REDUCE_BUCKET;
-use crate::core::estimate::{Attention, Dtype, Optimizer, WeightsDtype};
+use crate::core::estimate::{Attention, Dtype, LossKernel, Optimizer, WeightsDtype};
 use crate::core::peft::MethodKind;
 
 /// Which engine wrote the file.
@@ -62,6 +62,12 @@ pub struct FromConfig {
     pub zero_bucket: Option<u64>,
     /// Samples packed into full-length rows (LLaMA-Factory `packing`, axolotl `sample_packing`).
     pub packing: Option<bool>,
+    /// A fused linear cross-entropy (LLaMA-Factory `enable_liger_kernel`, axolotl
+    /// `liger_fused_linear_cross_entropy` or `cut_cross_entropy`).
+    pub loss: Option<LossKernel>,
+    /// Checkpoints offloaded to host RAM (LLaMA-Factory `use_unsloth_gc`, axolotl
+    /// `gradient_checkpointing: offload`).
+    pub offload_activations: Option<bool>,
     /// The DeepSpeed file a YAML names (the caller reads it and merges it with [`Self::merge`]).
     pub deepspeed_file: Option<String>,
     /// `key: value` of every setting that changes the job but is not modelled.
@@ -300,6 +306,8 @@ fn from_llamafactory(name: &str, c: llamafactory::Config) -> Result<FromConfig> 
         zero: None,
         zero_bucket: None,
         packing: c.packing,
+        loss: (c.enable_liger_kernel == Some(true)).then_some(LossKernel::Fused),
+        offload_activations: c.use_unsloth_gc,
         deepspeed_file: c.deepspeed,
         not_modelled: notes,
     })
@@ -325,16 +333,20 @@ fn from_axolotl(name: &str, c: axolotl::Config) -> Result<FromConfig> {
     } else {
         None
     };
-    let checkpointing = match &c.gradient_checkpointing {
-        Some(serde_norway::Value::Bool(b)) => *b,
+    let (checkpointing, offload) = match &c.gradient_checkpointing {
+        Some(serde_norway::Value::Bool(b)) => (*b, false),
+        // Offloaded to host RAM; `offload_disk` goes on to disk, costed the same on the GPU.
+        Some(serde_norway::Value::String(s)) if s.starts_with("offload") => (true, true),
         Some(serde_norway::Value::String(s)) => {
             notes.push(format!(
-                "gradient_checkpointing: {s} (activation offload is not modelled: costed as checkpointing)"
+                "gradient_checkpointing: {s} (not an axolotl mode peftcost knows: costed as checkpointing)"
             ));
-            true
+            (true, false)
         }
-        _ => false,
+        _ => (false, false),
     };
+    let fused_loss =
+        [c.liger_fused_linear_cross_entropy, c.cut_cross_entropy].contains(&Some(true));
     let mut other = c.other.clone();
     // The deprecated attention flags (flash_attention: true, ...) pick a fused kernel, which is
     // what peftcost's `sdpa` costs; only eager differs.
@@ -395,6 +407,8 @@ fn from_axolotl(name: &str, c: axolotl::Config) -> Result<FromConfig> {
         zero: None,
         zero_bucket: None,
         packing: c.sample_packing,
+        loss: fused_loss.then_some(LossKernel::Fused),
+        offload_activations: offload.then_some(true),
         deepspeed_file: c.deepspeed,
         not_modelled: notes,
     })

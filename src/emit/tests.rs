@@ -142,3 +142,56 @@ fn packing_is_read_from_both_trainers() {
         c.not_modelled
     );
 }
+
+#[test]
+fn fused_losses_and_offloaded_checkpoints_are_read_and_written_back() {
+    use crate::core::estimate::LossKernel;
+    use crate::emit::read::parse;
+    // LLaMA-Factory model_args: `enable_liger_kernel` (Liger's fused linear cross-entropy
+    // among its kernels) and `use_unsloth_gc` (Unsloth's offloaded checkpointing).
+    let lf = "model_name_or_path: Qwen/Qwen-7B\nfinetuning_type: lora\nenable_liger_kernel: true\nuse_unsloth_gc: true\n";
+    let c = parse("lf.yaml", lf).unwrap();
+    assert_eq!(c.loss, Some(LossKernel::Fused));
+    assert_eq!(c.offload_activations, Some(true));
+    // axolotl: the Liger plugin's `liger_fused_linear_cross_entropy`, Cut Cross-Entropy's
+    // `cut_cross_entropy`, and `gradient_checkpointing: offload`.
+    for key in ["liger_fused_linear_cross_entropy", "cut_cross_entropy"] {
+        let ax = format!(
+            "base_model: Qwen/Qwen-7B\nadapter: lora\n{key}: true\ngradient_checkpointing: offload\n"
+        );
+        let c = parse("ax.yaml", &ax).unwrap();
+        assert_eq!(c.loss, Some(LossKernel::Fused), "{key}");
+        assert_eq!(
+            (c.grad_checkpointing, c.offload_activations),
+            (Some(true), Some(true))
+        );
+        assert!(c.not_modelled.is_empty(), "{:?}", c.not_modelled);
+    }
+    // Written back: a fused, offloaded job's configs say so.
+    let (p, mut config) = two_machines();
+    config.gpus = 1;
+    config.nodes = 1;
+    config.zero = 0;
+    config.method = MethodKind::Lora;
+    let mut p = config.apply(&p).unwrap();
+    p.scenario.workload.loss = LossKernel::Fused;
+    p.scenario.workload.offload_activations = true;
+    let job = Job {
+        prepared: &p,
+        config: &config,
+        hardware: "a100-80g",
+        offer: None,
+        summary: "test",
+    };
+    let out = emit(&job, &[Engine::Llamafactory, Engine::Axolotl]).unwrap();
+    let all: String = out.files.iter().map(|f| f.contents.as_str()).collect();
+    for line in [
+        "enable_liger_kernel: true",
+        "use_unsloth_gc: true",
+        "liger_fused_linear_cross_entropy: true",
+        "- axolotl.integrations.liger.LigerPlugin",
+        "gradient_checkpointing: offload",
+    ] {
+        assert!(all.contains(line), "{line} missing:\n{all}");
+    }
+}

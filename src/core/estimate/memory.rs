@@ -47,7 +47,7 @@
 use serde::Serialize;
 
 use super::physics::{Assumptions, Shapes};
-use super::workload::{Attention, Dtype, WeightsDtype, Workload};
+use super::workload::{Attention, Dtype, LossKernel, WeightsDtype, Workload, LOSS_CHUNKS};
 use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::MethodKind;
 use crate::core::units::GIB;
@@ -132,6 +132,9 @@ pub struct MemoryBreakdown {
     pub residual_dtype: Dtype,
     /// The buffers of the step, with their lifetimes.
     pub buffers: [Buffer; 10],
+    /// Host RAM holding offloaded activations (`offload_activations`; 0 otherwise), beyond the
+    /// device's `total`.
+    pub host_offload_bytes: u64,
 }
 
 /// Trainable state on one device, by lifetime.
@@ -152,6 +155,8 @@ pub struct Activations {
     pub kept: f64,
     /// With checkpointing, one block's saves while it is recomputed in backward (else 0).
     pub recomputed: f64,
+    /// Offloaded to host RAM between forward and backward (`offload_activations`).
+    pub offloaded: f64,
 }
 
 /// Loss-path buffers per logit, in bytes.
@@ -365,15 +370,27 @@ impl Shapes {
         let block = b * (s * (self.saved_per_layer_bytes(w, dtype) + masks) + scores_per_layer);
         // The embedding output (residual dtype) and the final norm's fp32 copy.
         let ends = b * s * self.hidden * (rb + NORM_SAVED_BYTES) + embedding_dropout;
-        if w.grad_checkpointing {
+        // What each block keeps from forward to backward: its input, or all its saves.
+        let per_layer = if w.grad_checkpointing {
+            b * s * self.hidden * rb
+        } else {
+            block
+        };
+        let recomputed = if w.grad_checkpointing { block } else { 0.0 };
+        if w.offload_activations {
+            // Offloaded to host RAM as each block finishes and fetched back ahead of its
+            // backward: two blocks' worth on the device (one in transfer, one in use).
+            let on_device = self.layers.min(2.0);
             Activations {
-                kept: b * self.layers * s * self.hidden * rb + ends,
-                recomputed: block,
+                kept: on_device * per_layer + ends,
+                recomputed,
+                offloaded: self.layers * per_layer,
             }
         } else {
             Activations {
-                kept: self.layers * block + ends,
-                recomputed: 0.0,
+                kept: self.layers * per_layer + ends,
+                recomputed,
+                offloaded: 0.0,
             }
         }
     }
@@ -430,6 +447,42 @@ impl Shapes {
         loss
     }
 
+    /// Loss-path bytes per logit under the job's loss kernel: [`Shapes::loss_bytes_per_logit`]
+    /// for transformers' loss, else torchtune's chunked loss or a fused linear cross-entropy.
+    pub fn loss_bytes(&self, w: &Workload, dtype: Dtype) -> LossBytes {
+        let head_fp32 = dtype == Dtype::Fp32 || w.weights_dtype.upcasts_to_fp32();
+        let head = if head_fp32 { 4.0 } else { dtype.bytes() };
+        match w.loss {
+            LossKernel::Standard => Self::loss_bytes_per_logit(w, dtype),
+            // Forward: every chunk's logits in the head's dtype, the fp32 log-softmax every
+            // chunk saves, one chunk's fp32 upcast at a time. Backward: the saved log-softmax,
+            // and one chunk's NLL gradient, log-softmax gradient and logits gradient at a time
+            // (a loop holding the output keeps every chunk's logits too).
+            LossKernel::Chunked => {
+                let upcast = if head_fp32 { 0.0 } else { 4.0 };
+                let kept = if w.loop_keeps_output { head } else { 0.0 };
+                LossBytes {
+                    forward: head + 4.0 + upcast / LOSS_CHUNKS,
+                    backward: 4.0 + (8.0 + head) / LOSS_CHUNKS + kept,
+                    fp32: true,
+                }
+            }
+            // No logit outlives its chunk: a chunk of about tokens x hidden / vocab tokens
+            // holds its logits (then their gradient, in place), i.e. hidden values a token,
+            // and the hidden states' gradient is taken in forward and kept for backward:
+            // 2 x hidden values a token, expressed per logit. (Liger rounds the chunk up to a
+            // power of two: up to 2x the chunk's part, not modelled.)
+            LossKernel::Fused => {
+                let per_logit = 2.0 * self.hidden * head / self.vocab.max(1.0);
+                LossBytes {
+                    forward: per_logit,
+                    backward: per_logit,
+                    fp32: head_fp32,
+                }
+            }
+        }
+    }
+
     /// [`Shapes::loss_bytes_per_logit`] of a loop that drops the model output before backward.
     fn loss_path_bytes(w: &Workload, head_fp32: bool, half: f64) -> LossBytes {
         let (forward, backward, fp32) = if head_fp32 {
@@ -479,7 +532,7 @@ impl Shapes {
         };
         let act = self.activations(w, dtype, b, gpu);
         let logits = self.logit_count(w, b);
-        let loss = Self::loss_bytes_per_logit(w, dtype);
+        let loss = self.loss_bytes(w, dtype);
         let (loss_fwd, loss_bwd) = (logits * loss.forward, logits * loss.backward);
         let temporaries = self.optimizer_temporary_bytes(w, gpu);
         let kept_state = state.persistent + grads_fwd;
@@ -497,7 +550,25 @@ impl Shapes {
         } else {
             (kept_state + bucket + gathered, act.kept, loss_bwd)
         };
-        let optimizer = (state.persistent + state.gradients + temporaries, 0.0, 0.0);
+        let optimizer = if w.optimizer_in_backward {
+            // Each parameter steps as soon as its gradient exists and frees it: at most the
+            // largest trainable tensor's gradient and its step temporaries are alive at once
+            // (an adapter's are kilobytes; full fine-tuning's largest is the vocab x hidden
+            // embedding or head, else an MLP matrix).
+            let largest = if self.base_unfrozen > 0.0 {
+                (self.vocab * self.hidden).max(self.hidden * self.ff) * self.full_param_bytes(w)
+            } else {
+                0.0
+            };
+            let share = largest / state.gradients.max(1.0);
+            (
+                state.persistent + largest + temporaries * share.min(1.0),
+                0.0,
+                0.0,
+            )
+        } else {
+            (state.persistent + state.gradients + temporaries, 0.0, 0.0)
+        };
         let sum = |p: (f64, f64, f64)| weights + p.0 + p.1 + p.2;
         let (peak_phase, peak) = [
             (Phase::Forward, forward),
@@ -607,6 +678,7 @@ impl Shapes {
             overhead: overhead as u64,
             overhead_calibration: (overhead - slack - runtime) as i64,
             total: (allocated + overhead) as u64,
+            host_offload_bytes: act.offloaded as u64,
             peak_phase,
             phases: PhaseBytes {
                 forward: sum(forward) as u64,
@@ -741,6 +813,83 @@ mod tests {
         let s = spec.resolve(&catalogs).unwrap();
         let shapes = super::Shapes::new(&s.prepare().unwrap());
         (catalogs, s, shapes)
+    }
+
+    #[test]
+    fn chunked_and_fused_losses_by_hand() {
+        use crate::core::estimate::LossKernel;
+        let (_, s, shapes) = qwen_7b_one_sequence();
+        let w = s.workload;
+        // torchtune's chunked loss in bf16, 8 chunks: forward = 2 (bf16 logits, every chunk)
+        // + 4 (fp32 log-softmax, every chunk) + 4 / 8 (one chunk's fp32 upcast) = 6.5 B a
+        // logit; backward = 4 (saved log-softmax) + (4 NLL grad + 4 log-softmax grad + 2
+        // logits grad) / 8 = 5.25, against transformers' 10 and 12.
+        let chunked = crate::core::estimate::Workload {
+            loss: LossKernel::Chunked,
+            ..w
+        };
+        let l = shapes.loss_bytes(&chunked, Dtype::Bf16);
+        assert_eq!((l.forward, l.backward), (6.5, 5.25));
+        // A fused linear cross-entropy keeps, per token, a chunk's logits (about hidden values)
+        // and the hidden states' gradient: 2 x 4096 x 2 B = 16,384 B a token, per logit over
+        // Qwen-7B's 151,936-token vocabulary.
+        let fused = crate::core::estimate::Workload {
+            loss: LossKernel::Fused,
+            ..w
+        };
+        let l = shapes.loss_bytes(&fused, Dtype::Bf16);
+        assert_eq!(l.forward, 16_384.0 / 151_936.0);
+        assert_eq!(l.backward, l.forward);
+    }
+
+    #[test]
+    fn offloaded_activations_leave_two_blocks_on_the_device() {
+        let (_, s, shapes) = qwen_7b_one_sequence();
+        // Qwen-7B (32 blocks, hidden 4096), one 512-token sequence with checkpointing: each
+        // block keeps its bf16 input, 512 x 4096 x 2 = 4 MiB; offloaded, 32 of them live in
+        // host RAM and two on the device (one in transfer, one in use).
+        let w = crate::core::estimate::Workload {
+            grad_checkpointing: true,
+            ..s.workload
+        };
+        let off = crate::core::estimate::Workload {
+            offload_activations: true,
+            ..w
+        };
+        let block = 512.0 * 4096.0 * 2.0;
+        let on = shapes.activations(&w, Dtype::Bf16, 1.0, true);
+        let moved = shapes.activations(&off, Dtype::Bf16, 1.0, true);
+        assert_eq!(on.kept - moved.kept, 30.0 * block);
+        assert_eq!(moved.offloaded, 32.0 * block);
+        assert_eq!(moved.recomputed, on.recomputed);
+    }
+
+    #[test]
+    fn optimizer_in_backward_frees_each_gradient_as_it_steps() {
+        let catalogs = Catalogs::embedded();
+        let mut spec = ScenarioSpec::new("qwen-7b");
+        spec.method.kind = crate::core::peft::MethodKind::Full;
+        spec.workload.micro_batch = 1;
+        spec.workload.optimizer = crate::core::estimate::Optimizer::AdamwFused;
+        let s = spec.resolve(&catalogs).unwrap();
+        let shapes = super::Shapes::new(&s.prepare().unwrap());
+        let (a, hw) = on(&catalogs, "h200");
+        let w = s.workload;
+        let stepped = crate::core::estimate::Workload {
+            optimizer_in_backward: true,
+            ..w
+        };
+        let whole = shapes.memory(&w, Dtype::Bf16, &hw, &a, 1).phases.optimizer;
+        let each = shapes
+            .memory(&stepped, Dtype::Bf16, &hw, &a, 1)
+            .phases
+            .optimizer;
+        // Full fine-tuning in bf16: all 7,721,324,544 bf16 gradients at the step, against
+        // only the largest tensor's, the 151,936 x 4096 embedding (or head): fused AdamW
+        // has no temporaries.
+        let all = 7_721_324_544.0 * 2.0;
+        let largest = 151_936.0 * 4096.0 * 2.0;
+        assert_eq!(whole - each, (all - largest) as u64);
     }
 
     #[test]

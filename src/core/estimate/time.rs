@@ -24,7 +24,7 @@
 //! efficiency.
 
 use super::physics::{Assumptions, Shapes};
-use super::workload::{Dtype, Workload};
+use super::workload::{Dtype, LossKernel, Workload};
 use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::MethodKind;
 
@@ -207,21 +207,26 @@ impl Shapes {
                 fresh += self.layers * pairs * el * buffers * (2.0 + recompute);
             }
         }
-        // The loss path: its buffers (the model's `loss_bytes_per_logit`) are written once
-        // each, fresh when large; log-softmax reads its input three times forward and its
-        // gradient and output three times backward (4 bytes each: cross-entropy runs in fp32).
+        // The loss path: its buffers (the model's `loss_bytes`) are written once each, fresh
+        // when large; log-softmax reads its input three times forward and its gradient and
+        // output three times backward (4 bytes each: cross-entropy runs in fp32). A fused loss
+        // writes every logit into a small reused chunk and its gradient in place, reading it
+        // three times: no fresh pages.
         let logits = self.logit_count(w, b);
         if logits > 0.0 {
-            let loss = Self::loss_bytes_per_logit(w, dtype);
-            // The log-softmax output saved from forward is not written again in backward.
-            let saved = if loss.fp32 { 4.0 } else { el };
-            let written = loss.forward + loss.backward - saved;
-            let read = 2.0 * 3.0 * if loss.fp32 { 4.0 } else { el };
-            stream += logits * read;
-            if logits * 4.0 >= FRESH_BLOCK_BYTES {
-                fresh += logits * written;
+            let loss = self.loss_bytes(w, dtype);
+            let head = if loss.fp32 { 4.0 } else { el };
+            if w.loss == LossKernel::Fused {
+                stream += logits * 5.0 * head;
             } else {
-                stream += logits * written;
+                // The log-softmax output saved from forward is not written again in backward.
+                let written = loss.forward + loss.backward - head;
+                stream += logits * 2.0 * 3.0 * head;
+                if logits * 4.0 >= FRESH_BLOCK_BYTES {
+                    fresh += logits * written;
+                } else {
+                    stream += logits * written;
+                }
             }
         }
         // Every GEMM call reads its weight from memory and writes it packed into the BLAS's

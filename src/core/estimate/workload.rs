@@ -115,6 +115,111 @@ named!(
     })
 );
 
+/// How the causal-LM loss is computed from the last hidden states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LossKernel {
+    /// The head writes every logit, cross-entropy upcasts them to fp32 and saves the fp32
+    /// log-softmax (transformers' `ForCausalLMLoss`).
+    #[default]
+    Standard,
+    /// torchtune's `CEWithChunkedOutputLoss`: the head's 16-bit logits in 8 chunks, each chunk
+    /// upcast to fp32 on its own; the fp32 log-softmax is still saved for every logit.
+    Chunked,
+    /// A fused linear cross-entropy (Liger's `FusedLinearCrossEntropy`, Apple's Cut
+    /// Cross-Entropy, Unsloth's): logits exist a chunk of tokens at a time, their gradient is
+    /// taken in the forward pass, and only the hidden states' gradient is kept for backward.
+    Fused,
+}
+
+impl LossKernel {
+    /// The lowercase name, e.g. `fused`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LossKernel::Standard => "standard",
+            LossKernel::Chunked => "chunked",
+            LossKernel::Fused => "fused",
+        }
+    }
+}
+
+/// Chunks torchtune's `CEWithChunkedOutputLoss` splits the logits into (`num_output_chunks`).
+pub const LOSS_CHUNKS: f64 = 8.0;
+
+named!(
+    LossKernel,
+    [LossKernel::Standard, LossKernel::Chunked, LossKernel::Fused],
+    help = |k| Some(match k {
+        LossKernel::Standard => "transformers' loss: every logit upcast to fp32 (the default)",
+        LossKernel::Chunked => "torchtune's chunked loss: 8 chunks, each upcast on its own",
+        LossKernel::Fused =>
+            "fused linear cross-entropy (Liger, Cut Cross-Entropy, Unsloth): no full logits",
+    })
+);
+
+/// The trainer or recipe library a job runs under: which loss kernel and offloading it uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Framework {
+    /// transformers' Trainer and plain loops (the default): the standard loss.
+    #[default]
+    Hf,
+    /// LLaMA-Factory: the HF Trainer underneath; `enable_liger_kernel` switches to the fused loss.
+    Llamafactory,
+    /// axolotl: the HF Trainer underneath; its Liger and Cut Cross-Entropy plugins fuse the loss.
+    Axolotl,
+    /// Unsloth: its fused cross-entropy, and checkpoints offloaded to host RAM when checkpointing.
+    Unsloth,
+    /// torchtune: the chunked loss (8 chunks); activation offloading and optimizer-in-backward
+    /// are its recipe options (`--offload-activations`, `--optimizer-in-backward`).
+    Torchtune,
+}
+
+impl Framework {
+    /// The lowercase name, e.g. `torchtune`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Framework::Hf => "hf",
+            Framework::Llamafactory => "llamafactory",
+            Framework::Axolotl => "axolotl",
+            Framework::Unsloth => "unsloth",
+            Framework::Torchtune => "torchtune",
+        }
+    }
+
+    /// The loss kernel it uses unless told otherwise.
+    pub fn loss(self) -> LossKernel {
+        match self {
+            Framework::Unsloth => LossKernel::Fused,
+            Framework::Torchtune => LossKernel::Chunked,
+            _ => LossKernel::Standard,
+        }
+    }
+
+    /// Whether it offloads the checkpoints to host RAM when checkpointing, unless told.
+    pub fn offloads_checkpoints(self) -> bool {
+        self == Framework::Unsloth
+    }
+}
+
+named!(
+    Framework,
+    [
+        Framework::Hf,
+        Framework::Llamafactory,
+        Framework::Axolotl,
+        Framework::Unsloth,
+        Framework::Torchtune
+    ],
+    help = |f| Some(match f {
+        Framework::Hf => "transformers' Trainer or a plain loop: the standard loss",
+        Framework::Llamafactory => "LLaMA-Factory (HF Trainer): the standard loss",
+        Framework::Axolotl => "axolotl (HF Trainer): the standard loss",
+        Framework::Unsloth => "Unsloth: fused loss, checkpoints offloaded to host RAM",
+        Framework::Torchtune => "torchtune: chunked loss (8 chunks)",
+    })
+);
+
 /// One training job.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Workload {
@@ -166,6 +271,14 @@ pub struct Workload {
     /// The training loop holds the model output through backward (`out = model(...);
     /// out.loss.backward()`), keeping its logits alive; the HF Trainer returns only the loss.
     pub loop_keeps_output: bool,
+    /// How the loss is computed from the hidden states.
+    pub loss: LossKernel,
+    /// Checkpointed block inputs live in host RAM between forward and backward (torchtune's
+    /// `enable_activation_offloading`, Unsloth's offloaded checkpointing); needs checkpointing.
+    pub offload_activations: bool,
+    /// Each parameter is stepped and its gradient freed as soon as backward produces it
+    /// (torchtune's `optimizer_in_bwd`); needs one micro-batch a step and no ZeRO.
+    pub optimizer_in_backward: bool,
 }
 
 impl Default for Workload {
@@ -191,6 +304,9 @@ impl Default for Workload {
             lengths: None,
             packing: false,
             loop_keeps_output: false,
+            loss: LossKernel::Standard,
+            offload_activations: false,
+            optimizer_in_backward: false,
         }
     }
 }
@@ -255,6 +371,13 @@ impl Workload {
                 field: "zero",
                 value: self.zero.to_string(),
                 expected: "a ZeRO stage: 0, 1, 2 or 3".into(),
+            });
+        }
+        if self.optimizer_in_backward && (self.grad_accum > 1 || self.zero > 0) {
+            return Err(Error::Invalid {
+                field: "optimizer-in-backward",
+                value: format!("with grad-accum {} and ZeRO {}", self.grad_accum, self.zero),
+                expected: "one micro-batch a step and no ZeRO (each gradient is freed as soon as its parameter steps; torchtune refuses it with accumulation)".into(),
             });
         }
         Ok(())
