@@ -40,12 +40,34 @@ fn fma_run(threads: usize, seconds: f64) -> Option<f64> {
     let iters = ((seconds / per_iter.max(1e-12)) as u64).clamp(probe, 1 << 34);
     let flops = iters as f64 * (CHAINS * lanes * 2) as f64;
     let t0 = Instant::now();
-    let cpu_seconds: Vec<Option<f64>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads.max(1))
-            .map(|_| {
+    let per_thread = cpu_seconds_each(0..threads.max(1), |_| {
+        std::hint::black_box(run_chains(iters));
+    });
+    let wall = t0.elapsed().as_secs_f64();
+    // Each thread's rate per second it really ran: another process taking a core delays the
+    // threads but does not slow the FMA units, so the sum is the machine's, not the moment's.
+    // Without per-thread CPU clocks, the wall clock (an underestimate under contention).
+    let total = match per_thread {
+        Some(ts) if ts.iter().all(|t| *t > 0.0) => ts.iter().map(|t| flops / t).sum::<f64>(),
+        _ => threads.max(1) as f64 * flops / wall.max(1e-9),
+    };
+    Some(total / 1e9)
+}
+
+/// Runs `work` on each item, one thread each, and returns the CPU seconds each thread ran
+/// (`None` where the OS has no per-thread clocks or a thread panicked).
+fn cpu_seconds_each<T: Send>(
+    items: impl IntoIterator<Item = T>,
+    work: impl Fn(T) + Sync,
+) -> Option<Vec<f64>> {
+    let work = &work;
+    std::thread::scope(|s| {
+        let handles: Vec<_> = items
+            .into_iter()
+            .map(|item| {
                 s.spawn(move || {
                     let start = thread_cpu_seconds();
-                    std::hint::black_box(run_chains(iters));
+                    work(item);
                     Some(thread_cpu_seconds()? - start?)
                 })
             })
@@ -54,17 +76,7 @@ fn fma_run(threads: usize, seconds: f64) -> Option<f64> {
             .into_iter()
             .map(|h| h.join().ok().flatten())
             .collect()
-    });
-    let wall = t0.elapsed().as_secs_f64();
-    // Each thread's rate per second it really ran: another process taking a core delays the
-    // threads but does not slow the FMA units, so the sum is the machine's, not the moment's.
-    // Without per-thread CPU clocks, the wall clock (an underestimate under contention).
-    let per_thread: Option<Vec<f64>> = cpu_seconds.into_iter().collect();
-    let total = match per_thread {
-        Some(ts) if ts.iter().all(|t| *t > 0.0) => ts.iter().map(|t| flops / t).sum::<f64>(),
-        _ => threads.max(1) as f64 * flops / wall.max(1e-9),
-    };
-    Some(total / 1e9)
+    })
 }
 
 /// CPU seconds this thread has run (user + system), where the OS tells.
@@ -172,23 +184,8 @@ pub fn first_touch_gbs(bytes: usize, threads: usize, reps: usize) -> Option<f64>
     for _ in 0..reps.max(1) {
         let t0 = Instant::now();
         let mut map = FreshPages::new(n)?;
-        let fill: Vec<Option<f64>> = std::thread::scope(|s| {
-            let handles: Vec<_> = map
-                .as_mut_slice()
-                .chunks_mut(n.div_ceil(threads))
-                .map(|chunk| {
-                    s.spawn(move || {
-                        let start = thread_cpu_seconds();
-                        chunk.fill(1.0);
-                        Some(thread_cpu_seconds()? - start?)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().ok().flatten())
-                .collect()
-        });
+        let chunks = map.as_mut_slice().chunks_mut(n.div_ceil(threads));
+        let fill = cpu_seconds_each(chunks, |chunk| chunk.fill(1.0));
         let unmap_start = thread_cpu_seconds();
         drop(map);
         let unmap = thread_cpu_seconds().zip(unmap_start).map(|(b, a)| b - a);
@@ -196,7 +193,6 @@ pub fn first_touch_gbs(bytes: usize, threads: usize, reps: usize) -> Option<f64>
         // The parallel fill's CPU seconds shared by the threads, then the serial unmap, as
         // they run on cores of their own: what the machine does, not what a busy moment
         // leaves of it (the wall clock, where the OS has no per-thread clocks).
-        let fill: Option<Vec<f64>> = fill.into_iter().collect();
         let busy = match (fill, unmap) {
             (Some(f), Some(u)) if !f.is_empty() => f.iter().sum::<f64>() / f.len() as f64 + u,
             _ => wall,

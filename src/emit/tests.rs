@@ -44,16 +44,21 @@ fn two_machines() -> (crate::core::estimate::Prepared, DeviceConfig) {
     (config.apply(&p).unwrap(), config)
 }
 
-#[test]
-fn a_job_over_two_machines_launches_on_every_node() {
-    let (p, config) = two_machines();
-    let job = Job {
-        prepared: &p,
-        config: &config,
+/// The job of `p` as `config` on an A100-80G, for emitting.
+fn a100_job<'a>(p: &'a crate::core::estimate::Prepared, config: &'a DeviceConfig) -> Job<'a> {
+    Job {
+        prepared: p,
+        config,
         hardware: "a100-80g",
         offer: None,
         summary: "test",
-    };
+    }
+}
+
+#[test]
+fn a_job_over_two_machines_launches_on_every_node() {
+    let (p, config) = two_machines();
+    let job = a100_job(&p, &config);
     let out = emit(&job, &[Engine::Llamafactory, Engine::Axolotl, Engine::Peft]).unwrap();
     let file = |n: &str| &out.files.iter().find(|f| f.name == n).unwrap().contents;
     // LLaMA-Factory's multi-node launch (its examples/README.md): torchrun with the node count.
@@ -176,13 +181,7 @@ fn fused_losses_and_offloaded_checkpoints_are_read_and_written_back() {
     let mut p = config.apply(&p).unwrap();
     p.scenario.workload.loss = LossKernel::Fused;
     p.scenario.workload.offload_activations = true;
-    let job = Job {
-        prepared: &p,
-        config: &config,
-        hardware: "a100-80g",
-        offer: None,
-        summary: "test",
-    };
+    let job = a100_job(&p, &config);
     let out = emit(&job, &[Engine::Llamafactory, Engine::Axolotl]).unwrap();
     let all: String = out.files.iter().map(|f| f.contents.as_str()).collect();
     for line in [

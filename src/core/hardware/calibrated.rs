@@ -113,16 +113,17 @@ impl HardwareProfile {
                 bf16: gflops_to_tflops(c.matmul_gflops.get("bf16")),
                 int8: None,
             },
-            source: match fma {
-                Some(_) => format!(
-                    "peftcost bench {} on {} ({} shapes); the fp32 peak is the measured FMA peak",
-                    c.tool_version, c.device, c.model
-                ),
-                None => format!(
-                    "peftcost bench {} on {} ({} shapes); peaks are measured matmul throughput",
-                    c.tool_version, c.device, c.model
-                ),
-            },
+            source: format!(
+                "peftcost bench {} on {} ({} shapes); {}",
+                c.tool_version,
+                c.device,
+                c.model,
+                if fma.is_some() {
+                    "the fp32 peak is the measured FMA peak"
+                } else {
+                    "peaks are measured matmul throughput"
+                }
+            ),
             as_of: date_of(c.created_unix),
             confidence: "measured".into(),
             notes: None,
