@@ -290,6 +290,7 @@ impl<'a> Facts<'a> {
             Optimizer::Adamw8bit => "adamw_bnb_8bit",
             Optimizer::PagedAdamw8bit => "paged_adamw_8bit",
             Optimizer::Sgd => "sgd",
+            Optimizer::Adafactor => "adafactor",
         }
     }
 

@@ -215,6 +215,7 @@ fn optimizer_of(name: &str, out: &mut Vec<String>) -> Option<Optimizer> {
         "adamw_bnb_8bit" | "adamw_8bit" => Some(Optimizer::Adamw8bit),
         "paged_adamw_8bit" => Some(Optimizer::PagedAdamw8bit),
         "sgd" => Some(Optimizer::Sgd),
+        "adafactor" => Some(Optimizer::Adafactor),
         other => {
             out.push(format!("optim: {other} (costed as AdamW)"));
             None

@@ -47,7 +47,9 @@
 use serde::Serialize;
 
 use super::physics::{Assumptions, Shapes};
-use super::workload::{Attention, Dtype, LossKernel, WeightsDtype, Workload, LOSS_CHUNKS};
+use super::workload::{
+    Attention, Dtype, LossKernel, Optimizer, WeightsDtype, Workload, LOSS_CHUNKS,
+};
 use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::MethodKind;
 use crate::core::units::GIB;
@@ -277,6 +279,7 @@ impl Shapes {
             ((4.0 + opt(4.0)) / z1, 4.0 / z1)
         };
         let persistent = dense_unfrozen * opt(pb) / z1
+            + self.adafactor_state_bytes(w) / z1
             + dense_adapter * adapter_persistent
             + self.saved_copies * (base_bytes + opt(base_bytes)) / z1
             + (te_base * opt(pb) + te_adapter * (4.0 + opt(4.0))) * share;
@@ -288,6 +291,32 @@ impl Shapes {
             persistent,
             gradients,
         }
+    }
+
+    /// Adafactor's factored second moment (4-byte values; 0 for other optimizers): a row and a
+    /// column per matrix, the whole of a vector. LoRA's A (r x in) and B (out x r) keep r + in
+    /// and out + r, so all of them together keep adapter parameters / r + 2 r per module; full
+    /// fine-tuning keeps every block's matrices' rows and columns, the norms whole, and the
+    /// embedding's and head's vocab + hidden. Other adapters are costed unfactored (IA3's are
+    /// vectors; an upper bound for the rest).
+    fn adafactor_state_bytes(&self, w: &Workload) -> f64 {
+        if w.optimizer != Optimizer::Adafactor {
+            return 0.0;
+        }
+        let (h, a, kv, ff) = (self.hidden, self.attn_dim, self.kv_dim, self.ff);
+        let values = if self.kind.is_lora() {
+            let modules = self.lora_modules_per_layer * self.layers;
+            self.adapter_params / self.lora_rank.max(1.0) + 2.0 * self.lora_rank * modules
+        } else {
+            self.adapter_params
+        } + if self.kind == MethodKind::Full {
+            let branches = if self.gated_mlp { 2.0 } else { 1.0 };
+            let block = (h + a) * 2.0 + (h + kv) * 2.0 + (h + ff) * (branches + 1.0) + 2.0 * h;
+            self.layers * block + 2.0 * (self.vocab + h)
+        } else {
+            0.0
+        };
+        4.0 * values
     }
 
     /// Bytes per unfrozen base parameter (gradient and each state value) in full fine-tuning.
@@ -813,6 +842,22 @@ mod tests {
         let s = spec.resolve(&catalogs).unwrap();
         let shapes = super::Shapes::new(&s.prepare().unwrap());
         (catalogs, s, shapes)
+    }
+
+    #[test]
+    fn adafactor_keeps_a_row_and_a_column_per_matrix() {
+        let (_, s, shapes) = qwen_7b_one_sequence();
+        let w = crate::core::estimate::Workload {
+            optimizer: crate::core::estimate::Optimizer::Adafactor,
+            ..s.workload
+        };
+        // Qwen-7B LoRA r=8 on c_attn (4096 -> 12288), both c_proj (4096 -> 4096, 11008 ->
+        // 4096), w1 and w2 (4096 -> 11008): per block the A matrices keep 8 + in and the B
+        // matrices out + 8 values, 16,400 + 8,208 + 15,120 + 15,120 + 15,120 = 69,968; 32
+        // blocks, 4 bytes each: 8,955,904 B beside the fp32 adapters (4 x 17,891,328), where
+        // AdamW keeps 8 x 17,891,328.
+        let st = shapes.trainable_state(&w);
+        assert_eq!(st.persistent, 4.0 * 17_891_328.0 + 4.0 * 69_968.0 * 32.0);
     }
 
     #[test]

@@ -124,6 +124,8 @@ pub struct Shapes {
     pub extra_matmul_per_layer: f64,
     /// LoRA-wrapped Linears per block (each runs its own small ops).
     pub lora_modules_per_layer: f64,
+    /// LoRA rank (0 for other methods).
+    pub lora_rank: f64,
     /// Extra multiply-adds per token outside the blocks (LoRA on the head).
     pub extra_matmul_global: f64,
     /// Trainable matmul weights per token (weight-gradient multiply-adds).
@@ -320,6 +322,11 @@ impl Shapes {
             other_params,
             extra_matmul_per_layer: extra_per_layer,
             lora_modules_per_layer: adapted,
+            lora_rank: if kind.is_lora() {
+                m.config.rank as f64
+            } else {
+                0.0
+            },
             extra_matmul_global: extra_global,
             trainable_matmul,
             method_saved_per_layer: method_saved,

@@ -27,6 +27,10 @@ pub enum Optimizer {
     PagedAdamw8bit,
     /// Plain SGD without momentum: no state.
     Sgd,
+    /// transformers' Adafactor as the Trainer's `adafactor` runs it (no first moment): a
+    /// factored second moment, one fp32 value per row and per column of each matrix, full
+    /// only for vectors (see `Shapes::trainable_state`).
+    Adafactor,
 }
 
 impl Optimizer {
@@ -36,7 +40,8 @@ impl Optimizer {
             // torch AdamW keeps exp_avg and exp_avg_sq in the parameter's dtype.
             Optimizer::Adamw | Optimizer::AdamwFused => 2.0 * param_bytes,
             Optimizer::Adamw8bit | Optimizer::PagedAdamw8bit => 2.0,
-            Optimizer::Sgd => 0.0,
+            // Factored: counted per matrix from the shapes, not per parameter.
+            Optimizer::Sgd | Optimizer::Adafactor => 0.0,
         }
     }
 
@@ -59,6 +64,7 @@ impl Optimizer {
             Optimizer::Adamw8bit => "adamw-8bit",
             Optimizer::PagedAdamw8bit => "paged-adamw-8bit",
             Optimizer::Sgd => "sgd",
+            Optimizer::Adafactor => "adafactor",
         }
     }
 }
@@ -91,7 +97,8 @@ named!(
         Optimizer::AdamwFused,
         Optimizer::Adamw8bit,
         Optimizer::PagedAdamw8bit,
-        Optimizer::Sgd
+        Optimizer::Sgd,
+        Optimizer::Adafactor
     ],
     help = |o| match o {
         Optimizer::Adamw => None,
@@ -100,6 +107,7 @@ named!(
         Optimizer::PagedAdamw8bit =>
             Some("bitsandbytes paged 8-bit AdamW: the same state, paged to host RAM under pressure"),
         Optimizer::Sgd => Some("Plain SGD without momentum: no state"),
+        Optimizer::Adafactor => Some("Adafactor (HF): a row and a column of fp32 per matrix"),
     }
 );
 named!(
