@@ -456,3 +456,63 @@ fn padded_and_packed_samples_cost_what_they_process() {
     assert!(pa.memory.total < f.memory.total);
     assert!(pa.step_seconds.unwrap() < f.step_seconds.unwrap());
 }
+
+#[test]
+fn framework_presets_set_the_loss_and_offloading_and_flags_win() {
+    use crate::common::json_of;
+    let run = |extra: &[&str]| {
+        let mut args = vec![
+            "estimate",
+            "--model",
+            "qwen-7b",
+            "--hardware",
+            "a100-80g",
+            "--micro-batch",
+            "2",
+            "--seq-len",
+            "2048",
+            "--grad-checkpointing",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        json_of(&args)
+    };
+    let hf = run(&[]);
+    let unsloth = run(&["--framework", "unsloth"]);
+    let tt = run(&["--framework", "torchtune"]);
+    let chosen = run(&["--framework", "unsloth", "--loss", "standard"]);
+    assert_eq!(hf["workload"]["loss"], "standard");
+    assert_eq!(unsloth["workload"]["loss"], "fused");
+    assert_eq!(unsloth["workload"]["offload_activations"], true);
+    assert_eq!(tt["workload"]["loss"], "chunked");
+    assert_eq!(chosen["workload"]["loss"], "standard");
+    let mem = |v: &serde_json::Value, k: &str| v["devices"][0]["memory"][k].as_u64().unwrap();
+    // Unsloth's offloaded checkpoints: 32 blocks x 2 x 2048 x 4096 x 2 B = 1 GiB in host RAM.
+    assert_eq!(
+        mem(&unsloth, "host_offload_bytes"),
+        32 * 2 * 2048 * 4096 * 2
+    );
+    assert_eq!(mem(&hf, "host_offload_bytes"), 0);
+    assert!(mem(&unsloth, "total") < mem(&tt, "total") && mem(&tt, "total") < mem(&hf, "total"));
+}
+
+#[test]
+fn optimizer_in_backward_with_accumulation_is_refused_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = crate::common::fails(
+        &[
+            "estimate",
+            "--optimizer-in-backward",
+            "--micro-batch",
+            "1",
+            "--grad-accum",
+            "4",
+        ],
+        dir.path(),
+    );
+    assert!(
+        err.contains("optimizer-in-backward") && err.lines().count() == 1,
+        "{err}"
+    );
+}
