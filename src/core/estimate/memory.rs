@@ -305,7 +305,7 @@ impl Shapes {
         }
         let (h, a, kv, ff) = (self.hidden, self.attn_dim, self.kv_dim, self.ff);
         let values = if self.kind.is_lora() {
-            let modules = self.lora_modules_per_layer * self.layers;
+            let modules = self.adapted_modules_per_layer * self.layers;
             self.adapter_params / self.lora_rank.max(1.0) + 2.0 * self.lora_rank * modules
         } else {
             self.adapter_params

@@ -122,8 +122,8 @@ pub struct Shapes {
     pub other_params: f64,
     /// Method extras per block per token (multiply-adds): LoRA A/B, adapter projections.
     pub extra_matmul_per_layer: f64,
-    /// LoRA-wrapped Linears per block (each runs its own small ops).
-    pub lora_modules_per_layer: f64,
+    /// Adapted modules per block (LoRA / DoRA / IA3 wrappers, each running its own small ops).
+    pub adapted_modules_per_layer: f64,
     /// LoRA rank (0 for other methods).
     pub lora_rank: f64,
     /// Extra multiply-adds per token outside the blocks (LoRA on the head).
@@ -228,7 +228,11 @@ impl Shapes {
         }
         if kind == MethodKind::Ia3 {
             for r in &m.targets {
-                mark(r.module(inv).role);
+                let module = r.module(inv);
+                mark(module.role);
+                if let ModuleRef::Layer(_) = r {
+                    adapted += module.count as f64 / l;
+                }
             }
         }
         let h = prof.hidden_size as f64;
@@ -321,7 +325,7 @@ impl Shapes {
             linear_params,
             other_params,
             extra_matmul_per_layer: extra_per_layer,
-            lora_modules_per_layer: adapted,
+            adapted_modules_per_layer: adapted,
             lora_rank: if kind.is_lora() {
                 m.config.rank as f64
             } else {

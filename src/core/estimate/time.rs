@@ -65,14 +65,36 @@ fn score_accesses(dropout: bool) -> (f64, f64) {
     (7.0, 5.0 + if dropout { 3.0 } else { 0.0 })
 }
 
-/// Framework ops per block, forward and backward: aten ops dispatched by a 4-layer minus a
-/// 2-layer model, halved (`TorchDispatchMode` count, transformers 5.25, full fine-tuning of the
-/// cpu_truth llama and BERT-Small).
-const DECODER_OPS: (f64, f64) = (73.0, 138.0);
-const ENCODER_OPS: (f64, f64) = (68.0, 116.0);
-/// The ops one LoRA-wrapped Linear adds, forward and backward (dropout, A, B, scaling, add,
-/// their views and gradients: LoRA on all seven Linears of the llama block against full).
-const LORA_MODULE_OPS: (f64, f64) = (10.0, 15.0);
+/// Framework ops one block dispatches: forward, backward with frozen weights, and the weight
+/// gradients full fine-tuning adds; aten ops of a 4-layer minus a 2-layer model, halved
+/// (`TorchDispatchMode` count, transformers 5.25, the cpu_truth llama and BERT-Small).
+struct BlockOps {
+    forward: f64,
+    backward: f64,
+    weight_grads: f64,
+}
+
+const DECODER_OPS: BlockOps = BlockOps {
+    forward: 73.0,
+    backward: 95.0,
+    weight_grads: 43.0,
+};
+const ENCODER_OPS: BlockOps = BlockOps {
+    forward: 68.0,
+    backward: 64.0,
+    weight_grads: 52.0,
+};
+
+/// Ops one adapted module adds, forward and backward (the same count, peft 0.21, on q,k,v,o
+/// of the llama, or IA3's k,v,down): LoRA's dropout, A, B, scaling and add with their
+/// gradients; DoRA's weight norm besides; IA3's scaling.
+fn module_ops(kind: MethodKind) -> (f64, f64) {
+    match kind {
+        MethodKind::Dora => (27.0, 33.0),
+        MethodKind::Ia3 => (3.0, 7.0),
+        _ => (10.0, 20.0),
+    }
+}
 
 impl Shapes {
     /// Seconds for one optimizer step on one device, if the hardware has a peak for `dtype`.
@@ -259,11 +281,18 @@ impl Shapes {
                 fresh += 2.0 * grad;
             }
         }
-        let lora = self.lora_modules_per_layer;
+        let modules = self.adapted_modules_per_layer;
+        let (module_fwd, module_bwd) = module_ops(self.kind);
+        let weight_grads = if self.kind == MethodKind::Full {
+            ops.weight_grads
+        } else {
+            0.0
+        };
         let op_count = self.layers
-            * ((ops.0 + lora * LORA_MODULE_OPS.0) * (1.0 + recompute)
-                + ops.1
-                + lora * LORA_MODULE_OPS.1);
+            * ((ops.forward + modules * module_fwd) * (1.0 + recompute)
+                + ops.backward
+                + weight_grads
+                + modules * module_bwd);
         stream / bw
             + fresh / fresh_rate
             + dropped * a.cpu_dropout_s_per_element
