@@ -454,3 +454,37 @@ fn no_auto_fit_reproduces_the_previous_json() {
         assert!(kept > 0, "{name}: no offer compared");
     }
 }
+
+#[test]
+fn optimizer_in_backward_never_accumulates_nor_shards() {
+    // Each gradient is freed as its parameter steps, so auto-fit cannot keep the global batch
+    // by accumulating, and ZeRO-3 is no fix (torchtune refuses both): every configuration
+    // runs one micro-batch a step on one device.
+    let v = run_json(&[
+        "estimate",
+        "--model",
+        "qwen-7b",
+        "--method",
+        "full",
+        "--optimizer-in-backward",
+        "--hardware",
+        "a10,a100-40g,h200",
+        "--format",
+        "json",
+    ]);
+    for d in v["devices"].as_array().unwrap() {
+        assert_eq!(d["config"]["grad_accum"], 1, "{d}");
+        let fix = d["fix"]["config"].clone();
+        assert!(
+            fix.is_null() || (fix["grad_accum"] == 1 && fix["zero"] == 0),
+            "{d}"
+        );
+    }
+    // The H200 (141 GB) fits the whole global batch of 4 without checkpointing (62.6 GiB; the
+    // memory tests work the freed gradients' bytes by hand).
+    let h200 = v["devices"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (h200["config"]["micro_batch"].clone(), h200["fits"].clone()),
+        (4.into(), true.into())
+    );
+}

@@ -316,7 +316,13 @@ pub fn search(
         loop {
             let wl = Workload {
                 micro_batch: mb,
-                grad_accum: per_device / mb,
+                // Stepping inside backward leaves nothing to accumulate into: a smaller
+                // micro-batch is a smaller global batch.
+                grad_accum: if w.optimizer_in_backward {
+                    1
+                } else {
+                    per_device / mb
+                },
                 grad_checkpointing: ckpt,
                 ..w
             };
@@ -397,7 +403,9 @@ pub fn fix(
                 },
                 Lever::Zero3(gpus) => {
                     // One CPU server is the unit; sharding over several is not a lever here.
+                    // ZeRO cannot step parameters inside backward (torchtune refuses it).
                     ok &= hw.kind == HardwareKind::Gpu
+                        && !base.optimizer_in_backward
                         && gpus > base.gpus
                         && global.is_multiple_of(gpus);
                     w.gpus = gpus;
