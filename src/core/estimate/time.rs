@@ -67,7 +67,8 @@ fn score_accesses(dropout: bool) -> (f64, f64) {
 
 /// Framework ops one block dispatches: forward, backward with frozen weights, and the weight
 /// gradients full fine-tuning adds; aten ops of a 4-layer minus a 2-layer model, halved
-/// (`TorchDispatchMode` count, transformers 5.25, the cpu_truth llama and BERT-Small).
+/// (`tests/truth/cpu_op_counts.{py,json}`: `TorchDispatchMode`, transformers 5.25, the
+/// cpu_truth llama and BERT-Small).
 struct BlockOps {
     forward: f64,
     backward: f64,
@@ -87,7 +88,8 @@ const ENCODER_OPS: BlockOps = BlockOps {
 
 /// Ops one adapted module adds, forward and backward (the same count, peft 0.21, on q,k,v,o
 /// of the llama, or IA3's k,v,down): LoRA's dropout, A, B, scaling and add with their
-/// gradients; DoRA's weight norm besides; IA3's scaling.
+/// gradients; DoRA's weight norm besides; IA3's scaling. (BERT's modules count the same for
+/// LoRA and DoRA within one op; its IA3 modules 4/9.)
 fn module_ops(kind: MethodKind) -> (f64, f64) {
     match kind {
         MethodKind::Dora => (27.0, 33.0),
