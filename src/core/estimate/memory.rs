@@ -435,6 +435,12 @@ impl Shapes {
         }
     }
 
+    /// Whether attention on a CPU materialises its s x s scores (eager, or the math path
+    /// under dropout), as [`Shapes::score_bytes`] counts them.
+    pub(super) fn cpu_keeps_scores(attention: Attention, dropout: bool) -> bool {
+        Self::score_bytes(attention, dropout, Dtype::Fp32, false) > 0.0
+    }
+
     /// Bytes each layer keeps per head per query-key pair, by the kernel torch picks:
     /// - eager: the softmax output (saved by softmax and by the matmul with V) and, with
     ///   dropout, the dropout's saved tensor and the dropped probabilities the matmul saves;
@@ -443,7 +449,7 @@ impl Shapes {
     /// - SDPA on a CPU with dropout (BERT's 0.1 in training): torch's CPU flash kernel refuses
     ///   dropout, so the math path runs: probabilities, dropout noise and dropped
     ///   probabilities, each in the compute dtype; without dropout the CPU flash kernel, none.
-    pub(super) fn score_bytes(attention: Attention, dropout: bool, dtype: Dtype, gpu: bool) -> f64 {
+    fn score_bytes(attention: Attention, dropout: bool, dtype: Dtype, gpu: bool) -> f64 {
         let a = dtype.bytes();
         match (attention, dropout) {
             (Attention::Eager, false) => a,

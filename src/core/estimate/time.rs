@@ -121,7 +121,7 @@ impl Shapes {
             // GEMMs run as GEMMs, its softmax, dropout and fresh score buffers are costed with
             // the rest of the step's non-GEMM work.
             HardwareKind::Cpu => {
-                let flash = Self::score_bytes(w.attention, self.bert_dropout, dtype, false) == 0.0;
+                let flash = !Self::cpu_keeps_scores(w.attention, self.bert_dropout);
                 let attention_eff = if flash {
                     a.cpu_attention_efficiency
                 } else {
@@ -219,7 +219,7 @@ impl Shapes {
         let mut stream = tokens * self.layers * per_token * el * passes;
         let mut fresh = 0.0;
         // Materialised attention scores: one [b, heads, s, ctx] buffer per tensor.
-        if Self::score_bytes(w.attention, self.bert_dropout, dtype, false) > 0.0 {
+        if Self::cpu_keeps_scores(w.attention, self.bert_dropout) {
             let pairs = b * self.heads * s * self.context(s, w.attention);
             let (fwd, bwd) = score_accesses(self.bert_dropout);
             let accesses = fwd * (1.0 + recompute) + bwd;
@@ -264,7 +264,7 @@ impl Shapes {
         // checkpointed block is recomputed): the sublayer outputs and, on the math path, the
         // attention probabilities in every block, and the embeddings once.
         let dropped = if self.bert_dropout {
-            let scores = if Self::score_bytes(w.attention, true, dtype, false) > 0.0 {
+            let scores = if Self::cpu_keeps_scores(w.attention, true) {
                 self.heads * self.context(s, w.attention)
             } else {
                 0.0
