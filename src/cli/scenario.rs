@@ -10,8 +10,8 @@ use crate::core::arch::{import_hf_config, Task};
 use crate::core::data;
 use crate::core::error::Result;
 use crate::core::estimate::{
-    Attention, Dtype, FitPolicy, Framework, Lengths, LossKernel, Optimizer, Scenario, WeightsDtype,
-    Workload,
+    Attention, Dtype, FitPolicy, Framework, Launcher, Lengths, LossKernel, Offload, Optimizer,
+    Scenario, WeightsDtype, Workload,
 };
 use crate::core::peft::{split_list, AdapterStyle, LoraBias, MethodConfig, MethodKind};
 use crate::core::spec::{ModelRef, ScenarioSpec};
@@ -162,6 +162,15 @@ pub struct WorkloadArgs {
     /// over --gpus > 1.
     #[arg(long, default_value_t = 0)]
     pub zero: u8,
+    /// How the data-parallel job shards its state: ddp, fsdp (FULL_SHARD) or DeepSpeed's
+    /// zero1-3 (the same as --zero N).
+    #[arg(long, value_parser = named::<Launcher>(), conflicts_with = "zero")]
+    pub launcher: Option<Launcher>,
+    /// What the sharding engine keeps in host RAM: optimizer (ZeRO-Offload: master weights,
+    /// optimizer state, gradients; the step on the CPU) or params (that and the weights;
+    /// ZeRO-3 or FSDP).
+    #[arg(long, value_parser = named::<Offload>(), default_value = "none")]
+    pub offload: Offload,
     /// Gradient elements in DeepSpeed's reduce buckets (ZeRO-2/3): reduce_bucket_size, twice
     /// with overlap_comm.
     #[arg(long, value_name = "ELEMENTS", default_value_t = crate::core::estimate::workload::DEEPSPEED_REDUCE_BUCKET)]
@@ -274,7 +283,9 @@ impl WorkloadArgs {
             grad_checkpointing: self.grad_checkpointing,
             attention: self.attention,
             gpus: self.gpus,
-            zero: self.zero,
+            zero: self.launcher.map_or(self.zero, |l| l.stage().0),
+            fsdp: self.launcher.is_some_and(|l| l.stage().1),
+            offload: self.offload,
             zero_bucket: self.zero_bucket,
             loss_upcast: !self.no_loss_upcast,
             expert_parallel: self.expert_parallel,

@@ -28,6 +28,8 @@ fn two_machines() -> (crate::core::estimate::Prepared, DeviceConfig) {
         grad_checkpointing: true,
         gpus: 16,
         zero: 3,
+        fsdp: false,
+        offload: crate::core::estimate::Offload::None,
         nodes: 2,
         seq_len: 1024,
         method: MethodKind::Full,

@@ -104,6 +104,7 @@ fn levers(lang: Lang, cs: &[Change]) -> String {
                 Change::MicroBatch { micro_batch } => format!("微批 {micro_batch}"),
                 Change::Qlora => "QLoRA".into(),
                 Change::Zero3 { gpus } => format!("{gpus} 卡 ZeRO-3"),
+                Change::Offload { .. } => "优化器卸载到主机内存".to_string(),
                 Change::SeqLen { seq_len } => format!("序列长度 {seq_len}"),
             })
             .collect::<Vec<_>>()

@@ -1,6 +1,6 @@
 //! The estimate document: parameters, workload, memory and time per device, offers, notes.
 
-use crate::core::estimate::{Change, Estimate, Prepared, Suggestion};
+use crate::core::estimate::{Change, Estimate, Launcher, Prepared, Suggestion};
 use crate::core::pricing::{self};
 use crate::report::{fmt, Document, Table};
 
@@ -77,7 +77,15 @@ pub fn document(p: &Prepared, est: &Estimate, top: usize) -> Document {
             },
         ),
         ("attention", format!("{:?}", w.attention).to_lowercase()),
-        ("ZeRO stage", w.zero.to_string()),
+        (
+            "launcher",
+            match w.launcher() {
+                Launcher::Ddp if w.gpus == 1 => "one device",
+                l => l.as_str(),
+            }
+            .into(),
+        ),
+        ("offload to host RAM", w.offload.as_str().into()),
         ("FLOPs per token", format!("{:.3e}", est.flops.per_token)),
         ("FLOPs of the job", format!("{:.3e}", est.flops.total)),
         (
@@ -297,6 +305,7 @@ pub fn suggestion(s: &Suggestion) -> String {
             Change::MicroBatch { micro_batch } => format!("--micro-batch {micro_batch}"),
             Change::Qlora => "--method qlora".into(),
             Change::Zero3 { gpus } => format!("--gpus {gpus} --zero 3"),
+            Change::Offload { offload } => format!("--offload {}", offload.as_str()),
             Change::SeqLen { seq_len } => format!("--seq-len {seq_len}"),
         })
         .collect();
@@ -316,6 +325,12 @@ pub fn remedy(change: &str, s: &Suggestion) -> String {
     );
     if let Some(h) = s.hours {
         out.push_str(&format!(", {}", fmt::hours(h)));
+    }
+    if s.host_memory > 0 {
+        out.push_str(&format!(
+            ", {} host RAM per GPU",
+            fmt::gib(s.host_memory as f64)
+        ));
     }
     if let Some(c) = s.cost_usd {
         out.push_str(&format!(", from {c:.2} USD"));

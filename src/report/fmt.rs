@@ -79,9 +79,15 @@ pub fn batch(micro_batch: u64, grad_accum: u64, checkpointing: bool, gpus: u64) 
 
 /// A device configuration: [`batch`] plus ZeRO, machines and a method switch.
 pub fn config(c: &crate::core::estimate::DeviceConfig) -> String {
+    use crate::core::estimate::Offload;
     let mut s = batch(c.micro_batch, c.grad_accum, c.grad_checkpointing, c.gpus);
-    if c.gpus > 1 && c.zero > 0 {
+    if c.fsdp {
+        s.push_str(" FSDP");
+    } else if c.zero > 0 && (c.gpus > 1 || c.offload != Offload::None) {
         s.push_str(&format!(" ZeRO-{}", c.zero));
+    }
+    if c.offload != Offload::None {
+        s.push_str(&format!(" + offload {}", c.offload.as_str()));
     }
     if c.nodes > 1 {
         s.push_str(&format!(" on {} machines", c.nodes));
@@ -102,6 +108,7 @@ pub fn changes(cs: &[crate::core::estimate::Change]) -> String {
             Change::MicroBatch { micro_batch } => format!("mb {micro_batch}"),
             Change::Qlora => "qlora".into(),
             Change::Zero3 { gpus } => format!("{gpus} GPUs ZeRO-3"),
+            Change::Offload { offload } => format!("offload {}", offload.as_str()),
             Change::SeqLen { seq_len } => format!("seq {seq_len}"),
         })
         .collect::<Vec<_>>()

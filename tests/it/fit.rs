@@ -332,7 +332,9 @@ fn no_auto_fit_reproduces_the_previous_json() {
     // re-timed over the provider's network (both checked in the tests above). Memory changed
     // on purpose with issue 15 ([`MEMORY_FIELDS`]); bge-adapter-2gpu.json was rewritten then
     // (ZeRO-2 now runs DeepSpeed's 16-bit engine: 16-bit adapters beside fp32 masters, which
-    // moves its optimizer traffic and so its hours).
+    // moves its optimizer traffic and so its hours), and its GPU times again with the
+    // launcher schedule (ZeRO-2 reduce-scatters DeepSpeed's 16-bit gradients every micro-batch
+    // and all-gathers the updated weights: half the bytes of an fp32 all-reduce).
     let cases: [(&str, &[&str]); 4] = [
         (
             "qwen-7b-lora",

@@ -133,6 +133,7 @@ fn xeon_8260_16t() -> HardwareProfile {
         memory_bandwidth_gbs: Some(140.8),
         interconnect: None,
         interconnect_gbs: None,
+        host_link: None,
         train_mfu: 0.5,
         decode_bandwidth_efficiency: 0.60,
         peak_tflops: PeakTflops {

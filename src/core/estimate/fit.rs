@@ -14,7 +14,7 @@
 
 use serde::Serialize;
 
-use super::{Assumptions, DeviceResult, Prepared, Shapes, WeightsDtype, Workload};
+use super::{Assumptions, DeviceResult, Offload, Prepared, Shapes, WeightsDtype, Workload};
 use crate::core::error::{Error, Result};
 use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::MethodKind;
@@ -107,8 +107,12 @@ pub struct DeviceConfig {
     pub grad_checkpointing: bool,
     /// Data-parallel devices.
     pub gpus: u64,
-    /// ZeRO stage.
+    /// ZeRO stage (3 under FSDP).
     pub zero: u8,
+    /// FSDP, not DeepSpeed, shards.
+    pub fsdp: bool,
+    /// What the sharding engine keeps in host RAM.
+    pub offload: Offload,
     /// Machines the devices are spread over.
     pub nodes: u64,
     /// Tokens per sequence.
@@ -133,6 +137,8 @@ impl DeviceConfig {
             grad_checkpointing: self.grad_checkpointing,
             gpus: self.gpus,
             zero: self.zero,
+            fsdp: self.fsdp,
+            offload: self.offload,
             nodes: self.nodes,
             seq_len: self.seq_len,
             ..s.workload
@@ -154,6 +160,8 @@ impl DeviceConfig {
             grad_checkpointing: w.grad_checkpointing,
             gpus: w.gpus,
             zero: w.zero,
+            fsdp: w.fsdp,
+            offload: w.offload,
             nodes: w.nodes,
             seq_len: w.seq_len,
             method,
@@ -183,6 +191,12 @@ pub enum Change {
         /// Data-parallel devices.
         gpus: u64,
     },
+    /// Keep the optimizer's state in host RAM and step it on the CPU (ZeRO-Offload; FSDP
+    /// offloads the parameters with it).
+    Offload {
+        /// What moves to host RAM.
+        offload: Offload,
+    },
     /// Train on shorter sequences (truncate or split the samples).
     SeqLen {
         /// Tokens per sequence.
@@ -195,14 +209,17 @@ pub enum Change {
 enum Lever {
     Qlora,
     Zero3(u64),
+    /// Offload the optimizer to host RAM (after a sharding lever).
+    OffloadOptimizer,
     /// Divide the sequence length by this.
     Shorter(u64),
 }
 
-use Lever::{Qlora, Shorter, Zero3};
+use Lever::{OffloadOptimizer, Qlora, Shorter, Zero3};
 
 /// Lever combinations in order of disruption: same job on cheaper memory first (QLoRA), then the
-/// same job on more GPUs, then a different job (shorter sequences). The first that fits a device
+/// same job on more GPUs, then with its optimizer in host RAM (slower, and host RAM to rent),
+/// then a different job (shorter sequences). The first that fits a device
 /// is its fix. The empty set (micro-batch and checkpointing alone) comes first.
 const LEVER_SETS: &[&[Lever]] = &[
     &[],
@@ -213,6 +230,7 @@ const LEVER_SETS: &[&[Lever]] = &[
     &[Qlora, Zero3(2)],
     &[Qlora, Zero3(4)],
     &[Qlora, Zero3(8)],
+    &[Zero3(8), OffloadOptimizer],
     &[Shorter(2)],
     &[Qlora, Shorter(2)],
     &[Shorter(4)],
@@ -234,6 +252,8 @@ pub struct Suggestion {
     pub memory: u64,
     /// Whether that fits the device (always true for a fix).
     pub fits: bool,
+    /// Host RAM per device the changes need (offloaded state and checkpoints), bytes.
+    pub host_memory: u64,
     /// The configuration with the changes.
     pub config: DeviceConfig,
     /// Training hours with the changes, where the device has a peak for the dtype.
@@ -411,6 +431,14 @@ pub fn fix(
                     w.gpus = gpus;
                     w.zero = 3;
                 }
+                Lever::OffloadOptimizer => {
+                    ok &= w.zero >= 1;
+                    w.offload = if w.fsdp {
+                        Offload::Params
+                    } else {
+                        Offload::Optimizer
+                    };
+                }
                 Lever::Shorter(div) => {
                     w.seq_len = base.seq_len / div;
                     ok &= w.seq_len >= 16;
@@ -435,6 +463,7 @@ fn suggestion(levers: &[Lever], d: &DeviceResult, base: &Workload) -> Suggestion
         .map(|l| match *l {
             Lever::Qlora => Change::Qlora,
             Lever::Zero3(gpus) => Change::Zero3 { gpus },
+            Lever::OffloadOptimizer => Change::Offload { offload: c.offload },
             Lever::Shorter(_) => Change::SeqLen { seq_len: c.seq_len },
         })
         .collect();
@@ -459,6 +488,7 @@ fn suggestion(levers: &[Lever], d: &DeviceResult, base: &Workload) -> Suggestion
         hardware: d.hardware.clone(),
         memory: d.memory.total,
         fits: d.fits,
+        host_memory: d.memory.host_state_bytes + d.memory.host_offload_bytes,
         config: d.config,
         hours: d.hours,
         cost_usd: None,

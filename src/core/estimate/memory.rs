@@ -48,7 +48,8 @@ use serde::Serialize;
 
 use super::physics::{Assumptions, Shapes};
 use super::workload::{
-    Attention, Dtype, LossKernel, Optimizer, WeightsDtype, Workload, LOSS_CHUNKS,
+    Attention, Dtype, LossKernel, Offload, Optimizer, WeightsDtype, Workload, DEEPSPEED_SUB_GROUP,
+    LOSS_CHUNKS,
 };
 use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::MethodKind;
@@ -137,6 +138,10 @@ pub struct MemoryBreakdown {
     /// Host RAM holding offloaded activations (`offload_activations`; 0 otherwise), beyond the
     /// device's `total`.
     pub host_offload_bytes: u64,
+    /// Host RAM holding this device's offloaded state (`--offload`: fp32 master weights,
+    /// optimizer state, fp32 gradients, and with `params` its shard of the weights; 0
+    /// otherwise), beyond the device's `total`. A machine needs this times its GPUs.
+    pub host_state_bytes: u64,
 }
 
 /// Trainable state on one device, by lifetime.
@@ -147,6 +152,10 @@ pub struct TrainableState {
     pub persistent: f64,
     /// Gradients: alive from backward to the optimizer step.
     pub gradients: f64,
+    /// What `--offload` keeps in host RAM instead: fp32 master weights, optimizer state and
+    /// fp32 gradients (DeepSpeed), or the whole sharded state (FSDP); read and written once
+    /// by the host's optimizer step.
+    pub host: f64,
 }
 
 /// Saved activations for one micro-batch, by lifetime.
@@ -215,13 +224,23 @@ impl Shapes {
     /// (fp32 when quantized: k-bit preparation upcasts them); ZeRO-3 shards them, and expert
     /// parallelism keeps only the device's share of the experts (ZeRO then has no expert
     /// replicas left to shard).
+    /// A DeepSpeed engine casts unquantized weights to the compute dtype (`module.half()` /
+    /// `.bfloat16()`), whatever dtype they were loaded in.
     pub fn weights_bytes(&self, w: &Workload) -> f64 {
-        let lb = w.weights_dtype.linear_bytes();
+        let lb = Self::loaded_weight_bytes(w).0;
         let local_experts = self.local_expert_params(w);
-        ((self.linear_params - local_experts.0) * lb
-            + self.other_params * w.weights_dtype.other_bytes())
-            / zero_shard(w, 3)
-            + local_experts.1 * lb
+        let sharded = if w.offload == Offload::Params {
+            0.0
+        } else {
+            self.sharded_weight_bytes(w)
+        };
+        sharded + local_experts.1 * lb
+    }
+
+    /// The device's shard of the weights ZeRO-3 / FSDP shard (all of them on one device, or
+    /// without sharding): what `--offload params` moves to host RAM.
+    pub fn sharded_weight_bytes(&self, w: &Workload) -> f64 {
+        self.gathered_weight_bytes(w) / zero_shard(w, 3)
     }
 
     /// Expert weights taken out of ZeRO's sharding, and those one device keeps: `(0, 0)`
@@ -240,9 +259,22 @@ impl Shapes {
     /// Weight bytes ZeRO-3 all-gathers for each pass: every weight it shards (the experts stay
     /// local under expert parallelism).
     pub fn gathered_weight_bytes(&self, w: &Workload) -> f64 {
+        let (lb, ob) = Self::loaded_weight_bytes(w);
         let (sharded_experts, _) = self.local_expert_params(w);
-        (self.linear_params - sharded_experts) * w.weights_dtype.linear_bytes()
-            + self.other_params * w.weights_dtype.other_bytes()
+        (self.linear_params - sharded_experts) * lb + self.other_params * ob
+    }
+
+    /// Bytes per base weight as the job holds them, (quantizable Linears, the rest): the load
+    /// dtype's, or under a DeepSpeed engine the compute dtype's for unquantized weights.
+    fn loaded_weight_bytes(w: &Workload) -> (f64, f64) {
+        if w.deepspeed_16bit() && !w.weights_dtype.is_quantized() {
+            (w.dtype.bytes(), w.dtype.bytes())
+        } else {
+            (
+                w.weights_dtype.linear_bytes(),
+                w.weights_dtype.other_bytes(),
+            )
+        }
     }
 
     /// Trainable state on one device: peft keeps added weights in fp32 (weight, grad, optimizer
@@ -267,29 +299,65 @@ impl Shapes {
         let dense_unfrozen = self.base_unfrozen - te_base;
         let dense_adapter = self.adapter_params - te_adapter;
         let (z1, z2) = (zero_shard(w, 1), zero_shard(w, 2));
-        // Adapters and modules_to_save copies are sharded as optimizer state (ZeRO-1). A
-        // DeepSpeed engine holds the adapters in 16-bit in the model, with an fp32 master
-        // copy beside the optimizer state, and reduces 16-bit gradients.
-        let (adapter_persistent, adapter_grads) = if w.deepspeed_16bit() {
-            (
-                w.dtype.bytes() + (4.0 + opt(4.0)) / z1,
-                w.dtype.bytes() / z2,
-            )
-        } else {
-            ((4.0 + opt(4.0)) / z1, 4.0 / z1)
-        };
+        let adafactor = self.adafactor_state_bytes(w) / z1;
+        if w.deepspeed_16bit() {
+            // A DeepSpeed engine holds every trainable weight in 16-bit in the model (the
+            // base's are counted with the weights; ZeRO-3 shards them), an fp32 master copy and
+            // fp32 optimizer state beside it (sharded by ZeRO-1) and 16-bit gradients (sharded
+            // by ZeRO-2).
+            let dense = dense_unfrozen + dense_adapter + self.saved_copies;
+            let master = 4.0 + opt(4.0);
+            let half = w.dtype.bytes();
+            let in_model = (dense_adapter + self.saved_copies) * half / zero_shard(w, 3)
+                + te_adapter * half * share;
+            let master_state = dense * master / z1 + adafactor + te * master * share;
+            let gradients = dense * half / z2 + te * half * share;
+            return match w.offload {
+                Offload::None => TrainableState {
+                    persistent: in_model + master_state,
+                    gradients,
+                    host: 0.0,
+                },
+                // ZeRO-Offload: the master, its state and fp32 gradients are the host's; the
+                // device keeps the 16-bit model (not with offloaded parameters) and, under
+                // ZeRO-1 only, its 16-bit gradients until the step (ZeRO-2/3 copy each
+                // reduced partition out of the buckets).
+                offload => TrainableState {
+                    persistent: if offload == Offload::Params {
+                        0.0
+                    } else {
+                        in_model
+                    },
+                    gradients: if w.zero >= 2 { 0.0 } else { gradients },
+                    host: master_state + (dense / z1 + te * share) * 4.0,
+                },
+            };
+        }
+        // Adapters and modules_to_save copies are sharded as optimizer state (ZeRO-1).
+        let adapter_persistent = (4.0 + opt(4.0)) / z1;
         let persistent = dense_unfrozen * opt(pb) / z1
-            + self.adafactor_state_bytes(w) / z1
+            + adafactor
             + dense_adapter * adapter_persistent
             + self.saved_copies * (base_bytes + opt(base_bytes)) / z1
             + (te_base * opt(pb) + te_adapter * (4.0 + opt(4.0))) * share;
         let gradients = dense_unfrozen * pb / z2
-            + dense_adapter * adapter_grads
+            + dense_adapter * 4.0 / z1
             + self.saved_copies * base_bytes / z1
             + (te_base * pb + te_adapter * 4.0) * share;
-        TrainableState {
-            persistent,
-            gradients,
+        if w.offload == Offload::None {
+            TrainableState {
+                persistent,
+                gradients,
+                host: 0.0,
+            }
+        } else {
+            // FSDP's CPUOffload: the sharded trainable weights, their gradients and the
+            // optimizer state all live on the host, where the optimizer steps.
+            TrainableState {
+                persistent: 0.0,
+                gradients: 0.0,
+                host: persistent + gradients,
+            }
         }
     }
 
@@ -332,44 +400,103 @@ impl Shapes {
     }
 
     /// The optimizer step's own temporaries on one device (sharded like the state): the
-    /// optimizer's, and under a DeepSpeed engine the flattened 16-bit copy of the adapters'
-    /// gradient partition and its fp32 upcast (ZeRO-1/2 `single_grad_partition`).
+    /// optimizer's; under a DeepSpeed engine it steps the fp32 master partition, a sub-group at
+    /// a time, after flattening the sub-group's 16-bit gradients and upcasting them to fp32
+    /// (`single_grad_partition`: ZeRO-1/2 a whole parameter group, ZeRO-3 `sub_group_size`
+    /// elements; deepspeed/runtime/zero/stage3.py `_prepare_fp32_grad_for_sub_group`).
     fn optimizer_temporary_bytes(&self, w: &Workload, gpu: bool) -> f64 {
         let step = |bytes: f64| w.optimizer.step_temporary_bytes(bytes, gpu);
-        let adapter_grad_copies = if w.deepspeed_16bit() {
-            w.dtype.bytes() + 4.0
-        } else {
-            0.0
-        };
+        let z1 = zero_shard(w, 1);
+        if w.offload != Offload::None {
+            // The optimizer steps on the host.
+            return 0.0;
+        }
+        if w.deepspeed_16bit() {
+            let partition = (self.base_unfrozen + self.adapter_params + self.saved_copies) / z1;
+            let group = if w.zero >= 3 {
+                partition.min(DEEPSPEED_SUB_GROUP)
+            } else {
+                partition
+            };
+            // The fp32 gradient is made from the flattened 16-bit copy (both alive), then the
+            // step runs beside it with its own temporaries.
+            return group * (4.0 + w.dtype.bytes().max(step(4.0)));
+        }
         (self.base_unfrozen * step(self.full_param_bytes(w))
-            + self.adapter_params * (step(4.0) + adapter_grad_copies)
+            + self.adapter_params * step(4.0)
             + self.saved_copies * step(w.weights_dtype.other_bytes()))
-            / zero_shard(w, 1)
+            / z1
     }
 
-    /// ZeRO-3's gathered parameters on one device, alive in the forward and backward passes:
-    /// a module computes with its whole weight, so the largest unit in flight (a block, or the
-    /// embedding / LM head: vocab x hidden) is gathered in 16-bit with the next block
-    /// prefetched; the device's own shard of them is already counted with the weights.
-    pub fn zero3_gathered_bytes(&self, w: &Workload) -> f64 {
-        if w.zero < 3 || w.gpus < 2 {
+    /// Gathered parameters on one device beyond its own shard, alive in the forward and
+    /// backward passes (0 unless parameters are sharded or offloaded; with offloaded
+    /// parameters the device holds no shard, so the whole working set counts):
+    /// - DeepSpeed ZeRO-3 gathers a module at a time in 16-bit with the next prefetched: the
+    ///   largest unit in flight (a block, or the embedding / LM head: vocab x hidden) and a
+    ///   block;
+    /// - FSDP `FULL_SHARD` gathers a block at a time with the next prefetched
+    ///   (`BACKWARD_PRE`; `limit_all_gathers` allows two in flight), in the mixed-precision
+    ///   param dtype, and keeps the root unit (embedding, head, final norm: what no block
+    ///   holds) gathered from forward to backward (the root does not reshard after forward).
+    pub fn gathered_bytes(&self, w: &Workload) -> f64 {
+        let offloaded = w.offload == Offload::Params;
+        if w.zero < 3 || !(w.gpus >= 2 || offloaded) {
             return 0.0;
+        }
+        let not_own = if offloaded {
+            1.0
+        } else {
+            1.0 - 1.0 / w.gpus as f64
+        };
+        if w.fsdp {
+            let bytes = if w.dtype != Dtype::Fp32 && !w.weights_dtype.is_quantized() {
+                w.dtype.bytes()
+            } else {
+                w.weights_dtype.linear_bytes()
+            };
+            return (self.other_params + 2.0 * self.block_matmul) * bytes * not_own;
         }
         let embedding = self.vocab * self.hidden;
         let unit = self.block_matmul.max(embedding);
-        let unsharded = 1.0 - 1.0 / w.gpus as f64;
         let bytes = if w.deepspeed_16bit() {
             w.dtype.bytes()
         } else {
             w.weights_dtype.other_bytes()
         };
-        (unit + self.block_matmul) * bytes * unsharded
+        (unit + self.block_matmul) * bytes * not_own
+    }
+
+    /// Gradient bytes one device reduces, per replica of the trainable parameters: the
+    /// compute dtype's under a DeepSpeed engine and for full fine-tuning, fp32 for peft's
+    /// adapters otherwise. Sharded experts' gradients stay with their experts.
+    pub(super) fn reduced_gradient_bytes(&self, w: &Workload, dtype: Dtype) -> f64 {
+        let local = if self.expert_sharded(w) {
+            self.trainable_expert_params
+        } else {
+            0.0
+        };
+        let trainable = self.adapter_params + self.base_unfrozen + self.saved_copies - local;
+        trainable
+            * if w.deepspeed_16bit() || self.kind == MethodKind::Full {
+                dtype.bytes()
+            } else {
+                4.0
+            }
+    }
+
+    /// FSDP's reduce-scatter input in backward: one unit's unsharded gradients (a block's
+    /// trainable weights in their gradient dtype); 0 unless FSDP shards.
+    fn fsdp_unit_gradient_bytes(&self, w: &Workload, dtype: Dtype) -> f64 {
+        if !(w.fsdp && w.gpus >= 2) {
+            return 0.0;
+        }
+        self.reduced_gradient_bytes(w, dtype) / self.layers.max(1.0)
     }
 
     /// DeepSpeed ZeRO-2/3's reduce buckets, alive through the backward pass: gradients are
     /// copied into them in the compute dtype and reduced from there.
     pub fn zero_bucket_bytes(w: &Workload, dtype: Dtype) -> f64 {
-        if w.zero >= 2 {
+        if w.zero >= 2 && !w.fsdp {
             w.zero_bucket as f64 * dtype.bytes()
         } else {
             0.0
@@ -557,6 +684,7 @@ impl Shapes {
     ) -> MemoryBreakdown {
         let b = b as f64;
         let gpu = hw.kind == HardwareKind::Gpu;
+        let w = &w.on(hw);
         let weights = self.weights_bytes(w);
         let state = self.trainable_state(w);
         // Accumulating micro-batches keep the gradients through the forward passes.
@@ -570,12 +698,18 @@ impl Shapes {
         let loss = self.loss_bytes(w, dtype);
         let (loss_fwd, loss_bwd) = (logits * loss.forward, logits * loss.backward);
         let temporaries = self.optimizer_temporary_bytes(w, gpu);
+        let host_state = state.host
+            + if w.offload == Offload::Params {
+                self.sharded_weight_bytes(w)
+            } else {
+                0.0
+            };
         let kept_state = state.persistent + grads_fwd;
-        let gathered = self.zero3_gathered_bytes(w);
+        let gathered = self.gathered_bytes(w);
         // (weights in flight and trainable state, activations, logits) alive in each phase.
         let forward = (kept_state + gathered, act.kept, loss_fwd);
         // Checkpointing: the loss gradients are gone before the last block is recomputed.
-        let bucket = Self::zero_bucket_bytes(w, dtype);
+        let bucket = Self::zero_bucket_bytes(w, dtype) + self.fsdp_unit_gradient_bytes(w, dtype);
         let backward = if act.recomputed > loss_bwd {
             (
                 kept_state + bucket + gathered,
@@ -640,10 +774,10 @@ impl Shapes {
             },
             Buffer {
                 name: "gradients",
-                dtype: if self.kind == MethodKind::Full {
-                    dtype_name(self.full_param_bytes(w))
-                } else if w.deepspeed_16bit() {
+                dtype: if w.deepspeed_16bit() {
                     "16-bit"
+                } else if self.kind == MethodKind::Full {
+                    dtype_name(self.full_param_bytes(w))
                 } else {
                     "fp32"
                 },
@@ -693,13 +827,21 @@ impl Shapes {
                 phases: "optimizer",
             },
             Buffer {
-                name: "ZeRO-3 gathered parameters",
+                name: if w.fsdp {
+                    "FSDP gathered units (two blocks and the root)"
+                } else {
+                    "ZeRO-3 gathered parameters"
+                },
                 dtype: "16-bit",
                 bytes: gathered as u64,
                 phases: "forward,backward",
             },
             Buffer {
-                name: "ZeRO reduce buckets",
+                name: if w.fsdp {
+                    "FSDP unsharded gradients of one unit"
+                } else {
+                    "ZeRO reduce buckets"
+                },
                 dtype: dtype.as_str(),
                 bytes: bucket as u64,
                 phases: "backward",
@@ -714,6 +856,7 @@ impl Shapes {
             overhead_calibration: (overhead - slack - runtime) as i64,
             total: (allocated + overhead) as u64,
             host_offload_bytes: act.offloaded as u64,
+            host_state_bytes: host_state as u64,
             peak_phase,
             phases: PhaseBytes {
                 forward: sum(forward) as u64,
@@ -804,7 +947,8 @@ fn dtype_name(bytes: f64) -> &'static str {
 }
 
 /// The divisor ZeRO applies at `stage` and above (1 on one GPU or below the stage).
-fn zero_shard(w: &Workload, stage: u8) -> f64 {
+/// Devices ZeRO shards state at `stage` over (1 when it does not).
+pub(super) fn zero_shard(w: &Workload, stage: u8) -> f64 {
     if w.gpus > 1 && w.zero >= stage {
         w.gpus as f64
     } else {
@@ -1132,10 +1276,10 @@ mod tests {
             ..w
         };
         assert_eq!(
-            shapes.zero3_gathered_bytes(&z3),
+            shapes.gathered_bytes(&z3),
             (622_329_856.0 + 202_375_168.0) * 2.0 * 0.5
         );
-        assert_eq!(shapes.zero3_gathered_bytes(&w), 0.0);
+        assert_eq!(shapes.gathered_bytes(&w), 0.0);
     }
 
     #[test]

@@ -28,7 +28,9 @@ pub use params::{Artifact, ArtifactKind, ParamsSection};
 pub use physics::{Assumptions, Shapes};
 pub use result::{DeviceResult, Estimate, EstimateCsvRow, FitSummary, FlopsSection, MethodSummary};
 pub(crate) use workload::bounded;
-pub use workload::{Attention, Dtype, Framework, LossKernel, Optimizer, WeightsDtype, Workload};
+pub use workload::{
+    Attention, Dtype, Framework, Launcher, LossKernel, Offload, Optimizer, WeightsDtype, Workload,
+};
 
 use crate::core::arch::{Inventory, ModelProfile, Task};
 use crate::core::error::Result;

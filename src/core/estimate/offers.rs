@@ -210,14 +210,16 @@ fn place(
         grad_checkpointing: c.grad_checkpointing,
         gpus: c.gpus,
         zero: c.zero,
+        fsdp: c.fsdp,
         seq_len: c.seq_len,
         ..v.workload
     };
     if per_machine > c.gpus {
         // Data parallel over the whole machine, same ZeRO stage (DDP when it was one GPU).
         w.gpus = per_machine;
-        if c.gpus == 1 {
+        if c.gpus == 1 && w.offload == crate::core::estimate::Offload::None {
             w.zero = 0;
+            w.fsdp = false;
         }
         if est.fit.auto {
             if !global.is_multiple_of(per_machine) {

@@ -70,6 +70,11 @@ pub struct Assumptions {
     pub cpu_attention_efficiency: f64,
     /// Fraction of link bandwidth reached by all-reduce / all-gather.
     pub link_efficiency: f64,
+    /// Host DRAM bandwidth one GPU's offloaded optimizer step gets, GB/s: a DGX A100 has two
+    /// AMD EPYC 7742 with 8 channels of DDR4-3200 each (NVIDIA DGX A100 user guide; AMD's
+    /// 7742 page), 16 x 25.6 = 409.6 GB/s for 8 GPUs, 51.2 each, theoretical. The CPU Adam
+    /// step is memory-bound (DeepSpeed's is vectorised and multi-threaded).
+    pub host_memory_gbs: f64,
 }
 
 impl Default for Assumptions {
@@ -85,6 +90,7 @@ impl Default for Assumptions {
             cpu_dropout_s_per_element: 9.6e-9,
             cpu_attention_efficiency: 0.30,
             link_efficiency: 0.7,
+            host_memory_gbs: 51.2,
         }
     }
 }

@@ -387,6 +387,10 @@ impl Estimate {
         } else {
             Vec::new()
         };
+        let devices_host_ram: Vec<(u64, u64)> = devices
+            .iter()
+            .map(|d| (d.memory.host_state_bytes, d.memory.host_offload_bytes))
+            .collect();
         // One note per kind of band shown: GPUs', calibrated CPUs'.
         let shown = |gpu: bool| {
             devices
@@ -426,6 +430,7 @@ impl Estimate {
                 .iter()
                 .cloned()
                 .chain(quantized_checkpoint_note(p))
+                .chain(host_ram_note(&devices_host_ram))
                 .chain(range_note)
                 .collect(),
         }
@@ -580,6 +585,23 @@ impl Estimate {
 
 /// A checkpoint that ships quantized is estimated at the weights dtype asked for (the 16-bit
 /// base by default): say so, and what its own format holds.
+/// What offloading keeps in host RAM per GPU (the largest over the devices), if anything:
+/// (offloaded state, offloaded checkpoints) bytes of each device.
+fn host_ram_note(devices: &[(u64, u64)]) -> Option<String> {
+    let (state, checkpoints) = devices
+        .iter()
+        .copied()
+        .max_by_key(|(s, c)| s + c)
+        .filter(|(s, c)| s + c > 0)?;
+    let gib = |b: u64| b as f64 / crate::core::units::GIB;
+    Some(format!(
+        "host RAM beyond the GPU: {:.1} GiB per GPU ({:.1} GiB offloaded state, {:.1} GiB offloaded checkpoints); a machine needs that times its GPUs besides the training processes themselves",
+        gib(state + checkpoints),
+        gib(state),
+        gib(checkpoints)
+    ))
+}
+
 fn quantized_checkpoint_note(p: &Prepared) -> Option<String> {
     let q = p.scenario.profile.quantization.as_ref()?;
     Some(format!(

@@ -23,8 +23,9 @@
 //! by `bench` on yours; torch's batched attention GEMMs at head size 64 are taken at the GEMM
 //! efficiency.
 
+use super::memory::zero_shard;
 use super::physics::{Assumptions, Shapes};
-use super::workload::{Dtype, LossKernel, Workload};
+use super::workload::{Dtype, LossKernel, Offload, Workload};
 use crate::core::hardware::{HardwareKind, HardwareProfile};
 use crate::core::peft::MethodKind;
 
@@ -109,6 +110,7 @@ impl Shapes {
         mfu: f64,
     ) -> Option<f64> {
         let peak = hw.peak_flops(dtype)?;
+        let w = &w.on(hw);
         let s = self.seq_tokens(w.seq_len);
         let tokens_mb = w.micro_batch as f64 * s;
         let f = self.flops_per_token(w);
@@ -140,11 +142,18 @@ impl Shapes {
         }
         let n = w.gpus as f64;
         let link = link_bytes_per_second(w, hw).map(|b| b * a.link_efficiency);
-        if w.gpus > 1 && w.zero >= 3 {
-            if let Some(link) = link {
-                // ZeRO-3 all-gathers the parameters for every forward, backward (and recompute).
-                micro += passes * (n - 1.0) / n * self.gathered_weight_bytes(w) / link;
-            }
+        let pcie = hw.host_link_bytes();
+        let grads = self.reduced_gradient_bytes(w, dtype);
+        if let Some(link) = link.filter(|_| w.shards_params()) {
+            // Sharded parameters are all-gathered for every forward and backward pass; a
+            // checkpointed block is recomputed under DeepSpeed's module hooks, which gather
+            // again, but inside FSDP's unit, whose backward already holds them.
+            let gathers = if w.fsdp { 2.0 } else { passes };
+            micro += gathers * (n - 1.0) / n * self.gathered_weight_bytes(w) / link;
+        }
+        if let Some(link) = link.filter(|_| w.gpus > 1 && w.zero >= 2) {
+            // Sharded gradients are reduce-scattered by every micro-batch's backward.
+            micro += (n - 1.0) / n * grads / link;
         }
         if self.expert_sharded(w) {
             if let Some(link) = link {
@@ -160,30 +169,43 @@ impl Shapes {
                 micro += passes * (n - 1.0) / n * per_pass / link;
             }
         }
+        let st = self.trainable_state(w);
+        if let Some(pcie) = pcie.filter(|_| w.offload != Offload::None) {
+            // Offloaded state: every micro-batch's reduced 16-bit gradient partition goes down
+            // to the host (ZeRO-1 once a step, at the boundary); with offloaded parameters
+            // each gathered pass first fetches the device's shard.
+            let partition = grads / zero_shard(w, 1);
+            if w.zero >= 2 {
+                micro += partition / pcie;
+            }
+            if w.offload == Offload::Params {
+                let gathers = if w.fsdp { 2.0 } else { passes };
+                micro += gathers * self.sharded_weight_bytes(w) / pcie;
+            }
+        }
         let mut step = w.grad_accum as f64 * micro;
         if let Some(bw) = hw.streaming_bytes(a.optimizer_bandwidth_efficiency) {
             // The optimizer reads and writes every byte of trainable state once.
-            let st = self.trainable_state(w);
             step += 2.0 * (st.persistent + st.gradients) / bw;
         }
-        if w.gpus > 1 {
-            if let Some(link) = link {
-                // Sharded experts' gradients stay with their experts: no all-reduce.
-                let local = if self.expert_sharded(w) {
-                    self.trainable_expert_params
-                } else {
-                    0.0
-                };
-                let trainable =
-                    self.adapter_params + self.base_unfrozen + self.saved_copies - local;
-                let grad_bytes = trainable
-                    * if self.kind == MethodKind::Full {
-                        dtype.bytes()
-                    } else {
-                        4.0
-                    };
-                step += 2.0 * (n - 1.0) / n * grad_bytes / link;
-            }
+        if let Some(pcie) = pcie.filter(|_| w.offload != Offload::None) {
+            // The host steps its state the same way at its own bandwidth, then the updated
+            // 16-bit weights go back up (ZeRO-1: the gradients come down first).
+            step += 2.0 * st.host / (a.host_memory_gbs * 1e9);
+            let partition = grads / zero_shard(w, 1);
+            step += partition / pcie * if w.zero >= 2 { 1.0 } else { 2.0 };
+        }
+        if let Some(link) = link.filter(|_| w.gpus > 1) {
+            step += match w.zero {
+                // DDP all-reduces once a step (accumulating micro-batches skip the sync); ZeRO-1
+                // reduce-scatters at the boundary and all-gathers the updated weights: the
+                // same bytes.
+                0 | 1 => 2.0 * (n - 1.0) / n * grads / link,
+                // ZeRO-2 all-gathers the updated weights after the step; ZeRO-3 and FSDP keep
+                // them sharded.
+                2 => (n - 1.0) / n * grads / link,
+                _ => 0.0,
+            };
         }
         Some(step)
     }

@@ -228,6 +228,108 @@ named!(
     })
 );
 
+/// How the data-parallel job shards its state: what `--launcher` names. ZeRO-N and FSDP run a
+/// sharding engine; DDP replicates everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Launcher {
+    /// torch DistributedDataParallel: every device holds everything, gradients all-reduced
+    /// once a step (accumulating micro-batches skip the sync).
+    Ddp,
+    /// torch FSDP `FULL_SHARD`, one unit per block: weights, gradients and optimizer state
+    /// sharded in their own dtypes, a block gathered at a time, the root unit (embedding,
+    /// head, final norm) kept gathered between forward and backward.
+    Fsdp,
+    /// DeepSpeed ZeRO-1: optimizer state sharded.
+    Zero1,
+    /// DeepSpeed ZeRO-2: optimizer state and gradients sharded.
+    Zero2,
+    /// DeepSpeed ZeRO-3: parameters too.
+    Zero3,
+}
+
+impl Launcher {
+    /// The lowercase name, e.g. `zero3`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Launcher::Ddp => "ddp",
+            Launcher::Fsdp => "fsdp",
+            Launcher::Zero1 => "zero1",
+            Launcher::Zero2 => "zero2",
+            Launcher::Zero3 => "zero3",
+        }
+    }
+
+    /// The sharding stage (`Workload::zero`; FSDP's `FULL_SHARD` shards like ZeRO-3) and
+    /// whether FSDP runs it.
+    pub fn stage(self) -> (u8, bool) {
+        match self {
+            Launcher::Ddp => (0, false),
+            Launcher::Fsdp => (3, true),
+            Launcher::Zero1 => (1, false),
+            Launcher::Zero2 => (2, false),
+            Launcher::Zero3 => (3, false),
+        }
+    }
+}
+
+named!(
+    Launcher,
+    [
+        Launcher::Ddp,
+        Launcher::Fsdp,
+        Launcher::Zero1,
+        Launcher::Zero2,
+        Launcher::Zero3
+    ],
+    help = |l| Some(match l {
+        Launcher::Ddp => "torch DDP: everything replicated (the default)",
+        Launcher::Fsdp => "torch FSDP FULL_SHARD, a unit per block",
+        Launcher::Zero1 => "DeepSpeed ZeRO-1: optimizer state sharded",
+        Launcher::Zero2 => "DeepSpeed ZeRO-2: optimizer state and gradients sharded",
+        Launcher::Zero3 => "DeepSpeed ZeRO-3: parameters sharded too",
+    })
+);
+
+/// What a sharding engine keeps in host RAM instead of on the device (DeepSpeed
+/// `offload_optimizer` / `offload_param`, FSDP `CPUOffload`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Offload {
+    /// Everything on the device (the default).
+    #[default]
+    None,
+    /// ZeRO-Offload: fp32 master weights, optimizer state and fp32 gradients in host RAM, the
+    /// optimizer step on the host CPU; 16-bit gradients go down and updated 16-bit weights come
+    /// back over PCIe.
+    Optimizer,
+    /// The optimizer's state as above and the parameters too (ZeRO-3 `offload_param`, FSDP
+    /// `offload_params`): every gathered pass fetches its weights over PCIe.
+    Params,
+}
+
+impl Offload {
+    /// The lowercase name, e.g. `params`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Offload::None => "none",
+            Offload::Optimizer => "optimizer",
+            Offload::Params => "params",
+        }
+    }
+}
+
+named!(
+    Offload,
+    [Offload::None, Offload::Optimizer, Offload::Params],
+    help = |o| Some(match o {
+        Offload::None => "everything on the device",
+        Offload::Optimizer =>
+            "optimizer state, master weights and gradients in host RAM; the step on the CPU",
+        Offload::Params => "the optimizer's as above, and the parameters too (ZeRO-3, FSDP)",
+    })
+);
+
 /// One training job.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Workload {
@@ -253,8 +355,12 @@ pub struct Workload {
     pub attention: Attention,
     /// Number of devices (data parallel).
     pub gpus: u64,
-    /// DeepSpeed ZeRO stage (0 to 3).
+    /// Sharding stage (0 to 3): DeepSpeed's ZeRO stage, or 3 under FSDP `FULL_SHARD`.
     pub zero: u8,
+    /// FSDP, not DeepSpeed, shards the job (`zero` is then 3).
+    pub fsdp: bool,
+    /// What the sharding engine keeps in host RAM.
+    pub offload: Offload,
     /// Machines the GPUs are spread over (1: one node, the GPUs share its NVLink or PCIe).
     pub nodes: u64,
     /// Expert parallelism: a mixture of experts' fused experts are sharded across the job's
@@ -304,6 +410,8 @@ impl Default for Workload {
             attention: Attention::Sdpa,
             gpus: 1,
             zero: 0,
+            fsdp: false,
+            offload: Offload::None,
             nodes: 1,
             expert_parallel: false,
             network_gbps: None,
@@ -321,6 +429,11 @@ impl Default for Workload {
 
 /// DeepSpeed's default `reduce_bucket_size`, in elements (deepspeed/runtime/zero/config.py).
 pub const DEEPSPEED_REDUCE_BUCKET: u64 = 500_000_000;
+
+/// DeepSpeed's default `sub_group_size`, in elements: ZeRO-3 steps its fp32 master partition
+/// this many elements at a time (deepspeed/runtime/zero/config.py; Qwen's
+/// `finetune/ds_config_zero3.json` sets the same 1e9).
+pub const DEEPSPEED_SUB_GROUP: f64 = 1e9;
 
 /// Check `min <= v <= max` for the field named `field` (its canonical name: the CLI adds `--`).
 pub(crate) fn bounded(field: &'static str, v: u64, min: u64, max: u64) -> Result<()> {
@@ -381,6 +494,39 @@ impl Workload {
                 expected: "a ZeRO stage: 0, 1, 2 or 3".into(),
             });
         }
+        if self.fsdp && self.zero != 3 {
+            return Err(Error::Invalid {
+                field: "launcher",
+                value: format!("fsdp with ZeRO {}", self.zero),
+                expected: "fsdp (FULL_SHARD, which shards like ZeRO-3) or a ZeRO stage, not both"
+                    .into(),
+            });
+        }
+        match self.offload {
+            Offload::None => {}
+            Offload::Optimizer if self.fsdp => {
+                return Err(Error::Invalid {
+                    field: "offload",
+                    value: "optimizer under FSDP".into(),
+                    expected: "params under FSDP (its CPUOffload moves parameters, gradients and the optimizer step together)".into(),
+                })
+            }
+            Offload::Optimizer if self.zero == 0 => {
+                return Err(Error::Invalid {
+                    field: "offload",
+                    value: "optimizer without ZeRO".into(),
+                    expected: "none without a sharding engine: add --launcher zero1, zero2, zero3 or fsdp (DDP offloads nothing)".into(),
+                })
+            }
+            Offload::Params if self.zero < 3 => {
+                return Err(Error::Invalid {
+                    field: "offload",
+                    value: format!("params with ZeRO {}", self.zero),
+                    expected: "optimizer unless the launcher is zero3 or fsdp (only sharded parameters can live in host RAM)".into(),
+                })
+            }
+            _ => {}
+        }
         if self.optimizer_in_backward && (self.grad_accum > 1 || self.zero > 0) {
             return Err(Error::Invalid {
                 field: "optimizer-in-backward",
@@ -395,7 +541,36 @@ impl Workload {
     /// (trainable weights too, with an fp32 master copy in the optimizer) and runs it without
     /// torch autocast (accelerate turns native AMP off under DeepSpeed).
     pub fn deepspeed_16bit(&self) -> bool {
-        self.zero >= 1 && self.dtype != Dtype::Fp32
+        self.zero >= 1 && !self.fsdp && self.dtype != Dtype::Fp32
+    }
+
+    /// The launcher that runs the job: FSDP, a ZeRO stage, or DDP (one device included).
+    pub fn launcher(&self) -> Launcher {
+        match (self.fsdp, self.zero) {
+            (true, _) => Launcher::Fsdp,
+            (false, 0) => Launcher::Ddp,
+            (false, 1) => Launcher::Zero1,
+            (false, 2) => Launcher::Zero2,
+            _ => Launcher::Zero3,
+        }
+    }
+
+    /// The job as it runs on `hw`: on a CPU the host is the device, so offloading moves
+    /// nothing.
+    pub fn on(&self, hw: &crate::core::hardware::HardwareProfile) -> Workload {
+        if hw.kind == crate::core::hardware::HardwareKind::Cpu {
+            Workload {
+                offload: Offload::None,
+                ..*self
+            }
+        } else {
+            *self
+        }
+    }
+
+    /// Whether parameters are sharded over more than one device (ZeRO-3, FSDP).
+    pub fn shards_params(&self) -> bool {
+        self.gpus > 1 && self.zero >= 3
     }
 
     /// The job as its steps process it: packed rows (mean length x samples / `seq_len` rows of

@@ -104,6 +104,7 @@ impl HardwareProfile {
             memory_bandwidth_gbs: Some(c.bandwidth_gbs),
             interconnect: None,
             interconnect_gbs: None,
+            host_link: None,
             train_mfu,
             decode_bandwidth_efficiency: 1.0,
             peak_tflops: PeakTflops {

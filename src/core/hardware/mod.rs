@@ -76,6 +76,10 @@ pub struct HardwareProfile {
     /// GPU-to-GPU bandwidth in GB/s.
     #[serde(default)]
     pub interconnect_gbs: Option<f64>,
+    /// The device's link to the host, `pcie3`, `pcie4` or `pcie5` (x16); defaults to
+    /// `interconnect` when that is PCIe.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_link: Option<String>,
     /// Fraction of dense peak reached by training matmuls (model FLOPs utilisation).
     pub train_mfu: f64,
     /// Fraction of memory bandwidth reached when decoding.
@@ -174,6 +178,23 @@ impl HardwareProfile {
         })
     }
 
+    /// Bytes/s one direction of the device's x16 PCIe link to the host carries: lanes x
+    /// transfer rate x 128b/130b line coding (PCIe 3.0: 8 GT/s, 4.0: 16, 5.0: 32; PCI-SIG base
+    /// specifications), times the payload share of a transaction packet: 256-byte payloads
+    /// (the usual max payload size) behind 24 bytes of framing, sequence number, 16-byte
+    /// header and LCRC. `None` without a PCIe host link.
+    pub fn host_link_bytes(&self) -> Option<f64> {
+        let link = self.host_link.as_deref().or(self.interconnect.as_deref())?;
+        let gt_per_s = match link {
+            "pcie3" => 8.0,
+            "pcie4" => 16.0,
+            "pcie5" => 32.0,
+            _ => return None,
+        };
+        let line = 16.0 * gt_per_s * 1e9 * 128.0 / 130.0 / 8.0;
+        Some(line * 256.0 / (256.0 + 24.0))
+    }
+
     fn validate(&self, path: &str) -> Result<()> {
         let bad = |what: &str| Error::input(format!("{path}: hardware '{}': {what}", self.id));
         if self.id.trim().is_empty() || self.id.chars().any(|c| c.is_control()) {
@@ -193,6 +214,13 @@ impl HardwareProfile {
         }
         if let Some(why) = crate::core::pricing::date::future_date(&self.as_of) {
             return Err(bad(&format!("as_of '{}' {why}", self.as_of)));
+        }
+        if let Some(l) = self.host_link.as_deref() {
+            if !matches!(l, "pcie3" | "pcie4" | "pcie5") {
+                return Err(bad(&format!(
+                    "host_link '{l}' is not a PCIe generation: write pcie3, pcie4 or pcie5"
+                )));
+            }
         }
         // A link of 0, negative, NaN or infinite bandwidth would make communication free.
         if let Some(g) = self.interconnect_gbs {

@@ -159,6 +159,8 @@ pub struct PlanCsvRow {
     pub offer_currency: String,
     /// Date the offer's price was recorded.
     pub as_of: String,
+    /// The launcher: ddp, fsdp or zero1-3 (a column added after `as_of`).
+    pub launcher: &'static str,
 }
 
 impl From<&Plan> for PlanCsvRow {
@@ -177,6 +179,7 @@ impl From<&Plan> for PlanCsvRow {
             grad_accum: p.workload.grad_accum,
             grad_checkpointing: p.workload.grad_checkpointing,
             zero: p.workload.zero,
+            launcher: p.workload.launcher().as_str(),
             memory_total_bytes: p.device.memory.total,
             train_hours: p.device.hours,
             wall_hours: p.wall_hours,

@@ -64,6 +64,9 @@ pub static PHRASES: &[(&str, &str)] = &[
     ("only where needed", "仅在需要时"),
     ("attention", "注意力实现"),
     ("ZeRO stage", "ZeRO 阶段"),
+    ("launcher", "并行方式"),
+    ("one device", "单卡"),
+    ("offload to host RAM", "卸载到主机内存"),
     ("FLOPs per token", "每 token FLOPs"),
     ("FLOPs of the job", "任务总 FLOPs"),
     ("runtime overhead / allocator slack", "运行时开销 / 分配器余量"),
@@ -465,6 +468,10 @@ pub static TEMPLATES: &[(&str, &str)] = &[
     ),
     ("{} more offers: --top N, or --format json|csv", "另有 {0} 个报价：--top N，或 --format json|csv"),
     (
+        "host RAM beyond the GPU: {} GiB per GPU ({} GiB offloaded state, {} GiB offloaded checkpoints); a machine needs that times its GPUs besides the training processes themselves",
+        "GPU 之外还需主机内存：每卡 {0} GiB（卸载的状态 {1} GiB，卸载的检查点 {2} GiB）；整机需要乘以 GPU 数，另加训练进程本身",
+    ),
+    (
         "{} multi-machine offers timed with {} Gbit/s between machines (the table states no network_gbps)",
         "{0} 个多机报价按机器间 {1} Gbit/s 计时（价格表未给出 network_gbps）",
     ),
@@ -505,6 +512,14 @@ pub static TEMPLATES: &[(&str, &str)] = &[
     ),
     ("no offer for {} in the pricing tables", "价格表中没有 {0} 的报价"),
     ("{}: {} on {} (fits), {}, from {} USD", "{0}：{2} 上需 {1}（放得下），{3}，{4} USD 起"),
+    (
+        "{}: {} on {} (fits), {}, {} host RAM per GPU, from {} USD",
+        "{0}：{2} 上需 {1}（放得下），{3}，每卡另需主机内存 {4}，{5} USD 起",
+    ),
+    (
+        "{}: {} on {} (fits), {}, {} host RAM per GPU",
+        "{0}：{2} 上需 {1}（放得下），{3}，每卡另需主机内存 {4}",
+    ),
     ("{}: {} on {} (fits), {}", "{0}：{2} 上需 {1}（放得下），{3}"),
     ("{}: {} on {} (fits)", "{0}：{2} 上需 {1}（放得下）"),
     ("{}: {} on {} (still does not fit), {}, from {} USD", "{0}：{2} 上需 {1}（仍放不下），{3}，{4} USD 起"),

@@ -102,6 +102,7 @@ fn config_cell(d: &DeviceResult) -> String {
         None => "no fix".into(),
         Some(Change::Qlora) => "→qlora".into(),
         Some(Change::Zero3 { gpus }) => format!("→{gpus}gpu z3"),
+        Some(Change::Offload { .. }) => "→offload".to_string(),
         Some(Change::SeqLen { seq_len }) => format!("→seq {seq_len}"),
         Some(Change::GradCheckpointing) => "→ckpt".into(),
         Some(Change::MicroBatchOne) => "→mb1".into(),
@@ -169,6 +170,7 @@ pub(super) fn suggestion(s: &Suggestion) -> String {
             Change::MicroBatch { micro_batch } => format!("micro-batch {micro_batch}"),
             Change::Qlora => "method qlora".into(),
             Change::Zero3 { gpus } => format!("gpus {gpus}, ZeRO-3"),
+            Change::Offload { offload } => format!("offload {}", offload.as_str()),
             Change::SeqLen { seq_len } => format!("seq-len {seq_len}"),
         })
         .collect();
