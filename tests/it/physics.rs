@@ -529,3 +529,76 @@ fn optimizer_in_backward_with_accumulation_is_refused_in_one_line() {
         "{err}"
     );
 }
+
+#[test]
+fn offload_needs_a_sharding_engine_that_can_do_it() {
+    // DDP has nothing to offload; DeepSpeed offloads parameters only under ZeRO-3; FSDP's
+    // CPUOffload moves parameters, gradients and the step together. Each is one line.
+    let dir = tempfile::tempdir().unwrap();
+    for (flags, says) in [
+        (
+            &["--offload", "optimizer"][..],
+            "--launcher zero1, zero2, zero3 or fsdp",
+        ),
+        (
+            &["--launcher", "zero2", "--offload", "params"][..],
+            "zero3 or fsdp",
+        ),
+        (
+            &["--launcher", "fsdp", "--offload", "optimizer"][..],
+            "params under FSDP",
+        ),
+    ] {
+        let mut args = vec!["estimate", "--gpus", "2"];
+        args.extend_from_slice(flags);
+        let err = crate::common::fails(&args, dir.path());
+        assert!(
+            err.contains(says) && err.lines().count() == 1,
+            "{flags:?}: {err}"
+        );
+    }
+    // --launcher names the stage --zero would: clap refuses the pair.
+    let err = crate::common::fails(
+        &["estimate", "--launcher", "zero3", "--zero", "2"],
+        dir.path(),
+    );
+    assert!(err.contains("cannot be used with"), "{err}");
+}
+
+#[test]
+fn the_launcher_and_offload_are_in_the_json_and_the_host_ram_in_a_note() {
+    // Qwen-7B full fine-tuning, 2 GPUs ZeRO-3 with the optimizer offloaded: each GPU's host
+    // keeps 16 B (fp32 master, m, v, fp32 gradients) x 7,721,324,544 / 2 = 57.52 GiB.
+    let v = crate::common::json_of(&[
+        "estimate",
+        "--model",
+        "qwen-7b",
+        "--method",
+        "full",
+        "--hardware",
+        "a100-80g-pcie",
+        "--gpus",
+        "2",
+        "--launcher",
+        "zero3",
+        "--offload",
+        "optimizer",
+        "--micro-batch",
+        "1",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(v["workload"]["zero"], 3);
+    assert_eq!(v["workload"]["fsdp"], false);
+    assert_eq!(v["workload"]["offload"], "optimizer");
+    let d = &v["devices"][0];
+    assert_eq!(d["memory"]["host_state_bytes"], 16 * 7_721_324_544u64 / 2);
+    assert_eq!(d["config"]["offload"], "optimizer");
+    let notes = v["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("57.5 GiB per GPU")),
+        "{notes:?}"
+    );
+}

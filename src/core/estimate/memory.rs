@@ -969,7 +969,8 @@ fn runtime_bytes(hw: &HardwareProfile, a: &Assumptions) -> f64 {
 mod tests {
     use crate::core::catalogs::Catalogs;
     use crate::core::estimate::Scenario;
-    use crate::core::estimate::{Dtype, WeightsDtype};
+    use crate::core::estimate::{Dtype, Offload, WeightsDtype};
+    use crate::core::peft::MethodKind;
     use crate::core::spec::ScenarioSpec;
 
     /// The default assumptions and the embedded profile `id`.
@@ -1280,6 +1281,157 @@ mod tests {
             (622_329_856.0 + 202_375_168.0) * 2.0 * 0.5
         );
         assert_eq!(shapes.gathered_bytes(&w), 0.0);
+    }
+
+    /// Qwen-7B full fine-tuning, one sequence, bf16 weights: (catalogs, workload, shapes).
+    fn qwen_7b_full() -> (Catalogs, crate::core::estimate::Workload, super::Shapes) {
+        let catalogs = Catalogs::embedded();
+        let mut spec = ScenarioSpec::new("qwen-7b");
+        spec.method = crate::core::peft::MethodConfig::new(MethodKind::Full);
+        spec.workload.micro_batch = 1;
+        let s = spec.resolve(&catalogs).unwrap();
+        let shapes = super::Shapes::new(&s.prepare().unwrap());
+        (catalogs, s.workload, shapes)
+    }
+
+    /// Qwen-7B's 7,721,324,544 parameters (its README's count, and peft's).
+    const QWEN_7B_PARAMS: f64 = 7_721_324_544.0;
+
+    #[test]
+    fn deepspeed_full_fine_tuning_keeps_fp32_masters_and_steps_a_sub_group() {
+        let (_, w, shapes) = qwen_7b_full();
+        let z3 = crate::core::estimate::Workload {
+            gpus: 2,
+            zero: 3,
+            optimizer: crate::core::estimate::Optimizer::AdamwFused,
+            ..w
+        };
+        // DeepSpeed casts the model to bf16 (2 B a weight, half of it on each of 2 GPUs) and
+        // keeps an fp32 master, m and v (12 B) and bf16 gradients (2 B) per parameter, sharded:
+        // 16 B x 7.72e9 / 2 in all, whatever dtype the model was loaded in.
+        let st = shapes.trainable_state(&z3);
+        assert_eq!(st.persistent, QWEN_7B_PARAMS * 12.0 / 2.0);
+        assert_eq!(st.gradients, QWEN_7B_PARAMS * 2.0 / 2.0);
+        assert_eq!(shapes.weights_bytes(&z3), QWEN_7B_PARAMS * 2.0 / 2.0);
+        let fp32_load = crate::core::estimate::Workload {
+            weights_dtype: WeightsDtype::Fp32,
+            ..z3
+        };
+        assert_eq!(shapes.weights_bytes(&fp32_load), QWEN_7B_PARAMS * 2.0 / 2.0);
+        // The step flattens a sub-group of the partition (sub_group_size 1e9 of its 3.86e9
+        // elements) in bf16 and upcasts it to fp32: 6 B x 1e9; fused Adam adds nothing.
+        assert_eq!(shapes.optimizer_temporary_bytes(&z3, true), 1e9 * 6.0);
+        // ZeRO-2 flattens the whole partition; foreach AdamW's sqrt(v) (4 B) outgrows the bf16
+        // copy beside the fp32 gradient: 8 B x 7.72e9 / 2.
+        let z2 = crate::core::estimate::Workload {
+            zero: 2,
+            optimizer: crate::core::estimate::Optimizer::Adamw,
+            ..z3
+        };
+        assert_eq!(
+            shapes.optimizer_temporary_bytes(&z2, true),
+            QWEN_7B_PARAMS / 2.0 * 8.0
+        );
+    }
+
+    #[test]
+    fn fsdp_keeps_two_blocks_and_the_root_gathered() {
+        let (catalogs, w, shapes) = qwen_7b_full();
+        let (a, hw) = on(&catalogs, "a100-80g");
+        let fsdp = crate::core::estimate::Workload {
+            gpus: 4,
+            zero: 3,
+            fsdp: true,
+            ..w
+        };
+        // The root unit holds what no block does: the embedding and the untied head (151,936 x
+        // 4,096 each) and the final norm (4,096); the non-matmul weights of the blocks (32 x 2
+        // norms of 4,096, 32 c_attn biases of 12,288: 0.05% more) are counted with it, as the
+        // profile keeps them. Two blocks of 202,375,168 matmul weights are in flight. In bf16,
+        // less the quarter each GPU owns.
+        let root = 2.0 * 622_329_856.0 + 4_096.0 + 64.0 * 4_096.0 + 32.0 * 12_288.0;
+        assert_eq!(shapes.other_params, root);
+        assert_eq!(
+            shapes.gathered_bytes(&fsdp),
+            (root + 2.0 * 202_375_168.0) * 2.0 * 0.75
+        );
+        // FSDP shards in the model's own dtype (bf16 weights, gradients and AdamW state: 8 B a
+        // parameter over 4 GPUs) and runs no DeepSpeed engine: no fp32 master, no buckets.
+        let st = shapes.trainable_state(&fsdp);
+        assert_eq!(st.persistent + st.gradients, QWEN_7B_PARAMS * 6.0 / 4.0);
+        assert_eq!(super::Shapes::zero_bucket_bytes(&fsdp, Dtype::Bf16), 0.0);
+        // Backward reduce-scatters a unit at a time: one block's bf16 gradients unsharded.
+        let m = shapes.memory(&fsdp, Dtype::Bf16, &hw, &a, 1);
+        let unit = m
+            .buffers
+            .iter()
+            .find(|b| b.name == "FSDP unsharded gradients of one unit");
+        assert_eq!(
+            unit.map(|b| b.bytes),
+            Some((QWEN_7B_PARAMS * 2.0 / 32.0) as u64)
+        );
+        // DeepSpeed's ZeRO-3 over the same 4 GPUs gathers the embedding and a block.
+        let z3 = crate::core::estimate::Workload {
+            fsdp: false,
+            ..fsdp
+        };
+        assert_eq!(
+            shapes.gathered_bytes(&z3),
+            (622_329_856.0 + 202_375_168.0) * 2.0 * 0.75
+        );
+    }
+
+    #[test]
+    fn offloading_moves_the_optimizer_and_the_weights_to_host_ram() {
+        let (catalogs, w, shapes) = qwen_7b_full();
+        let (a, hw) = on(&catalogs, "a100-80g");
+        let z3 = crate::core::estimate::Workload {
+            gpus: 2,
+            zero: 3,
+            optimizer: crate::core::estimate::Optimizer::AdamwFused,
+            ..w
+        };
+        let opt = crate::core::estimate::Workload {
+            offload: Offload::Optimizer,
+            ..z3
+        };
+        // ZeRO-Offload: the fp32 master, m, v and the fp32 gradients (16 B) of each GPU's half
+        // live on the host; the GPU keeps its bf16 shard and no gradient partition (each is
+        // copied out of the buckets), and steps nothing.
+        let st = shapes.trainable_state(&opt);
+        assert_eq!((st.persistent, st.gradients), (0.0, 0.0));
+        assert_eq!(st.host, QWEN_7B_PARAMS * 16.0 / 2.0);
+        assert_eq!(shapes.optimizer_temporary_bytes(&opt, true), 0.0);
+        let m = shapes.memory(&opt, Dtype::Bf16, &hw, &a, 1);
+        assert_eq!(m.host_state_bytes, (QWEN_7B_PARAMS * 8.0) as u64);
+        assert_eq!(m.weights, (QWEN_7B_PARAMS * 2.0 / 2.0) as u64);
+        // With the parameters too, the GPU holds no shard: the whole working set (embedding and
+        // a block) is fetched, and the host adds the bf16 shard.
+        let params = crate::core::estimate::Workload {
+            offload: Offload::Params,
+            ..z3
+        };
+        let m = shapes.memory(&params, Dtype::Bf16, &hw, &a, 1);
+        assert_eq!(m.weights, 0);
+        assert_eq!(
+            shapes.gathered_bytes(&params),
+            (622_329_856.0 + 202_375_168.0) * 2.0
+        );
+        assert_eq!(m.host_state_bytes, (QWEN_7B_PARAMS * (8.0 + 1.0)) as u64);
+        // On one GPU ZeRO-3 shards nothing, but offloaded weights are still fetched.
+        let one = crate::core::estimate::Workload { gpus: 1, ..params };
+        assert_eq!(
+            shapes.gathered_bytes(&one),
+            (622_329_856.0 + 202_375_168.0) * 2.0
+        );
+        // A CPU is its own host: offloading moves nothing there.
+        let (_, cpu) = on(&catalogs, "cpu-16c");
+        let on_cpu = shapes.memory(&opt, Dtype::Bf16, &cpu, &a, 1);
+        assert_eq!(on_cpu.host_state_bytes, 0);
+        assert_eq!(
+            on_cpu.total,
+            shapes.memory(&z3, Dtype::Bf16, &cpu, &a, 1).total
+        );
     }
 
     #[test]

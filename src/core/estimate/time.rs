@@ -430,3 +430,134 @@ mod tests {
         assert_eq!(hw.mfu_for(crate::core::peft::MethodKind::Lora), 0.86);
     }
 }
+
+#[cfg(test)]
+mod launcher_tests {
+    use crate::core::catalogs::Catalogs;
+    use crate::core::estimate::{Assumptions, Dtype, Offload, Optimizer, Shapes, Workload};
+    use crate::core::peft::{MethodConfig, MethodKind};
+    use crate::core::spec::ScenarioSpec;
+
+    /// Qwen-7B with `method`, one 512-token sequence, bf16, and its shapes.
+    fn qwen(method: MethodKind) -> (Workload, Shapes) {
+        let catalogs = Catalogs::embedded();
+        let mut spec = ScenarioSpec::new("qwen-7b");
+        spec.method = MethodConfig::new(method);
+        spec.workload.micro_batch = 1;
+        let s = spec.resolve(&catalogs).unwrap();
+        (s.workload, Shapes::new(&s.prepare().unwrap()))
+    }
+
+    fn a100() -> crate::core::hardware::HardwareProfile {
+        let catalogs = Catalogs::embedded();
+        catalogs
+            .hardware()
+            .unwrap()
+            .get("a100-80g")
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn a_pcie_host_link_carries_its_spec_rate_less_packet_overhead() {
+        // PCIe 4.0 x16: 16 lanes x 16 GT/s x 128/130 / 8 = 31.51 GB/s a direction; 256-byte
+        // payloads behind 24 bytes of framing, sequence number, header and LCRC keep
+        // 256/280 of it: 28.807 GB/s. The A100 SXM4's host link is PCIe 4.0 (its datasheet).
+        let bytes = a100().host_link_bytes().unwrap();
+        assert!((bytes - 28_807_032_967.03).abs() < 1.0, "{bytes}");
+    }
+
+    /// The seconds one more accumulated micro-batch adds to a step of `w`.
+    fn micro_batch_seconds(shapes: &Shapes, w: Workload) -> f64 {
+        let hw = a100();
+        let a = Assumptions::default();
+        let t = |ga| {
+            let w = Workload {
+                grad_accum: ga,
+                ..w
+            };
+            shapes.step_seconds(&w, Dtype::Bf16, &hw, &a, 0.5).unwrap()
+        };
+        t(2) - t(1)
+    }
+
+    #[test]
+    fn sharded_launchers_gather_and_reduce_scatter_every_micro_batch() {
+        // Qwen-7B LoRA r=8 (17,891,328 adapter parameters) with checkpointing over 4 A100 SXM4
+        // (NVLink 600 GB/s x link efficiency 0.7 = 420 GB/s): DDP sends nothing per
+        // micro-batch (accumulation skips the all-reduce).
+        let (w, shapes) = qwen(MethodKind::Lora);
+        let w = Workload {
+            gpus: 4,
+            grad_checkpointing: true,
+            ..w
+        };
+        let link = 420e9;
+        let ddp = micro_batch_seconds(&shapes, w);
+        // DeepSpeed ZeRO-3 all-gathers the base model's 7,721,324,544 bf16 weights for forward,
+        // recompute and backward, 3/4 of them from the others, and reduce-scatters the
+        // adapters' bf16 gradients.
+        let z3 = micro_batch_seconds(&shapes, Workload { zero: 3, ..w });
+        let expected = 3.0 * 0.75 * 7_721_324_544.0 * 2.0 / link + 0.75 * 17_891_328.0 * 2.0 / link;
+        assert!(
+            (z3 - ddp - expected).abs() < 1e-9,
+            "{} vs {expected}",
+            z3 - ddp
+        );
+        // FSDP recomputes inside the unit whose backward holds the weights: two gathers; peft's
+        // adapters stay fp32, so their gradients reduce in 4 B.
+        let fsdp = micro_batch_seconds(
+            &shapes,
+            Workload {
+                zero: 3,
+                fsdp: true,
+                ..w
+            },
+        );
+        let expected = 2.0 * 0.75 * 7_721_324_544.0 * 2.0 / link + 0.75 * 17_891_328.0 * 4.0 / link;
+        assert!(
+            (fsdp - ddp - expected).abs() < 1e-9,
+            "{} vs {expected}",
+            fsdp - ddp
+        );
+        // ZeRO-2 gathers nothing per micro-batch but reduce-scatters.
+        let z2 = micro_batch_seconds(&shapes, Workload { zero: 2, ..w });
+        let expected = 0.75 * 17_891_328.0 * 2.0 / link;
+        assert!(
+            (z2 - ddp - expected).abs() < 1e-9,
+            "{} vs {expected}",
+            z2 - ddp
+        );
+    }
+
+    #[test]
+    fn an_offloaded_optimizer_steps_at_host_bandwidth_behind_pcie() {
+        // Qwen-7B full fine-tuning over 2 A100 SXM4 with ZeRO-3, fused Adam, one micro-batch.
+        let (w, shapes) = qwen(MethodKind::Full);
+        let w = Workload {
+            gpus: 2,
+            zero: 3,
+            optimizer: Optimizer::AdamwFused,
+            ..w
+        };
+        let off = Workload {
+            offload: Offload::Optimizer,
+            ..w
+        };
+        let hw = a100();
+        let a = Assumptions::default();
+        let t = |w: &Workload| shapes.step_seconds(w, Dtype::Bf16, &hw, &a, 0.5).unwrap();
+        let p = 7_721_324_544.0 / 2.0;
+        let pcie = hw.host_link_bytes().unwrap();
+        // On the GPU the step read and wrote the fp32 master, m, v (12 B) and bf16 gradients
+        // (2 B) at 0.7 x 2039 GB/s; offloaded, the host reads and writes the same state with
+        // fp32 gradients (16 B) at 51.2 GB/s, and each GPU sends its bf16 gradient partition
+        // down and takes its updated bf16 weights back over PCIe.
+        let gpu_step = 2.0 * p * 14.0 / (0.7 * 2039e9);
+        let host_step = 2.0 * p * 16.0 / 51.2e9;
+        let transfers = 2.0 * p * 2.0 / pcie;
+        let d = t(&off) - t(&w);
+        let expected = host_step + transfers - gpu_step;
+        assert!((d - expected).abs() < 1e-9, "{d} vs {expected}");
+    }
+}
