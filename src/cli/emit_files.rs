@@ -101,7 +101,7 @@ fn summary(
     offer: Option<&JobCost>,
 ) -> String {
     let mut s = format!(
-        "{} {} on {}: micro-batch {} x accumulation {} x {} GPU(s){}, checkpointing {}, ZeRO {}, {} tokens",
+        "{} {} on {}: micro-batch {} x accumulation {} x {} GPU(s){}, checkpointing {}, {}{}, {} tokens",
         prepared.scenario.profile.id,
         config.method.as_str(),
         hardware,
@@ -110,7 +110,11 @@ fn summary(
         config.gpus,
         if config.nodes > 1 { format!(" on {} machines", config.nodes) } else { String::new() },
         if config.grad_checkpointing { "on" } else { "off" },
-        config.zero,
+        if config.fsdp { "FSDP".to_string() } else { format!("ZeRO {}", config.zero) },
+        match config.offload {
+            crate::core::estimate::Offload::None => String::new(),
+            o => format!(" + offload {}", o.as_str()),
+        },
         config.seq_len,
     );
     if let Some(o) = offer {

@@ -446,6 +446,12 @@ impl ScenarioArgs {
         );
         set!("attention", w.attention, c.attention);
         set!("zero", w.zero, c.zero);
+        set!(
+            "launcher",
+            w.launcher,
+            c.fsdp.filter(|f| *f).map(|_| Some(Launcher::Fsdp))
+        );
+        set!("offload", w.offload, c.offload);
         set!("zero_bucket", w.zero_bucket, c.zero_bucket);
         set!("packing", w.packing, c.packing);
         set!("loss", w.loss, c.loss.map(Some));

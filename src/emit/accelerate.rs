@@ -2,7 +2,8 @@
 //!
 //! Keys from accelerate's `ClusterConfig` as LLaMA-Factory's `examples/accelerate/*.yaml` and the
 //! HF DeepSpeed integration docs write them (reference anchors-2026 §3.4). A ZeRO job runs
-//! through DeepSpeed with `ds_config.json`; a plain data-parallel one as `MULTI_GPU`.
+//! through DeepSpeed with `ds_config.json`; an FSDP one with accelerate's `fsdp_config`; a
+//! plain data-parallel one as `MULTI_GPU`.
 
 use serde::Serialize;
 
@@ -19,6 +20,8 @@ struct Config {
     distributed_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     deepspeed_config: Option<DeepspeedSection>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fsdp_config: Option<FsdpSection>,
     machine_rank: u64,
     main_process_port: u64,
     main_training_function: &'static str,
@@ -42,15 +45,43 @@ struct DeepspeedSection {
     deepspeed_multinode_launcher: Option<&'static str>,
 }
 
+/// accelerate's FSDP keys as LLaMA-Factory's `examples/accelerate/fsdp_config.yaml` writes
+/// them: a unit per decoder layer (the model's `_no_split_modules`), the next unit prefetched
+/// in backward, FULL_SHARD: what the estimate models.
+#[derive(Debug, Serialize)]
+struct FsdpSection {
+    fsdp_auto_wrap_policy: &'static str,
+    fsdp_backward_prefetch: &'static str,
+    fsdp_forward_prefetch: bool,
+    fsdp_cpu_ram_efficient_loading: bool,
+    fsdp_offload_params: bool,
+    fsdp_sharding_strategy: &'static str,
+    fsdp_state_dict_type: &'static str,
+    fsdp_sync_module_states: bool,
+    fsdp_use_orig_params: bool,
+}
+
 pub(super) fn emit(f: &Facts, out: &mut Emitted) -> Result<()> {
     let zero = f.zero() > 0;
     let cfg = Config {
         compute_environment: "LOCAL_MACHINE",
-        distributed_type: match (zero, f.gpus > 1) {
-            (true, _) => "DEEPSPEED",
-            (false, true) => "MULTI_GPU",
-            (false, false) => "NO",
+        distributed_type: match (zero, f.fsdp(), f.gpus > 1) {
+            (true, _, _) => "DEEPSPEED",
+            (false, true, _) => "FSDP",
+            (false, false, true) => "MULTI_GPU",
+            (false, false, false) => "NO",
         },
+        fsdp_config: f.fsdp().then(|| FsdpSection {
+            fsdp_auto_wrap_policy: "TRANSFORMER_BASED_WRAP",
+            fsdp_backward_prefetch: "BACKWARD_PRE",
+            fsdp_forward_prefetch: false,
+            fsdp_cpu_ram_efficient_loading: true,
+            fsdp_offload_params: f.offload() == crate::core::estimate::Offload::Params,
+            fsdp_sharding_strategy: "FULL_SHARD",
+            fsdp_state_dict_type: "FULL_STATE_DICT",
+            fsdp_sync_module_states: true,
+            fsdp_use_orig_params: true,
+        }),
         deepspeed_config: zero.then(|| DeepspeedSection {
             deepspeed_config_file: deepspeed::CONFIG,
             zero3_init_flag: f.zero() == 3,

@@ -113,7 +113,29 @@ pub struct Config {
     pub attn_implementation: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deepspeed: Option<String>,
+    /// 1 or 2 (FSDP2's `fully_shard`); with `fsdp_config` the job runs under FSDP.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fsdp_version: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fsdp_config: Option<FsdpConfig>,
     /// Keys peftcost does not model.
+    #[serde(flatten, skip_serializing)]
+    pub other: BTreeMap<String, serde_norway::Value>,
+}
+
+/// axolotl's `fsdp_config` (its FSDP2 form; docs/multi-gpu.qmd): a unit per decoder layer,
+/// resharded after forward.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct FsdpConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offload_params: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_dict_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_wrap_policy: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reshard_after_forward: Option<bool>,
+    /// Keys peftcost does not model (e.g. `transformer_layer_cls_to_wrap`).
     #[serde(flatten, skip_serializing)]
     pub other: BTreeMap<String, serde_norway::Value>,
 }
@@ -191,6 +213,14 @@ pub(super) fn config(f: &Facts) -> Result<Config> {
             .into(),
         ),
         deepspeed: (f.zero() > 0).then(|| deepspeed::CONFIG.to_string()),
+        fsdp_version: f.fsdp().then_some(2),
+        fsdp_config: f.fsdp().then(|| FsdpConfig {
+            offload_params: Some(f.offload() == crate::core::estimate::Offload::Params),
+            state_dict_type: Some("FULL_STATE_DICT".into()),
+            auto_wrap_policy: Some("TRANSFORMER_BASED_WRAP".into()),
+            reshard_after_forward: Some(true),
+            other: BTreeMap::new(),
+        }),
         other: BTreeMap::new(),
     })
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Emitted, EmittedFile, Facts};
 use crate::core::error::{Error, Result};
-use crate::core::estimate::Dtype;
+use crate::core::estimate::{Dtype, Offload as EstOffload};
 
 /// The file name.
 pub const CONFIG: &str = "ds_config.json";
@@ -65,6 +65,18 @@ pub struct Zero {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Offload {
     pub device: String,
+    /// Page-locked host buffers (faster PCIe copies; DeepSpeed's default is false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pin_memory: Option<bool>,
+}
+
+/// `{"device": "cpu", "pin_memory": true}`, the block LLaMA-Factory's and axolotl's offload
+/// configs write.
+fn to_cpu() -> Offload {
+    Offload {
+        device: "cpu".into(),
+        pin_memory: Some(true),
+    }
 }
 
 pub(super) fn config(f: &Facts) -> Config {
@@ -85,14 +97,20 @@ pub(super) fn config(f: &Facts) -> Config {
             contiguous_gradients: Some(true),
             // The bucket the estimate held (one, without overlap_comm).
             reduce_bucket_size: (f.zero() >= 2).then(|| w.zero_bucket.into()),
-            offload_optimizer: None,
-            offload_param: None,
+            offload_optimizer: (f.offload() != EstOffload::None).then(to_cpu),
+            offload_param: (f.offload() == EstOffload::Params).then(to_cpu),
             stage3_gather_16bit_weights_on_model_save: (f.zero() == 3).then_some(true),
         },
     }
 }
 
 pub(super) fn emit(f: &Facts, out: &mut Emitted) -> Result<()> {
+    if f.fsdp() {
+        out.notes.push(
+            "ds_config.json not written: the job runs under FSDP (accelerate.yaml's fsdp_config), not DeepSpeed".into(),
+        );
+        return Ok(());
+    }
     if f.zero() == 0 && f.gpus == 1 {
         out.notes.push(
             "ds_config.json: ZeRO stage 0 on one GPU (the estimate uses no DeepSpeed)".into(),

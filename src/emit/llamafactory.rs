@@ -214,7 +214,16 @@ fn lora_target(targets: &[String]) -> String {
 /// The command that starts training from the output directory, on every machine of the job.
 /// `node_rank` and `master_addr` are shell expressions.
 pub(super) fn launch(f: &Facts, node_rank: &str, master_addr: &str) -> String {
-    if f.nodes > 1 {
+    if f.fsdp() {
+        // LLaMA-Factory runs FSDP through accelerate (its examples/accelerate/fsdp_config.yaml);
+        // `llamafactory.launcher` is the module its torchrun path starts.
+        super::accelerate::launch(
+            f,
+            &format!("-m llamafactory.launcher {CONFIG}"),
+            node_rank,
+            master_addr,
+        )
+    } else if f.nodes > 1 {
         format!(
             "FORCE_TORCHRUN=1 NNODES={} NODE_RANK={node_rank} MASTER_ADDR={master_addr} MASTER_PORT=29500 llamafactory-cli train {CONFIG}",
             f.nodes

@@ -268,8 +268,23 @@ impl<'a> Facts<'a> {
         (self.gpus / self.nodes).max(1)
     }
 
+    /// The DeepSpeed ZeRO stage (0 under FSDP, which shards without DeepSpeed).
     fn zero(&self) -> u8 {
-        self.job.config.zero
+        if self.fsdp() {
+            0
+        } else {
+            self.job.config.zero
+        }
+    }
+
+    /// FSDP `FULL_SHARD` runs the job.
+    fn fsdp(&self) -> bool {
+        self.job.config.fsdp && self.gpus > 1
+    }
+
+    /// What the sharding engine keeps in host RAM.
+    fn offload(&self) -> crate::core::estimate::Offload {
+        self.job.config.offload
     }
 
     /// The files start with what they were made from.
@@ -374,6 +389,9 @@ fn trainer_files<T: serde::Serialize>(
     out.push(script(f, launch_name, command));
     if f.zero() > 0 {
         deepspeed::emit(f, out)?;
+    }
+    if f.fsdp() && name == llamafactory::CONFIG {
+        accelerate::emit(f, out)?;
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use super::{axolotl, deepspeed, llamafactory};
 use crate::core::error::{Error, Result};
 use crate::core::estimate::workload::DEEPSPEED_REDUCE_BUCKET;
-use crate::core::estimate::{Attention, Dtype, LossKernel, Optimizer, WeightsDtype};
+use crate::core::estimate::{Attention, Dtype, LossKernel, Offload, Optimizer, WeightsDtype};
 use crate::core::peft::MethodKind;
 
 /// Which engine wrote the file.
@@ -57,6 +57,11 @@ pub struct FromConfig {
     pub grad_checkpointing: Option<bool>,
     pub attention: Option<Attention>,
     pub zero: Option<u8>,
+    /// FSDP shards the job (axolotl `fsdp_config`).
+    pub fsdp: Option<bool>,
+    /// What DeepSpeed (`offload_optimizer`, `offload_param`) or FSDP (`offload_params`) keeps
+    /// in host RAM.
+    pub offload: Option<Offload>,
     /// Gradient elements in DeepSpeed's reduce buckets (reduce_bucket_size, twice with
     /// overlap_comm).
     pub zero_bucket: Option<u64>,
@@ -305,6 +310,8 @@ fn from_llamafactory(name: &str, c: llamafactory::Config) -> Result<FromConfig> 
             _ => Attention::Sdpa,
         }),
         zero: None,
+        fsdp: None,
+        offload: None,
         zero_bucket: None,
         packing: c.packing,
         loss: (c.enable_liger_kernel == Some(true)).then_some(LossKernel::Fused),
@@ -349,6 +356,15 @@ fn from_axolotl(name: &str, c: axolotl::Config) -> Result<FromConfig> {
     let fused_loss =
         [c.liger_fused_linear_cross_entropy, c.cut_cross_entropy].contains(&Some(true));
     let mut other = c.other.clone();
+    // FSDP in axolotl's YAML: `fsdp_config` (with `fsdp_version`), or the older `fsdp:` list.
+    let fsdp = c.fsdp_config.is_some() || other.remove("fsdp").is_some();
+    if let Some(v) = c.fsdp_version.filter(|v| !matches!(v, 1 | 2)) {
+        notes.push(format!("fsdp_version: {v} (costed as FSDP FULL_SHARD)"));
+    }
+    let fsdp_offload = c.fsdp_config.as_ref().is_some_and(|f| {
+        f.offload_params == Some(true)
+            || f.other.get("fsdp_offload_params") == Some(&serde_norway::Value::Bool(true))
+    });
     // The deprecated attention flags (flash_attention: true, ...) pick a fused kernel, which is
     // what peftcost's `sdpa` costs; only eager differs.
     for k in [
@@ -405,7 +421,13 @@ fn from_axolotl(name: &str, c: axolotl::Config) -> Result<FromConfig> {
         optimizer,
         grad_checkpointing: Some(checkpointing),
         attention: Some(attention),
-        zero: None,
+        zero: fsdp.then_some(3),
+        fsdp: fsdp.then_some(true),
+        offload: fsdp.then_some(if fsdp_offload {
+            Offload::Params
+        } else {
+            Offload::None
+        }),
         zero_bucket: None,
         packing: c.sample_packing,
         loss: fused_loss.then_some(LossKernel::Fused),
@@ -431,18 +453,32 @@ fn parse_deepspeed(name: &str, text: &str) -> Result<FromConfig> {
             z.stage
         )));
     }
-    if let Some(o) = z.offload_optimizer.as_ref().filter(|o| o.device != "none") {
-        notes.push(format!(
-            "zero_optimization.offload_optimizer: {} (offload is not modelled: memory is overestimated, time underestimated)",
-            o.device
-        ));
-    }
-    if let Some(o) = z.offload_param.as_ref().filter(|o| o.device != "none") {
-        notes.push(format!(
-            "zero_optimization.offload_param: {} (not modelled)",
-            o.device
-        ));
-    }
+    // NVMe offload (ZeRO-Infinity) goes on from host RAM to disk: costed as host RAM, which
+    // is its staging area, with the disk's time not modelled.
+    let offloaded = |o: &Option<deepspeed::Offload>, key: &str, notes: &mut Vec<String>| {
+        let o = o.as_ref().filter(|o| o.device != "none")?;
+        if o.device != "cpu" {
+            notes.push(format!(
+                "zero_optimization.{key}.device: {} (costed as cpu: the disk's time is not modelled)",
+                o.device
+            ));
+        }
+        Some(())
+    };
+    let optimizer_off = offloaded(&z.offload_optimizer, "offload_optimizer", &mut notes);
+    let param_off = offloaded(&z.offload_param, "offload_param", &mut notes);
+    let offload = match (optimizer_off, param_off) {
+        (_, Some(())) if z.stage == 3 => Some(Offload::Params),
+        (_, Some(())) => {
+            notes.push(format!(
+                "zero_optimization.offload_param under stage {} (DeepSpeed offloads parameters only at stage 3; ignored)",
+                z.stage
+            ));
+            optimizer_off.map(|()| Offload::Optimizer)
+        }
+        (Some(()), None) => Some(Offload::Optimizer),
+        (None, None) => Some(Offload::None),
+    };
     let number = |v: &Option<serde_json::Value>| v.as_ref().and_then(|v| v.as_u64());
     // JSON writes bucket sizes as 2e8 (a float); "auto" is the Trainer's hidden^2.
     let buckets = if z.overlap_comm == Some(true) { 2 } else { 1 };
@@ -467,6 +503,7 @@ fn parse_deepspeed(name: &str, text: &str) -> Result<FromConfig> {
         dtype: (on(&c.bf16) || on(&c.fp16)).then(|| dtype_of(on(&c.bf16), on(&c.fp16))),
         zero: Some(z.stage),
         zero_bucket,
+        offload,
         not_modelled: notes,
         ..FromConfig::default()
     })
@@ -477,6 +514,7 @@ impl FromConfig {
     /// trainer's file left out.
     pub fn merge(&mut self, ds: FromConfig) {
         self.zero = ds.zero.or(self.zero);
+        self.offload = ds.offload.or(self.offload);
         self.zero_bucket = ds.zero_bucket.or(self.zero_bucket);
         self.micro_batch = self.micro_batch.or(ds.micro_batch);
         self.grad_accum = self.grad_accum.or(ds.grad_accum);

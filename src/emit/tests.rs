@@ -196,3 +196,68 @@ fn fused_losses_and_offloaded_checkpoints_are_read_and_written_back() {
         assert!(all.contains(line), "{line} missing:\n{all}");
     }
 }
+
+#[test]
+fn offload_and_fsdp_are_written_and_read_back() {
+    use crate::core::estimate::Offload;
+    use crate::emit::read::parse;
+    // ZeRO-3 over 16 GPUs with the optimizer and the parameters offloaded: DeepSpeed's
+    // `offload_optimizer` and `offload_param` blocks (LLaMA-Factory's ds_z3_offload_config.json
+    // writes `{"device": "cpu", "pin_memory": true}`), read back as the same job.
+    let (p, mut config) = two_machines();
+    config.offload = Offload::Params;
+    let p = config.apply(&p).unwrap();
+    let job = a100_job(&p, &config);
+    let out = emit(&job, &[Engine::Deepspeed]).unwrap();
+    let ds = &out.files[0].contents;
+    let v: serde_json::Value = serde_json::from_str(ds).unwrap();
+    for key in ["offload_optimizer", "offload_param"] {
+        assert_eq!(v["zero_optimization"][key]["device"], "cpu", "{key}");
+        assert_eq!(v["zero_optimization"][key]["pin_memory"], true, "{key}");
+    }
+    let c = parse("ds_config.json", ds).unwrap();
+    assert_eq!((c.zero, c.offload), (Some(3), Some(Offload::Params)));
+    assert!(c.not_modelled.is_empty(), "{:?}", c.not_modelled);
+    // The optimizer alone; parameters are offloaded only at stage 3 (DeepSpeed's rule).
+    let z2 = r#"{"zero_optimization": {"stage": 2, "offload_optimizer": {"device": "cpu"},
+        "offload_param": {"device": "cpu"}}}"#;
+    let c = parse("z2.json", z2).unwrap();
+    assert_eq!(c.offload, Some(Offload::Optimizer));
+    assert!(c.not_modelled.iter().any(|n| n.contains("stage 2")));
+    // FSDP with offloaded parameters: accelerate's FSDP section (no DeepSpeed file), axolotl's
+    // `fsdp_config`, LLaMA-Factory launched through accelerate.
+    config.zero = 3;
+    config.fsdp = true;
+    let p = config.apply(&p).unwrap();
+    let job = a100_job(&p, &config);
+    let out = emit(
+        &job,
+        &[Engine::Llamafactory, Engine::Axolotl, Engine::Deepspeed],
+    )
+    .unwrap();
+    let file = |n: &str| {
+        out.files
+            .iter()
+            .find(|f| f.name == n)
+            .map(|f| f.contents.as_str())
+    };
+    assert_eq!(file("ds_config.json"), None);
+    let acc = file("accelerate.yaml").unwrap();
+    for line in [
+        "distributed_type: FSDP",
+        "fsdp_offload_params: true",
+        "fsdp_sharding_strategy: FULL_SHARD",
+        "fsdp_backward_prefetch: BACKWARD_PRE",
+    ] {
+        assert!(acc.contains(line), "{line} missing:\n{acc}");
+    }
+    assert!(file("run_llamafactory.sh")
+        .unwrap()
+        .contains("accelerate launch --config_file accelerate.yaml --machine_rank"));
+    let ax = file("axolotl.yaml").unwrap();
+    let c = parse("axolotl.yaml", ax).unwrap();
+    assert_eq!(
+        (c.zero, c.fsdp, c.offload),
+        (Some(3), Some(true), Some(Offload::Params))
+    );
+}
