@@ -602,3 +602,33 @@ fn the_launcher_and_offload_are_in_the_json_and_the_host_ram_in_a_note() {
         "{notes:?}"
     );
 }
+
+#[test]
+fn a_job_sharded_over_every_gpu_it_gets_is_told_to_offload_its_optimizer() {
+    // Qwen-7B full fine-tuning, ZeRO-3 over 8 A10s (24 GB): 24.30 GiB a GPU, the optimizer step's
+    // fp32 masters and moments alone are 12 B x 7,721,324,544 / 8 = 10.79 GiB. More GPUs is not
+    // a lever (8 is the search's most), so the fix is to offload the optimizer alone; each GPU's
+    // host then keeps 16 B x 7,721,324,544 / 8 = 15,442,649,088 bytes.
+    let v = crate::common::json_of(&[
+        "estimate",
+        "--model",
+        "qwen-7b",
+        "--method",
+        "full",
+        "--hardware",
+        "a10",
+        "--gpus",
+        "8",
+        "--zero",
+        "3",
+        "--format",
+        "json",
+    ]);
+    let d = &v["devices"][0];
+    assert_eq!(d["fits"], false);
+    let fix = &d["fix"];
+    assert_eq!(fix["change"]["lever"], "offload", "{fix}");
+    assert_eq!(fix["change"]["offload"], "optimizer");
+    assert_eq!(fix["config"]["gpus"], 8);
+    assert_eq!(fix["host_memory"], 16 * 7_721_324_544u64 / 8);
+}

@@ -218,7 +218,8 @@ enum Lever {
 use Lever::{OffloadOptimizer, Qlora, Shorter, Zero3};
 
 /// Lever combinations in order of disruption: same job on cheaper memory first (QLoRA), then the
-/// same job on more GPUs, then with its optimizer in host RAM (slower, and host RAM to rent),
+/// same job on more GPUs, then with its optimizer in host RAM (slower, and host RAM to rent;
+/// alone only for a job that already runs ZeRO or FSDP),
 /// then a different job (shorter sequences). The first that fits a device
 /// is its fix. The empty set (micro-batch and checkpointing alone) comes first.
 const LEVER_SETS: &[&[Lever]] = &[
@@ -230,6 +231,8 @@ const LEVER_SETS: &[&[Lever]] = &[
     &[Qlora, Zero3(2)],
     &[Qlora, Zero3(4)],
     &[Qlora, Zero3(8)],
+    // A job already sharded over every GPU it will get: only the optimizer can move.
+    &[OffloadOptimizer],
     &[Zero3(8), OffloadOptimizer],
     &[Shorter(2)],
     &[Qlora, Shorter(2)],
