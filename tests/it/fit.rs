@@ -490,3 +490,52 @@ fn optimizer_in_backward_never_accumulates_nor_shards() {
         (4.into(), true.into())
     );
 }
+
+#[test]
+fn offloaded_state_must_fit_the_machines_ram() {
+    // Qwen-7B full fine-tuning on one T4, ZeRO-3 with parameters offloaded: the host keeps fp32
+    // masters, m, v and fp32 gradients (16 B) and the 16-bit weights (2 B) of all
+    // 7,721,324,544 parameters, 138,983,841,792 bytes = 129.4 GiB. Azure's T4 machines have
+    // 28, 56 and 110 GiB (NC4as/NC8as/NC16as_T4_v3, pricing/azure.toml from Azure's size
+    // pages): all three are left out. NC64as_T4_v3 (4 GPUs, 440 GiB) runs it over 4 GPUs, a
+    // quarter of the state each, 129.4 GiB in all: kept.
+    let v = crate::common::json_of(&[
+        "estimate",
+        "--model",
+        "qwen-7b",
+        "--method",
+        "full",
+        "--hardware",
+        "t4",
+        "--gpus",
+        "1",
+        "--launcher",
+        "zero3",
+        "--offload",
+        "params",
+        "--provider",
+        "azure",
+        "--format",
+        "json",
+    ]);
+    let d = &v["devices"][0];
+    assert_eq!(d["memory"]["host_state_bytes"], 18 * 7_721_324_544u64);
+    let offers = v["offers"].as_array().unwrap();
+    assert!(!offers.is_empty());
+    for o in offers {
+        assert_eq!(o["instance"], "Standard_NC64as_T4_v3", "{o}");
+        assert_eq!(o["gpus_used"], 4);
+    }
+    let notes: Vec<&str> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    assert!(
+        notes.contains(
+            &"3 offers left out: their machines have less RAM than their GPUs keep offloaded in host memory"
+        ),
+        "{notes:?}"
+    );
+}

@@ -1,6 +1,8 @@
 //! The planner: exhaustive, never proposes what does not fit, and never beaten by a plain estimate.
 
-use peftcost::estimate::{Assumptions, Estimate, FitPolicy, OfferQuery, Scenario, Workload};
+use peftcost::estimate::{
+    Assumptions, Estimate, FitPolicy, OfferQuery, Offload, Scenario, Workload,
+};
 use peftcost::hardware::HardwareCatalog;
 use peftcost::peft::{MethodConfig, MethodKind};
 use peftcost::plan::{plan, PlanQuery};
@@ -202,4 +204,59 @@ fn cheapest_and_fastest_are_the_ends_of_the_pareto_front() {
         assert_eq!((first.cost, first.wall_hours), (c.cost, c.wall_hours));
         assert_eq!(last.wall_hours, f.wall_hours);
     }
+}
+
+#[test]
+fn offloading_plans_keep_the_launcher_and_fit_their_machines_ram() {
+    // Qwen-7B full fine-tuning under FSDP with parameters offloaded. The planner searches the
+    // stage but keeps the user's launcher family and offloading: DDP cannot offload and FSDP is
+    // always FULL_SHARD (stage 3), so every configuration is FSDP stage 3 with offloaded
+    // parameters, one GPU included. FSDP shards the model in its own dtype, so each GPU's host
+    // keeps 8 B a parameter over the GPUs (bf16 weight, gradient, AdamW m and v: torch keeps the
+    // state in the parameter's dtype), and a plan's machine with a stated RAM must hold that
+    // times its GPUs.
+    let (hw, pricing) = catalogs();
+    let s = scenario(
+        "qwen-7b",
+        MethodKind::Full,
+        Workload {
+            gpus: 8,
+            zero: 3,
+            fsdp: true,
+            offload: Offload::Params,
+            ..Workload::default()
+        },
+    );
+    let r = plan(
+        &s,
+        &hw,
+        &pricing,
+        &PlanQuery::default(),
+        &Assumptions::default(),
+    )
+    .unwrap();
+    let plans = r.plans();
+    assert!(!plans.is_empty());
+    for p in plans {
+        let w = &p.workload;
+        assert!(
+            w.fsdp && w.zero == 3 && w.offload == Offload::Params,
+            "{w:?}"
+        );
+        let host = 8.0 * 7_721_324_544.0 / w.gpus as f64;
+        assert_eq!(p.device.memory.host_state_bytes, host as u64);
+        let offer = pricing
+            .offers()
+            .map(|(_, o)| o)
+            .find(|o| o.instance == p.offer.job.instance && o.region == p.offer.job.region)
+            .unwrap();
+        if let Some(gib) = offer.ram_gib {
+            assert!(host * w.gpus as f64 <= gib * 1024f64.powi(3), "{offer:?}");
+        }
+    }
+    assert!(
+        r.notes.iter().any(|n| n.contains("candidates left out")),
+        "{:?}",
+        r.notes
+    );
 }

@@ -491,7 +491,7 @@ fn suggestion(levers: &[Lever], d: &DeviceResult, base: &Workload) -> Suggestion
         hardware: d.hardware.clone(),
         memory: d.memory.total,
         fits: d.fits,
-        host_memory: d.memory.host_state_bytes + d.memory.host_offload_bytes,
+        host_memory: d.memory.host_bytes(),
         config: d.config,
         hours: d.hours,
         cost_usd: None,

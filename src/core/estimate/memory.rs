@@ -144,6 +144,13 @@ pub struct MemoryBreakdown {
     pub host_state_bytes: u64,
 }
 
+impl MemoryBreakdown {
+    /// Host RAM this device's job keeps beyond the device: offloaded state and activations.
+    pub fn host_bytes(&self) -> u64 {
+        self.host_state_bytes + self.host_offload_bytes
+    }
+}
+
 /// Trainable state on one device, by lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct TrainableState {

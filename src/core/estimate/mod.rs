@@ -23,7 +23,10 @@ pub use fit::{Change, DeviceConfig, FitPolicy, FitReason, Suggestion};
 pub use flops::FlopsPerToken;
 pub use lengths::Lengths;
 pub use memory::MemoryBreakdown;
-pub use offers::{job_inputs, job_inputs_for, rank_offers, OfferQuery, OfferResult};
+pub use offers::{
+    host_ram, job_inputs, job_inputs_for, rank_offers, HostRam, OfferQuery, OfferResult,
+    UNKNOWN_HOST_RAM,
+};
 pub use params::{Artifact, ArtifactKind, ParamsSection};
 pub use physics::{Assumptions, Shapes};
 pub use result::{DeviceResult, Estimate, EstimateCsvRow, FitSummary, FlopsSection, MethodSummary};

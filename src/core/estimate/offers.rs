@@ -7,8 +7,9 @@ use super::{DeviceResult, Estimate, Prepared, Workload};
 use crate::core::error::Result;
 use crate::core::hardware::HardwareProfile;
 use crate::core::pricing::{
-    job_cost, Billing, CostAssumptions, JobCost, JobInputs, PricingCatalog,
+    job_cost, Billing, CostAssumptions, JobCost, JobInputs, Offer, PricingCatalog,
 };
+use crate::core::units::GIB;
 
 /// Which offers to cost and how.
 #[derive(Debug, Clone, PartialEq)]
@@ -178,9 +179,45 @@ pub struct Skipped {
     pub default_network: usize,
     /// Offers whose price is older than `--max-price-age`.
     pub too_old: usize,
+    /// Offers whose machines have less RAM than their GPUs' offloaded state.
+    pub host_ram: usize,
+    /// Offers kept for a job that offloads though their tables do not state the machine's RAM.
+    pub host_ram_unknown: usize,
     /// Hardware whose offers fit but cannot be timed (no peak for the dtype in its profile),
     /// with how many offers each.
     pub untimed: Vec<(String, usize)>,
+}
+
+/// The note for offers kept without knowing their machines' RAM (after "N offers kept" or "N
+/// candidates kept").
+pub const UNKNOWN_HOST_RAM: &str = "whose price tables do not state the machines' RAM: check each has the host RAM its GPUs keep offloaded (`memory.host_state_bytes` per GPU)";
+
+/// Whether an offer's machines hold in RAM what a job keeps offloaded there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostRam {
+    /// Nothing offloaded, or the machine's RAM holds it.
+    Enough,
+    /// The machine has less RAM than its GPUs keep offloaded: the offer is left out.
+    Short,
+    /// Something is offloaded and the price table does not state the machine's RAM: the offer
+    /// is kept and a note says so.
+    Unknown,
+}
+
+/// The host RAM `d`'s GPUs keep (offloaded state and activations, per GPU times the GPUs each
+/// machine of `offer` runs) against the machine's. The training processes' own memory is not
+/// counted (no source sizes it).
+pub fn host_ram(offer: &Offer, d: &DeviceResult) -> HostRam {
+    let per_gpu = d.memory.host_bytes();
+    if per_gpu == 0 {
+        return HostRam::Enough;
+    }
+    let need = per_gpu as f64 * d.config.gpus.min(offer.gpus.max(1)) as f64;
+    match offer.ram_gib {
+        None => HostRam::Unknown,
+        Some(gib) if need <= gib * GIB => HostRam::Enough,
+        Some(_) => HostRam::Short,
+    }
 }
 
 /// Memo of placements: (hardware, GPUs per machine, network bits) -> the device result there.
@@ -314,6 +351,14 @@ pub fn rank_offers(
             }
             continue;
         };
+        match host_ram(offer, &placed) {
+            HostRam::Enough => {}
+            HostRam::Short => {
+                skipped.host_ram += 1;
+                continue;
+            }
+            HostRam::Unknown => skipped.host_ram_unknown += 1,
+        }
         if placed.config.nodes > 1 && table.network_gbps.is_none() {
             skipped.default_network += 1;
         }

@@ -488,6 +488,19 @@ impl Estimate {
                 skipped.uneven_nodes
             ));
         }
+        if skipped.host_ram > 0 {
+            self.notes.push(format!(
+                "{} offers left out: their machines have less RAM than their GPUs keep offloaded in host memory",
+                skipped.host_ram
+            ));
+        }
+        if skipped.host_ram_unknown > 0 {
+            self.notes.push(format!(
+                "{} offers kept {}",
+                skipped.host_ram_unknown,
+                super::offers::UNKNOWN_HOST_RAM
+            ));
+        }
         for (id, n) in &skipped.untimed {
             let why = self
                 .devices

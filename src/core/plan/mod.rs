@@ -14,8 +14,9 @@ use serde::Serialize;
 
 use crate::core::error::{Error, Result};
 use crate::core::estimate::{
-    job_inputs_for, Assumptions, DeviceResult, Estimate, MethodSummary, OfferQuery, OfferResult,
-    Prepared, Scenario, Shapes, WeightsDtype, Workload,
+    host_ram, job_inputs_for, Assumptions, DeviceResult, Estimate, HostRam, MethodSummary,
+    OfferQuery, OfferResult, Offload, Prepared, Scenario, Shapes, WeightsDtype, Workload,
+    UNKNOWN_HOST_RAM,
 };
 use crate::core::hardware::HardwareProfile;
 use crate::core::peft::MethodKind;
@@ -218,26 +219,36 @@ struct Candidate {
 }
 
 /// Every configuration of the search space for one hardware profile: (method variant, workload)
-/// keeping the global batch, with GPU counts up to `most_gpus`.
+/// keeping the global batch, with GPU counts up to `most_gpus`. The launcher family (DeepSpeed
+/// or FSDP) and the offloading are the user's; the stage is searched, DDP included, over the
+/// combinations [`Workload::validate`] admits (offloading needs a stage; one GPU shards only
+/// to offload).
 fn workloads(variants: &[Scenario], global: u64, most_gpus: u64) -> Vec<(usize, Workload)> {
     let mut out = Vec::new();
     for gpus in divisors(global).into_iter().filter(|g| *g <= most_gpus) {
-        let zeros: &[u8] = if gpus > 1 { &[0, 1, 2, 3] } else { &[0] };
         for micro in divisors(global / gpus) {
             for (vi, s) in variants.iter().enumerate() {
+                let asked = s.workload;
+                let launchers: &[(u8, bool)] =
+                    match (gpus > 1 || asked.offload != Offload::None, asked.fsdp) {
+                        (false, _) => &[(0, false)],
+                        (true, false) => &[(0, false), (1, false), (2, false), (3, false)],
+                        (true, true) => &[(0, false), (3, true)],
+                    };
                 for ckpt in [false, true] {
-                    for &zero in zeros {
-                        out.push((
-                            vi,
-                            Workload {
-                                gpus,
-                                micro_batch: micro,
-                                grad_accum: global / gpus / micro,
-                                grad_checkpointing: ckpt,
-                                zero,
-                                ..s.workload
-                            },
-                        ));
+                    for &(zero, fsdp) in launchers {
+                        let w = Workload {
+                            gpus,
+                            micro_batch: micro,
+                            grad_accum: global / gpus / micro,
+                            grad_checkpointing: ckpt,
+                            zero,
+                            fsdp,
+                            ..asked
+                        };
+                        if w.validate().is_ok() {
+                            out.push((vi, w));
+                        }
                     }
                 }
             }
@@ -365,6 +376,7 @@ pub fn plan(
     let mut configs: Vec<Evaluated> = Vec::new();
     let mut evaluated: u64 = 0;
     let mut candidates: Vec<Candidate> = Vec::new();
+    let (mut short_of_host_ram, mut unknown_host_ram) = (0usize, 0usize);
     for hw in hardware {
         let offers: Vec<_> = pricing
             .offers()
@@ -392,6 +404,14 @@ pub fn plan(
             // Only machines whose every GPU the configuration uses: a job never pays for idle
             // GPUs (the data-parallel configuration over all of them is searched on its own).
             for (table, offer) in offers.iter().filter(|(_, o)| o.gpus.max(1) == w.gpus) {
+                match host_ram(offer, &configs[config].device) {
+                    HostRam::Enough => {}
+                    HostRam::Short => {
+                        short_of_host_ram += 1;
+                        continue;
+                    }
+                    HostRam::Unknown => unknown_host_ram += 1,
+                }
                 for &billing in &billings {
                     let cost = job_cost(
                         table,
@@ -462,9 +482,19 @@ pub fn plan(
     } else {
         None
     };
-    let notes = vec![format!(
+    let mut notes = vec![format!(
         "global batch kept at {global} sequences per optimizer step (micro-batch x grad-accum x GPUs)"
     )];
+    if short_of_host_ram > 0 {
+        notes.push(format!(
+            "{short_of_host_ram} candidates left out: their machines have less RAM than their GPUs keep offloaded in host memory"
+        ));
+    }
+    if unknown_host_ram > 0 {
+        notes.push(format!(
+            "{unknown_host_ram} candidates kept {UNKNOWN_HOST_RAM}"
+        ));
+    }
     // Worded by each front-end (a flag on the command line, a field in the TUI).
     let qlora_not_considered = base.method.kind.is_lora()
         && base.method.kind != MethodKind::Qlora

@@ -67,6 +67,8 @@ pub static PHRASES: &[(&str, &str)] = &[
     ("launcher", "并行方式"),
     ("one device", "单卡"),
     ("offload to host RAM", "卸载到主机内存"),
+    ("offload optimizer", "优化器卸载到主机"),
+    ("offload params", "参数与优化器卸载到主机"),
     ("FLOPs per token", "每 token FLOPs"),
     ("FLOPs of the job", "任务总 FLOPs"),
     ("runtime overhead / allocator slack", "运行时开销 / 分配器余量"),
@@ -470,6 +472,22 @@ pub static TEMPLATES: &[(&str, &str)] = &[
     (
         "host RAM beyond the GPU: {} GiB per GPU ({} GiB offloaded state, {} GiB offloaded checkpoints); a machine needs that times its GPUs besides the training processes themselves",
         "GPU 之外还需主机内存：每卡 {0} GiB（卸载的状态 {1} GiB，卸载的检查点 {2} GiB）；整机需要乘以 GPU 数，另加训练进程本身",
+    ),
+    (
+        "{} offers kept whose price tables do not state the machines' RAM: check each has the host RAM its GPUs keep offloaded (`memory.host_state_bytes` per GPU)",
+        "保留 {0} 个价格表未注明机器内存的报价：请核实每台机器有其各 GPU 卸载所需的主机内存（每卡见 `memory.host_state_bytes`）",
+    ),
+    (
+        "{} candidates kept whose price tables do not state the machines' RAM: check each has the host RAM its GPUs keep offloaded (`memory.host_state_bytes` per GPU)",
+        "保留 {0} 个价格表未注明机器内存的候选方案：请核实每台机器有其各 GPU 卸载所需的主机内存（每卡见 `memory.host_state_bytes`）",
+    ),
+    (
+        "{} candidates left out: their machines have less RAM than their GPUs keep offloaded in host memory",
+        "略去 {0} 个候选方案：其机器内存小于各 GPU 卸载到主机内存的总量",
+    ),
+    (
+        "{} offers left out: their machines have less RAM than their GPUs keep offloaded in host memory",
+        "略去 {0} 个报价：其机器内存小于各 GPU 卸载到主机内存的总量",
     ),
     (
         "{} multi-machine offers timed with {} Gbit/s between machines (the table states no network_gbps)",

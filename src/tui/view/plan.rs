@@ -1,6 +1,7 @@
 //! The Plan tab: the planner's cheapest, fastest and Pareto plans under the constraints.
 
 use super::*;
+use crate::core::estimate::{Offload, Workload};
 use crate::tui::state::PlanView;
 use ratatui::symbols;
 use ratatui::widgets::{Axis, Chart, Dataset, GraphType, LegendPosition};
@@ -263,7 +264,10 @@ pub(super) fn plan_card(p: &Plan, lang: Lang, t: Theme) -> Vec<Line<'static>> {
     if w.grad_checkpointing {
         config.push(tr("ckpt"));
     }
-    config.push(format!("ZeRO {}", w.zero));
+    config.push(sharding(w));
+    if w.offload != Offload::None {
+        config.push(tr(&format!("offload {}", w.offload.as_str())));
+    }
     config.push(format!("{}/GPU", fmt::gib(p.device.memory.total as f64)));
     vec![
         Line::from(vec![
@@ -280,6 +284,15 @@ pub(super) fn plan_card(p: &Plan, lang: Lang, t: Theme) -> Vec<Line<'static>> {
         )),
         Line::from(format!("  {}", config.join(" · "))),
     ]
+}
+
+/// How the job shares its GPUs, as the card shows it.
+fn sharding(w: &Workload) -> String {
+    if w.fsdp {
+        "FSDP".to_string()
+    } else {
+        format!("ZeRO {}", w.zero)
+    }
 }
 
 pub(super) fn on_off(b: bool) -> &'static str {
@@ -357,7 +370,11 @@ pub(super) fn plan_table<'a>(
             cells.push(p.method.kind.as_str().into());
             cells.push(format!("{}×{}", w.micro_batch, w.grad_accum));
             cells.push(lang.tr(on_off(w.grad_checkpointing)).into_owned());
-            cells.push(w.zero.to_string());
+            cells.push(if w.fsdp {
+                "FSDP".to_string()
+            } else {
+                w.zero.to_string()
+            });
             cells.push(fmt::gib(p.device.memory.total as f64));
         }
         cells.push(fmt::hours(p.wall_hours));
