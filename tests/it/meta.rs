@@ -46,6 +46,7 @@ fn bash_completion_sources_and_completes_model_ids() {
     assert_eq!(
         words,
         [
+            "qwen-1.8b",
             "qwen-7b",
             "qwen1.5-moe-a2.7b",
             "qwen2.5-14b",

@@ -144,6 +144,9 @@ fn row5_qwen_1_8b_lora_qwen_list() {
     // same train_lora.py, Qwen-1.8B.
     let c = causal(&hf(QWEN_1_8B), lora(8, &["c_attn", "c_proj", "w1", "w2"]));
     assert_eq!((c.trainable, c.all), (6_709_248, 1_843_537_920));
+    // The embedded profile is the same model.
+    let c = causal(&model("qwen-1.8b"), default_of(MethodKind::Lora));
+    assert_eq!((c.trainable, c.all), (6_709_248, 1_843_537_920));
 }
 
 #[test]

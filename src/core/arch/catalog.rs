@@ -42,6 +42,7 @@ const EMBEDDED: &[(&str, &str)] = embedded![
     "deepseek-v3",
     "minicpm3-4b",
     "bge-m3",
+    "qwen-1.8b",
 ];
 
 /// Known model profiles, looked up by id or alias.

@@ -25,7 +25,7 @@ pub use lengths::Lengths;
 pub use memory::MemoryBreakdown;
 pub use offers::{
     host_ram, job_inputs, job_inputs_for, rank_offers, HostRam, OfferQuery, OfferResult,
-    UNKNOWN_HOST_RAM,
+    SHORT_OF_HOST_RAM, UNKNOWN_HOST_RAM,
 };
 pub use params::{Artifact, ArtifactKind, ParamsSection};
 pub use physics::{Assumptions, Shapes};

@@ -188,6 +188,11 @@ pub struct Skipped {
     pub untimed: Vec<(String, usize)>,
 }
 
+/// Why offers are left out for host RAM (after "N offers left out: " or "N candidates left
+/// out: ").
+pub const SHORT_OF_HOST_RAM: &str =
+    "their machines have less RAM than their GPUs keep offloaded in host memory";
+
 /// The note for offers kept without knowing their machines' RAM (after "N offers kept" or "N
 /// candidates kept").
 pub const UNKNOWN_HOST_RAM: &str = "whose price tables do not state the machines' RAM: check each has the host RAM its GPUs keep offloaded (`memory.host_state_bytes` per GPU)";

@@ -490,8 +490,9 @@ impl Estimate {
         }
         if skipped.host_ram > 0 {
             self.notes.push(format!(
-                "{} offers left out: their machines have less RAM than their GPUs keep offloaded in host memory",
-                skipped.host_ram
+                "{} offers left out: {}",
+                skipped.host_ram,
+                super::offers::SHORT_OF_HOST_RAM
             ));
         }
         if skipped.host_ram_unknown > 0 {

@@ -102,73 +102,176 @@ fn qwen_zero2(w: Workload) -> Workload {
     }
 }
 
-fn cases() -> Vec<Case> {
-    let mut out = Vec::new();
-    // measurements.md §1.1, 7B single-GPU rows: memory "G" read as GiB, seconds per iteration.
-    let lora = [
-        (20.1, 1.2),
-        (20.4, 1.5),
-        (21.5, 2.8),
-        (23.8, 5.2),
-        (29.7, 10.1),
-        (36.6, 21.3),
-    ];
-    let emb = [
-        (33.7, 1.4),
-        (34.1, 1.6),
-        (35.2, 2.9),
-        (35.1, 5.3),
-        (39.2, 10.3),
-        (48.5, 21.7),
-    ];
-    let qlora = [
-        (11.5, 3.0),
-        (11.5, 3.0),
-        (12.3, 3.5),
-        (13.9, 7.0),
-        (16.9, 11.6),
-        (23.5, 22.3),
-    ];
+/// Qwen's single-GPU rows of one model size (measurements.md §1.1): LoRA, LoRA (emb) and Q-LoRA
+/// at every length, each (memory "G" read as GiB, seconds per iteration).
+struct QwenSeries {
+    size: &'static str,
+    model: &'static str,
+    lora: [(f64, f64); 6],
+    emb: [(f64, f64); 6],
+    qlora: [(f64, f64); 6],
+    asserted: bool,
+    /// Notes of the LoRA, LoRA (emb) and Q-LoRA rows.
+    notes: [&'static str; 3],
+}
+
+fn qwen_series(out: &mut Vec<Case>, q: QwenSeries) {
     for (i, s) in SEQS.into_iter().enumerate() {
         out.push(Case {
-            name: format!("Qwen-7B LoRA r=64, {s} tokens"),
+            name: format!("Qwen-{} LoRA r=64, {s} tokens", q.size),
             source: QWEN_SRC,
-            model: "qwen-7b",
+            model: q.model,
             hardware: "a100-80g",
             method: qwen_lora(64, MethodKind::Lora),
             workload: qwen_workload(s, Dtype::Bf16, WeightsDtype::Bf16),
-            memory_gib: lora[i].0,
-            step_seconds: Some(lora[i].1),
-            asserted: true,
-            note: "",
+            memory_gib: q.lora[i].0,
+            step_seconds: Some(q.lora[i].1),
+            asserted: q.asserted,
+            note: q.notes[0],
         });
         out.push(Case {
-            name: format!("Qwen-7B LoRA (emb) r=64, {s} tokens"),
+            name: format!("Qwen-{} LoRA (emb) r=64, {s} tokens", q.size),
             source: QWEN_SRC,
-            model: "qwen-7b",
+            model: q.model,
             hardware: "a100-80g",
             method: MethodConfig {
                 modules_to_save: vec!["wte".into(), "lm_head".into()],
                 ..qwen_lora(64, MethodKind::Lora)
             },
             workload: qwen_workload(s, Dtype::Bf16, WeightsDtype::Bf16),
-            memory_gib: emb[i].0,
-            step_seconds: Some(emb[i].1),
-            asserted: true,
-            note: "modules_to_save wte,lm_head: bf16 copies with bf16 AdamW state",
+            memory_gib: q.emb[i].0,
+            step_seconds: Some(q.emb[i].1),
+            asserted: q.asserted,
+            note: q.notes[1],
         });
         out.push(Case {
-            name: format!("Qwen-7B Q-LoRA r=64, {s} tokens"),
+            name: format!("Qwen-{} Q-LoRA r=64, {s} tokens", q.size),
             source: QWEN_SRC,
-            model: "qwen-7b",
+            model: q.model,
             hardware: "a100-80g",
             method: qwen_lora(64, MethodKind::Qlora),
             // `finetune_qlora_single_gpu.sh`: `--fp16 --deepspeed finetune/ds_config_zero2.json`.
             workload: qwen_zero2(qwen_workload(s, Dtype::Fp16, WeightsDtype::Gptq4)),
-            memory_gib: qlora[i].0,
-            step_seconds: Some(qlora[i].1),
+            memory_gib: q.qlora[i].0,
+            step_seconds: Some(q.qlora[i].1),
+            asserted: q.asserted,
+            note: q.notes[2],
+        });
+    }
+}
+
+/// Qwen's full-parameter rows run `finetune_ds.sh` with `ds_config_zero3.json`:
+/// `reduce_bucket_size` "auto" (the Trainer sets hidden_size^2) with `overlap_comm`, DeepSpeed's
+/// fused Adam, the fp32 checkpoint cast to bf16 by the engine.
+fn qwen_full(seq_len: u64, gpus: u64, hidden: u64) -> Workload {
+    Workload {
+        gpus,
+        zero: 3,
+        zero_bucket: 2 * hidden * hidden,
+        optimizer: Optimizer::AdamwFused,
+        ..qwen_workload(seq_len, Dtype::Bf16, WeightsDtype::Fp32)
+    }
+}
+
+fn cases() -> Vec<Case> {
+    let mut out = Vec::new();
+    qwen_series(
+        &mut out,
+        QwenSeries {
+            size: "7B",
+            model: "qwen-7b",
+            lora: [
+                (20.1, 1.2),
+                (20.4, 1.5),
+                (21.5, 2.8),
+                (23.8, 5.2),
+                (29.7, 10.1),
+                (36.6, 21.3),
+            ],
+            emb: [
+                (33.7, 1.4),
+                (34.1, 1.6),
+                (35.2, 2.9),
+                (35.1, 5.3),
+                (39.2, 10.3),
+                (48.5, 21.7),
+            ],
+            qlora: [
+                (11.5, 3.0),
+                (11.5, 3.0),
+                (12.3, 3.5),
+                (13.9, 7.0),
+                (16.9, 11.6),
+                (23.5, 22.3),
+            ],
             asserted: true,
-            note: "GPTQ-Int4 chat model (16-bit residual: no k-bit upcast) under DeepSpeed ZeRO-2 on one GPU: a 16-bit model and loss path, fp32 master adapters, two 2e8 reduce buckets",
+            notes: [
+                "",
+                "modules_to_save wte,lm_head: bf16 copies with bf16 AdamW state",
+                "GPTQ-Int4 chat model (16-bit residual: no k-bit upcast) under DeepSpeed ZeRO-2 on one GPU: a 16-bit model and loss path, fp32 master adapters, two 2e8 reduce buckets",
+            ],
+        },
+    );
+    // The 1.8B rows of the same table, out of sample: the GPU constants (MFU, launch overhead,
+    // dequantisation bytes) were set on the 7B rows. Up to 1024 tokens (2048 for full
+    // fine-tuning) the published step does not grow with the tokens: the host, not the GPU,
+    // sets the pace (tests/truth/host_floor.md), which the model does not yet separate.
+    qwen_series(
+        &mut out,
+        QwenSeries {
+            size: "1.8B",
+            model: "qwen-1.8b",
+            lora: [
+                (6.7, 1.0),
+                (7.4, 1.0),
+                (8.4, 1.1),
+                (11.0, 1.7),
+                (16.2, 3.3),
+                (21.8, 6.8),
+            ],
+            emb: [
+                (13.7, 1.0),
+                (14.0, 1.0),
+                (14.0, 1.1),
+                (15.1, 1.8),
+                (19.7, 3.4),
+                (27.7, 7.0),
+            ],
+            qlora: [
+                (5.8, 1.4),
+                (6.0, 1.4),
+                (6.6, 1.4),
+                (7.8, 2.0),
+                (10.2, 3.4),
+                (15.8, 6.5),
+            ],
+            asserted: false,
+            notes: [
+                "out of sample (constants set on 7B); short sequences are host-bound, not modelled",
+                "out of sample; modules_to_save wte,lm_head; short sequences host-bound",
+                "out of sample; GPTQ-Int4 under ZeRO-2 on one GPU; short sequences host-bound",
+            ],
+        },
+    );
+    for (s, mem, sec) in [
+        (256u64, 43.5, 2.1),
+        (512, 43.5, 2.2),
+        (1024, 43.5, 2.2),
+        (2048, 43.5, 2.3),
+        (4096, 47.1, 2.8),
+        (8192, 48.3, 5.6),
+    ] {
+        out.push(Case {
+            name: format!("Qwen-1.8B full, 1 GPU ZeRO-3, {s} tokens"),
+            source: QWEN_SRC,
+            model: "qwen-1.8b",
+            hardware: "a100-80g",
+            method: MethodConfig::new(MethodKind::Full),
+            workload: qwen_full(s, 1, 2048),
+            memory_gib: mem,
+            step_seconds: Some(sec),
+            asserted: false,
+            note: "out of sample; ZeRO-3 on one GPU: flat 2.1-2.3 s to 2048 tokens, host-bound (DeepSpeed's per-module hooks), not modelled",
         });
     }
     // Full-parameter on 2 GPUs with ZeRO-3: the table sums memory over both GPUs.
@@ -179,15 +282,7 @@ fn cases() -> Vec<Case> {
             model: "qwen-7b",
             hardware: "a100-80g",
             method: MethodConfig::new(MethodKind::Full),
-            // `finetune_ds.sh` with `ds_config_zero3.json`: `reduce_bucket_size` "auto" (the
-            // Trainer sets hidden_size^2) with `overlap_comm`; DeepSpeed's fused Adam.
-            workload: Workload {
-                gpus: 2,
-                zero: 3,
-                zero_bucket: 2 * 4096 * 4096,
-                optimizer: Optimizer::AdamwFused,
-                ..qwen_workload(s, Dtype::Bf16, WeightsDtype::Fp32)
-            },
+            workload: qwen_full(s, 2, 4096),
             memory_gib: mem / 2.0,
             step_seconds: Some(sec),
             asserted: false,

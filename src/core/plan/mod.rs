@@ -16,7 +16,7 @@ use crate::core::error::{Error, Result};
 use crate::core::estimate::{
     host_ram, job_inputs_for, Assumptions, DeviceResult, Estimate, HostRam, MethodSummary,
     OfferQuery, OfferResult, Offload, Prepared, Scenario, Shapes, WeightsDtype, Workload,
-    UNKNOWN_HOST_RAM,
+    SHORT_OF_HOST_RAM, UNKNOWN_HOST_RAM,
 };
 use crate::core::hardware::HardwareProfile;
 use crate::core::peft::MethodKind;
@@ -487,7 +487,7 @@ pub fn plan(
     )];
     if short_of_host_ram > 0 {
         notes.push(format!(
-            "{short_of_host_ram} candidates left out: their machines have less RAM than their GPUs keep offloaded in host memory"
+            "{short_of_host_ram} candidates left out: {SHORT_OF_HOST_RAM}"
         ));
     }
     if unknown_host_ram > 0 {
