@@ -211,6 +211,12 @@ pub struct WorkloadArgs {
     /// `optimizer_in_bwd`); needs --grad-accum 1 and no ZeRO.
     #[arg(long)]
     pub optimizer_in_backward: bool,
+    /// With --grad-accum > 1, synchronise the gradients after every micro-batch (accelerate's
+    /// `sync_each_batch`): under FSDP they are then reduce-scattered each time instead of
+    /// accumulated unsharded (`no_sync`, a whole copy of the trainable gradients on every
+    /// GPU); under DDP all-reduced each time instead of once a step.
+    #[arg(long)]
+    pub sync_each_batch: bool,
     /// Shard a mixture of experts' experts across the --gpus (expert parallelism, EP = gpus;
     /// tokens reach their experts by all-to-all).
     #[arg(long, alias = "ep")]
@@ -298,6 +304,7 @@ impl WorkloadArgs {
             offload_activations: self.offload_activations
                 || self.framework.is_some_and(Framework::offloads_checkpoints),
             optimizer_in_backward: self.optimizer_in_backward,
+            sync_each_batch: self.sync_each_batch,
             ..Workload::default()
         })
     }
@@ -454,6 +461,7 @@ impl ScenarioArgs {
         set!("offload", w.offload, c.offload);
         set!("zero_bucket", w.zero_bucket, c.zero_bucket);
         set!("packing", w.packing, c.packing);
+        set!("sync_each_batch", w.sync_each_batch, c.sync_each_batch);
         set!("loss", w.loss, c.loss.map(Some));
         set!(
             "offload_activations",

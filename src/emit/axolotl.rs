@@ -245,6 +245,11 @@ pub(super) fn launch(f: &Facts, node_rank: &str, master_addr: &str) -> String {
 
 pub(super) fn emit(f: &Facts, out: &mut Emitted) -> Result<()> {
     let cfg = config(f)?;
+    if f.syncs_each_batch() {
+        out.notes.push(
+            "axolotl.yaml does not carry --sync-each-batch: pass accelerate's GradientAccumulationPlugin(sync_each_batch=True) to the trainer, or FSDP accumulates the gradients unsharded".into(),
+        );
+    }
     super::trainer_files(
         f,
         out,

@@ -90,11 +90,30 @@ pub struct Config {
     pub enable_liger_kernel: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deepspeed: Option<String>,
+    /// transformers' `TrainingArguments.accelerator_config`, which LLaMA-Factory passes on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub accelerator_config: Option<AcceleratorConfig>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report_to: Option<String>,
     /// Keys peftcost does not model.
     #[serde(flatten, skip_serializing)]
     pub other: BTreeMap<String, serde_norway::Value>,
+}
+
+/// The part of transformers' `AcceleratorConfig` peftcost writes: accelerate's gradient
+/// accumulation plugin.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AcceleratorConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gradient_accumulation_kwargs: Option<GradientAccumulationKwargs>,
+}
+
+/// accelerate's `GradientAccumulationPlugin` keys.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GradientAccumulationKwargs {
+    /// Synchronise gradients after every micro-batch instead of under `no_sync`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sync_each_batch: Option<bool>,
 }
 
 /// A YAML number that is written as an integer when it is one (LLaMA-Factory's `lora_alpha` is
@@ -197,6 +216,11 @@ pub(super) fn config(f: &Facts) -> Result<Config> {
         use_unsloth_gc: (w.offload_activations && w.grad_checkpointing).then_some(true),
         enable_liger_kernel: (w.loss == LossKernel::Fused).then_some(true),
         deepspeed: (f.zero() > 0).then(|| deepspeed::CONFIG.to_string()),
+        accelerator_config: f.syncs_each_batch().then_some(AcceleratorConfig {
+            gradient_accumulation_kwargs: Some(GradientAccumulationKwargs {
+                sync_each_batch: Some(true),
+            }),
+        }),
         report_to: Some("none".into()),
         other: BTreeMap::new(),
     })

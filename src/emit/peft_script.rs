@@ -180,6 +180,9 @@ ATTENTION = {attention}
 OPTIM = {optim}
 QUANTIZE_4BIT = {qlora}
 DEEPSPEED = {deepspeed}
+# accelerate's sync_each_batch: reduce gradients every micro-batch (else FSDP accumulates them
+# unsharded under no_sync until the step's last).
+SYNC_EACH_BATCH = {sync_each_batch}
 OUTPUT_DIR = {output_dir}
 DATA = os.environ.get("PEFTCOST_DATA", "data.jsonl")
 
@@ -235,6 +238,7 @@ def main():
         gradient_checkpointing_kwargs={{"use_reentrant": False}},
         optim=OPTIM,
         deepspeed=DEEPSPEED,
+        accelerator_config={{"gradient_accumulation_kwargs": {{"sync_each_batch": SYNC_EACH_BATCH}}}},
         logging_steps=10,
         save_strategy="epoch",
         report_to="none",
@@ -283,6 +287,7 @@ if __name__ == "__main__":
         } else {
             "None".into()
         },
+        sync_each_batch = py_bool(f.syncs_each_batch()),
         output_dir = py_str(&f.output_dir),
         config = config_body(f)?,
         attach = attach(f.method),

@@ -67,6 +67,9 @@ pub struct FromConfig {
     pub zero_bucket: Option<u64>,
     /// Samples packed into full-length rows (LLaMA-Factory `packing`, axolotl `sample_packing`).
     pub packing: Option<bool>,
+    /// Gradients synchronised after every micro-batch (LLaMA-Factory
+    /// `accelerator_config.gradient_accumulation_kwargs.sync_each_batch`).
+    pub sync_each_batch: Option<bool>,
     /// A fused linear cross-entropy (LLaMA-Factory `enable_liger_kernel`, axolotl
     /// `liger_fused_linear_cross_entropy` or `cut_cross_entropy`).
     pub loss: Option<LossKernel>,
@@ -314,6 +317,11 @@ fn from_llamafactory(name: &str, c: llamafactory::Config) -> Result<FromConfig> 
         offload: None,
         zero_bucket: None,
         packing: c.packing,
+        sync_each_batch: c
+            .accelerator_config
+            .as_ref()
+            .and_then(|a| a.gradient_accumulation_kwargs.as_ref())
+            .and_then(|g| g.sync_each_batch),
         loss: (c.enable_liger_kernel == Some(true)).then_some(LossKernel::Fused),
         offload_activations: c.use_unsloth_gc,
         deepspeed_file: c.deepspeed,
@@ -430,6 +438,7 @@ fn from_axolotl(name: &str, c: axolotl::Config) -> Result<FromConfig> {
         }),
         zero_bucket: None,
         packing: c.sample_packing,
+        sync_each_batch: None,
         loss: fused_loss.then_some(LossKernel::Fused),
         offload_activations: offload.then_some(true),
         deepspeed_file: c.deepspeed,

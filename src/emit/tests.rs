@@ -261,3 +261,31 @@ fn offload_and_fsdp_are_written_and_read_back() {
         (Some(3), Some(true), Some(Offload::Params))
     );
 }
+
+#[test]
+fn sync_each_batch_is_written_for_accumulating_fsdp_and_read_back() {
+    use crate::emit::read::parse;
+    // FSDP over 16 GPUs accumulating 2 micro-batches: with --sync-each-batch the LLaMA-Factory
+    // YAML carries transformers' `accelerator_config.gradient_accumulation_kwargs
+    // .sync_each_batch` (accelerate's plugin key), and reading the YAML gives it back; without
+    // the flag the key is absent (the Trainer's `no_sync` default).
+    let (p, mut config) = two_machines();
+    config.fsdp = true;
+    for sync in [true, false] {
+        let mut p = p.clone();
+        p.scenario.workload.sync_each_batch = sync;
+        let p = config.apply(&p).unwrap();
+        let job = a100_job(&p, &config);
+        let out = emit(&job, &[Engine::Llamafactory]).unwrap();
+        let yaml = &out
+            .files
+            .iter()
+            .find(|f| f.name == crate::emit::llamafactory::CONFIG)
+            .unwrap()
+            .contents;
+        assert_eq!(yaml.contains("sync_each_batch: true"), sync, "{yaml}");
+        let c = parse(crate::emit::llamafactory::CONFIG, yaml).unwrap();
+        assert_eq!(c.sync_each_batch, sync.then_some(true));
+        assert!(c.not_modelled.is_empty(), "{:?}", c.not_modelled);
+    }
+}

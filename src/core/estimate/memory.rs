@@ -134,7 +134,7 @@ pub struct MemoryBreakdown {
     /// Dtype of the residual stream, norm inputs and checkpoints.
     pub residual_dtype: Dtype,
     /// The buffers of the step, with their lifetimes.
-    pub buffers: [Buffer; 10],
+    pub buffers: [Buffer; 11],
     /// Host RAM holding offloaded activations (`offload_activations`; 0 otherwise), beyond the
     /// device's `total`.
     pub host_offload_bytes: u64,
@@ -150,6 +150,10 @@ impl MemoryBreakdown {
         self.host_state_bytes + self.host_offload_bytes
     }
 }
+
+/// The buffer of gradients FSDP accumulates unsharded beyond its shard (`no_sync`).
+pub const NO_SYNC_GRADIENTS: &str =
+    "FSDP gradients accumulated unsharded (no_sync), beyond the shard";
 
 /// Trainable state on one device, by lifetime.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -491,10 +495,23 @@ impl Shapes {
             }
     }
 
+    /// Gradient bytes alive on one device while micro-batches accumulate (through the later
+    /// forward passes and the backward passes): the step's sharded gradients, or under FSDP's
+    /// `no_sync` accumulation ([`Workload::fsdp_accumulates_unsharded`]) every gradient whole,
+    /// as one unsharded device holds them. With CPU offload FSDP keeps them on the host.
+    fn accumulating_gradient_bytes(&self, w: &Workload, st: &TrainableState) -> f64 {
+        if w.fsdp_accumulates_unsharded() && w.offload == Offload::None {
+            self.trainable_state(&Workload { gpus: 1, ..*w }).gradients
+        } else {
+            st.gradients
+        }
+    }
+
     /// FSDP's reduce-scatter input in backward: one unit's unsharded gradients (a block's
-    /// trainable weights in their gradient dtype); 0 unless FSDP shards.
+    /// trainable weights in their gradient dtype); 0 unless FSDP shards, and under `no_sync`
+    /// accumulation the accumulated gradients are that input.
     fn fsdp_unit_gradient_bytes(&self, w: &Workload, dtype: Dtype) -> f64 {
-        if !(w.fsdp && w.gpus >= 2) {
+        if !(w.fsdp && w.gpus >= 2) || w.fsdp_accumulates_unsharded() {
             return 0.0;
         }
         self.reduced_gradient_bytes(w, dtype) / self.layers.max(1.0)
@@ -696,7 +713,7 @@ impl Shapes {
         let state = self.trainable_state(w);
         // Accumulating micro-batches keep the gradients through the forward passes.
         let grads_fwd = if w.grad_accum > 1 {
-            state.gradients
+            self.accumulating_gradient_bytes(w, &state)
         } else {
             0.0
         };
@@ -766,6 +783,13 @@ impl Shapes {
         let overhead = (slack + runtime + hw.memory_offset_for(self.kind)).max(0.0);
         let residual = Self::residual_dtype(w, dtype);
         let all = "forward,backward,optimizer";
+        let grad_dtype = if w.deepspeed_16bit() {
+            "16-bit"
+        } else if self.kind == MethodKind::Full {
+            dtype_name(self.full_param_bytes(w))
+        } else {
+            "fp32"
+        };
         let buffers = [
             Buffer {
                 name: "base weights",
@@ -781,19 +805,19 @@ impl Shapes {
             },
             Buffer {
                 name: "gradients",
-                dtype: if w.deepspeed_16bit() {
-                    "16-bit"
-                } else if self.kind == MethodKind::Full {
-                    dtype_name(self.full_param_bytes(w))
-                } else {
-                    "fp32"
-                },
+                dtype: grad_dtype,
                 bytes: state.gradients as u64,
                 phases: if w.grad_accum > 1 {
                     all
                 } else {
                     "backward,optimizer"
                 },
+            },
+            Buffer {
+                name: NO_SYNC_GRADIENTS,
+                dtype: grad_dtype,
+                bytes: (grads_fwd - state.gradients).max(0.0) as u64,
+                phases: "forward,backward",
             },
             Buffer {
                 name: if w.grad_checkpointing {
@@ -1338,6 +1362,70 @@ mod tests {
         assert_eq!(
             shapes.optimizer_temporary_bytes(&z2, true),
             QWEN_7B_PARAMS / 2.0 * 8.0
+        );
+    }
+
+    #[test]
+    fn fsdp_accumulates_unsharded_gradients_under_no_sync() {
+        let (catalogs, w, shapes) = qwen_7b_full();
+        let (a, hw) = on(&catalogs, "a100-80g");
+        let fsdp = crate::core::estimate::Workload {
+            gpus: 8,
+            zero: 3,
+            fsdp: true,
+            grad_accum: 4,
+            ..w
+        };
+        // The Trainer accumulates under accelerate's no_sync: every bf16 gradient whole on each
+        // GPU, 2 B x 7,721,324,544 = 15,442,649,088 bytes through the forward and backward
+        // passes, 7/8 of it beyond the shard the step keeps; the one-unit reduce-scatter input
+        // is that accumulated gradient itself.
+        let m = shapes.memory(&fsdp, Dtype::Bf16, &hw, &a, 1);
+        let extra = m
+            .buffers
+            .iter()
+            .find(|b| b.name == super::NO_SYNC_GRADIENTS);
+        assert_eq!(
+            extra.map(|b| (b.bytes, b.phases)),
+            Some((15_442_649_088 / 8 * 7, "forward,backward"))
+        );
+        let unit = m
+            .buffers
+            .iter()
+            .find(|b| b.name == "FSDP unsharded gradients of one unit");
+        assert_eq!(unit.map(|b| b.bytes), Some(0));
+        // With sync_each_batch every micro-batch reduce-scatters: the shard alone (1/8) and
+        // one unit in flight; one micro-batch a step accumulates nothing.
+        for w in [
+            crate::core::estimate::Workload {
+                sync_each_batch: true,
+                ..fsdp
+            },
+            crate::core::estimate::Workload {
+                grad_accum: 1,
+                ..fsdp
+            },
+        ] {
+            let m = shapes.memory(&w, Dtype::Bf16, &hw, &a, 1);
+            let extra = m
+                .buffers
+                .iter()
+                .find(|b| b.name == super::NO_SYNC_GRADIENTS);
+            assert_eq!(extra.map(|b| b.bytes), Some(0));
+        }
+        let synced = shapes.memory(
+            &crate::core::estimate::Workload {
+                sync_each_batch: true,
+                ..fsdp
+            },
+            Dtype::Bf16,
+            &hw,
+            &a,
+            1,
+        );
+        assert_eq!(
+            m.phases.forward - synced.phases.forward,
+            15_442_649_088 / 8 * 7
         );
     }
 

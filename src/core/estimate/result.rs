@@ -398,6 +398,7 @@ impl Estimate {
                 .zip(hardware)
                 .any(|(d, hw)| d.range.is_some() && (hw.kind == HardwareKind::Gpu) == gpu)
         };
+        let no_sync = no_sync_note(&devices);
         let spread = super::spread::spread();
         let range_note = spread
             .filter(|_| shown(true))
@@ -431,6 +432,7 @@ impl Estimate {
                 .cloned()
                 .chain(quantized_checkpoint_note(p))
                 .chain(host_ram_note(&devices_host_ram))
+                .chain(no_sync)
                 .chain(range_note)
                 .collect(),
         }
@@ -597,8 +599,6 @@ impl Estimate {
     }
 }
 
-/// A checkpoint that ships quantized is estimated at the weights dtype asked for (the 16-bit
-/// base by default): say so, and what its own format holds.
 /// What offloading keeps in host RAM per GPU (the largest over the devices), if anything:
 /// (offloaded state, offloaded checkpoints) bytes of each device.
 fn host_ram_note(devices: &[(u64, u64)]) -> Option<String> {
@@ -616,6 +616,24 @@ fn host_ram_note(devices: &[(u64, u64)]) -> Option<String> {
     ))
 }
 
+/// What FSDP's `no_sync` accumulation costs where a device's configuration accumulates (the
+/// largest over the devices), and the flag that avoids it.
+fn no_sync_note(devices: &[DeviceResult]) -> Option<String> {
+    let bytes = devices
+        .iter()
+        .flat_map(|d| d.memory.buffers.iter())
+        .filter(|b| b.name == super::memory::NO_SYNC_GRADIENTS)
+        .map(|b| b.bytes)
+        .max()
+        .filter(|b| *b > 0)?;
+    Some(format!(
+        "FSDP accumulates gradients unsharded between optimizer steps (the Trainer's no_sync): {:.1} GiB more per GPU; --sync-each-batch (accelerate's sync_each_batch) reduce-scatters every micro-batch instead",
+        bytes as f64 / crate::core::units::GIB
+    ))
+}
+
+/// A checkpoint that ships quantized is estimated at the weights dtype asked for (the 16-bit
+/// base by default): say so, and what its own format holds.
 fn quantized_checkpoint_note(p: &Prepared) -> Option<String> {
     let q = p.scenario.profile.quantization.as_ref()?;
     Some(format!(

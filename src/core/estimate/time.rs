@@ -151,9 +151,13 @@ impl Shapes {
             let gathers = if w.fsdp { 2.0 } else { passes };
             micro += gathers * (n - 1.0) / n * self.gathered_weight_bytes(w) / link;
         }
-        if let Some(link) = link.filter(|_| w.gpus > 1 && w.zero >= 2) {
-            // Sharded gradients are reduce-scattered by every micro-batch's backward.
-            micro += (n - 1.0) / n * grads / link;
+        // Sharded gradients are reduce-scattered by every micro-batch's backward; FSDP under
+        // `no_sync` accumulation only by the step's last.
+        let reduce_scatter = link
+            .filter(|_| w.gpus > 1 && w.zero >= 2)
+            .map_or(0.0, |link| (n - 1.0) / n * grads / link);
+        if !w.fsdp_accumulates_unsharded() {
+            micro += reduce_scatter;
         }
         if self.expert_sharded(w) {
             if let Some(link) = link {
@@ -184,6 +188,9 @@ impl Shapes {
             }
         }
         let mut step = w.grad_accum as f64 * micro;
+        if w.fsdp_accumulates_unsharded() {
+            step += reduce_scatter;
+        }
         if let Some(bw) = hw.streaming_bytes(a.optimizer_bandwidth_efficiency) {
             // The optimizer reads and writes every byte of trainable state once.
             step += 2.0 * (st.persistent + st.gradients) / bw;
@@ -197,10 +204,18 @@ impl Shapes {
         }
         if let Some(link) = link.filter(|_| w.gpus > 1) {
             step += match w.zero {
-                // DDP all-reduces once a step (accumulating micro-batches skip the sync); ZeRO-1
+                // DDP all-reduces once a step (accumulating micro-batches skip the sync, unless
+                // accelerate's sync_each_batch makes every one all-reduce); ZeRO-1
                 // reduce-scatters at the boundary and all-gathers the updated weights: the
                 // same bytes.
-                0 | 1 => 2.0 * (n - 1.0) / n * grads / link,
+                0 | 1 => {
+                    let syncs = if w.zero == 0 && w.sync_each_batch {
+                        w.grad_accum as f64
+                    } else {
+                        1.0
+                    };
+                    syncs * 2.0 * (n - 1.0) / n * grads / link
+                }
                 // ZeRO-2 all-gathers the updated weights after the step; ZeRO-3 and FSDP keep
                 // them sharded.
                 2 => (n - 1.0) / n * grads / link,
@@ -505,20 +520,50 @@ mod launcher_tests {
             z3 - ddp
         );
         // FSDP recomputes inside the unit whose backward holds the weights: two gathers; peft's
-        // adapters stay fp32, so their gradients reduce in 4 B.
-        let fsdp = micro_batch_seconds(
+        // adapters stay fp32, so their gradients reduce in 4 B, every micro-batch with
+        // accelerate's sync_each_batch...
+        let fsdp = Workload {
+            zero: 3,
+            fsdp: true,
+            ..w
+        };
+        let synced = micro_batch_seconds(
             &shapes,
             Workload {
-                zero: 3,
-                fsdp: true,
+                sync_each_batch: true,
+                ..fsdp
+            },
+        );
+        let gathers = 2.0 * 0.75 * 7_721_324_544.0 * 2.0 / link;
+        let reduce_scatter = 0.75 * 17_891_328.0 * 4.0 / link;
+        let expected = gathers + reduce_scatter;
+        assert!(
+            (synced - ddp - expected).abs() < 1e-9,
+            "{} vs {expected}",
+            synced - ddp
+        );
+        // ...and only on the step's last under the Trainer's no_sync: another micro-batch
+        // adds the gathers alone.
+        let no_sync = micro_batch_seconds(&shapes, fsdp);
+        assert!(
+            (no_sync - ddp - gathers).abs() < 1e-9,
+            "{} vs {gathers}",
+            no_sync - ddp
+        );
+        // DDP with sync_each_batch all-reduces every micro-batch: 2 x 3/4 of the fp32
+        // adapter gradients.
+        let ddp_synced = micro_batch_seconds(
+            &shapes,
+            Workload {
+                sync_each_batch: true,
                 ..w
             },
         );
-        let expected = 2.0 * 0.75 * 7_721_324_544.0 * 2.0 / link + 0.75 * 17_891_328.0 * 4.0 / link;
+        let expected = 2.0 * 0.75 * 17_891_328.0 * 4.0 / link;
         assert!(
-            (fsdp - ddp - expected).abs() < 1e-9,
+            (ddp_synced - ddp - expected).abs() < 1e-9,
             "{} vs {expected}",
-            fsdp - ddp
+            ddp_synced - ddp
         );
         // ZeRO-2 gathers nothing per micro-batch but reduce-scatters.
         let z2 = micro_batch_seconds(&shapes, Workload { zero: 2, ..w });

@@ -393,6 +393,12 @@ pub struct Workload {
     /// Each parameter is stepped and its gradient freed as soon as backward produces it
     /// (torchtune's `optimizer_in_bwd`); needs one micro-batch a step and no ZeRO.
     pub optimizer_in_backward: bool,
+    /// Synchronise the gradients after every micro-batch (accelerate's
+    /// `gradient_accumulation_kwargs.sync_each_batch`): FSDP reduce-scatters them (otherwise
+    /// the HF Trainer accumulates them under `no_sync`, unsharded, until the step's last
+    /// micro-batch) and DDP all-reduces them each time (otherwise once a step). DeepSpeed
+    /// ignores it.
+    pub sync_each_batch: bool,
 }
 
 impl Default for Workload {
@@ -423,6 +429,7 @@ impl Default for Workload {
             loss: LossKernel::Standard,
             offload_activations: false,
             optimizer_in_backward: false,
+            sync_each_batch: false,
         }
     }
 }
@@ -542,6 +549,14 @@ impl Workload {
     /// torch autocast (accelerate turns native AMP off under DeepSpeed).
     pub fn deepspeed_16bit(&self) -> bool {
         self.zero >= 1 && !self.fsdp && self.dtype != Dtype::Fp32
+    }
+
+    /// Whether FSDP accumulates this job's gradients unsharded: the HF Trainer skips the
+    /// gradient sync (`accelerator.no_sync`) on all but the step's last micro-batch unless
+    /// accelerate's `sync_each_batch` is set, and FSDP then keeps each gradient whole on every
+    /// device until that last backward reduce-scatters it (DeepSpeed ignores `no_sync`).
+    pub fn fsdp_accumulates_unsharded(&self) -> bool {
+        self.fsdp && self.gpus >= 2 && self.grad_accum > 1 && !self.sync_each_batch
     }
 
     /// The launcher that runs the job: FSDP, a ZeRO stage, or DDP (one device included).

@@ -470,6 +470,10 @@ pub static TEMPLATES: &[(&str, &str)] = &[
     ),
     ("{} more offers: --top N, or --format json|csv", "另有 {0} 个报价：--top N，或 --format json|csv"),
     (
+        "FSDP accumulates gradients unsharded between optimizer steps (the Trainer's no_sync): {} GiB more per GPU; --sync-each-batch (accelerate's sync_each_batch) reduce-scatters every micro-batch instead",
+        "FSDP 在两次优化器更新之间以未分片形式累积梯度（Trainer 的 no_sync）：每卡多 {0} GiB；--sync-each-batch（accelerate 的 sync_each_batch）改为每个微批都 reduce-scatter",
+    ),
+    (
         "host RAM beyond the GPU: {} GiB per GPU ({} GiB offloaded state, {} GiB offloaded checkpoints); a machine needs that times its GPUs besides the training processes themselves",
         "GPU 之外还需主机内存：每卡 {0} GiB（卸载的状态 {1} GiB，卸载的检查点 {2} GiB）；整机需要乘以 GPU 数，另加训练进程本身",
     ),
