@@ -483,6 +483,11 @@ mod launcher_tests {
     }
 
     /// The seconds one more accumulated micro-batch adds to a step of `w`.
+    /// Two times equal to rounding.
+    fn same(got: f64, expected: f64) {
+        assert!((got - expected).abs() < 1e-9, "{got} vs {expected}");
+    }
+
     fn micro_batch_seconds(shapes: &Shapes, w: Workload) -> f64 {
         let hw = a100();
         let a = Assumptions::default();
@@ -514,11 +519,7 @@ mod launcher_tests {
         // adapters' bf16 gradients.
         let z3 = micro_batch_seconds(&shapes, Workload { zero: 3, ..w });
         let expected = 3.0 * 0.75 * 7_721_324_544.0 * 2.0 / link + 0.75 * 17_891_328.0 * 2.0 / link;
-        assert!(
-            (z3 - ddp - expected).abs() < 1e-9,
-            "{} vs {expected}",
-            z3 - ddp
-        );
+        same(z3 - ddp, expected);
         // FSDP recomputes inside the unit whose backward holds the weights: two gathers; peft's
         // adapters stay fp32, so their gradients reduce in 4 B, every micro-batch with
         // accelerate's sync_each_batch...
@@ -537,19 +538,11 @@ mod launcher_tests {
         let gathers = 2.0 * 0.75 * 7_721_324_544.0 * 2.0 / link;
         let reduce_scatter = 0.75 * 17_891_328.0 * 4.0 / link;
         let expected = gathers + reduce_scatter;
-        assert!(
-            (synced - ddp - expected).abs() < 1e-9,
-            "{} vs {expected}",
-            synced - ddp
-        );
+        same(synced - ddp, expected);
         // ...and only on the step's last under the Trainer's no_sync: another micro-batch
         // adds the gathers alone.
         let no_sync = micro_batch_seconds(&shapes, fsdp);
-        assert!(
-            (no_sync - ddp - gathers).abs() < 1e-9,
-            "{} vs {gathers}",
-            no_sync - ddp
-        );
+        same(no_sync - ddp, gathers);
         // DDP with sync_each_batch all-reduces every micro-batch: 2 x 3/4 of the fp32
         // adapter gradients.
         let ddp_synced = micro_batch_seconds(
@@ -560,19 +553,11 @@ mod launcher_tests {
             },
         );
         let expected = 2.0 * 0.75 * 17_891_328.0 * 4.0 / link;
-        assert!(
-            (ddp_synced - ddp - expected).abs() < 1e-9,
-            "{} vs {expected}",
-            ddp_synced - ddp
-        );
+        same(ddp_synced - ddp, expected);
         // ZeRO-2 gathers nothing per micro-batch but reduce-scatters.
         let z2 = micro_batch_seconds(&shapes, Workload { zero: 2, ..w });
         let expected = 0.75 * 17_891_328.0 * 2.0 / link;
-        assert!(
-            (z2 - ddp - expected).abs() < 1e-9,
-            "{} vs {expected}",
-            z2 - ddp
-        );
+        same(z2 - ddp, expected);
     }
 
     #[test]
