@@ -140,6 +140,26 @@ fn repaint(terminal: &mut Terminal<CrosstermBackend<io::Stdout>>, app: &App) -> 
     Ok(())
 }
 
+/// Whether the terminal went away (its window closed, the ssh connection dropped): standard
+/// input polls as hung up. The loop then ends even where no SIGHUP arrives, instead of polling
+/// a dead terminal for ever.
+#[cfg(unix)]
+fn terminal_hung_up() -> bool {
+    let mut fd = libc::pollfd {
+        fd: libc::STDIN_FILENO,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd for the duration of the call, zero timeout.
+    let ready = unsafe { libc::poll(&mut fd, 1, 0) };
+    ready > 0 && fd.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0
+}
+
+#[cfg(not(unix))]
+fn terminal_hung_up() -> bool {
+    false
+}
+
 /// Run the planner on the real terminal until the user quits.
 pub fn run(mut app: App) -> Result<()> {
     install_panic_hook();
@@ -158,7 +178,7 @@ pub fn run(mut app: App) -> Result<()> {
     });
 
     loop {
-        if signals.quit.load(Ordering::Relaxed) {
+        if signals.quit.load(Ordering::Relaxed) || terminal_hung_up() {
             break;
         }
         if signals.stop.swap(false, Ordering::Relaxed) {

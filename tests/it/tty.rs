@@ -183,6 +183,26 @@ fn signals_and_pastes_leave_the_terminal_as_it_was() {
     assert!(cooked(&modes), "{modes}");
 }
 
+/// A terminal that goes away (the window closed, tmux killed): the TUI must exit, not poll the
+/// dead terminal for ever. crossterm's default reader loops on the 0-byte reads of a hung-up
+/// tty and never returned, keeping a core busy (found with orphaned TUIs at 64% CPU each).
+#[cfg(unix)]
+#[test]
+fn a_terminal_that_goes_away_ends_the_tui() {
+    if !have_tmux() {
+        eprintln!("skipped: no tmux on this machine (apt-get install tmux)");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (session, _tty, pid) = start(dir.path(), "hangup");
+    tmux(&["kill-session", "-t", &session]);
+    wait_for("the TUI to exit after its terminal closed", || {
+        !Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.split_whitespace().nth(2) == Some("Z"))
+    });
+}
+
 /// A terminal that never answers the cursor-position query (`ESC [ 6 n`): `script` gives the TUI
 /// a pty whose output goes to a file, so nobody answers. The TUI must not ask (ratatui's
 /// `Terminal::clear` did, and failed after crossterm's 2 s timeout with exit 1), must run, and
