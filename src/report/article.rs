@@ -105,6 +105,7 @@ fn levers(lang: Lang, cs: &[Change]) -> String {
                 Change::Qlora => "QLoRA".into(),
                 Change::Zero3 { gpus } => format!("{gpus} 卡 ZeRO-3"),
                 Change::Offload { .. } => "优化器卸载到主机内存".to_string(),
+                Change::SyncEachBatch => "每个微批同步梯度".into(),
                 Change::SeqLen { seq_len } => format!("序列长度 {seq_len}"),
             })
             .collect::<Vec<_>>()

@@ -306,6 +306,7 @@ pub fn suggestion(s: &Suggestion) -> String {
             Change::Qlora => "--method qlora".into(),
             Change::Zero3 { gpus } => format!("--gpus {gpus} --zero 3"),
             Change::Offload { offload } => format!("--offload {}", offload.as_str()),
+            Change::SyncEachBatch => "--sync-each-batch".into(),
             Change::SeqLen { seq_len } => format!("--seq-len {seq_len}"),
         })
         .collect();

@@ -109,6 +109,7 @@ pub fn changes(cs: &[crate::core::estimate::Change]) -> String {
             Change::Qlora => "qlora".into(),
             Change::Zero3 { gpus } => format!("{gpus} GPUs ZeRO-3"),
             Change::Offload { offload } => format!("offload {}", offload.as_str()),
+            Change::SyncEachBatch => "sync each batch".into(),
             Change::SeqLen { seq_len } => format!("seq {seq_len}"),
         })
         .collect::<Vec<_>>()

@@ -632,3 +632,61 @@ fn a_job_sharded_over_every_gpu_it_gets_is_told_to_offload_its_optimizer() {
     assert_eq!(fix["config"]["gpus"], 8);
     assert_eq!(fix["host_memory"], 16 * 7_721_324_544u64 / 8);
 }
+
+#[test]
+fn fsdp_accumulation_that_does_not_fit_is_told_to_sync_each_batch() {
+    // Qwen-7B full fine-tuning under FSDP on 8 A10s (24 GB) with 128 sequences a step: every
+    // micro-batch that fits needs accumulation, and under the Trainer's no_sync each GPU then
+    // holds all 7,721,324,544 bf16 gradients, 7/8 of them beyond its shard (12.58 GiB): nothing
+    // fits, even micro-batch 1 with checkpointing. The least disruptive fix is accelerate's
+    // sync_each_batch, which reduce-scatters every micro-batch.
+    let base = [
+        "estimate",
+        "--model",
+        "qwen-7b",
+        "--method",
+        "full",
+        "--hardware",
+        "a10",
+        "--gpus",
+        "8",
+        "--launcher",
+        "fsdp",
+        "--global-batch",
+        "128",
+        "--format",
+        "json",
+    ];
+    let v = crate::common::json_of(&base);
+    let d = &v["devices"][0];
+    assert_eq!(d["fits"], false);
+    let fix = &d["fix"];
+    assert_eq!(fix["change"]["lever"], "sync-each-batch", "{fix}");
+    assert_eq!(fix["fits"], true);
+    // The fix's configuration as given, with and without the flag: 7/8 of the bf16 gradients
+    // apart, less the one block's unsharded gradients (1/32 of them) that each reduce-scatter
+    // holds when every micro-batch syncs, to the byte.
+    let (mb, ga) = (
+        fix["config"]["micro_batch"].to_string(),
+        fix["config"]["grad_accum"].to_string(),
+    );
+    let ckpt = fix["config"]["grad_checkpointing"] == true;
+    let mut args: Vec<&str> = base.to_vec();
+    args.extend(["--micro-batch", &mb, "--grad-accum", &ga]);
+    if ckpt {
+        args.push("--grad-checkpointing");
+    }
+    let no_sync = crate::common::json_of(&args);
+    args.push("--sync-each-batch");
+    let synced = crate::common::json_of(&args);
+    let total = |v: &serde_json::Value| v["devices"][0]["memory"]["total"].as_u64().unwrap();
+    assert_eq!(total(&synced), fix["memory"].as_u64().unwrap());
+    assert_eq!(synced["workload"]["sync_each_batch"], true);
+    let allocated =
+        |v: &serde_json::Value| v["devices"][0]["memory"]["allocated"].as_u64().unwrap();
+    assert_eq!(
+        allocated(&no_sync) - allocated(&synced),
+        15_442_649_088 / 8 * 7 - 15_442_649_088 / 32
+    );
+    assert_eq!(no_sync["devices"][0]["fits"], false);
+}

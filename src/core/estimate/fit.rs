@@ -197,6 +197,9 @@ pub enum Change {
         /// What moves to host RAM.
         offload: Offload,
     },
+    /// Reduce-scatter the gradients after every micro-batch (accelerate's `sync_each_batch`)
+    /// instead of accumulating them unsharded under FSDP's `no_sync`.
+    SyncEachBatch,
     /// Train on shorter sequences (truncate or split the samples).
     SeqLen {
         /// Tokens per sequence.
@@ -211,11 +214,13 @@ enum Lever {
     Zero3(u64),
     /// Offload the optimizer to host RAM (after a sharding lever).
     OffloadOptimizer,
+    /// Synchronise gradients every micro-batch (FSDP only).
+    SyncEachBatch,
     /// Divide the sequence length by this.
     Shorter(u64),
 }
 
-use Lever::{OffloadOptimizer, Qlora, Shorter, Zero3};
+use Lever::{OffloadOptimizer, Qlora, Shorter, SyncEachBatch, Zero3};
 
 /// Lever combinations in order of disruption: same job on cheaper memory first (QLoRA), then the
 /// same job on more GPUs, then with its optimizer in host RAM (slower, and host RAM to rent;
@@ -224,6 +229,8 @@ use Lever::{OffloadOptimizer, Qlora, Shorter, Zero3};
 /// is its fix. The empty set (micro-batch and checkpointing alone) comes first.
 const LEVER_SETS: &[&[Lever]] = &[
     &[],
+    // Same job and hardware, more gradient traffic: FSDP stops accumulating unsharded.
+    &[SyncEachBatch],
     &[Qlora],
     &[Zero3(2)],
     &[Zero3(4)],
@@ -442,6 +449,10 @@ pub fn fix(
                         Offload::Optimizer
                     };
                 }
+                Lever::SyncEachBatch => {
+                    ok &= w.fsdp && w.gpus >= 2 && !w.sync_each_batch;
+                    w.sync_each_batch = true;
+                }
                 Lever::Shorter(div) => {
                     w.seq_len = base.seq_len / div;
                     ok &= w.seq_len >= 16;
@@ -467,6 +478,7 @@ fn suggestion(levers: &[Lever], d: &DeviceResult, base: &Workload) -> Suggestion
             Lever::Qlora => Change::Qlora,
             Lever::Zero3(gpus) => Change::Zero3 { gpus },
             Lever::OffloadOptimizer => Change::Offload { offload: c.offload },
+            Lever::SyncEachBatch => Change::SyncEachBatch,
             Lever::Shorter(_) => Change::SeqLen { seq_len: c.seq_len },
         })
         .collect();

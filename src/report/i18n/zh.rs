@@ -68,6 +68,7 @@ pub static PHRASES: &[(&str, &str)] = &[
     ("one device", "单卡"),
     ("offload to host RAM", "卸载到主机内存"),
     ("offload optimizer", "优化器卸载到主机"),
+    ("sync each batch", "每个微批同步梯度"),
     ("offload params", "参数与优化器卸载到主机"),
     ("FLOPs per token", "每 token FLOPs"),
     ("FLOPs of the job", "任务总 FLOPs"),

@@ -103,6 +103,7 @@ fn config_cell(d: &DeviceResult) -> String {
         Some(Change::Qlora) => "→qlora".into(),
         Some(Change::Zero3 { gpus }) => format!("→{gpus}gpu z3"),
         Some(Change::Offload { .. }) => "→offload".to_string(),
+        Some(Change::SyncEachBatch) => "→sync".into(),
         Some(Change::SeqLen { seq_len }) => format!("→seq {seq_len}"),
         Some(Change::GradCheckpointing) => "→ckpt".into(),
         Some(Change::MicroBatchOne) => "→mb1".into(),
@@ -171,6 +172,7 @@ pub(super) fn suggestion(s: &Suggestion) -> String {
             Change::Qlora => "method qlora".into(),
             Change::Zero3 { gpus } => format!("gpus {gpus}, ZeRO-3"),
             Change::Offload { offload } => format!("offload {}", offload.as_str()),
+            Change::SyncEachBatch => "sync each batch".into(),
             Change::SeqLen { seq_len } => format!("seq-len {seq_len}"),
         })
         .collect();
