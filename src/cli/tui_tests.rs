@@ -179,6 +179,40 @@ fn enter_types_a_number_and_esc_cancels() {
 }
 
 #[test]
+fn launcher_and_offload_inputs_step_and_say_what_cannot_run() {
+    // The launcher input cycles ddp -> fsdp -> zero1 and sets the core's (zero, fsdp); the
+    // estimate follows. Offloading under DDP is refused by the core's rule, named on the
+    // offload input; with ZeRO-1 it runs and the memory tab says how much host RAM it takes.
+    let mut app = app_from(&["--model", "qwen-7b", "--method", "full", "--gpus", "8"]);
+    app.field = Field::Launcher;
+    app.handle_key(key(KeyCode::Right));
+    let w = app.inputs.spec.workload;
+    assert_eq!((w.zero, w.fsdp), (3, true));
+    assert!(app.estimate.as_ref().unwrap().workload.fsdp);
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.inputs.value(Field::Launcher), "zero1");
+    app.handle_key(key(KeyCode::Left));
+    app.handle_key(key(KeyCode::Left));
+    assert_eq!(app.inputs.value(Field::Launcher), "ddp");
+    app.field = Field::Offload;
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.inputs.value(Field::Offload), "optimizer");
+    let refused = app.estimate.as_ref().unwrap_err();
+    assert!(refused.starts_with("offload"), "{refused}");
+    assert!(refused.contains("sharding engine"), "{refused}");
+    app.field = Field::Launcher;
+    app.handle_key(key(KeyCode::Right));
+    app.handle_key(key(KeyCode::Right));
+    assert_eq!(app.inputs.value(Field::Launcher), "zero1");
+    let e = app.estimate.as_ref().unwrap();
+    assert_eq!(
+        e.workload.offload,
+        crate::core::estimate::Offload::Optimizer
+    );
+    assert!(e.devices.iter().any(|d| d.memory.host_state_bytes > 0));
+}
+
+#[test]
 fn q_quits_the_too_small_screen_even_with_an_edit_open() {
     let mut app = small_app();
     app.field = Field::Samples;
@@ -934,6 +968,8 @@ mod chinese {
             "qlora",
             "dora",
             "ZeRO",
+            "DDP",
+            "FSDP",
             "GPU",
             "CPU",
             "GiB",

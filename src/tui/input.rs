@@ -3,7 +3,7 @@
 
 use crate::core::deploy::Precision;
 use crate::core::error::Error;
-use crate::core::estimate::{Dtype, FitPolicy, OfferQuery};
+use crate::core::estimate::{Dtype, FitPolicy, Launcher, OfferQuery, Offload};
 use crate::core::peft::{split_list, AdapterStyle, MethodKind};
 use crate::core::plan::PlanQuery;
 use crate::core::pricing::Billing;
@@ -28,6 +28,8 @@ pub enum Field {
     Dtype,
     Checkpointing,
     Gpus,
+    Launcher,
+    Offload,
     Provider,
     Currency,
     Billing,
@@ -42,7 +44,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 26] = [
+    pub const ALL: [Field; 28] = [
         Field::Model,
         Field::Method,
         Field::Rank,
@@ -58,6 +60,8 @@ impl Field {
         Field::Dtype,
         Field::Checkpointing,
         Field::Gpus,
+        Field::Launcher,
+        Field::Offload,
         Field::Provider,
         Field::Currency,
         Field::Billing,
@@ -88,6 +92,8 @@ impl Field {
             Field::Dtype => "dtype",
             Field::Checkpointing => "checkpointing",
             Field::Gpus => "gpus",
+            Field::Launcher => "launcher",
+            Field::Offload => "offload",
             Field::Provider => "provider",
             Field::Currency => "currency",
             Field::Billing => "billing",
@@ -190,6 +196,8 @@ impl Field {
             "micro-batch" => Field::MicroBatch,
             "grad-accum" => Field::GradAccum,
             "gpus" => Field::Gpus,
+            "launcher" => Field::Launcher,
+            "offload" => Field::Offload,
             "qps" => Field::Qps,
             "input-tokens" => Field::InputTokens,
             "output-tokens" => Field::OutputTokens,
@@ -365,6 +373,8 @@ impl Inputs {
             Field::Dtype => w.dtype.as_str().into(),
             Field::Checkpointing => on_off(w.grad_checkpointing),
             Field::Gpus => w.gpus.to_string(),
+            Field::Launcher => w.launcher().as_str().into(),
+            Field::Offload => w.offload.as_str().into(),
             Field::Provider => self.provider.clone().unwrap_or_else(|| "all".into()),
             Field::Currency => self.currency.clone().unwrap_or_else(|| "auto".into()),
             Field::Billing => self
@@ -460,6 +470,8 @@ impl Inputs {
             Field::MicroBatch => w.micro_batch = step_by(w.micro_batch, d),
             Field::GradAccum => w.grad_accum = step_by(w.grad_accum, d),
             Field::Gpus => w.gpus = step_by(w.gpus, d),
+            Field::Launcher => (w.zero, w.fsdp) = cycle_named::<Launcher>(w.launcher(), d).stage(),
+            Field::Offload => w.offload = cycle_named::<Offload>(w.offload, d),
             Field::Dtype => w.dtype = cycle_named::<Dtype>(w.dtype, d),
             Field::Checkpointing => w.grad_checkpointing = !w.grad_checkpointing,
             Field::AutoFit => self.auto_fit = !self.auto_fit,

@@ -283,11 +283,11 @@ fn a_session_at_80x24_picks_types_pins_plans_and_exports() {
     keys(s, &["Escape"]);
     wait_for("the edit cancelled", || screen(s).contains("cancelled"));
     assert!(!screen(s).contains("EXITED"));
-    // The Plan tab shows its constraints below the offer filters: from the rank, 14 fields
+    // The Plan tab shows its constraints below the offer filters: from the rank, 16 fields
     // down to the deadline (24 h), then the budget (100).
     keys(s, &["5"]);
     wait_for("the plan", || screen(s).contains("Cost vs hours"));
-    for _ in 0..14 {
+    for _ in 0..16 {
         keys(s, &["Down"]);
     }
     keys(s, &["Enter"]);
