@@ -298,11 +298,9 @@ impl<'a> Facts<'a> {
     }
 
     /// The HF `optim` name of the optimizer.
-    /// Whether accelerate's `sync_each_batch` changes this job: gradients accumulate over
-    /// several GPUs under FSDP or DDP (DeepSpeed ignores it).
+    /// Whether accelerate's `sync_each_batch` changes this job (the core's rule).
     fn syncs_each_batch(&self) -> bool {
-        let w = self.workload();
-        w.sync_each_batch && w.grad_accum > 1 && self.gpus > 1 && self.zero() == 0
+        self.workload().sync_each_batch_applies()
     }
 
     fn hf_optim(&self) -> &'static str {

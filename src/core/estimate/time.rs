@@ -209,7 +209,7 @@ impl Shapes {
                 // reduce-scatters at the boundary and all-gathers the updated weights: the
                 // same bytes.
                 0 | 1 => {
-                    let syncs = if w.zero == 0 && w.sync_each_batch {
+                    let syncs = if w.sync_each_batch_applies() {
                         w.grad_accum as f64
                     } else {
                         1.0

@@ -551,6 +551,15 @@ impl Workload {
         self.zero >= 1 && !self.fsdp && self.dtype != Dtype::Fp32
     }
 
+    /// Whether accelerate's `sync_each_batch` changes this job: micro-batches accumulate over
+    /// several GPUs under DDP or FSDP (DeepSpeed's engine ignores the flag).
+    pub fn sync_each_batch_applies(&self) -> bool {
+        self.sync_each_batch
+            && self.grad_accum > 1
+            && self.gpus >= 2
+            && (self.zero == 0 || self.fsdp)
+    }
+
     /// Whether FSDP accumulates this job's gradients unsharded: the HF Trainer skips the
     /// gradient sync (`accelerator.no_sync`) on all but the step's last micro-batch unless
     /// accelerate's `sync_each_batch` is set, and FSDP then keeps each gradient whole on every
